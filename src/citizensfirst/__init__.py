@@ -1,0 +1,48 @@
+"""citizensfirst: design-based analysis of public-service satisfaction surveys.
+
+>>> import citizensfirst as cf
+>>> cf.__version__
+'0.1.0'
+"""
+
+from .codebook import Codebook, Variable
+from .design import Design
+from .estimate import Estimate
+from .quality import QualityRules
+from .errors import (
+    CheckError,
+    CitizensFirstError,
+    CodebookError,
+    ConvergenceError,
+    DataError,
+    DesignError,
+    HarmonizationError,
+    SpecError,
+    WeightingError,
+)
+from .io import read_survey, write_survey
+from .survey import SourceInfo, Survey
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckError",
+    "CitizensFirstError",
+    "Codebook",
+    "Design",
+    "Estimate",
+    "QualityRules",
+    "CodebookError",
+    "ConvergenceError",
+    "DataError",
+    "DesignError",
+    "HarmonizationError",
+    "SpecError",
+    "SourceInfo",
+    "Survey",
+    "Variable",
+    "read_survey",
+    "write_survey",
+    "WeightingError",
+    "__version__",
+]

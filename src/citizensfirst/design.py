@@ -1,0 +1,626 @@
+"""The survey design: who was sampled how, as an immutable value.
+
+A :class:`Design` ties a DataFrame (or a :class:`~citizensfirst.io.Survey`) to its weights and
+sampling structure: strata, PSUs for one or more stages, finite population corrections, or
+replicate weights. Estimators (``mean``, ``total``, ``proportion``, ...) are methods that return
+:class:`~citizensfirst.estimate.Estimate` values; weighting methods return new designs. Domains
+(``subset``, ``by=``) zero the weights outside the domain and keep every row, as R's ``survey``.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [1.0, 1.0, 2.0, 2.0]})
+>>> d = Design(df, weights="w")
+>>> round(d.mean("y").estimate, 4)
+2.8333
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import replicates as _replicates
+from .errors import DataError, DesignError
+from .groups import factorize
+from .variance import LONELY_PSU_RULES, ReplicateWeights, Stage, TaylorStructure
+
+REPLICATE_METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap", "subbootstrap", "other")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One entry of ``Design.history``: what was done, with which parameters."""
+
+    action: str
+    parameters: dict[str, Any]
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
+        return f"{self.action}({args})"
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def check_columns(data: pd.DataFrame, names: Iterable[str], role: str, source: str = "data") -> None:
+    """Raise :class:`DataError` naming any of ``names`` absent from ``data`` (with suggestions)."""
+    missing = [n for n in names if n not in data.columns]
+    if not missing:
+        return
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(str(name), [str(c) for c in data.columns], n=3)
+        hints.append(f"{name!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
+    raise DataError(f"{source}: {role} column(s) not found: {', '.join(hints)}")
+
+
+def numeric_column(data: pd.DataFrame, name: str, role: str, source: str = "data") -> np.ndarray:
+    """The column ``name`` as float64, or a DataError naming the first non-numeric value."""
+    series = data[name]
+    if isinstance(series, pd.DataFrame):
+        raise DataError(f"{source}: column name {name!r} is duplicated")
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    converted = pd.to_numeric(series, errors="coerce")
+    bad = converted.isna() & series.notna()
+    if bad.any():
+        first = bad.to_numpy().nonzero()[0][0]
+        raise DataError(
+            f"{source}: {role} {name!r} must be numeric; row {first} holds {series.iloc[first]!r} "
+            f"({int(bad.sum())} non-numeric values)"
+        )
+    return converted.to_numpy(dtype=float, na_value=np.nan)
+
+
+class Design:
+    """A survey design: data plus weights, strata, PSUs, fpc or replicate weights.
+
+    Parameters follow R's ``svydesign`` / ``svrepdesign``:
+
+    * ``weights`` (column name) or ``probs`` (selection probabilities); with neither, weights
+      come from the fpc population sizes, else every row weighs 1.
+    * ``strata``: column name (or one per stage); ``psu``: a column name or a list, one per
+      stage (None: every row is its own PSU); ``nest=True`` makes PSU ids unique within strata.
+    * ``fpc``: per stage a column (or number) of population sizes (> 1) or sampling fractions
+      (<= 1), constant within strata.
+    * ``replicate_weights``: a list of columns, or a regular expression matching them, with
+      ``method`` (jk1, jkn, brr, fay, bootstrap, subbootstrap, other), ``scale``, ``rscales``,
+      ``rho`` (Fay), ``mse`` and ``combined_weights`` (True: the columns are full analysis
+      weights; False: multipliers of ``weights``).
+    * ``lonely_psu``: fail (default), adjust, average, remove, certainty; as R's
+      ``survey.lonely.psu``. ``adjust_domain_lonely`` as ``survey.adjust.domain.lonely``.
+
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "s": [1, 1, 2, 2], "w": [2.0, 2, 3, 3]})
+    >>> Design(df, weights="w", strata="s").n_strata
+    2
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        weights: str | None = None,
+        probs: str | None = None,
+        strata: str | Sequence[str] | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | float | Sequence[str | float] | None = None,
+        nest: bool = False,
+        replicate_weights: str | Sequence[str] | None = None,
+        method: str | None = None,
+        scale: float | None = None,
+        rscales: Sequence[float] | np.ndarray | None = None,
+        rho: float | None = None,
+        mse: bool = False,
+        combined_weights: bool = True,
+        degf: int | None = None,
+        lonely_psu: str = "fail",
+        adjust_domain_lonely: bool = False,
+    ) -> None:
+        frame, codebook, source = _unpack(data)
+        self._data = frame
+        self._codebook = codebook
+        self._source = source
+        self._spec: dict[str, Any] = {
+            "weights": weights, "probs": probs, "strata": strata, "psu": psu, "fpc": fpc,
+            "nest": nest, "replicate_weights": replicate_weights, "method": method,
+        }
+        if lonely_psu not in LONELY_PSU_RULES:
+            raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
+        n = len(frame)
+        if n == 0:
+            raise DataError(f"{source}: the data has no rows")
+        self._history: tuple[Step, ...] = (Step("design", {k: v for k, v in self._spec.items() if v}),)
+        self._report = None
+        self._calibrations: tuple[Any, ...] = ()
+        self._domain = np.ones(n, dtype=bool)
+        self._degf = degf
+        if replicate_weights is not None:
+            if strata is not None or psu is not None or fpc is not None:
+                raise DesignError(
+                    "give either replicate_weights or strata/psu/fpc, not both: a replicate design "
+                    "carries its sampling structure in the replicate columns"
+                )
+            self._weights = self._base_weights(weights, probs, fpc_weights=None)
+            self._taylor = None
+            self._replicates = self._read_replicates(
+                replicate_weights, method, scale, rscales, rho, mse, combined_weights
+            )
+        else:
+            if method is not None or scale is not None or rscales is not None:
+                raise DesignError("method/scale/rscales only apply with replicate_weights=")
+            self._taylor, fpc_weights = self._build_taylor(
+                strata, psu, fpc, nest, lonely_psu, adjust_domain_lonely
+            )
+            self._weights = self._base_weights(weights, probs, fpc_weights)
+            self._replicates = None
+
+    # ------------------------------------------------------------------ construction helpers
+
+    def _base_weights(self, weights: str | None, probs: str | None, fpc_weights: np.ndarray | None) -> np.ndarray:
+        frame, source = self._data, self._source
+        if weights is not None and probs is not None:
+            raise DesignError("give weights= or probs=, not both")
+        if weights is None and probs is None:
+            if fpc_weights is not None:
+                return fpc_weights
+            return np.ones(len(frame))
+        name = weights if weights is not None else probs
+        role = "weights" if weights is not None else "probs"
+        check_columns(frame, [name], role, source)
+        values = numeric_column(frame, name, role, source)
+        _check_finite(values, name, role, source)
+        if (values < 0).any():
+            first = int(np.flatnonzero(values < 0)[0])
+            raise DataError(
+                f"{source}: {role} {name!r} has {int((values < 0).sum())} negative values "
+                f"(first at row {first}: {values[first]})"
+            )
+        if probs is not None:
+            if (values == 0).any() or (values > 1).any():
+                raise DataError(f"{source}: probs {name!r} must lie in (0, 1]")
+            return 1.0 / values
+        if not (values > 0).any():
+            raise DataError(f"{source}: weights {name!r} are all zero")
+        return values
+
+    def _build_taylor(
+        self,
+        strata: str | Sequence[str] | None,
+        psu: str | Sequence[str] | None,
+        fpc: str | float | Sequence[str | float] | None,
+        nest: bool,
+        lonely_psu: str,
+        adjust_domain_lonely: bool,
+    ) -> tuple[TaylorStructure, np.ndarray | None]:
+        frame, source = self._data, self._source
+        n = len(frame)
+        psu_cols = [c for c in _as_list(psu) if c not in ("1", 1)]
+        strata_cols = _as_list(strata)
+        fpc_specs = [] if fpc is None else ([fpc] if isinstance(fpc, str | int | float) else list(fpc))
+        check_columns(frame, psu_cols + strata_cols + [f for f in fpc_specs if isinstance(f, str)],
+                      "design", source)
+        n_stages = max(1, len(psu_cols))
+        if len(strata_cols) > n_stages:
+            raise DesignError(f"{len(strata_cols)} strata columns for {n_stages} stage(s)")
+        if len(fpc_specs) > n_stages:
+            raise DesignError(f"{len(fpc_specs)} fpc values for {n_stages} stage(s)")
+        for col in psu_cols + strata_cols:
+            if frame[col].isna().any():
+                raise DataError(
+                    f"{source}: design column {col!r} has {int(frame[col].isna().sum())} missing values"
+                )
+        stages: list[Stage] = []
+        parent: np.ndarray | None = None
+        popsizes: list[np.ndarray] = []
+        for s in range(n_stages):
+            if s < len(strata_cols):
+                stratum_key = frame[strata_cols[s]].to_numpy()
+            else:
+                stratum_key = np.zeros(n, dtype=np.int64)
+            if s == 0:
+                stratum, _ = factorize(stratum_key)
+                labels_series = pd.Series(stratum_key)
+            else:
+                stratum, _ = factorize(stratum_key, parent)
+                labels_series = pd.Series(stratum_key).astype(str) + "/" + pd.Series(parent).astype(str)
+            if s < len(psu_cols):
+                psu_key = frame[psu_cols[s]].to_numpy()
+            else:
+                psu_key = np.arange(n)
+            if s == 0:
+                if nest:
+                    cluster, _ = factorize(stratum, psu_key)
+                else:
+                    cluster, _ = factorize(psu_key)
+                    _check_nested(cluster, stratum, psu_cols[0] if psu_cols else "row", source)
+            else:
+                cluster, _ = factorize(parent, psu_key)
+            labels = _stratum_labels(stratum, labels_series)
+            n_sampled_row = _clusters_per_stratum(cluster, stratum)
+            popsize_row = None
+            if s < len(fpc_specs):
+                popsize_row = self._popsize(fpc_specs[s], stratum, n_sampled_row, labels, s)
+                popsizes.append(popsize_row / n_sampled_row)
+            stages.append(Stage.build(cluster, stratum, popsize_row,
+                                      None if s == 0 else parent, labels))
+            parent = cluster
+        taylor = TaylorStructure(tuple(stages), lonely_psu, adjust_domain_lonely)
+        fpc_weights = np.prod(popsizes, axis=0) if popsizes else None
+        lonely = taylor.lonely_strata()
+        if lonely and lonely_psu == "fail":
+            raise DesignError(
+                f"{source}: stratum ({', '.join(lonely[:10])}) has only one PSU; pass "
+                "lonely_psu='adjust', 'average', 'remove' or 'certainty' to Design"
+            )
+        return taylor, fpc_weights
+
+    def _popsize(self, spec: str | float, stratum: np.ndarray, n_sampled: np.ndarray,
+                 labels: list[str], stage: int) -> np.ndarray:
+        frame, source = self._data, self._source
+        if isinstance(spec, str):
+            values = numeric_column(frame, spec, "fpc", source)
+            _check_finite(values, spec, "fpc", source)
+            name = spec
+        else:
+            values = np.full(len(frame), float(spec))
+            name = str(spec)
+        if (values <= 0).any():
+            raise DataError(f"{source}: fpc {name!r} must be positive")
+        varying = pd.Series(values).groupby(stratum).nunique()
+        if (varying > 1).any():
+            bad = labels[int(varying.index[np.argmax(varying.to_numpy() > 1)])]
+            raise DesignError(f"{source}: fpc {name!r} varies within stratum {bad} at stage {stage + 1}")
+        if (values > 1).all():
+            popsize = values
+        elif (values <= 1).all():
+            popsize = n_sampled / values
+        else:
+            raise DesignError(f"{source}: fpc {name!r} mixes population sizes (>1) and fractions (<=1)")
+        if (popsize < n_sampled - 1e-9).any():
+            h = int(stratum[np.argmax(popsize < n_sampled - 1e-9)])
+            raise DesignError(
+                f"{source}: fpc {name!r} implies more than 100% sampling in stratum {labels[h]} "
+                f"at stage {stage + 1}"
+            )
+        return popsize
+
+    def _read_replicates(
+        self,
+        columns: str | Sequence[str],
+        method: str | None,
+        scale: float | None,
+        rscales: Sequence[float] | np.ndarray | None,
+        rho: float | None,
+        mse: bool,
+        combined_weights: bool,
+    ) -> ReplicateWeights:
+        frame, source = self._data, self._source
+        if isinstance(columns, str):
+            pattern = re.compile(columns)
+            names = [c for c in frame.columns if pattern.fullmatch(str(c))]
+            if not names:
+                raise DataError(f"{source}: no column matches replicate_weights pattern {columns!r}")
+        else:
+            names = list(columns)
+            check_columns(frame, names, "replicate weight", source)
+        method = (method or "other").lower()
+        if method not in REPLICATE_METHODS:
+            raise DesignError(f"method must be one of {REPLICATE_METHODS}, got {method!r}")
+        matrix = np.column_stack([numeric_column(frame, c, "replicate weight", source) for c in names])
+        for j, name in enumerate(names):
+            _check_finite(matrix[:, j], name, "replicate weight", source)
+        if (matrix < 0).any():
+            raise DataError(f"{source}: replicate weights must not be negative")
+        n_rep = matrix.shape[1]
+        if method == "fay" and rho is None:
+            raise DesignError("method='fay' needs rho=")
+        rho_value = 0.0 if rho is None else float(rho)
+        if scale is None:
+            if method in ("brr", "fay"):
+                scale = 1.0 / (n_rep * (1 - rho_value) ** 2)
+            elif method in ("bootstrap", "subbootstrap"):
+                scale = 1.0 / (n_rep - 1)
+            elif method == "jk1":
+                scale = (n_rep - 1) / n_rep
+            elif method == "jkn":
+                scale = 1.0
+            else:
+                raise DesignError(f"method={method!r} needs scale= (and rscales= if not all 1)")
+        if rscales is None:
+            if method == "jkn":
+                raise DesignError("method='jkn' needs rscales= ((n_h - 1) / n_h for each replicate)")
+            rscales_arr = np.ones(n_rep)
+        else:
+            rscales_arr = np.asarray(rscales, dtype=float)
+            if rscales_arr.shape != (n_rep,):
+                raise DesignError(f"rscales has {rscales_arr.size} values for {n_rep} replicates")
+        analysis = matrix if combined_weights else matrix * self._weights[:, None]
+        return ReplicateWeights(method, analysis, float(scale), rscales_arr, bool(mse), None,
+                                rho_value if method == "fay" else None)
+
+    # ------------------------------------------------------------------ values and copies
+
+    def _evolve(self, **changes: Any) -> Design:
+        new = object.__new__(Design)
+        new.__dict__.update(self.__dict__)
+        for key, value in changes.items():
+            setattr(new, "_" + key, value)
+        return new
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The design's data (a copy-on-write view: editing it never changes the design)."""
+        return self._data.copy(deep=False)
+
+    @property
+    def codebook(self) -> Any:
+        """The codebook of the survey the design was built from (None for a plain DataFrame)."""
+        return self._codebook
+
+    @property
+    def weights(self) -> pd.Series:
+        """Analysis weights of every row (zero outside the domain), indexed like ``data``."""
+        return pd.Series(self._weights * self._domain, index=self._data.index, name="weight")
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        """Every step applied to reach this design (construction, weighting, subsetting)."""
+        return self._history
+
+    @property
+    def report(self) -> Any:
+        """The :class:`WeightingReport` of the last weighting step (None before weighting)."""
+        return self._report
+
+    @property
+    def is_replicate(self) -> bool:
+        return self._replicates is not None
+
+    @property
+    def replicate_weights(self) -> ReplicateWeights | None:
+        return self._replicates
+
+    @property
+    def n_strata(self) -> int:
+        return 0 if self._taylor is None else self._taylor.stages[0].n_strata
+
+    @property
+    def n_psu(self) -> int:
+        return 0 if self._taylor is None else self._taylor.stages[0].n_clusters
+
+    @property
+    def taylor(self) -> TaylorStructure | None:
+        return self._taylor
+
+    def degrees_of_freedom(self, in_domain: np.ndarray | None = None) -> int:
+        """Design degrees of freedom among ``in_domain`` rows (default: the design's domain).
+
+        Taylor designs: PSUs minus strata with a nonzero weight (R's ``degf``); replicate
+        designs: rank of the replicate weights minus one, or ``degf=`` when given.
+        """
+        rows = self._domain & (self._weights > 0) if in_domain is None else in_domain
+        if self._replicates is not None:
+            if self._degf is not None:
+                return int(self._degf)
+            return self._replicates.degrees_of_freedom(rows)
+        assert self._taylor is not None
+        return self._taylor.degrees_of_freedom(rows)
+
+    def options(self, *, lonely_psu: str | None = None, adjust_domain_lonely: bool | None = None) -> Design:
+        """A new design with other lonely-PSU handling (as R's ``survey.lonely.psu`` option)."""
+        if self._taylor is None:
+            raise DesignError("lonely-PSU options apply to Taylor designs, not replicate designs")
+        rule = self._taylor.lonely_psu if lonely_psu is None else lonely_psu
+        if rule not in LONELY_PSU_RULES:
+            raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {rule!r}")
+        adjust = self._taylor.adjust_domain_lonely if adjust_domain_lonely is None else adjust_domain_lonely
+        taylor = replace(self._taylor, lonely_psu=rule, adjust_domain_lonely=adjust)
+        step = Step("options", {"lonely_psu": rule, "adjust_domain_lonely": adjust})
+        return self._evolve(taylor=taylor, history=self._history + (step,))
+
+    def subset(self, condition: Any, *, label: str | None = None) -> Design:
+        """A domain design: rows outside ``condition`` get weight zero but are kept.
+
+        ``condition`` is a boolean Series/array aligned with the data, a callable taking the
+        DataFrame, or a ``DataFrame.query`` string. Missing values count as False.
+
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("aabb")})
+        >>> Design(df).subset(df.g == "b").mean("y").estimate
+        3.5
+        """
+        mask = self.resolve_mask(condition)
+        if not (mask & self._domain).any():
+            raise DataError(f"{self._source}: subset condition {label or condition!r} selects no rows")
+        step = Step("subset", {"condition": label or _describe_condition(condition)})
+        return self._evolve(domain=self._domain & mask, history=self._history + (step,))
+
+    def resolve_mask(self, condition: Any) -> np.ndarray:
+        """A boolean numpy mask from a Series, array, callable or query string (NaN -> False)."""
+        frame = self._data
+        if isinstance(condition, str):
+            try:
+                condition = frame.eval(condition)
+            except Exception as err:  # pandas raises many types for a bad expression
+                raise DataError(f"{self._source}: cannot evaluate condition {condition!r}: {err}") from None
+        elif callable(condition):
+            condition = condition(frame)
+        if isinstance(condition, pd.Series):
+            if not condition.index.equals(frame.index):
+                condition = condition.reindex(frame.index)
+            values = condition.to_numpy(dtype=object)
+        else:
+            values = np.asarray(condition, dtype=object)
+        if values.shape != (len(frame),):
+            raise DataError(
+                f"{self._source}: condition has {values.size} values for {len(frame)} rows"
+            )
+        series = pd.Series(values)
+        return series.where(series.notna(), False).astype(bool).to_numpy()
+
+    def as_replicate(
+        self,
+        method: str = "bootstrap",
+        *,
+        replicates: int = 500,
+        seed: int | None = None,
+        rho: float = 0.0,
+        mse: bool = False,
+    ) -> Design:
+        """A replicate-weight version of this design (JK1, JKn, BRR, Fay, bootstrap, subbootstrap).
+
+        Replicates are made from the first-stage strata and PSUs (fpc of the first stage used
+        by jk1, jkn and bootstrap, as R's ``as.svrepdesign``). Random methods need ``seed``.
+        """
+        if self._taylor is None:
+            raise DesignError("this design already has replicate weights")
+        if self._calibrations:
+            raise DesignError("make replicates before weighting, so each replicate is re-weighted")
+        method = method.lower()
+        stage = self._taylor.stages[0]
+        psu_stratum = stage.stratum_of_cluster
+        labels = list(stage.stratum_labels) or [str(h) for h in range(stage.n_strata)]
+        popsize = stage.popsize
+        if method in ("bootstrap", "subbootstrap") and seed is None:
+            raise DesignError(f"as_replicate({method!r}) needs seed= so the replicates can be reproduced")
+        rng = np.random.default_rng(seed)
+        if method == "jk1":
+            mult, scale, rscales = _replicates.jk1(psu_stratum, popsize)
+        elif method == "jkn":
+            mult, scale, rscales = _replicates.jkn(psu_stratum, popsize, self._taylor.lonely_psu, labels)
+        elif method in ("brr", "fay"):
+            if method == "fay" and not 0 < rho < 1:
+                raise DesignError("method='fay' needs 0 < rho < 1")
+            mult, scale, rscales = _replicates.brr(psu_stratum, labels, rho if method == "fay" else 0.0)
+        elif method == "bootstrap":
+            mult, scale, rscales = _replicates.bootstrap(psu_stratum, popsize, replicates, rng)
+        elif method == "subbootstrap":
+            mult, scale, rscales = _replicates.subbootstrap(psu_stratum, replicates, rng)
+        else:
+            raise DesignError(f"method must be one of {_replicates.METHODS}, got {method!r}")
+        reps = ReplicateWeights(method, mult, float(scale), np.asarray(rscales, dtype=float), mse,
+                                stage.cluster, rho if method == "fay" else None)
+        step = Step("as_replicate", {"method": method, "replicates": mult.shape[1], "seed": seed,
+                                     "rho": rho, "mse": mse})
+        return self._evolve(replicates=reps, taylor=None, degf=None, history=self._history + (step,))
+
+    # ------------------------------------------------------------------ estimators
+
+    def mean(self, variables: str | Sequence[str], **kwargs: Any) -> Any:
+        """Weighted means with design-based SEs; see :func:`citizensfirst.estimators.mean`."""
+        from .estimators import mean
+
+        return mean(self, variables, **kwargs)
+
+    def total(self, variables: str | Sequence[str], **kwargs: Any) -> Any:
+        """Weighted totals; see :func:`citizensfirst.estimators.total`."""
+        from .estimators import total
+
+        return total(self, variables, **kwargs)
+
+    def proportion(self, variable: str, **kwargs: Any) -> Any:
+        """Proportions of each level; see :func:`citizensfirst.estimators.proportion`."""
+        from .estimators import proportion
+
+        return proportion(self, variable, **kwargs)
+
+    def count(self, variable: str, **kwargs: Any) -> Any:
+        """Estimated population counts per level; see :func:`citizensfirst.estimators.count`."""
+        from .estimators import count
+
+        return count(self, variable, **kwargs)
+
+    def ratio(self, numerator: str | Sequence[str], denominator: str | Sequence[str], **kwargs: Any) -> Any:
+        """Ratios of totals; see :func:`citizensfirst.estimators.ratio`."""
+        from .estimators import ratio
+
+        return ratio(self, numerator, denominator, **kwargs)
+
+    def variance(self, variables: str | Sequence[str], **kwargs: Any) -> Any:
+        """Population variance estimates; see :func:`citizensfirst.estimators.variance`."""
+        from .estimators import variance
+
+        return variance(self, variables, **kwargs)
+
+    def quantile(self, variable: str, probs: float | Sequence[float] = (0.5,), **kwargs: Any) -> Any:
+        """Quantiles with Woodruff CIs; see :func:`citizensfirst.estimators.quantile`."""
+        from .estimators import quantile
+
+        return quantile(self, variable, probs, **kwargs)
+
+    def __repr__(self) -> str:
+        n = len(self._data)
+        kind = (
+            f"replicate design ({self._replicates.method}, {self._replicates.n_replicates} replicates)"
+            if self._replicates is not None
+            else f"design with {self.n_strata} strata and {self.n_psu} PSUs"
+        )
+        domain = "" if self._domain.all() else f", domain of {int(self._domain.sum())} rows"
+        return f"<Design: {n} rows, {kind}{domain}>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<li>{step}</li>" for step in self._history)
+        return f"<div><b>{self!r}</b><ol>{rows}</ol></div>".replace("<Design", "&lt;Design").replace(">,", "&gt;,")
+
+
+def _unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
+    if isinstance(data, pd.DataFrame):
+        if data.columns.duplicated().any():
+            dup = data.columns[data.columns.duplicated()].tolist()
+            raise DataError(f"data: duplicate column names {dup}")
+        return data.copy(deep=False), None, "data"
+    if hasattr(data, "data") and hasattr(data, "codebook"):
+        source = getattr(getattr(data, "source", None), "path", None)
+        return data.data.copy(deep=False), data.codebook, str(source) if source else "survey"
+    raise DataError(f"Design needs a DataFrame or a Survey, got {type(data).__name__}")
+
+
+def _check_finite(values: np.ndarray, name: str, role: str, source: str) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{source}: {role} {name!r} has {int(bad.sum())} missing or infinite values "
+            f"(first at row {first})"
+        )
+
+
+def _check_nested(cluster: np.ndarray, stratum: np.ndarray, name: str, source: str) -> None:
+    pairs = pd.DataFrame({"c": cluster, "h": stratum}).drop_duplicates()
+    counts = pairs["c"].value_counts()
+    if (counts > 1).any():
+        raise DesignError(
+            f"{source}: PSU {name!r} ids repeat across strata ({int((counts > 1).sum())} ids); "
+            "pass nest=True if ids are only unique within strata"
+        )
+
+
+def _clusters_per_stratum(cluster: np.ndarray, stratum: np.ndarray) -> np.ndarray:
+    n_strata = int(stratum.max()) + 1
+    stratum_of_cluster = np.zeros(int(cluster.max()) + 1, dtype=np.int64)
+    stratum_of_cluster[cluster] = stratum
+    counts = np.bincount(stratum_of_cluster, minlength=n_strata).astype(float)
+    return counts[stratum]
+
+
+def _stratum_labels(stratum: np.ndarray, keys: pd.Series) -> list[str]:
+    first = pd.Series(np.arange(len(stratum))).groupby(stratum).first()
+    return [str(keys.iloc[i]) for i in first.to_numpy()]
+
+
+def _describe_condition(condition: Any) -> str:
+    if isinstance(condition, str):
+        return condition
+    if isinstance(condition, pd.Series) and condition.name is not None:
+        return f"<mask {condition.name}>"
+    return "<mask>"
+

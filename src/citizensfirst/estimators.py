@@ -1,0 +1,306 @@
+"""The estimators behind ``Design.mean``, ``total``, ``proportion``, ``ratio``, ``variance`` and
+``quantile``. Each builds numerator/denominator columns and lets :mod:`citizensfirst.estimate`
+do the rest, so every estimator gets the same domains, variance, deff, CIs and flags.
+
+>>> import pandas as pd
+>>> from citizensfirst.design import Design
+>>> df = pd.DataFrame({"ch": ["web", "phone", "web", "web"]})
+>>> Design(df).proportion("ch").to_frame()[["level", "estimate"]]
+   level  estimate
+0  phone      0.25
+1    web      0.75
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit, logit
+
+from .errors import DataError
+from .estimate import (
+    Estimate,
+    critical_value,
+    domains_of,
+    finish,
+    level_indicators,
+    numeric_matrix,
+    ratio_engine,
+)
+from .quality import QualityRules
+from .quantile_rules import RULES, quantile as rule_quantile
+
+if TYPE_CHECKING:
+    from .design import Design
+
+Names = str | Sequence[str]
+PROPORTION_CI = ("logit", "xlogit", "wald", "mean", "wilson", "beta", "asin")
+QUANTILE_CI = ("mean", "beta", "xlogit", "asin")
+
+
+def _names(variables: Names) -> list[str]:
+    names = [variables] if isinstance(variables, str) else list(variables)
+    if not names:
+        raise DataError("no variables given")
+    return names
+
+
+def _missing(policy: str) -> bool:
+    if policy not in ("available", "listwise"):
+        raise DataError(f"missing must be 'available' or 'listwise', got {policy!r}")
+    return policy == "listwise"
+
+
+def _ones_like(matrix: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(matrix), np.nan, 1.0)
+
+
+def mean(
+    design: Design,
+    variables: Names,
+    *,
+    by: Names | None = None,
+    missing: str = "available",
+    deff: str | None = "srswor",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Weighted means of numeric ``variables`` (as ``svymean`` / ``svyby(..., svymean)``)."""
+    names = _names(variables)
+    y = numeric_matrix(design, names)
+    domains = domains_of(design, by)
+    result = ratio_engine(design, y, _ones_like(y), domains, deff=deff, listwise=_missing(missing))
+    items = pd.DataFrame({"variable": names})
+    return finish(design, "mean", result, domains, items, level=level, df=df, rules=rules)
+
+
+def total(
+    design: Design,
+    variables: Names,
+    *,
+    by: Names | None = None,
+    missing: str = "available",
+    deff: str | None = "srswor",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Weighted totals of numeric ``variables`` (as ``svytotal``)."""
+    names = _names(variables)
+    y = numeric_matrix(design, names)
+    domains = domains_of(design, by)
+    result = ratio_engine(design, y, None, domains, deff=deff, listwise=_missing(missing))
+    items = pd.DataFrame({"variable": names})
+    return finish(design, "total", result, domains, items, level=level, df=df, rules=rules)
+
+
+def proportion(
+    design: Design,
+    variable: str,
+    *,
+    by: Names | None = None,
+    ci: str = "logit",
+    deff: str | None = "srswor",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Proportion of every observed level of ``variable`` (0-1), with CIs by ``ci``.
+
+    ``ci``: ``logit`` (``svyciprop(method="logit")``, the default: stays inside 0-1), ``wald``
+    (= ``mean``), ``wilson`` (score interval with the effective sample size p(1-p)/se²),
+    ``beta`` (Korn-Graubard, as ``svyciprop(method="beta")``), ``asin``, ``xlogit``.
+    """
+    if ci not in PROPORTION_CI:
+        raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
+    indicators, levels = level_indicators(design, variable)
+    domains = domains_of(design, by)
+    result = ratio_engine(design, indicators, _ones_like(indicators), domains, deff=deff)
+    items = pd.DataFrame({"variable": variable, "level": levels})
+    est = finish(design, "proportion", result, domains, items, level=level, df=df, rules=rules,
+                 ci=ci)
+    table = est.table
+    low, high = proportion_interval(
+        table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
+        table["n"].to_numpy(), level, ci,
+    )
+    table["ci_low"], table["ci_high"] = low, high
+    return est
+
+
+def proportion_interval(
+    p: np.ndarray, se: np.ndarray, dfs: np.ndarray, n: np.ndarray, level: float, method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence limits for proportions ``p`` with standard errors ``se`` (see ``proportion``).
+
+    >>> lo, hi = proportion_interval(np.array([0.815]), np.array([0.0270776]), np.array([199.0]),
+    ...                              np.array([200]), 0.95, "logit")
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.7556, 0.8626)
+    """
+    t = critical_value(level, dfs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method in ("logit", "xlogit"):
+            half = t * se / (p * (1 - p))
+            return expit(logit(p) - half), expit(logit(p) + half)
+        if method in ("wald", "mean"):
+            return p - t * se, p + t * se
+        if method == "asin":
+            centre, half = np.arcsin(np.sqrt(p)), t * se / (2 * np.sqrt(p * (1 - p)))
+            return np.sin(centre - half) ** 2, np.sin(centre + half) ** 2
+        n_eff = p * (1 - p) / se**2
+        if method == "wilson":
+            z2 = t**2
+            centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
+            half = t / (1 + z2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
+            return centre - half, centre + half
+        alpha = 1 - level
+        n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, dfs)) ** 2
+        lower = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+        upper = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        return lower, upper
+
+
+def count(
+    design: Design,
+    variable: str,
+    *,
+    by: Names | None = None,
+    deff: str | None = "srswor",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Estimated population count of every level of ``variable`` (``svytotal`` of a factor)."""
+    indicators, levels = level_indicators(design, variable)
+    domains = domains_of(design, by)
+    result = ratio_engine(design, indicators, None, domains, deff=deff)
+    items = pd.DataFrame({"variable": variable, "level": levels})
+    return finish(design, "count", result, domains, items, level=level, df=df, rules=rules)
+
+
+def ratio(
+    design: Design,
+    numerator: Names,
+    denominator: Names,
+    *,
+    by: Names | None = None,
+    deff: str | None = "srswor",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Ratios of totals, every numerator over every denominator (as ``svyratio``).
+
+    Rows missing on the numerator or the denominator are left out of that ratio (``na.rm``).
+    """
+    nums, dens = _names(numerator), _names(denominator)
+    pairs = [(a, b) for b in dens for a in nums]
+    y = numeric_matrix(design, [a for a, _ in pairs])
+    x = numeric_matrix(design, [b for _, b in pairs])
+    domains = domains_of(design, by)
+    result = ratio_engine(design, y, x, domains, deff=deff)
+    items = pd.DataFrame({"variable": [f"{a}/{b}" for a, b in pairs]})
+    return finish(design, "ratio", result, domains, items, level=level, df=df, rules=rules)
+
+
+def variance(
+    design: Design,
+    variables: Names,
+    *,
+    by: Names | None = None,
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Design-based estimate of the population variance (divisor n-1, as ``svyvar``)."""
+    names = _names(variables)
+    y = numeric_matrix(design, names)
+    domains = domains_of(design, by)
+    first = ratio_engine(design, y, _ones_like(y), domains, deff=None)
+    k = len(names)
+    centre = first["estimate"].reshape(domains.count, k)
+    counts = first["n"].reshape(domains.count, k).astype(float)
+    z = np.full_like(y, np.nan)
+    for g, rows in enumerate(domains.rows()):
+        z[rows] = (y[rows] - centre[g]) ** 2 * counts[g] / (counts[g] - 1)
+    result = ratio_engine(design, z, _ones_like(z), domains, deff=None)
+    items = pd.DataFrame({"variable": names})
+    return finish(design, "variance", result, domains, items, level=level, df=df, rules=rules)
+
+
+def quantile(
+    design: Design,
+    variable: str,
+    probs: float | Sequence[float] = (0.5,),
+    *,
+    by: Names | None = None,
+    rule: str = "math",
+    interval: str = "mean",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Quantiles with Woodruff confidence intervals (as ``svyquantile``, survey >= 4.1).
+
+    The interval for p is found on the CDF scale, ``P(x <= q_hat)`` +/- t se (``interval``:
+    ``mean``, ``beta``, ``xlogit`` or ``asin``), and mapped back through the quantile rule;
+    ``se`` = (upper - lower) / (2 t), as R reports it. Design effects are not defined (NaN).
+    """
+    if rule not in RULES:
+        raise DataError(f"rule must be one of {RULES}, got {rule!r}")
+    if interval not in QUANTILE_CI:
+        raise DataError(f"interval must be one of {QUANTILE_CI}, got {interval!r}")
+    plist = [float(probs)] if np.isscalar(probs) else [float(p) for p in probs]  # type: ignore[arg-type]
+    if any(not 0 <= p <= 1 for p in plist):
+        raise DataError(f"quantile probabilities must lie in [0, 1], got {plist}")
+    x = numeric_matrix(design, [variable])[:, 0]
+    domains = domains_of(design, by)
+    weights = design._weights
+    rows_by_domain = domains.rows()
+    rows_out: list[dict[str, Any]] = []
+    for p in plist:
+        qhat = np.empty(domains.count)
+        indicator = np.full(len(x), np.nan)
+        for g, rows in enumerate(rows_by_domain):
+            ok = rows[~np.isnan(x[rows]) & (weights[rows] > 0)]
+            qhat[g] = rule_quantile(x[ok], weights[ok], p, rule)
+            indicator[ok] = (x[ok] <= qhat[g]).astype(float)
+        cdf = ratio_engine(design, indicator[:, None], _ones_like(indicator[:, None]), domains, deff=None)
+        se_p = np.sqrt(np.diag(cdf["vcov"]))
+        dfs = cdf["df"] if df is None else np.full(domains.count, float(df))
+        method = "wald" if interval == "mean" else interval
+        p_low, p_high = proportion_interval(cdf["estimate"], se_p, dfs, cdf["n"], level, method)
+        crit = critical_value(level, dfs)
+        for g, rows in enumerate(rows_by_domain):
+            ok = rows[~np.isnan(x[rows]) & (weights[rows] > 0)]
+            low = rule_quantile(x[ok], weights[ok], p_low[g], rule) if 0 <= p_low[g] <= 1 else np.nan
+            high = rule_quantile(x[ok], weights[ok], p_high[g], rule) if 0 <= p_high[g] <= 1 else np.nan
+            rows_out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": low, "ci_high": high,
+                             "se": (high - low) / (2 * crit[g]), "n": cdf["n"][g], "df": dfs[g]})
+    table = pd.DataFrame(rows_out).sort_values(["g", "p"], kind="stable").reset_index(drop=True)
+    result = {
+        "estimate": table["estimate"].to_numpy(),
+        "vcov": _diagonal(table["se"].to_numpy() ** 2),
+        "deff": np.full(len(table), np.nan),
+        "n": table["n"].to_numpy(),
+        "df": table["df"].to_numpy(),
+    }
+    items = pd.DataFrame({"variable": variable, "level": plist})
+    est = finish(design, "quantile", result, domains, items, level=level, df=df, rules=rules,
+                 ci=f"woodruff-{interval}")
+    est.table["ci_low"], est.table["ci_high"] = table["ci_low"].to_numpy(), table["ci_high"].to_numpy()
+    est.table["se"] = table["se"].to_numpy()
+    return est
+
+
+def _diagonal(variances: np.ndarray) -> np.ndarray:
+    """A covariance matrix known only on its diagonal (off-diagonal NaN, as R's quantiles)."""
+    out = np.full((len(variances), len(variances)), np.nan)
+    np.fill_diagonal(out, variances)
+    return out
