@@ -316,6 +316,40 @@ def ratio_engine(
     }
 
 
+def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray | None = None) -> np.ndarray:
+    """Taylor covariance of estimators given their (n, k) influence values (weights included).
+
+    This is the kernel for any new linearised estimator: pass ``w_i x IF_i`` per row (zero
+    outside the domain); calibration residualisation and the multistage formula are applied.
+    ``in_domain`` marks the rows that belong to the estimation domain (default: nonzero rows).
+    """
+    taylor = design._taylor
+    if taylor is None:
+        raise DataError("influence_vcov needs a Taylor design; use replicate_vcov for replicates")
+    scores = np.asarray(influence, dtype=float).reshape(len(design._weights), -1)
+    if in_domain is None:
+        in_domain = (scores != 0).any(axis=1) & design._domain
+    for calibration in design._calibrations:
+        scores = calibration.residualize(scores)
+    return taylor.vcov(taylor.cluster_totals(scores), taylor.present(in_domain))
+
+
+def replicate_vcov(
+    design: Design, statistic: Any, full: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate covariance of ``statistic(weights) -> (k,)`` re-computed with every replicate.
+
+    Returns ``(vcov, thetas)``; ``full`` is the full-sample estimate (used when ``mse``).
+    Weights passed to ``statistic`` are zero outside the design's domain.
+    """
+    reps = design._replicates
+    if reps is None:
+        raise DataError("replicate_vcov needs a replicate design")
+    analysis = reps.analysis_weights(design._weights) * design._domain[:, None]
+    thetas = np.vstack([np.atleast_1d(statistic(analysis[:, r])) for r in range(reps.n_replicates)])
+    return reps.vcov(thetas, np.atleast_1d(full)), thetas
+
+
 def _needs_domain_blocks(taylor: Any) -> bool:
     return taylor.lonely_psu == "average" or taylor.adjust_domain_lonely
 

@@ -32,14 +32,15 @@ from .estimate import (
     ratio_engine,
 )
 from .quality import QualityRules
-from .quantile_rules import RULES, quantile as rule_quantile
+from .quantile_rules import RULES
+from .quantile_rules import quantile as rule_quantile
 
 if TYPE_CHECKING:
     from .design import Design
 
 Names = str | Sequence[str]
 PROPORTION_CI = ("logit", "xlogit", "wald", "mean", "wilson", "beta", "asin")
-QUANTILE_CI = ("mean", "beta", "xlogit", "asin")
+QUANTILE_CI = ("mean", "beta", "xlogit", "asin", "quantile")
 
 
 def _names(variables: Names) -> list[str]:
@@ -250,7 +251,9 @@ def quantile(
 
     The interval for p is found on the CDF scale, ``P(x <= q_hat)`` +/- t se (``interval``:
     ``mean``, ``beta``, ``xlogit`` or ``asin``), and mapped back through the quantile rule;
-    ``se`` = (upper - lower) / (2 t), as R reports it. Design effects are not defined (NaN).
+    ``se`` = (upper - lower) / (2 t), as R reports it. On replicate designs ``interval="quantile"``
+    instead re-computes the quantile with every replicate's weights and uses
+    ``q_hat +/- t sqrt(V_rep)``. Design effects are not defined (NaN).
     """
     if rule not in RULES:
         raise DataError(f"rule must be one of {RULES}, got {rule!r}")
@@ -271,6 +274,9 @@ def quantile(
             ok = rows[~np.isnan(x[rows]) & (weights[rows] > 0)]
             qhat[g] = rule_quantile(x[ok], weights[ok], p, rule)
             indicator[ok] = (x[ok] <= qhat[g]).astype(float)
+        if interval == "quantile":
+            rows_out += _replicate_quantile_rows(design, x, p, qhat, rows_by_domain, rule, level, df)
+            continue
         cdf = ratio_engine(design, indicator[:, None], _ones_like(indicator[:, None]), domains, deff=None)
         se_p = np.sqrt(np.diag(cdf["vcov"]))
         dfs = cdf["df"] if df is None else np.full(domains.count, float(df))
@@ -303,4 +309,27 @@ def _diagonal(variances: np.ndarray) -> np.ndarray:
     """A covariance matrix known only on its diagonal (off-diagonal NaN, as R's quantiles)."""
     out = np.full((len(variances), len(variances)), np.nan)
     np.fill_diagonal(out, variances)
+    return out
+
+
+def _replicate_quantile_rows(
+    design: Design, x: np.ndarray, p: float, qhat: np.ndarray, rows_by_domain: list[np.ndarray],
+    rule: str, level: float, df: float | None,
+) -> list[dict[str, Any]]:
+    """Quantile CIs from the quantile re-computed under every replicate (R's ``repCI``)."""
+    reps = design._replicates
+    if reps is None:
+        raise DataError("interval='quantile' needs a replicate design (see Design.as_replicate)")
+    analysis = reps.analysis_weights(design._weights)
+    out = []
+    for g, rows in enumerate(rows_by_domain):
+        ok = rows[~np.isnan(x[rows])]
+        thetas = np.array([rule_quantile(x[ok], analysis[ok, r], p, rule) for r in range(reps.n_replicates)])
+        var = float(reps.vcov(thetas[:, None], np.array([qhat[g]]))[0, 0])
+        in_domain = np.zeros(len(x), dtype=bool)
+        in_domain[ok] = True
+        dfs = float(df) if df is not None else float(design.degrees_of_freedom(in_domain))
+        half = float(critical_value(level, dfs)[0]) * np.sqrt(var)
+        out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": qhat[g] - half,
+                    "ci_high": qhat[g] + half, "se": np.sqrt(var), "n": len(ok), "df": dfs})
     return out
