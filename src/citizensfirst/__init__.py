@@ -7,8 +7,6 @@
 
 from .codebook import Codebook, Variable
 from .design import Design
-from .estimate import Estimate
-from .quality import QualityRules
 from .errors import (
     CheckError,
     CitizensFirstError,
@@ -20,7 +18,9 @@ from .errors import (
     SpecError,
     WeightingError,
 )
+from .estimate import Estimate
 from .io import read_survey, write_survey
+from .quality import QualityRules
 from .survey import SourceInfo, Survey
 
 __version__ = "0.1.0"

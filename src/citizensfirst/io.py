@@ -1,0 +1,700 @@
+"""Read and write survey files: SPSS, Stata, SAS, CSV and Parquet, with their codebooks.
+
+:func:`read_survey` reads ``.sav .zsav .por .dta .sas7bdat .xpt .csv .parquet`` into a
+:class:`~citizensfirst.survey.Survey`. Statistical files are read with pyreadstat keeping
+user-missing values, so SPSS user-missing codes and ranges and Stata/SAS tagged missing values
+(``.a``-``.z``, ``._``) arrive as codes: they are recorded in the codebook, counted, and set to
+NaN in :attr:`Survey.data`.
+
+A codebook (a :class:`~citizensfirst.codebook.Codebook` or a TOML path given as ``codebook=``,
+else a sidecar ``<stem>.codebook.toml`` beside the data file) is merged onto what the file itself
+says: every field the TOML sets wins (it typically adds French wording, scales, CMT dimensions,
+or the missing codes of a CSV file).
+
+:func:`write_survey` writes ``.sav .zsav .dta .csv .parquet`` with the missing codes put back in
+their cells, and (unless ``sidecar=False``) the codebook as ``<stem>.codebook.toml``.
+
+>>> import tempfile, pathlib, pandas as pd
+>>> from citizensfirst.codebook import Codebook, Variable
+>>> cb = Codebook([Variable("q1", label="Courtesy", label_fr="Courtoisie",
+...                         value_labels={1: "Poor", 5: "Excellent"}, missing={8: "Don't know"})])
+>>> survey = Survey(pd.DataFrame({"q1": [1, 5, 8]}), cb)
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "cf.sav"
+>>> write_survey(survey, path)
+>>> back = read_survey(path)
+>>> back.data["q1"].tolist(), back.codebook["q1"].label_fr
+([1.0, 5.0, nan], 'Courtoisie')
+>>> back.missing_counts("q1").loc[8].tolist()
+[1]
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, Variable, normalize_code
+from .errors import CitizensFirstError, CodebookError, DataError
+from .fileutil import atomic_output, atomic_write_text, sha256_file
+from .survey import (
+    SourceInfo,
+    Survey,
+    column_kind,
+    is_tagged_code,
+    merge_codebooks,
+    validate_codebook,
+)
+
+__all__ = [
+    "READ_FORMATS",
+    "WRITE_FORMATS",
+    "SourceInfo",
+    "Survey",
+    "read_codebook",
+    "read_survey",
+    "sidecar_path",
+    "write_survey",
+]
+
+READ_FORMATS: dict[str, str] = {
+    ".sav": "SPSS system file",
+    ".zsav": "SPSS compressed system file",
+    ".por": "SPSS portable file",
+    ".dta": "Stata file",
+    ".sas7bdat": "SAS data set",
+    ".xpt": "SAS transport (XPORT) file",
+    ".csv": "CSV text (with an optional codebook sidecar)",
+    ".parquet": "Parquet (with an optional codebook sidecar)",
+}
+WRITE_FORMATS: tuple[str, ...] = (".sav", ".zsav", ".dta", ".csv", ".parquet")
+SIDECAR_SUFFIX = ".codebook.toml"
+_PARQUET_TAGS_KEY = b"citizensfirst.tagged_missing"
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """The codebook sidecar of a data file: ``<stem>.codebook.toml`` in the same folder.
+
+    >>> sidecar_path("data/cf2023.csv").as_posix()
+    'data/cf2023.codebook.toml'
+    """
+    path = Path(path)
+    return path.with_name(path.stem + SIDECAR_SUFFIX)
+
+
+def _extension(path: Path) -> str:
+    return path.suffix.lower()
+
+
+def _supported_list(formats: Iterable[str]) -> str:
+    return ", ".join(formats)
+
+
+# ---------------------------------------------------------------------------------------------
+# codebook files
+
+
+@dataclass(frozen=True)
+class _CodebookDoc:
+    codebook: Codebook
+    mr_sets: dict[str, dict[str, Any]]
+
+
+def _read_codebook_doc(path: Path) -> _CodebookDoc:
+    codebook = Codebook.from_toml(path)
+    # MR sets ride in [survey.mr_sets.NAME], a key Codebook.from_dict leaves alone
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw_sets = doc.get("survey", {}).get("mr_sets", {})
+    mr_sets = {}
+    for name, spec in raw_sets.items():
+        if not isinstance(spec, Mapping) or "variable_list" not in spec:
+            raise CodebookError(f"{path}: [survey.mr_sets.{name}] needs a variable_list")
+        mr_sets[name] = {"type": spec.get("type", "D"), "is_dichotomy": spec.get("is_dichotomy", False),
+                         "counted_value": spec.get("counted_value"), "label": spec.get("label", ""),
+                         "variable_list": list(spec["variable_list"])}
+    return _CodebookDoc(codebook, mr_sets)
+
+
+def read_codebook(path: str | Path) -> Codebook:
+    """Read a codebook TOML file (see :mod:`citizensfirst.codebook` for the format)."""
+    return Codebook.from_toml(path)
+
+
+def _codebook_toml(survey: Survey) -> str:
+    import tomli_w
+
+    doc = survey.codebook.to_dict()
+    if survey.mr_sets:
+        sets = {}
+        for name, spec in survey.mr_sets.items():
+            sets[name] = {k: (list(v) if isinstance(v, tuple | list) else v)
+                          for k, v in spec.items() if v is not None}
+        doc.setdefault("survey", {})["mr_sets"] = sets
+    return tomli_w.dumps(doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+@dataclass
+class _Raw:
+    frame: pd.DataFrame
+    codebook: Codebook
+    all_columns: list[str]
+    mr_sets: dict[str, dict[str, Any]]
+    encoding: str | None = None
+
+
+def _readstat_error(path: Path, kind: str, err: Exception, encoding: str | None) -> DataError:
+    text = str(err)
+    if "encoding" in text.lower() or "character set" in text.lower() or isinstance(err, UnicodeError):
+        hint = (f"the text cannot be decoded as {encoding!r}; give the right encoding= or leave it out"
+                if encoding else "pass encoding= with the file's text encoding")
+        return DataError(f"{path}: cannot read as {kind}: {text} ({hint})")
+    return DataError(
+        f"{path}: cannot read as {kind}: {text} (the file is truncated, corrupt, or not a {kind})"
+    )
+
+
+def _call_readstat(path: Path, kind: str, func: Callable[..., Any], user_encoding: str | None,
+                   **kwargs: Any) -> tuple[pd.DataFrame, Any]:
+    import pyreadstat
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return func(str(path), **kwargs)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeError, OSError,
+            ValueError, TypeError, KeyError, IndexError, OverflowError) as err:
+        raise _readstat_error(path, kind, err, user_encoding) from None
+
+
+def _check_columns(path: Path, wanted: Sequence[str] | None, available: Sequence[str]) -> list[str] | None:
+    if wanted is None:
+        return None
+    wanted = list(wanted)
+    unknown = [c for c in wanted if c not in available]
+    if unknown:
+        shown = ", ".join(list(available)[:30]) + (" ..." if len(available) > 30 else "")
+        raise DataError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))}; columns: {shown}")
+    dupes = sorted({c for c in wanted if wanted.count(c) > 1})
+    if dupes:
+        raise DataError(f"{path}: column(s) {dupes} requested more than once")
+    return wanted
+
+
+def _tag(value: Any) -> str:
+    return "." + str(value)
+
+
+def _codebook_from_meta(meta: Any, columns: Sequence[str], *,
+                        catalog_labels: Mapping[str, Mapping[Any, str]] | None = None) -> Codebook:
+    types = getattr(meta, "readstat_variable_types", {}) or {}
+    labels = getattr(meta, "column_names_to_labels", {}) or {}
+    value_labels = dict(getattr(meta, "variable_value_labels", {}) or {})
+    if catalog_labels:
+        value_labels.update(catalog_labels)
+    ranges = getattr(meta, "missing_ranges", {}) or {}
+    tagged = getattr(meta, "missing_user_values", {}) or {}
+    measures = getattr(meta, "variable_measure", {}) or {}
+    variables = []
+    for name in columns:
+        numeric = types.get(name, "double") != "string"
+
+        def code_of(key: Any, numeric: bool = numeric) -> Any:
+            if numeric and isinstance(key, str):
+                return _tag(key)
+            return normalize_code(key)
+
+        discrete: list[Any] = []
+        spans: list[tuple[float, float]] = []
+        for item in ranges.get(name, []):
+            lo, hi = item["lo"], item["hi"]
+            if isinstance(lo, str) or isinstance(hi, str) or lo == hi:
+                discrete.append(normalize_code(lo))
+            else:
+                spans.append((float(lo), float(hi)))
+        discrete.extend(_tag(t) for t in tagged.get(name, []))
+        labelled = {code_of(k): str(v) for k, v in value_labels.get(name, {}).items()}
+        missing = {c: labelled.pop(c, "") for c in discrete}
+        measure = measures.get(name)
+        variables.append(Variable(
+            name=name,
+            label=labels.get(name) or None,
+            value_labels=labelled,
+            missing=missing,
+            missing_ranges=tuple(spans),
+            measure=measure if measure in ("nominal", "ordinal", "scale") else None,
+        ))
+    return Codebook(variables, title=getattr(meta, "file_label", None) or None)
+
+
+def _tags_to_codes(frame: pd.DataFrame, meta: Any) -> pd.DataFrame:
+    """pyreadstat gives tagged missing values as 'a'/'A'/'_' strings in numeric columns: make them '.a'."""
+    types = getattr(meta, "readstat_variable_types", {}) or {}
+    for name in frame.columns:
+        if types.get(name, "string") == "string":
+            continue
+        column = frame[name]
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+            continue  # numbers, dates, datetimes: no tags in them
+        if not any(isinstance(v, str) for v in column.array):
+            continue
+        values = column.astype(object).to_numpy(copy=True)
+        for i, v in enumerate(values):
+            if isinstance(v, str):
+                values[i] = _tag(v)
+        frame[name] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
+
+
+def _read_readstat(path: Path, fmt: str, columns: Sequence[str] | None, encoding: str | None,
+                   catalog: Path | None) -> _Raw:
+    import pyreadstat
+
+    kinds = {"sav": ("SPSS .sav file", pyreadstat.read_sav), "zsav": ("SPSS .zsav file", pyreadstat.read_sav),
+             "por": ("SPSS .por file", pyreadstat.read_por), "dta": ("Stata .dta file", pyreadstat.read_dta),
+             "sas7bdat": ("SAS .sas7bdat file", pyreadstat.read_sas7bdat),
+             "xpt": ("SAS transport .xpt file", pyreadstat.read_xport)}
+    kind, func = kinds[fmt]
+    kwargs: dict[str, Any] = {}
+    if fmt in ("sav", "zsav", "dta", "sas7bdat"):
+        kwargs["user_missing"] = True
+    if encoding is not None:
+        if fmt == "por":
+            raise DataError(f"{path}: SPSS .por files carry no encoding setting; leave encoding out")
+        kwargs["encoding"] = encoding
+    _, meta = _call_readstat(path, kind, func, encoding, metadataonly=True,
+                             **{k: v for k, v in kwargs.items() if k == "encoding"})
+    all_columns = list(meta.column_names)
+    usecols = _check_columns(path, columns, all_columns)
+    if usecols is not None:
+        kwargs["usecols"] = usecols
+    frame, meta = _call_readstat(path, kind, func, encoding, **kwargs)
+    if usecols is not None:
+        frame = frame[usecols]
+    catalog_labels = None
+    if catalog is not None:
+        if fmt != "sas7bdat":
+            raise DataError(f"{path}: catalog= is only for SAS .sas7bdat files")
+        catalog_labels = _catalog_labels(catalog, meta, encoding)
+    frame = _tags_to_codes(frame, meta)
+    codebook = _codebook_from_meta(meta, list(frame.columns), catalog_labels=catalog_labels)
+    mr_sets = {name: dict(spec) for name, spec in (getattr(meta, "mr_sets", {}) or {}).items()}
+    return _Raw(frame, codebook, all_columns, mr_sets, encoding or getattr(meta, "file_encoding", None))
+
+
+def _catalog_labels(catalog: Path, meta: Any, encoding: str | None) -> dict[str, dict[Any, str]]:
+    import pyreadstat
+
+    if not catalog.is_file():
+        raise DataError(f"{catalog}: SAS catalog file does not exist")
+    _, cat_meta = _call_readstat(catalog, "SAS .sas7bcat catalog", pyreadstat.read_sas7bcat, encoding,
+                                 **({"encoding": encoding} if encoding else {}))
+    formats = cat_meta.value_labels or {}
+    out = {}
+    for name, fmt_name in (getattr(meta, "variable_to_label", {}) or {}).items():
+        if fmt_name in formats:
+            out[name] = dict(formats[fmt_name])
+    return out
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    try:
+        with open(path, newline="", encoding=encoding) as handle:
+            return next(csv.reader(handle), [])
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: the header is not valid {encoding} text ({err.reason} at byte {err.start}); "
+            f"pass encoding= with the file's encoding (e.g. encoding='cp1252')"
+        ) from None
+    except LookupError:
+        raise DataError(f"{path}: unknown encoding {encoding!r}") from None
+    except csv.Error as err:
+        raise DataError(f"{path}: cannot parse the CSV header: {err}") from None
+
+
+def _read_csv(path: Path, columns: Sequence[str] | None, encoding: str | None,
+              _catalog: Path | None) -> _Raw:
+    enc = encoding or "utf-8"
+    header = _csv_header(path, enc)
+    if not header:
+        raise DataError(f"{path}: the CSV file is empty (no header row)")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(map(repr, dupes))}")
+    usecols = _check_columns(path, columns, header)
+    try:
+        frame = pd.read_csv(path, encoding=enc, usecols=usecols, keep_default_na=False,
+                            na_values=[""], low_memory=False)
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: not valid {enc} text ({err.reason} at byte {err.start}); "
+            f"pass encoding= with the file's encoding (e.g. encoding='cp1252')"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
+        raise DataError(f"{path}: cannot parse as CSV: {err}") from None
+    if usecols is not None:
+        frame = frame[usecols]
+    return _Raw(frame, Codebook(), header, {}, enc)
+
+
+def _read_parquet(path: Path, columns: Sequence[str] | None, encoding: str | None,
+                  _catalog: Path | None) -> _Raw:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if encoding is not None:
+        raise DataError(f"{path}: Parquet files are always UTF-8; leave encoding out")
+    try:
+        schema = pq.read_schema(path)
+        names = list(schema.names)
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise DataError(f"{path}: duplicate column name(s) {', '.join(map(repr, dupes))}")
+        usecols = _check_columns(path, columns, [n for n in names if not n.startswith("__index_level_")])
+        table = pq.read_table(path, columns=usecols)
+        frame = table.to_pandas()
+    except CitizensFirstError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise DataError(f"{path}: cannot read as Parquet: {err} (the file is truncated, corrupt, "
+                        f"or not Parquet)") from None
+    frame = frame.reset_index(drop=True)
+    metadata = schema.metadata or {}
+    if _PARQUET_TAGS_KEY in metadata:
+        tags = json.loads(metadata[_PARQUET_TAGS_KEY])
+        for name, cells in tags.items():
+            if name not in frame.columns:
+                continue
+            values = frame[name].astype(object).to_numpy(copy=True)
+            for pos, code in cells.items():
+                values[int(pos)] = code
+            frame[name] = pd.Series(values, index=frame.index, dtype=object)
+    all_columns = [n for n in names if not n.startswith("__index_level_")]
+    return _Raw(frame, Codebook(), all_columns, {}, "utf-8")
+
+
+_READERS: dict[str, Callable[..., _Raw]] = {
+    ".csv": _read_csv,
+    ".parquet": _read_parquet,
+}
+
+
+def _partition_labels(codebook: Codebook) -> Codebook:
+    """Labels of discrete missing codes belong in ``missing``, not ``value_labels``.
+
+    A Stata file has 8 = "Don't know" among its value labels; once a sidecar declares 8
+    missing, the label moves to the missing code (unless the codebook gave one already).
+    """
+    out = []
+    for var in codebook.values():
+        overlap = set(var.value_labels) & set(var.missing)
+        overlap_fr = set(var.value_labels_fr) & set(var.missing)
+        if not overlap and not overlap_fr:
+            out.append(var)
+            continue
+        missing = {c: (t or var.value_labels.get(c, "")) for c, t in var.missing.items()}
+        missing_fr = dict(var.missing_fr)
+        for c in overlap_fr:
+            missing_fr.setdefault(c, var.value_labels_fr[c])
+        out.append(replace(
+            var, missing=missing, missing_fr=missing_fr,
+            value_labels={c: t for c, t in var.value_labels.items() if c not in var.missing},
+            value_labels_fr={c: t for c, t in var.value_labels_fr.items() if c not in var.missing},
+        ))
+    return Codebook(out, title=codebook.title, title_fr=codebook.title_fr)
+
+
+def read_survey(
+    path: str | Path,
+    *,
+    codebook: Codebook | str | Path | None = None,
+    columns: Sequence[str] | None = None,
+    encoding: str | None = None,
+    catalog: str | Path | None = None,
+) -> Survey:
+    """Read a survey file into a :class:`Survey`.
+
+    ``path`` ends in one of ``.sav .zsav .por .dta .sas7bdat .xpt .csv .parquet``. ``codebook``
+    (a Codebook or a TOML path) is merged onto the file's own metadata, fields set in the TOML
+    winning; when it is None, ``<stem>.codebook.toml`` beside the file is used if it exists.
+    ``columns`` keeps only those columns (in that order). ``encoding`` overrides the file's text
+    encoding (CSV default UTF-8). ``catalog`` is a SAS ``.sas7bcat`` format catalog whose value
+    labels apply to a ``.sas7bdat`` file (not looked for unless given).
+
+    Every problem raises a :class:`~citizensfirst.errors.CitizensFirstError` naming the file.
+
+    >>> read_survey("no/such/file.sav")
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.DataError: no/such/file.sav: no such file
+    """
+    path = Path(path)
+    ext = _extension(path)
+    if ext not in READ_FORMATS:
+        raise DataError(
+            f"{path}: unsupported file type {ext or '(no extension)'!r}; supported: "
+            f"{_supported_list(READ_FORMATS)}"
+        )
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if not path.is_file():
+        raise DataError(f"{path}: not a file")
+    if isinstance(columns, str):
+        columns = [columns]
+    catalog_path = Path(catalog) if catalog is not None else None
+    if ext in _READERS:
+        if catalog_path is not None:
+            raise DataError(f"{path}: catalog= is only for SAS .sas7bdat files")
+        raw = _READERS[ext](path, columns, encoding, catalog_path)
+    else:
+        raw = _read_readstat(path, ext[1:], columns, encoding, catalog_path)
+
+    overlay: Codebook | None
+    mr_sets = raw.mr_sets
+    if isinstance(codebook, Codebook):
+        overlay, where = codebook, "the codebook given"
+    elif codebook is not None:
+        doc = _read_codebook_doc(Path(codebook))
+        overlay, where = doc.codebook, str(codebook)
+        mr_sets = mr_sets or doc.mr_sets
+    elif sidecar_path(path).is_file():
+        doc = _read_codebook_doc(sidecar_path(path))
+        overlay, where = doc.codebook, str(sidecar_path(path))
+        mr_sets = mr_sets or doc.mr_sets
+    else:
+        overlay, where = None, None
+    if overlay is not None:
+        # names first (against every column of the file, even those not selected)
+        validate_codebook(overlay, pd.DataFrame(), columns=raw.all_columns,
+                          source=f"{where} (for {path})")
+        merged = _partition_labels(merge_codebooks(raw.codebook, overlay.select(raw.frame.columns)))
+    else:
+        merged = raw.codebook
+    validate_codebook(merged, raw.frame, source=f"{path}" + (f" with codebook {where}" if where else ""))
+    stat = path.stat()
+    source = SourceInfo(path=path, size=stat.st_size, sha256=sha256_file(path), format=ext[1:],
+                        encoding=raw.encoding)
+    mr_sets = {k: v for k, v in mr_sets.items()
+               if all(x in raw.frame.columns for x in v.get("variable_list", ()))}
+    return Survey(raw.frame, merged, source=source, mr_sets=mr_sets)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def _spss_missing(var: Variable, kind: str, path: Path) -> list[Any]:
+    discrete = [c for c in var.missing if not is_tagged_code(c)]
+    spans = list(var.missing_ranges)
+    if kind == "string":
+        discrete = [str(c) for c in discrete]
+        if len(discrete) > 3:
+            raise CodebookError(
+                f"{path}: variable {var.name!r} has {len(discrete)} missing codes; SPSS allows at "
+                f"most 3 for a text variable"
+            )
+        return discrete
+    discrete = [c for c in discrete if not any(lo <= c <= hi for lo, hi in spans)]
+    if len(spans) > 1 or (spans and len(discrete) > 1) or len(discrete) > 3:
+        raise CodebookError(
+            f"{path}: variable {var.name!r} has missing codes {discrete} and ranges {spans}; SPSS "
+            f"allows at most 3 discrete codes, or one range plus one discrete code"
+        )
+    out: list[Any] = [{"lo": lo, "hi": hi} for lo, hi in spans]
+    out.extend(discrete)
+    return out
+
+
+def _labels_for_file(var: Variable, kind: str) -> dict[Any, str]:
+    labels: dict[Any, str] = {}
+    for code, text in var.missing.items():
+        if text:
+            labels[code] = text
+    labels.update(var.value_labels)
+    if kind == "string":
+        return {str(k): v for k, v in labels.items()}
+    return {k: v for k, v in labels.items() if not isinstance(k, str) or is_tagged_code(k)}
+
+
+def _drop_tags(frame: pd.DataFrame, path: Path, fmt: str) -> pd.DataFrame:
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        tags = [v for v in column.array if is_tagged_code(v)]
+        if tags:
+            warnings.warn(
+                f"{path}: {fmt} cannot store tagged missing codes; {len(tags)} cells of {name!r} "
+                f"({sorted(set(tags))}) are written as system missing (the sidecar codebook keeps "
+                f"the codes' labels, not the cells)",
+                stacklevel=3,
+            )
+            values = column.to_numpy(copy=True)
+            values[[is_tagged_code(v) for v in values]] = np.nan
+            frame[name] = pd.to_numeric(pd.Series(values, index=frame.index))
+    return frame
+
+
+def _write_sav(survey: Survey, frame: pd.DataFrame, out: Path, path: Path, compress: bool) -> None:
+    import pyreadstat
+
+    frame = _drop_tags(frame, path, "SPSS")
+    labels, value_labels, missing, measure = {}, {}, {}, {}
+    for name in frame.columns:
+        var = survey.codebook.get_variable(name)
+        kind = column_kind(frame[name])
+        if var.label:
+            labels[name] = var.label
+        vl = _labels_for_file(var, kind)
+        vl = {k: v for k, v in vl.items() if not is_tagged_code(k)}
+        if vl:
+            value_labels[name] = vl
+        miss = _spss_missing(var, kind, path)
+        if miss:
+            missing[name] = miss
+        if var.measure:
+            measure[name] = var.measure
+    pyreadstat.write_sav(
+        frame, str(out), file_label=survey.codebook.title or "",
+        column_labels={n: labels.get(n) for n in frame.columns},
+        compress=compress, variable_value_labels=value_labels or None,
+        missing_ranges=missing or None, variable_measure=measure or None,
+    )
+
+
+def _write_dta(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
+    import pyreadstat
+
+    labels, value_labels, tagged = {}, {}, {}
+    for name in frame.columns:
+        var = survey.codebook.get_variable(name)
+        kind = column_kind(frame[name])
+        if var.label:
+            labels[name] = var.label
+        column = frame[name]
+        tags_here: set[str] = set()
+        if column.dtype == object and kind == "numeric":
+            values = column.to_numpy(copy=True)
+            for i, v in enumerate(values):
+                if is_tagged_code(v):
+                    letter = v[1:].lower()
+                    if letter == "_":
+                        warnings.warn(f"{path}: Stata has no '._' missing code; {name!r} cells "
+                                      f"holding it are written as system missing", stacklevel=3)
+                        values[i] = np.nan
+                    else:
+                        values[i] = letter
+                        tags_here.add(letter)
+            frame[name] = pd.Series(values, index=frame.index, dtype=object)
+        if tags_here:
+            tagged[name] = sorted(tags_here)
+        vl = {}
+        for code, text in _labels_for_file(var, kind).items():
+            if is_tagged_code(code):
+                if code[1:].lower() in tags_here:
+                    vl[code[1:].lower()] = text
+            elif kind == "numeric" and isinstance(code, float):
+                continue  # Stata value labels are integers only (the sidecar keeps it)
+            else:
+                vl[code] = text
+        if vl and kind == "numeric":
+            value_labels[name] = vl
+    try:
+        pyreadstat.write_dta(
+            frame, str(out), file_label=survey.codebook.title or "",
+            column_labels={n: labels.get(n) for n in frame.columns},
+            variable_value_labels=value_labels or None, missing_user_values=tagged or None,
+        )
+    except Exception as err:  # pyreadstat raises several unrelated types here
+        raise DataError(f"{path}: cannot write as Stata .dta: {err}") from None
+
+
+def _write_csv(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
+    frame.to_csv(out, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _write_parquet(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tags: dict[str, dict[str, str]] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object and column_kind(column) == "numeric" and any(
+                is_tagged_code(v) for v in column.array):
+            values = column.to_numpy(copy=True)
+            cells = {}
+            for i, v in enumerate(values):
+                if is_tagged_code(v):
+                    cells[str(i)] = v
+                    values[i] = np.nan
+            tags[name] = cells
+            frame[name] = pd.to_numeric(pd.Series(values, index=frame.index))
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError) as err:
+        raise DataError(f"{path}: cannot write as Parquet: {err}") from None
+    if tags:
+        metadata = dict(table.schema.metadata or {})
+        metadata[_PARQUET_TAGS_KEY] = json.dumps(tags).encode("utf-8")
+        table = table.replace_schema_metadata(metadata)
+    pq.write_table(table, out)
+
+
+def write_survey(survey: Survey, path: str | Path, *, sidecar: bool = True) -> None:
+    """Write ``survey`` to ``path`` (``.sav .zsav .dta .csv .parquet``), missing codes restored.
+
+    Cells whose answer was a missing code are written as that code (a "don't know" is written as
+    8, and 8 is declared user-missing in ``.sav``). Unless ``sidecar=False``, the codebook is also
+    written to ``<stem>.codebook.toml`` (for CSV and Parquet it is the only place the labels and
+    missing codes live; for ``.sav`` it adds what SPSS cannot hold: French wording, scales, CMT
+    dimensions; for ``.dta`` it also declares the numeric missing codes, which Stata has no way to
+    mark). Writes are atomic: on error no partial file is left.
+
+    Limitations: ``.sav`` cannot hold tagged missing codes (written as system missing, with a
+    warning) nor MR sets; ``.dta`` keeps numeric missing codes as plain values (only the sidecar
+    marks them missing) and integer value labels only; CSV turns dates into text.
+
+    >>> write_survey(Survey(pd.DataFrame({"a": [1]})), "out.xlsx")
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.DataError: out.xlsx: cannot write file type '.xlsx'; supported: .sav, .zsav, .dta, .csv, .parquet
+    """
+    path = Path(path)
+    ext = _extension(path)
+    if ext not in WRITE_FORMATS:
+        raise DataError(f"{path}: cannot write file type {ext or '(no extension)'!r}; supported: "
+                        f"{_supported_list(WRITE_FORMATS)}")
+    if not isinstance(survey, Survey):
+        raise DataError(f"{path}: write_survey needs a Survey, got {type(survey).__name__}")
+    bad = [c for c in survey.columns if not isinstance(c, str)]
+    if bad:
+        raise DataError(f"{path}: column names must be text, got {bad}")
+    frame = survey.with_missing_codes()
+    with atomic_output(path) as out:
+        try:
+            if ext in (".sav", ".zsav"):
+                _write_sav(survey, frame, out, path, compress=ext == ".zsav")
+            elif ext == ".dta":
+                _write_dta(survey, frame, out, path)
+            elif ext == ".csv":
+                _write_csv(survey, frame, out, path)
+            else:
+                _write_parquet(survey, frame, out, path)
+        except CitizensFirstError:
+            raise
+        except Exception as err:  # pyreadstat/pyarrow raise assorted types; name the file
+            raise DataError(f"{path}: cannot write: {type(err).__name__}: {err}") from None
+    if sidecar:
+        atomic_write_text(sidecar_path(path), _codebook_toml(survey))
