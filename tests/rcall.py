@@ -135,16 +135,20 @@ def run(call: str, designs: dict[str, cf.Design]) -> Any:
         terms = formula_terms(pos[0])
         missing = "listwise" if kw.get("na.rm") == "TRUE" else "available"
         if all(is_factor(design, t) for t in terms):
-            assert len(terms) == 1
             fn = design.proportion if name == "svymean" else design.count
-            return fn(terms[0], deff=_deff(kw))
+            return fn(terms, deff=_deff(kw))
         fn = design.mean if name == "svymean" else design.total
         return fn(terms, deff=_deff(kw), missing=missing)
     if name == "svyvar":
         return resolve_design(pos[1], designs).variance(formula_terms(pos[0]))
     if name == "svyby":
-        design = resolve_design(pos[2], designs)
-        terms, by, stat = formula_terms(pos[0]), formula_terms(pos[1]), pos[3]
+        design = resolve_design(pos[2] if len(pos) > 2 else kw["design"], designs)
+        terms, by = formula_terms(pos[0]), formula_terms(pos[1])
+        stat = pos[3] if len(pos) > 3 else kw["FUN"]
+        if stat == "svyratio":
+            return design.ratio(terms, formula_terms(kw["denominator"]), by=by)
+        if stat == "svyquantile":
+            return _quantile(design, terms[0], kw, by=by)
         if len(terms) == 1 and is_factor(design, terms[0]):
             return design.proportion(terms[0], by=by)
         fn = {"svymean": design.mean, "svytotal": design.total}[stat]
@@ -154,20 +158,34 @@ def run(call: str, designs: dict[str, cf.Design]) -> Any:
         return design.ratio(formula_terms(pos[0]), formula_terms(pos[1]))
     if name == "svyciprop":
         design = resolve_design(pos[1], designs)
-        var, value = re.fullmatch(r"~I\(([\w.]+)\s*==\s*'([^']*)'\)", pos[0]).groups()
-        est = design.proportion(var, ci=r_value(kw.get("method", "'logit'")))
+        match = re.fullmatch(r"~I\(([\w.]+)\s*==\s*'([^']*)'\)", pos[0])
+        var, value = match.groups() if match else (formula_terms(pos[0])[0], "1")
+        est = design.proportion(var, ci=r_value(kw.get("method", "'logit'")),
+                                level=r_value(kw.get("level", "0.95")), df=_df(kw))
         table = est.to_frame()
-        return table[table["level"].astype(str) == value].reset_index(drop=True)
+        labels = table["level"].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+        return table[labels == value].reset_index(drop=True)
     if name == "svyquantile":
-        design = resolve_design(pos[1], designs)
-        probs = r_value(kw["quantiles"])
-        probs = probs if isinstance(probs, list) else [probs]
-        return design.quantile(
-            formula_terms(pos[0])[0], probs,
-            rule=r_value(kw.get("qrule", "'math'")),
-            interval=r_value(kw.get("interval.type", "'mean'")),
-        )
+        return _quantile(resolve_design(pos[1], designs), formula_terms(pos[0])[0], kw)
     raise NotImplementedError(call)
+
+
+def _df(kw: dict[str, str]) -> float | None:
+    if "df" not in kw:
+        return None
+    return float("inf") if kw["df"] == "Inf" else float(kw["df"])
+
+
+def _quantile(design: cf.Design, variable: str, kw: dict[str, str], by: list[str] | None = None) -> Any:
+    probs = r_value(kw["quantiles"])
+    probs = probs if isinstance(probs, list) else [probs]
+    return design.quantile(
+        variable, probs, by=by,
+        rule=r_value(kw.get("qrule", "'math'")),
+        interval=r_value(kw.get("interval.type", "'mean'")),
+        level=1 - r_value(kw.get("alpha", "0.05")),
+        df=_df(kw),
+    )
 
 
 def close(ours: Any, theirs: Any, scale: float = 1.0, what: str = "") -> None:

@@ -48,13 +48,17 @@ def check_result(result: dict, ours) -> None:
             close(table["deff"], list(result["deff"].values()), 1.0, "deff")
     elif kind == "svyby":
         table = ours.to_frame()
-        by = [c for c in table.columns if c in result["table"]][0]
+        by = list(ours.by)
         keys = []
         for _, row in table.iterrows():
-            level = str(row["variable"]) + (str(row["level"]) if "level" in table.columns else "")
-            keys.append((str(row[by]), level))
+            level = str(row["variable"])
+            if ours.statistic == "quantile":
+                level += f".{row['level']:g}"
+            elif "level" in table.columns:
+                level += str(row["level"])
+            keys.append((".".join(str(row[b]) for b in by), level))
         wanted = []
-        for label in result["by_levels"]:
+        for label in result.get("names", result["by_levels"]):
             domain, _, var = label.partition(":")
             wanted.append((domain, var or str(table["variable"].iloc[0])))
         order = [keys.index(k) for k in wanted]
@@ -63,6 +67,18 @@ def check_result(result: dict, ours) -> None:
         close(table["se"].to_numpy()[order], result["se"], scale, "se")
         if "deff" in result:
             close(table["deff"].to_numpy()[order], result["deff"], 1.0, "deff")
+        if "vcov" in result:
+            close(ours.vcov[np.ix_(order, order)], result["vcov"]["values"], scale**2, "vcov")
+    elif kind in ("svyvar", "svrepvar"):
+        table = ours.to_frame()
+        matrix = np.asarray(result["estimate"]["values"] if isinstance(result["estimate"], dict)
+                            else result["estimate"], dtype=float)
+        p = matrix.shape[0]
+        diagonal = [i * p + i for i in range(p)]  # vcov indexes the matrix column-major
+        scale = float(np.abs(np.diag(matrix)).max())
+        close(table["estimate"], np.diag(matrix), scale, "variance")
+        vcov = np.asarray(result["vcov"]["values"] if isinstance(result["vcov"], dict) else result["vcov"])
+        close(table["se"], np.sqrt(np.diag(vcov)[diagonal]), scale, "se")
     elif kind == "svyratio":
         table = ours.to_frame()
         close(table["estimate"], np.ravel(result["ratio"]["values"]), 1.0, "ratio")

@@ -222,6 +222,7 @@ class Design:
         stages: list[Stage] = []
         parent: np.ndarray | None = None
         popsizes: list[np.ndarray] = []
+        as_counts = self._fpc_are_counts(fpc_specs)
         for s in range(n_stages):
             if s < len(strata_cols):
                 stratum_key = frame[strata_cols[s]].to_numpy()
@@ -249,43 +250,48 @@ class Design:
             n_sampled_row = _clusters_per_stratum(cluster, stratum)
             popsize_row = None
             if s < len(fpc_specs):
-                popsize_row = self._popsize(fpc_specs[s], stratum, n_sampled_row, labels, s)
+                popsize_row = self._popsize(fpc_specs[s], stratum, n_sampled_row, labels, s, as_counts)
                 popsizes.append(popsize_row / n_sampled_row)
             stages.append(Stage.build(cluster, stratum, popsize_row,
                                       None if s == 0 else parent, labels))
             parent = cluster
         taylor = TaylorStructure(tuple(stages), lonely_psu, adjust_domain_lonely)
         fpc_weights = np.prod(popsizes, axis=0) if popsizes else None
-        lonely = taylor.lonely_strata()
-        if lonely and lonely_psu == "fail":
-            raise DesignError(
-                f"{source}: stratum ({', '.join(lonely[:10])}) has only one PSU; pass "
-                "lonely_psu='adjust', 'average', 'remove' or 'certainty' to Design"
-            )
         return taylor, fpc_weights
 
-    def _popsize(self, spec: str | float, stratum: np.ndarray, n_sampled: np.ndarray,
-                 labels: list[str], stage: int) -> np.ndarray:
+    def _fpc_values(self, spec: str | float) -> np.ndarray:
         frame, source = self._data, self._source
         if isinstance(spec, str):
             values = numeric_column(frame, spec, "fpc", source)
             _check_finite(values, spec, "fpc", source)
-            name = spec
-        else:
-            values = np.full(len(frame), float(spec))
-            name = str(spec)
+            return values
+        return np.full(len(frame), float(spec))
+
+    def _fpc_are_counts(self, specs: Sequence[str | float]) -> bool:
+        """As R: population counts when any fpc exceeds 1 (then all must be >= 1), else fractions."""
+        if not specs:
+            return True
+        values = np.concatenate([self._fpc_values(spec) for spec in specs])
+        counts = bool((values > 1).any())
+        if counts and (values < 1).any():
+            raise DesignError(
+                f"{self._source}: fpc mixes population sizes (>1) and sampling fractions (<1); "
+                "give all stages as counts or all as fractions"
+            )
+        return counts
+
+    def _popsize(self, spec: str | float, stratum: np.ndarray, n_sampled: np.ndarray,
+                 labels: list[str], stage: int, as_counts: bool) -> np.ndarray:
+        source = self._source
+        values = self._fpc_values(spec)
+        name = spec if isinstance(spec, str) else str(spec)
         if (values <= 0).any():
             raise DataError(f"{source}: fpc {name!r} must be positive")
         varying = pd.Series(values).groupby(stratum).nunique()
         if (varying > 1).any():
             bad = labels[int(varying.index[np.argmax(varying.to_numpy() > 1)])]
             raise DesignError(f"{source}: fpc {name!r} varies within stratum {bad} at stage {stage + 1}")
-        if (values > 1).all():
-            popsize = values
-        elif (values <= 1).all():
-            popsize = n_sampled / values
-        else:
-            raise DesignError(f"{source}: fpc {name!r} mixes population sizes (>1) and fractions (<=1)")
+        popsize = values if as_counts else n_sampled / values
         if (popsize < n_sampled - 1e-9).any():
             h = int(stratum[np.argmax(popsize < n_sampled - 1e-9)])
             raise DesignError(
@@ -341,7 +347,9 @@ class Design:
                 raise DesignError("method='jkn' needs rscales= ((n_h - 1) / n_h for each replicate)")
             rscales_arr = np.ones(n_rep)
         else:
-            rscales_arr = np.asarray(rscales, dtype=float)
+            rscales_arr = np.asarray(rscales, dtype=float).reshape(-1)
+            if rscales_arr.size == 1:
+                rscales_arr = np.repeat(rscales_arr, n_rep)  # a single value applies to all, as R
             if rscales_arr.shape != (n_rep,):
                 raise DesignError(f"rscales has {rscales_arr.size} values for {n_rep} replicates")
         analysis = matrix if combined_weights else matrix * self._weights[:, None]

@@ -56,6 +56,16 @@ def _missing(policy: str) -> bool:
     return policy == "listwise"
 
 
+def _indicators(design: Design, variables: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """0/1 columns for every level of every variable, and the (variable, level) table."""
+    blocks, items = [], []
+    for name in variables:
+        block, levels = level_indicators(design, name)
+        blocks.append(block)
+        items.append(pd.DataFrame({"variable": name, "level": pd.Series(levels, dtype=object)}))
+    return np.hstack(blocks), pd.concat(items, ignore_index=True)
+
+
 def _ones_like(matrix: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(matrix), np.nan, 1.0)
 
@@ -102,7 +112,7 @@ def total(
 
 def proportion(
     design: Design,
-    variable: str,
+    variable: Names,
     *,
     by: Names | None = None,
     ci: str = "logit",
@@ -119,25 +129,46 @@ def proportion(
     """
     if ci not in PROPORTION_CI:
         raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
-    indicators, levels = level_indicators(design, variable)
+    indicators, items = _indicators(design, _names(variable))
     domains = domains_of(design, by)
     result = ratio_engine(design, indicators, _ones_like(indicators), domains, deff=deff)
-    items = pd.DataFrame({"variable": variable, "level": levels})
     est = finish(design, "proportion", result, domains, items, level=level, df=df, rules=rules,
                  ci=ci)
     table = est.table
     low, high = proportion_interval(
         table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
-        table["n"].to_numpy(), level, ci,
+        table["n"].to_numpy(), level, ci, design_df=result["df"],
+        transformed_se=_replicate_transformed_se(design, result, ci),
     )
     table["ci_low"], table["ci_high"] = low, high
     return est
 
 
+def _transform(method: str, p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return logit(p) if method in ("logit", "xlogit") else np.arcsin(np.sqrt(p))
+
+
+def _replicate_transformed_se(design: Design, result: dict[str, Any], method: str) -> np.ndarray | None:
+    """On replicate designs, the SE of logit(p) / asin(sqrt(p)) from transformed replicates."""
+    reps = design._replicates
+    if reps is None or method not in ("logit", "xlogit", "asin") or result.get("replicates") is None:
+        return None
+    thetas = _transform(method, result["replicates"])
+    vcov = reps.vcov(thetas, _transform(method, result["estimate"]))
+    return np.sqrt(np.diag(vcov))
+
+
 def proportion_interval(
-    p: np.ndarray, se: np.ndarray, dfs: np.ndarray, n: np.ndarray, level: float, method: str
+    p: np.ndarray, se: np.ndarray, dfs: np.ndarray, n: np.ndarray, level: float, method: str,
+    design_df: np.ndarray | None = None, transformed_se: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Confidence limits for proportions ``p`` with standard errors ``se`` (see ``proportion``).
+
+    The Korn-Graubard ``beta`` interval always uses the design df (``design_df``, default
+    ``dfs``) in its effective-sample-size correction, as R's ``svyciprop`` does. For ``logit``
+    and ``asin``, ``transformed_se`` (the SE on the transformed scale, from replicates) replaces
+    the delta-method SE when given, as R does on replicate designs.
 
     >>> lo, hi = proportion_interval(np.array([0.815]), np.array([0.0270776]), np.array([199.0]),
     ...                              np.array([200]), 0.95, "logit")
@@ -147,12 +178,13 @@ def proportion_interval(
     t = critical_value(level, dfs)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method in ("logit", "xlogit"):
-            half = t * se / (p * (1 - p))
+            half = t * (se / (p * (1 - p)) if transformed_se is None else transformed_se)
             return expit(logit(p) - half), expit(logit(p) + half)
         if method in ("wald", "mean"):
             return p - t * se, p + t * se
         if method == "asin":
-            centre, half = np.arcsin(np.sqrt(p)), t * se / (2 * np.sqrt(p * (1 - p)))
+            scale_se = se / (2 * np.sqrt(p * (1 - p))) if transformed_se is None else transformed_se
+            centre, half = np.arcsin(np.sqrt(p)), t * scale_se
             return np.sin(centre - half) ** 2, np.sin(centre + half) ** 2
         n_eff = p * (1 - p) / se**2
         if method == "wilson":
@@ -161,7 +193,8 @@ def proportion_interval(
             half = t / (1 + z2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
             return centre - half, centre + half
         alpha = 1 - level
-        n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, dfs)) ** 2
+        df_design = dfs if design_df is None else design_df
+        n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df_design)) ** 2
         lower = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
         upper = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
         return lower, upper
@@ -169,7 +202,7 @@ def proportion_interval(
 
 def count(
     design: Design,
-    variable: str,
+    variable: Names,
     *,
     by: Names | None = None,
     deff: str | None = "srswor",
@@ -178,10 +211,9 @@ def count(
     rules: QualityRules | None = None,
 ) -> Estimate:
     """Estimated population count of every level of ``variable`` (``svytotal`` of a factor)."""
-    indicators, levels = level_indicators(design, variable)
+    indicators, items = _indicators(design, _names(variable))
     domains = domains_of(design, by)
     result = ratio_engine(design, indicators, None, domains, deff=deff)
-    items = pd.DataFrame({"variable": variable, "level": levels})
     return finish(design, "count", result, domains, items, level=level, df=df, rules=rules)
 
 
@@ -231,8 +263,29 @@ def variance(
     for g, rows in enumerate(domains.rows()):
         z[rows] = (y[rows] - centre[g]) ** 2 * counts[g] / (counts[g] - 1)
     result = ratio_engine(design, z, _ones_like(z), domains, deff=None)
+    if design._replicates is not None:
+        result["vcov"], result["replicates"] = _replicate_variance(design, y, domains, result["estimate"])
     items = pd.DataFrame({"variable": names})
     return finish(design, "variance", result, domains, items, level=level, df=df, rules=rules)
+
+
+def _replicate_variance(
+    design: Design, y: np.ndarray, domains: Any, full: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate covariance of variance estimates, each replicate re-centred (as ``svyvar``)."""
+    reps = design._replicates
+    weights = design._weights
+    thetas = []
+    for rows in domains.rows():
+        ok = ~np.isnan(y[rows]) & (weights[rows] > 0)[:, None]
+        values = np.where(ok, y[rows], 0.0)
+        n = ok.sum(axis=0)
+        total = reps.weighted_totals(ok.astype(float), rows, weights)
+        first = reps.weighted_totals(values, rows, weights) / total
+        second = reps.weighted_totals(values**2, rows, weights) / total
+        thetas.append((second - first**2) * n / (n - 1))
+    replicates = np.hstack(thetas)
+    return reps.vcov(replicates, full), replicates
 
 
 def quantile(

@@ -90,9 +90,11 @@ def _shahvaish(x: np.ndarray, w: np.ndarray, p: float) -> float:
     if n == 1:
         return float(x[0])
     s = _cumsum(w / np.mean(w))
-    pk = (s + 0.5 - w / 2) / (n + 1)
-    idx = np.searchsorted(pk, p, side="right") - 1
-    return float(x[max(idx, 0)])
+    pk = (s + 0.5 - w / 2) / (n + 1)  # as R: not monotone in general, so sort as approx() does
+    knots, inverse = np.unique(pk, return_inverse=True)
+    values = np.bincount(inverse, weights=x) / np.bincount(inverse)  # ties: mean, as approx()
+    idx = np.searchsorted(knots, p, side="right") - 1
+    return float(values[max(idx, 0)])
 
 
 def _previous(cumw: np.ndarray) -> np.ndarray:

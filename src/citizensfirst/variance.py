@@ -137,24 +137,20 @@ class TaylorStructure:
         strata = np.unique(stage.stratum_of_cluster[clusters])
         return int(len(clusters) - len(strata))
 
-    def lonely_strata(self) -> list[str]:
-        """Labels of first-stage strata with a single sampled PSU that is not a certainty unit."""
-        stage = self.stages[0]
-        lonely = (stage.n_sampled == 1) & ~_certain(stage)
-        return [_label(stage, h) for h in np.flatnonzero(lonely)]
-
     def vcov(self, totals: Sequence[np.ndarray], present: Sequence[np.ndarray]) -> np.ndarray:
         """Covariance matrix from cluster totals (see the module docstring for the formula)."""
         k = totals[0].shape[1]
         vcov = np.zeros((k, k))
-        factor = np.ones(self.stages[0].n_strata)
-        for stage, x, pres in zip(self.used_stages, totals, present, strict=True):
+        stages = self.used_stages
+        factor = np.ones(stages[0].n_strata)
+        for position, (stage, x, pres) in enumerate(zip(stages, totals, present, strict=True)):
             vcov += self._stage_vcov(stage, x, pres, factor)
-            # sampling fraction carried down to the strata of the next stage
-            n_h, pop = stage.n_sampled, stage.popsize
-            fraction = factor * (n_h / pop if pop is not None else 1.0)
-            factor = fraction[stage.stratum_of_cluster]  # per cluster = per parent of next strata
-            factor = _per_next_strata(self.used_stages, stage, factor)
+            if position + 1 < len(stages):
+                # the sampling fraction of this stage multiplies every variance below it
+                fraction = factor * stage.n_sampled / stage.popsize
+                nxt = stages[position + 1]
+                assert nxt.parent_of_stratum is not None
+                factor = fraction[stage.stratum_of_cluster][nxt.parent_of_stratum]
         return vcov
 
     def _stage_vcov(
@@ -210,16 +206,6 @@ def _certain(stage: Stage) -> np.ndarray:
 
 def _label(stage: Stage, h: int) -> str:
     return str(stage.stratum_labels[h]) if h < len(stage.stratum_labels) else str(h)
-
-
-def _per_next_strata(stages: Sequence[Stage], stage: Stage, per_cluster: np.ndarray) -> np.ndarray:
-    """Map a per-cluster factor of ``stage`` onto the strata of the following stage."""
-    position = stages.index(stage)
-    if position + 1 >= len(stages):
-        return per_cluster
-    nxt = stages[position + 1]
-    assert nxt.parent_of_stratum is not None
-    return per_cluster[nxt.parent_of_stratum]
 
 
 # --------------------------------------------------------------------------- replicate weights
