@@ -1,7 +1,8 @@
 """Translate the R calls recorded in the golden files into citizensfirst calls.
 
 Only the small grammar the reference files use is understood (``svydesign``, ``svymean``,
-``svytotal``, ``svyby``, ``svyratio``, ``svyciprop``, ``svyquantile``, ``svyvar``, ``subset``);
+``svytotal``, ``svyby``, ``svyratio``, ``svyciprop``, ``svyquantile``, ``svyvar``, ``subset``,
+and ``svyttest``, ``svychisq``, ``svytable``, ``svyglm``, ``regTermTest``, ``wr2``);
 anything else raises so a new kind of case cannot pass silently.
 """
 
@@ -137,6 +138,10 @@ def run(call: str, designs: dict[str, cf.Design]) -> Any:
         if all(is_factor(design, t) for t in terms):
             fn = design.proportion if name == "svymean" else design.count
             return fn(terms, deff=_deff(kw))
+        if any(is_factor(design, t) for t in terms):  # R mixes means and proportions in one call
+            assert name == "svymean"
+            parts = [design.proportion(t) if is_factor(design, t) else design.mean(t) for t in terms]
+            return _stack(parts)
         fn = design.mean if name == "svymean" else design.total
         return fn(terms, deff=_deff(kw), missing=missing)
     if name == "svyvar":
@@ -167,7 +172,24 @@ def run(call: str, designs: dict[str, cf.Design]) -> Any:
         return table[labels == value].reset_index(drop=True)
     if name == "svyquantile":
         return _quantile(resolve_design(pos[1], designs), formula_terms(pos[0])[0], kw)
+    if name in ("svyttest", "svychisq", "svyglm", "regTermTest", "svytable", "wr2"):
+        return run_inference(name, pos, kw, designs)
     raise NotImplementedError(call)
+
+
+def _stack(parts: list[Any]) -> Any:
+    """Estimates side by side; covariances between parts unknown (NaN)."""
+    from dataclasses import replace
+
+    table = pd.concat([p.to_frame() for p in parts], ignore_index=True)
+    size = len(table)
+    vcov = np.full((size, size), np.nan)
+    start = 0
+    for p in parts:
+        k = len(p.to_frame())
+        vcov[start:start + k, start:start + k] = p.vcov
+        start += k
+    return replace(parts[0], table=table, vcov=vcov)
 
 
 def _df(kw: dict[str, str]) -> float | None:
@@ -193,3 +215,57 @@ def close(ours: Any, theirs: Any, scale: float = 1.0, what: str = "") -> None:
     ours = np.asarray(ours, dtype=float)
     theirs = np.asarray(theirs, dtype=float)
     np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-10 * scale, err_msg=what)
+
+
+# ------------------------------------------------------------------ tests and models
+
+
+_R_NAME = re.compile(r"""('[^']*'|"[^"]*")|([A-Za-z.][\w.]*)""")
+
+
+def patsy_formula(text: str) -> str:
+    """An R model formula as patsy text: dotted names quoted with Q('...')."""
+
+    def fix(m: re.Match) -> str:
+        if m.group(1) or "." not in m.group(2):
+            return m.group(0)
+        return f"Q('{m.group(2)}')"
+
+    return _R_NAME.sub(fix, text)
+
+
+def _family(kw: dict[str, str]) -> str:
+    return kw.get("family", "gaussian()").replace("()", "").strip()
+
+
+def _model(text: str, designs: dict[str, cf.Design]) -> Any:
+    name, pos, kw = parse_call(text)
+    assert name == "svyglm", text
+    design = resolve_design(kw.get("design", pos[1] if len(pos) > 1 else ""), designs)
+    return design.regress(patsy_formula(pos[0]), family=_family(kw))
+
+
+def run_inference(name: str, pos: list[str], kw: dict[str, str], designs: dict[str, cf.Design]) -> Any:
+    """svyttest / svychisq / svytable / svyglm / regTermTest / wr2 calls."""
+    if name == "svyglm":
+        args = ", ".join(pos + [f"{k}={v}" for k, v in kw.items()])
+        return _model(f"svyglm({args})", designs)
+    if name == "wr2":
+        return _model(pos[0], designs).r_squared
+    if name == "regTermTest":
+        model = _model(pos[0], designs)
+        df = float("inf") if kw.get("df") == "Inf" else None
+        return model.wald_test(formula_terms(pos[1]), df=df,
+                               method=r_value(kw.get("method", "'Wald'")))
+    design = resolve_design(kw.get("design", pos[1] if len(pos) > 1 else ""), designs)
+    if name == "svytable":
+        return design.table(*formula_terms(pos[0]))
+    if name == "svychisq":
+        row, col = formula_terms(pos[0])
+        return design.chisq(row, col, statistic=r_value(kw.get("statistic", "'F'")))
+    lhs, rhs = (part.strip() for part in pos[0].split("~"))
+    if rhs in ("0", "1"):
+        m = re.fullmatch(r"I\(([\w.]+)\s*-\s*([\d.]+)\)", lhs)
+        var, mu = (m.group(1), float(m.group(2))) if m else (lhs, 0.0)
+        return design.ttest(var, mu=mu)
+    return design.ttest(lhs, by=rhs)

@@ -416,7 +416,7 @@ class Design:
         Taylor designs: PSUs minus strata with a nonzero weight (R's ``degf``); replicate
         designs: rank of the replicate weights minus one, or ``degf=`` when given.
         """
-        rows = self._domain & (self._weights > 0) if in_domain is None else in_domain
+        rows = self._domain & (self._weights != 0) if in_domain is None else in_domain
         if self._replicates is not None:
             if self._degf is not None:
                 return int(self._degf)
@@ -521,6 +521,32 @@ class Design:
                                      "rho": rho, "mse": mse})
         return self._evolve(replicates=reps, taylor=None, degf=None, history=self._history + (step,))
 
+    # ------------------------------------------------------------------ weighting
+
+    def rake(self, margins: Any, **kwargs: Any) -> Design:
+        """Rake to marginal targets; see :func:`citizensfirst.weighting.rake`."""
+        from .weighting import rake
+
+        return rake(self, margins, **kwargs)
+
+    def calibrate(self, targets: Any, **kwargs: Any) -> Design:
+        """Calibrate to population totals; see :func:`citizensfirst.weighting.calibrate`."""
+        from .weighting import calibrate
+
+        return calibrate(self, targets, **kwargs)
+
+    def poststratify(self, cells: str | Sequence[str], totals: Any) -> Design:
+        """Post-stratify to cell counts; see :func:`citizensfirst.weighting.poststratify`."""
+        from .weighting import poststratify
+
+        return poststratify(self, cells, totals)
+
+    def trim(self, **kwargs: Any) -> Design:
+        """Trim extreme weights; see :func:`citizensfirst.weighting.trim`."""
+        from .weighting import trim
+
+        return trim(self, **kwargs)
+
     # ------------------------------------------------------------------ estimators
 
     def mean(self, variables: str | Sequence[str], **kwargs: Any) -> Any:
@@ -564,6 +590,30 @@ class Design:
         from .estimators import quantile
 
         return quantile(self, variable, probs, **kwargs)
+
+    def regress(self, formula: str, family: str = "gaussian", **kwargs: Any) -> Any:
+        """Survey-weighted GLM (``svyglm``); see :func:`citizensfirst.inference.regress`."""
+        from .inference import regress
+
+        return regress(self, formula, family, **kwargs)
+
+    def ttest(self, variable: str, by: str | None = None, mu: float = 0.0, **kwargs: Any) -> Any:
+        """Design-based t test (``svyttest``); see :func:`citizensfirst.inference.ttest`."""
+        from .inference import ttest
+
+        return ttest(self, variable, by, mu, **kwargs)
+
+    def chisq(self, row_var: str, col_var: str, statistic: str = "F") -> Any:
+        """Rao-Scott test of independence (``svychisq``); see :func:`citizensfirst.inference.chisq`."""
+        from .inference import chisq
+
+        return chisq(self, row_var, col_var, statistic)
+
+    def table(self, row_var: str, col_var: str | None = None) -> Any:
+        """Weighted counts (``svytable``); see :func:`citizensfirst.inference.table`."""
+        from .inference import table
+
+        return table(self, row_var, col_var)
 
     def __repr__(self) -> str:
         n = len(self._data)

@@ -252,7 +252,7 @@ def ratio_engine(
     dense_influence: list[np.ndarray] = []
     for rows in domains.rows():
         w = weights[rows]
-        usable = usable_all[rows] & (w > 0)[:, None]
+        usable = usable_all[rows] & (w != 0)[:, None]
         y = np.where(usable, numerators[rows], 0.0)
         x = np.where(usable, denominators[rows], 0.0) if denominators is not None else None
         num = w @ y

@@ -277,7 +277,7 @@ def _replicate_variance(
     weights = design._weights
     thetas = []
     for rows in domains.rows():
-        ok = ~np.isnan(y[rows]) & (weights[rows] > 0)[:, None]
+        ok = ~np.isnan(y[rows]) & (weights[rows] != 0)[:, None]
         values = np.where(ok, y[rows], 0.0)
         n = ok.sum(axis=0)
         total = reps.weighted_totals(ok.astype(float), rows, weights)
@@ -324,7 +324,7 @@ def quantile(
         qhat = np.empty(domains.count)
         indicator = np.full(len(x), np.nan)
         for g, rows in enumerate(rows_by_domain):
-            ok = rows[~np.isnan(x[rows]) & (weights[rows] > 0)]
+            ok = rows[~np.isnan(x[rows]) & (weights[rows] != 0)]
             qhat[g] = rule_quantile(x[ok], weights[ok], p, rule)
             indicator[ok] = (x[ok] <= qhat[g]).astype(float)
         if interval == "quantile":
@@ -337,7 +337,7 @@ def quantile(
         p_low, p_high = proportion_interval(cdf["estimate"], se_p, dfs, cdf["n"], level, method)
         crit = critical_value(level, dfs)
         for g, rows in enumerate(rows_by_domain):
-            ok = rows[~np.isnan(x[rows]) & (weights[rows] > 0)]
+            ok = rows[~np.isnan(x[rows]) & (weights[rows] != 0)]
             low = rule_quantile(x[ok], weights[ok], p_low[g], rule) if 0 <= p_low[g] <= 1 else np.nan
             high = rule_quantile(x[ok], weights[ok], p_high[g], rule) if 0 <= p_high[g] <= 1 else np.nan
             rows_out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": low, "ci_high": high,

@@ -1,0 +1,191 @@
+"""Numerical core of weighting: the generalised-raking solver and the variance residualisers.
+
+``solve_g`` finds g-weights ``g = 1 + F(X eta)`` so that ``sum_i w_i g_i x_i = T`` by Newton's
+method with a pseudo-inverse step and step halving, for the calibration functions of Deville &
+Särndal (1992): linear (GREG, optionally truncated to bounds), raking (exponential, optionally
+truncated) and logit (bounded). The iteration, its stopping rule
+``max |misfit| / (1 + |T|) < tol`` and the rescaling of very small starting weights follow R's
+``survey::grake`` so that results agree with R's ``calibrate``.
+
+Residualisers turn influence values into residuals on the calibration model, which is how
+Taylor-linearised variances account for weighting (R's ``svyrecvar`` with ``postStrata``).
+
+>>> import numpy as np
+>>> X = np.array([[1.0, 0], [1, 0], [1, 1], [1, 1]])
+>>> g, iterations = solve_g(X, np.ones(4), np.array([10.0, 6.0]), "linear")
+>>> g.round(3).tolist()
+[2.0, 2.0, 3.0, 3.0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConvergenceError
+from ..groups import group_sums
+
+CALFUNS = ("linear", "raking", "logit")
+_EPS = np.finfo(float).eps
+
+
+def _calfun(method: str, lower: float, upper: float):  # type: ignore[no-untyped-def]
+    """(F(u), F'(u)) of the calibration function, with g = 1 + F(u)."""
+    if method == "linear":
+        def f(u: np.ndarray) -> np.ndarray:
+            return np.minimum(np.maximum(u + 1, lower), upper) - 1
+
+        def df(u: np.ndarray) -> np.ndarray:
+            return ((u < upper - 1) & (u > lower - 1)).astype(float)
+    elif method == "raking":
+        def f(u: np.ndarray) -> np.ndarray:
+            return np.minimum(np.maximum(np.exp(u), lower), upper) - 1
+
+        def df(u: np.ndarray) -> np.ndarray:
+            return np.where((u < upper - 1) & (u > lower - 1), np.exp(u), 0.0)
+    elif method == "logit":
+        if not (np.isfinite(lower) and np.isfinite(upper)):
+            raise ValueError("logit calibration needs finite bounds (lower < 1 < upper)")
+        a = (upper - lower) / ((upper - 1) * (1 - lower))
+
+        def f(u: np.ndarray) -> np.ndarray:
+            e = np.exp(a * u)
+            return (lower * (upper - 1) + upper * (1 - lower) * e) / (upper - 1 + (1 - lower) * e) - 1
+
+        def df(u: np.ndarray) -> np.ndarray:
+            e = np.exp(a * u)
+            den = upper - 1 + (1 - lower) * e
+            return upper * (1 - lower) * e * a / den - (
+                (lower * (upper - 1) + upper * (1 - lower) * e) * ((1 - lower) * e * a)
+            ) / den**2
+    else:
+        raise ValueError(f"method must be one of {CALFUNS}, got {method!r}")
+    return f, df
+
+
+def solve_g(
+    X: np.ndarray,
+    w: np.ndarray,
+    totals: np.ndarray,
+    method: str = "linear",
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    max_iter: int = 50,
+    tol: float = 1e-7,
+    strict: bool = True,
+) -> tuple[np.ndarray, int]:
+    """g-weights calibrating ``w`` on the columns of ``X`` to ``totals``; (g, iterations).
+
+    Raises :class:`ConvergenceError` (with the worst misfits) when ``max_iter`` is reached, unless
+    ``strict`` is False; then the last iterate is returned with ``iterations = -1`` (R's
+    behaviour for replicate weights, where a failure is only warned about).
+    """
+    lower, upper = bounds
+    f, df = _calfun(method, lower, upper)
+    sample_total = X.T @ w
+    rescale = None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = totals / sample_total
+    if np.all(np.isfinite(ratios)) and ratios.min() > 20:  # as grake: start from sensible weights
+        rescale = float(np.mean(ratios))
+        w = w * rescale
+        sample_total = sample_total * rescale
+    eta = np.zeros(X.shape[1])
+    u = X @ eta
+    deriv = df(u)
+    iteration = 1
+    while True:
+        tmat = (X * (w * deriv)[:, None]).T @ X
+        misfit = totals - sample_total - X.T @ (w * f(u))
+        step = np.linalg.pinv(tmat, rcond=256 * _EPS) @ misfit
+        eta = eta + step
+        u = X @ eta
+        g = 1 + f(u)
+        deriv = df(u)
+        while iteration < max_iter and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
+            iteration += 1
+            step = step / 2
+            eta = eta - step
+            u = X @ eta
+            g = 1 + f(u)
+            deriv = df(u)
+        misfit = totals - sample_total - X.T @ (w * f(u))
+        relative = np.abs(misfit) / (1 + np.abs(totals))
+        if np.all(relative < tol):
+            break
+        iteration += 1
+        if iteration > max_iter:
+            if not strict:
+                return g * (rescale or 1.0), -1
+            worst = np.argsort(-relative)[:5]
+            raise ConvergenceError(
+                f"calibration ({method}) did not reach its targets in {max_iter} iterations; "
+                f"worst relative misfits (column: misfit) {[(int(j), float(relative[j])) for j in worst]}"
+                + ("; the bounds may be too tight to meet the targets" if np.isfinite(lower) or np.isfinite(upper) else "")
+            )
+    if rescale is not None:
+        g = g * rescale
+    return g, iteration
+
+
+# ------------------------------------------------------------------------- residualisers
+
+
+@dataclass(frozen=True)
+class GregResiduals:
+    """Residuals on a calibration model: ``r = resid(Q, x / v) * v`` (R's ``greg_calibration``).
+
+    ``basis`` is an orthonormal basis of ``X * sqrt(w_base)`` and ``scale`` = ``g * sqrt(w_base)``.
+    """
+
+    basis: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def build(cls, X: np.ndarray, base_weights: np.ndarray, g: np.ndarray) -> GregResiduals:
+        whalf = np.sqrt(base_weights)
+        q, r = np.linalg.qr(X * whalf[:, None])
+        diag = np.abs(np.diag(r))
+        keep = diag > 1e-7 * diag.max() if diag.size else diag.astype(bool)
+        return cls(q[:, keep], g * whalf)
+
+    def residualize(self, scores: np.ndarray) -> np.ndarray:
+        z = scores / self.scale[:, None]
+        z = z - self.basis @ (self.basis.T @ z)
+        return z * self.scale[:, None]
+
+
+@dataclass(frozen=True)
+class PostStratumResiduals:
+    """Post-stratification: remove old-weighted post-stratum means (R's ``postStratify``)."""
+
+    cells: np.ndarray
+    n_cells: int
+    old_weights: np.ndarray
+    new_weights: np.ndarray
+
+    def residualize(self, scores: np.ndarray) -> np.ndarray:
+        sums = group_sums(self.cells, scores * (self.old_weights / self.new_weights)[:, None], self.n_cells)
+        means = sums / np.bincount(self.cells, weights=self.old_weights, minlength=self.n_cells)[:, None]
+        return scores - means[self.cells] * self.new_weights[:, None]
+
+
+@dataclass(frozen=True)
+class RakingResiduals:
+    """Raking: ten sweeps removing each margin's mean of x / w (R's ``raking`` post-strata).
+
+    ``margins`` holds, per margin, the level codes and the weights just after that margin was
+    adjusted in the final raking sweep.
+    """
+
+    margins: tuple[tuple[np.ndarray, int, np.ndarray], ...]
+    sweeps: int = 10
+
+    def residualize(self, scores: np.ndarray) -> np.ndarray:
+        x = scores.copy()
+        for _ in range(self.sweeps):
+            for codes, n_levels, weights in self.margins:
+                counts = np.bincount(codes, minlength=n_levels).astype(float)
+                means = group_sums(codes, x / weights[:, None], n_levels) / counts[:, None]
+                x -= weights[:, None] * means[codes]
+        return x

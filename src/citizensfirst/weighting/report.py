@@ -1,0 +1,101 @@
+"""The WeightingReport: what a weighting step achieved, for the record and for reviewers.
+
+>>> import numpy as np
+>>> r = WeightingReport.build("raking", np.ones(4), np.array([1.0, 1.0, 2.0, 2.0]), None, True, 3)
+>>> round(r.kish_deff, 4), round(r.effective_n, 2)
+(1.1111, 3.6)
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], targets: list[np.ndarray],
+                 weights: np.ndarray) -> pd.DataFrame:
+    """Per margin level: target, achieved weighted total, their shares and the sample share."""
+    rows = []
+    total = float(weights.sum())
+    for name, (codes, keys), target in zip(names, coded, targets, strict=True):
+        achieved = np.bincount(codes, weights=weights, minlength=len(keys))
+        sample = np.bincount(codes, minlength=len(keys)) / len(codes)
+        for key, t, a, s in zip(keys, target, achieved, sample, strict=True):
+            rows.append({"margin": name, "level": key, "target": t, "achieved": a,
+                         "target_share": t / target.sum(), "achieved_share": a / total, "sample_share": s})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class WeightingReport:
+    """Achieved versus target margins and weight diagnostics of one weighting step."""
+
+    method: str
+    margins: pd.DataFrame | None
+    converged: bool
+    iterations: int
+    n: int
+    weight_min: float
+    weight_max: float
+    weight_mean: float
+    ratio_min: float
+    ratio_max: float
+    kish_deff: float
+    effective_n: float
+    trimmed: int = 0
+
+    @property
+    def efficiency(self) -> float:
+        """Effective sample size as a share of n (1 / Kish deff)."""
+        return 1.0 / self.kish_deff
+
+    @property
+    def max_relative_error(self) -> float:
+        """Largest |achieved - target| / target over all margin levels (0 without margins)."""
+        if self.margins is None or self.margins.empty:
+            return 0.0
+        m = self.margins
+        return float((np.abs(m["achieved"] - m["target"]) / np.abs(m["target"]).clip(lower=1e-300)).max())
+
+    @classmethod
+    def build(cls, method: str, base: np.ndarray, final: np.ndarray, margins: pd.DataFrame | None,
+              converged: bool, iterations: int, trimmed: int = 0) -> WeightingReport:
+        positive = base > 0
+        ratio = final[positive] / base[positive]
+        deff = len(final) * float(np.sum(final**2)) / float(np.sum(final)) ** 2
+        return cls(method, margins, converged, iterations, len(final), float(final.min()),
+                   float(final.max()), float(final.mean()), float(ratio.min()), float(ratio.max()),
+                   deff, len(final) / deff, trimmed)
+
+    def summary(self) -> pd.Series:
+        """The scalar diagnostics as a Series."""
+        return pd.Series({
+            "method": self.method, "converged": self.converged, "iterations": self.iterations,
+            "n": self.n, "weight_min": self.weight_min, "weight_max": self.weight_max,
+            "weight_mean": self.weight_mean, "ratio_min": self.ratio_min, "ratio_max": self.ratio_max,
+            "kish_deff": self.kish_deff, "effective_n": self.effective_n,
+            "efficiency": self.efficiency, "trimmed": self.trimmed,
+            "max_relative_error": self.max_relative_error,
+        })
+
+    def to_frame(self) -> pd.DataFrame:
+        """The margin table (target, achieved, shares) or, without margins, the summary."""
+        if self.margins is None:
+            return self.summary().to_frame("value")
+        return self.margins.copy()
+
+    def __repr__(self) -> str:
+        head = (f"WeightingReport({self.method}: converged={self.converged} in {self.iterations} "
+                f"iterations, max relative error {self.max_relative_error:.2e}, Kish deff "
+                f"{self.kish_deff:.3f}, effective n {self.effective_n:.1f})")
+        return head if self.margins is None else head + "\n" + self.margins.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        summary = self.summary().to_frame("value").to_html(border=0)
+        margins = "" if self.margins is None else self.margins.to_html(index=False, border=0,
+                                                                       float_format=lambda v: f"{v:.6g}")
+        return f"<div><p><b>{html.escape(self.method)}</b></p>{summary}{margins}</div>"
