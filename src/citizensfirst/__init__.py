@@ -5,6 +5,7 @@
 '0.1.0'
 """
 
+from . import targets as targets
 from .codebook import Codebook, Variable
 from .design import Design
 from .errors import (
