@@ -615,6 +615,52 @@ class Design:
 
         return table(self, row_var, col_var)
 
+    # ------------------------------------------------------------------ drivers
+
+    def drivers(
+        self,
+        outcome: str | Sequence[str],
+        drivers: Sequence[str],
+        *,
+        method: str = "shapley",
+        ci: str | None = "replicate",
+        replicates: int = 200,
+        seed: int | None = 1,
+        scales: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Relative importance of ``drivers`` for ``outcome`` (an item or a list averaged into an index).
+
+        ``ci="replicate"`` uses the design's replicate weights, or, on a Taylor design, a
+        bootstrap of PSUs within strata (``replicates``, ``seed``) applied to the final weights;
+        ``ci=None`` skips intervals. Scales for the 0-100 performance scores come from the
+        codebook when not given. See :func:`citizensfirst.drivers.driver_importance`.
+        """
+        from .drivers import driver_importance
+
+        weights = self._weights * self._domain
+        reps = self._replicates
+        rep_args: dict[str, Any] = {}
+        if ci is not None:
+            if ci not in ("replicate", "bootstrap"):
+                raise DesignError(f"ci must be 'replicate', 'bootstrap' or None, got {ci!r}")
+            if reps is None or ci == "bootstrap":
+                source = self if reps is None else self._evolve(replicates=None)
+                boot = _bootstrap_of_final_weights(source, replicates, seed)
+                reps = boot
+            rep_args = {
+                "replicate_weights": reps.analysis_weights(self._weights) * self._domain[:, None],
+                "replicate_scale": reps.scale,
+                "replicate_rscales": reps.rscales,
+                "replicate_mse": reps.mse,
+            }
+        names = [outcome] if isinstance(outcome, str) else list(outcome)
+        if scales is None and self._codebook is not None:
+            found = {d: self._codebook[d].scale for d in drivers if d in self._codebook and self._codebook[d].scale}
+            scales = found if len(found) == len(drivers) else None
+        return driver_importance(self._data, names if len(names) > 1 else names[0], list(drivers),
+                                 weights, method=method, scales=scales, **rep_args, **kwargs)
+
     def __repr__(self) -> str:
         n = len(self._data)
         kind = (
@@ -640,6 +686,17 @@ def _unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
         source = getattr(getattr(data, "source", None), "path", None)
         return data.data.copy(deep=False), data.codebook, str(source) if source else "survey"
     raise DataError(f"Design needs a DataFrame or a Survey, got {type(data).__name__}")
+
+
+def _bootstrap_of_final_weights(design: Design, replicates: int, seed: int | None) -> ReplicateWeights:
+    """Bootstrap replicates (of the first-stage PSUs) applied to the design's current weights."""
+    if design._taylor is None:
+        raise DesignError("a bootstrap needs the design's strata and PSUs")
+    stage = design._taylor.stages[0]
+    mult, scale, rscales = _replicates.bootstrap(
+        stage.stratum_of_cluster, stage.popsize, replicates, np.random.default_rng(seed)
+    )
+    return ReplicateWeights("bootstrap", mult, scale, rscales, False, stage.cluster)
 
 
 def _check_finite(values: np.ndarray, name: str, role: str, source: str) -> None:
