@@ -4,9 +4,9 @@ French follows the Government of Canada style: decimal comma, a (non-breaking) s
 ``%`` and as the thousands separator — ``72,5 %``, ``1 234``. English: ``72.5%``, ``1,234``.
 
 >>> format_percent(0.725, "fr"), format_percent(0.725, "en")
-('72,5\\u00a0%', '72.5%')
+('72,5\\xa0%', '72.5%')
 >>> format_number(1234.5, "fr", decimals=1), format_number(3.5, "en", decimals=1)
-('1\\u00a0234,5', '3.5')
+('1\\xa0234,5', '3.5')
 >>> text("estimate", "fr")
 'Estimation'
 """
