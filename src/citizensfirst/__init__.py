@@ -5,6 +5,7 @@
 '0.1.0'
 """
 
+from . import scores as scores
 from . import targets as targets
 from .codebook import Codebook, Variable
 from .design import Design
@@ -23,6 +24,7 @@ from .estimate import Estimate
 from .io import read_survey, write_survey
 from .quality import QualityRules
 from .survey import SourceInfo, Survey
+from .waves import Study, Trend
 
 __version__ = "0.1.0"
 
@@ -40,9 +42,12 @@ __all__ = [
     "HarmonizationError",
     "SpecError",
     "SourceInfo",
+    "Study",
     "Survey",
+    "Trend",
     "Variable",
     "read_survey",
+    "scores",
     "write_survey",
     "WeightingError",
     "__version__",

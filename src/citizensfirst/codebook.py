@@ -241,6 +241,9 @@ class Codebook(Mapping[str, Variable]):
                 f"variable {name!r} is not in the codebook; known: {', '.join(list(self._vars)[:20])}"
             ) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._vars
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._vars)
 

@@ -615,6 +615,22 @@ class Design:
 
         return table(self, row_var, col_var)
 
+    # ------------------------------------------------------------------ tables
+
+    def crosstab(self, rows: str | Sequence[str], cols: str | None = None, stat: str = "percent",
+                 **kwargs: Any) -> Any:
+        """A table of ``rows`` by ``cols`` with column tests; see :func:`citizensfirst.tables.crosstab`."""
+        from .tables import crosstab
+
+        return crosstab(self, rows, cols, stat, **kwargs)
+
+    def banner(self, rows: str | Sequence[str], cols: Sequence[str], stat: str = "percent",
+               **kwargs: Any) -> Any:
+        """A banner of several column variables; see :func:`citizensfirst.tables.banner`."""
+        from .tables import banner
+
+        return banner(self, rows, cols, stat, **kwargs)
+
     # ------------------------------------------------------------------ drivers
 
     def drivers(

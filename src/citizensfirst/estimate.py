@@ -40,9 +40,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from .errors import DataError
+from .groups import group_sums
 from .quality import DEFAULT_RULES, QualityRules
 
 if TYPE_CHECKING:
@@ -192,7 +193,10 @@ class _Domains:
     def count(self) -> int:
         return len(self.frame)
 
-    def rows(self) -> list[np.ndarray]:
+    def rows(self) -> list[np.ndarray | slice]:
+        """Row positions of each domain (a slice when one domain holds every row)."""
+        if self.count == 1 and bool((self.codes == 0).all()):
+            return [slice(None)]
         order = np.argsort(self.codes, kind="stable")
         counts = np.bincount(self.codes[self.codes >= 0], minlength=self.count)
         start = int((self.codes < 0).sum())
@@ -219,10 +223,14 @@ def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
     return _Domains(codes, frame)
 
 
+ONES = "ones"  # denominators sentinel: a mean, i.e. x = 1 wherever the numerator is observed
+DENSE_LIMIT = 20_000_000  # cluster-total cells kept dense; beyond, stacked as a sparse matrix
+
+
 def ratio_engine(
     design: Design,
     numerators: np.ndarray,
-    denominators: np.ndarray | None,
+    denominators: np.ndarray | str | None,
     domains: _Domains,
     *,
     deff: str | None = "srswor",
@@ -231,89 +239,119 @@ def ratio_engine(
     """Point estimates, covariance, deff and n for ratios ``sum w y / sum w x`` (or totals).
 
     ``numerators``/``denominators`` are (n, k) with NaN for missing; ``denominators`` None
-    means totals. Results are ordered domain-major: item ``g * k + j``.
+    means totals and :data:`ONES` means means. Results are ordered domain-major: item
+    ``g * k + j``. Each domain costs one pass over its rows (group sums), never a loop over
+    respondents; cluster totals are stacked densely, or sparsely when there are very many PSUs.
     """
     weights = design._weights
     n_items = numerators.shape[1]
-    if denominators is None:
-        usable_all = ~np.isnan(numerators)
-    else:
-        usable_all = ~(np.isnan(numerators) | np.isnan(denominators))
+    missing = np.isnan(numerators)
+    if isinstance(denominators, np.ndarray):
+        missing = missing | np.isnan(denominators)
     if listwise:
-        usable_all = np.repeat(usable_all.all(axis=1, keepdims=True), n_items, axis=1)
+        missing = np.repeat(missing.any(axis=1, keepdims=True), n_items, axis=1)
     taylor = design._taylor
     reps = design._replicates
     calibrated = bool(design._calibrations)
-    estimates, deffs, counts, dfs = [], [], [], []
-    totals_by_stage: list[list[np.ndarray]] = []
-    present_rows = np.zeros(len(weights), dtype=bool)
-    per_domain_present: list[np.ndarray] = []
-    replicate_thetas = []
-    dense_influence: list[np.ndarray] = []
+    estimates, srs, counts, dfs, thetas, present = [], [], [], [], [], []
+    blocks: list[list[Any]] = []
+    dense: list[np.ndarray] = []
     for rows in domains.rows():
         w = weights[rows]
-        usable = usable_all[rows] & (w != 0)[:, None]
+        usable = ~missing[rows] & (w != 0)[:, None]
+        wm = np.where(usable, w[:, None], 0.0)
         y = np.where(usable, numerators[rows], 0.0)
-        x = np.where(usable, denominators[rows], 0.0) if denominators is not None else None
-        num = w @ y
-        if x is None:
-            est = num
-            influence = w[:, None] * y
+        wy = wm * y
+        if denominators is None:
+            wx, x = None, None
+            est = wy.sum(axis=0)
         else:
-            den = w @ x
+            x = usable.astype(float) if isinstance(denominators, str) else np.where(usable, denominators[rows], 0.0)
+            wx = wm * x
             with np.errstate(divide="ignore", invalid="ignore"):
-                est = num / den
-                influence = w[:, None] * (y - est * x) / den
+                est = wy.sum(axis=0) / wx.sum(axis=0)
         estimates.append(est)
-        n_used = usable.sum(axis=0)
-        counts.append(n_used)
-        domain_present = np.zeros(len(weights), dtype=bool)
-        domain_present[rows[usable.any(axis=1)]] = True
-        per_domain_present.append(domain_present)
-        present_rows |= domain_present
-        dfs.append(design.degrees_of_freedom(domain_present) if domain_present.any() else 0)
-        deffs.append(_srs_variance(w, usable, numerators[rows], denominators, rows, est, deff))
+        counts.append(usable.sum(axis=0))
+        in_domain = np.zeros(len(weights), dtype=bool)
+        in_domain[rows] = usable.any(axis=1)
+        present.append(in_domain)
+        dfs.append(design.degrees_of_freedom(in_domain) if in_domain.any() else 0)
+        srs.append(_srs_variance(wm, y, x, est, deff))
         if reps is not None:
             num_r = reps.weighted_totals(y, rows, weights)
             if x is None:
-                replicate_thetas.append(num_r)
+                thetas.append(num_r)
             else:
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    replicate_thetas.append(num_r / reps.weighted_totals(x, rows, weights))
-        elif calibrated:
-            full = np.zeros((len(weights), n_items))
-            full[rows] = influence
-            dense_influence.append(full)
-        else:
-            totals_by_stage.append(taylor.cluster_totals(influence, rows))
-    est_all = np.concatenate(estimates)
-    if reps is not None:
-        thetas = np.hstack(replicate_thetas)
-        vcov = reps.vcov(thetas, est_all)
-    else:
+                    thetas.append(num_r / reps.weighted_totals(x, rows, weights))
+            continue
         if calibrated:
-            scores = np.hstack(dense_influence)
-            for calibration in design._calibrations:
-                scores = calibration.residualize(scores)
-            totals = taylor.cluster_totals(scores)
-            vcov = _taylor_vcov(taylor, [totals], [present_rows], per_domain_present, n_items, joint=True)
-        else:
-            stacked = [np.hstack([t[s] for t in totals_by_stage]) for s in range(len(totals_by_stage[0]))]
-            vcov = _taylor_vcov(taylor, [stacked], [present_rows], per_domain_present, n_items,
-                                joint=not _needs_domain_blocks(taylor))
-        thetas = None
-    var = np.diag(vcov)
-    srs = np.concatenate(deffs)
+            full = np.zeros((len(weights), n_items))
+            full[rows] = _influence(wy, wx, est)
+            dense.append(full)
+            continue
+        stage_totals = []
+        for stage in taylor.used_stages:
+            codes = stage.cluster[rows]
+            t1 = group_sums(codes, wy, stage.n_clusters)
+            if wx is None:
+                stage_totals.append(t1)
+            else:
+                t0 = group_sums(codes, wx, stage.n_clusters)
+                stage_totals.append(_influence(t1, t0, est))
+        blocks.append(stage_totals)
+    est_all = np.concatenate(estimates)
+    replicates = None
+    if reps is not None:
+        replicates = np.hstack(thetas)
+        vcov = reps.vcov(replicates, est_all)
+    elif calibrated:
+        scores = np.hstack(dense)
+        for calibration in design._calibrations:
+            scores = calibration.residualize(scores)
+        union = np.logical_or.reduce(present)
+        vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
+    else:
+        vcov = _stacked_vcov(taylor, blocks, present, n_items)
+    variance = np.diag(vcov)
     with np.errstate(divide="ignore", invalid="ignore"):
-        design_effect = var / srs if deff else np.full_like(var, np.nan)
+        design_effect = variance / np.concatenate(srs) if deff else np.full_like(variance, np.nan)
     return {
         "estimate": est_all,
         "vcov": vcov,
         "deff": design_effect,
         "n": np.concatenate(counts),
         "df": np.repeat(np.asarray(dfs, dtype=float), n_items),
-        "replicates": thetas,
+        "replicates": replicates,
     }
+
+
+def _influence(wy: np.ndarray, wx: np.ndarray | None, est: np.ndarray) -> np.ndarray:
+    """Linearised values of a ratio (``(w y - R w x) / X``) or a total (``w y``)."""
+    if wx is None:
+        return wy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (wy - est * wx) / wx.sum(axis=0)
+
+
+def _stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.ndarray],
+                  n_items: int) -> np.ndarray:
+    """Joint covariance of every domain's items from their per-stage cluster totals."""
+    if taylor.lonely_psu == "average" or taylor.adjust_domain_lonely:
+        # these rules depend on which strata a domain reaches: covariances within domains only
+        size = len(blocks) * n_items
+        vcov = np.full((size, size), np.nan)
+        for g, (stage_totals, in_domain) in enumerate(zip(blocks, present, strict=True)):
+            cols = slice(g * n_items, (g + 1) * n_items)
+            vcov[cols, cols] = taylor.vcov(stage_totals, taylor.present(in_domain))
+        return vcov
+    stacked = []
+    for s in range(len(blocks[0])):
+        parts = [b[s] for b in blocks]
+        cells = parts[0].shape[0] * n_items * len(parts)
+        stacked.append(np.hstack(parts) if cells <= DENSE_LIMIT else sparse.hstack(
+            [sparse.csr_matrix(p) for p in parts], format="csr"))
+    return taylor.vcov(stacked, taylor.present(np.logical_or.reduce(present)))
 
 
 def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray | None = None) -> np.ndarray:
@@ -350,57 +388,24 @@ def replicate_vcov(
     return reps.vcov(thetas, np.atleast_1d(full)), thetas
 
 
-def _needs_domain_blocks(taylor: Any) -> bool:
-    return taylor.lonely_psu == "average" or taylor.adjust_domain_lonely
+def _srs_variance(wm: np.ndarray, y: np.ndarray, x: np.ndarray | None, est: np.ndarray,
+                  deff: str | None) -> np.ndarray:
+    """Variance under simple random sampling of the same size, per item (R's deff convention).
 
-
-def _taylor_vcov(
-    taylor: Any,
-    totals: list[list[np.ndarray]],
-    present_union: list[np.ndarray],
-    per_domain_present: list[np.ndarray],
-    n_items: int,
-    joint: bool,
-) -> np.ndarray:
-    stage_totals = totals[0]
-    if joint:
-        return taylor.vcov(stage_totals, taylor.present(present_union[0]))
-    size = stage_totals[0].shape[1]
-    vcov = np.full((size, size), np.nan)
-    for g, present in enumerate(per_domain_present):
-        cols = slice(g * n_items, (g + 1) * n_items)
-        block = taylor.vcov([t[:, cols] for t in stage_totals], taylor.present(present))
-        vcov[cols, cols] = block
-    return vcov
-
-
-def _srs_variance(
-    w: np.ndarray,
-    usable: np.ndarray,
-    numerators: np.ndarray,
-    denominators: np.ndarray | None,
-    rows: np.ndarray,
-    est: np.ndarray,
-    deff: str | None,
-) -> np.ndarray:
-    """Variance under simple random sampling of the same size, per item (R's deff convention)."""
+    ``wm`` holds the weights where an item is used (0 elsewhere), ``y``/``x`` the values.
+    """
     if not deff:
-        return np.full(usable.shape[1], np.nan)
-    wu = np.where(usable, w[:, None], 0.0)
-    psum = wu.sum(axis=0)
-    nobs = usable.sum(axis=0).astype(float)
-    y = np.where(usable, numerators, 0.0)
+        return np.full(wm.shape[1], np.nan)
+    psum = wm.sum(axis=0)
+    nobs = (wm != 0).sum(axis=0).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if denominators is None:
-            mean_y = (wu * y).sum(axis=0) / psum
-            resid = np.where(usable, y - mean_y, 0.0)
+        if x is None:
+            resid = y - (wm * y).sum(axis=0) / psum
             scale = psum**2
         else:
-            x = np.where(usable, denominators[rows], 0.0)
-            resid = np.where(usable, y - est * x, 0.0)
-            xbar = (wu * x).sum(axis=0) / psum
-            scale = 1.0 / xbar**2
-        s2 = (wu * resid**2).sum(axis=0) / psum * nobs / (nobs - 1)
+            resid = y - est * x
+            scale = psum**2 / (wm * x).sum(axis=0) ** 2
+        s2 = (wm * resid**2).sum(axis=0) / psum * nobs / (nobs - 1)
         vsrs = s2 * scale / nobs
         if deff != "replace":
             vsrs = vsrs * (psum - nobs) / psum
@@ -492,6 +497,9 @@ def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
     from .design import check_columns, numeric_column
 
     check_columns(design._data, variables, "analysis", design._source)
+    frame = design._data[list(variables)]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
+        return frame.to_numpy(dtype=float, na_value=np.nan)
     return np.column_stack(
         [numeric_column(design._data, v, "variable", design._source) for v in variables]
     )

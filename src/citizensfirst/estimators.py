@@ -23,6 +23,7 @@ from scipy.special import expit, logit
 
 from .errors import DataError
 from .estimate import (
+    ONES,
     Estimate,
     critical_value,
     domains_of,
@@ -50,6 +51,21 @@ def _names(variables: Names) -> list[str]:
     return names
 
 
+def resolve_deff(design: Design, deff: str | None) -> str | None:
+    """``"auto"``: SRS without replacement when the design has an fpc, else with replacement.
+
+    (Stata's convention; R's ``deff=TRUE`` is ``"srswor"`` and needs weights that sum to the
+    population size.)
+    """
+    if deff != "auto":
+        if deff not in (None, "srswor", "replace"):
+            raise DataError(f"deff must be 'auto', 'srswor', 'replace' or None, got {deff!r}")
+        return deff
+    taylor = design._taylor
+    has_fpc = taylor is not None and taylor.stages[0].popsize is not None
+    return "srswor" if has_fpc else "replace"
+
+
 def _missing(policy: str) -> bool:
     if policy not in ("available", "listwise"):
         raise DataError(f"missing must be 'available' or 'listwise', got {policy!r}")
@@ -66,17 +82,13 @@ def _indicators(design: Design, variables: list[str]) -> tuple[np.ndarray, pd.Da
     return np.hstack(blocks), pd.concat(items, ignore_index=True)
 
 
-def _ones_like(matrix: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(matrix), np.nan, 1.0)
-
-
 def mean(
     design: Design,
     variables: Names,
     *,
     by: Names | None = None,
     missing: str = "available",
-    deff: str | None = "srswor",
+    deff: str | None = "auto",
     level: float = 0.95,
     df: float | None = None,
     rules: QualityRules | None = None,
@@ -85,7 +97,7 @@ def mean(
     names = _names(variables)
     y = numeric_matrix(design, names)
     domains = domains_of(design, by)
-    result = ratio_engine(design, y, _ones_like(y), domains, deff=deff, listwise=_missing(missing))
+    result = ratio_engine(design, y, ONES, domains, deff=resolve_deff(design, deff), listwise=_missing(missing))
     items = pd.DataFrame({"variable": names})
     return finish(design, "mean", result, domains, items, level=level, df=df, rules=rules)
 
@@ -96,7 +108,7 @@ def total(
     *,
     by: Names | None = None,
     missing: str = "available",
-    deff: str | None = "srswor",
+    deff: str | None = "auto",
     level: float = 0.95,
     df: float | None = None,
     rules: QualityRules | None = None,
@@ -105,7 +117,7 @@ def total(
     names = _names(variables)
     y = numeric_matrix(design, names)
     domains = domains_of(design, by)
-    result = ratio_engine(design, y, None, domains, deff=deff, listwise=_missing(missing))
+    result = ratio_engine(design, y, None, domains, deff=resolve_deff(design, deff), listwise=_missing(missing))
     items = pd.DataFrame({"variable": names})
     return finish(design, "total", result, domains, items, level=level, df=df, rules=rules)
 
@@ -116,7 +128,7 @@ def proportion(
     *,
     by: Names | None = None,
     ci: str = "logit",
-    deff: str | None = "srswor",
+    deff: str | None = "auto",
     level: float = 0.95,
     df: float | None = None,
     rules: QualityRules | None = None,
@@ -131,7 +143,7 @@ def proportion(
         raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
     indicators, items = _indicators(design, _names(variable))
     domains = domains_of(design, by)
-    result = ratio_engine(design, indicators, _ones_like(indicators), domains, deff=deff)
+    result = ratio_engine(design, indicators, ONES, domains, deff=resolve_deff(design, deff))
     est = finish(design, "proportion", result, domains, items, level=level, df=df, rules=rules,
                  ci=ci)
     table = est.table
@@ -205,7 +217,7 @@ def count(
     variable: Names,
     *,
     by: Names | None = None,
-    deff: str | None = "srswor",
+    deff: str | None = "auto",
     level: float = 0.95,
     df: float | None = None,
     rules: QualityRules | None = None,
@@ -213,7 +225,7 @@ def count(
     """Estimated population count of every level of ``variable`` (``svytotal`` of a factor)."""
     indicators, items = _indicators(design, _names(variable))
     domains = domains_of(design, by)
-    result = ratio_engine(design, indicators, None, domains, deff=deff)
+    result = ratio_engine(design, indicators, None, domains, deff=resolve_deff(design, deff))
     return finish(design, "count", result, domains, items, level=level, df=df, rules=rules)
 
 
@@ -223,7 +235,7 @@ def ratio(
     denominator: Names,
     *,
     by: Names | None = None,
-    deff: str | None = "srswor",
+    deff: str | None = "auto",
     level: float = 0.95,
     df: float | None = None,
     rules: QualityRules | None = None,
@@ -237,7 +249,7 @@ def ratio(
     y = numeric_matrix(design, [a for a, _ in pairs])
     x = numeric_matrix(design, [b for _, b in pairs])
     domains = domains_of(design, by)
-    result = ratio_engine(design, y, x, domains, deff=deff)
+    result = ratio_engine(design, y, x, domains, deff=resolve_deff(design, deff))
     items = pd.DataFrame({"variable": [f"{a}/{b}" for a, b in pairs]})
     return finish(design, "ratio", result, domains, items, level=level, df=df, rules=rules)
 
@@ -255,14 +267,14 @@ def variance(
     names = _names(variables)
     y = numeric_matrix(design, names)
     domains = domains_of(design, by)
-    first = ratio_engine(design, y, _ones_like(y), domains, deff=None)
+    first = ratio_engine(design, y, ONES, domains, deff=None)
     k = len(names)
     centre = first["estimate"].reshape(domains.count, k)
     counts = first["n"].reshape(domains.count, k).astype(float)
     z = np.full_like(y, np.nan)
     for g, rows in enumerate(domains.rows()):
         z[rows] = (y[rows] - centre[g]) ** 2 * counts[g] / (counts[g] - 1)
-    result = ratio_engine(design, z, _ones_like(z), domains, deff=None)
+    result = ratio_engine(design, z, ONES, domains, deff=None)
     if design._replicates is not None:
         result["vcov"], result["replicates"] = _replicate_variance(design, y, domains, result["estimate"])
     items = pd.DataFrame({"variable": names})
@@ -324,20 +336,20 @@ def quantile(
         qhat = np.empty(domains.count)
         indicator = np.full(len(x), np.nan)
         for g, rows in enumerate(rows_by_domain):
-            ok = rows[~np.isnan(x[rows]) & (weights[rows] != 0)]
+            ok = np.arange(len(x))[rows][~np.isnan(x[rows]) & (weights[rows] != 0)]
             qhat[g] = rule_quantile(x[ok], weights[ok], p, rule)
             indicator[ok] = (x[ok] <= qhat[g]).astype(float)
         if interval == "quantile":
             rows_out += _replicate_quantile_rows(design, x, p, qhat, rows_by_domain, rule, level, df)
             continue
-        cdf = ratio_engine(design, indicator[:, None], _ones_like(indicator[:, None]), domains, deff=None)
+        cdf = ratio_engine(design, indicator[:, None], ONES, domains, deff=None)
         se_p = np.sqrt(np.diag(cdf["vcov"]))
         dfs = cdf["df"] if df is None else np.full(domains.count, float(df))
         method = "wald" if interval == "mean" else interval
         p_low, p_high = proportion_interval(cdf["estimate"], se_p, dfs, cdf["n"], level, method)
         crit = critical_value(level, dfs)
         for g, rows in enumerate(rows_by_domain):
-            ok = rows[~np.isnan(x[rows]) & (weights[rows] != 0)]
+            ok = np.arange(len(x))[rows][~np.isnan(x[rows]) & (weights[rows] != 0)]
             low = rule_quantile(x[ok], weights[ok], p_low[g], rule) if 0 <= p_low[g] <= 1 else np.nan
             high = rule_quantile(x[ok], weights[ok], p_high[g], rule) if 0 <= p_high[g] <= 1 else np.nan
             rows_out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": low, "ci_high": high,
@@ -376,7 +388,7 @@ def _replicate_quantile_rows(
     analysis = reps.analysis_weights(design._weights)
     out = []
     for g, rows in enumerate(rows_by_domain):
-        ok = rows[~np.isnan(x[rows])]
+        ok = np.arange(len(x))[rows][~np.isnan(x[rows])]
         thetas = np.array([rule_quantile(x[ok], analysis[ok, r], p, rule) for r in range(reps.n_replicates)])
         var = float(reps.vcov(thetas[:, None], np.array([qhat[g]]))[0, 0])
         in_domain = np.zeros(len(x), dtype=bool)

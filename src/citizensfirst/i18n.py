@@ -56,6 +56,112 @@ STRINGS: dict[str, dict[str, str]] = {
     "source": {"en": "Source", "fr": "Source"},
     "notes": {"en": "Notes", "fr": "Notes"},
     "method": {"en": "Method", "fr": "Méthode"},
+    # tables (citizensfirst.tables)
+    "table_percent": {"en": "column percentages", "fr": "pourcentages en colonne"},
+    "table_mean": {"en": "mean", "fr": "moyenne"},
+    "table_top2": {"en": "top-2-box share (%)", "fr": "part des deux cotes supérieures (%)"},
+    "table_score": {"en": "score (0-100)", "fr": "score (0-100)"},
+    "table_by": {"en": "by", "fr": "selon"},
+    "table_and": {"en": "and", "fr": "et"},
+    "table_unweighted_base": {"en": "Unweighted base", "fr": "Base non pondérée"},
+    "table_weighted_base": {"en": "Weighted base", "fr": "Base pondérée"},
+    "table_bases_note": {
+        "en": "Bases: respondents with a valid answer in each column (unweighted count; weighted base = sum of the weights).",
+        "fr": "Bases : répondants ayant donné une réponse valide dans chaque colonne (nombre non pondéré; base pondérée = somme des poids).",
+    },
+    "table_letters_note": {
+        "en": "Letters: the estimate is significantly higher than the estimate in the column with that letter (design-based t test of each pair of columns within a row, significance level {alpha}, {df} degrees of freedom; {adjust}). Cells shown as x or F are not tested; the Total column is not tested. An E directly after a number is the quality flag, not a column letter.",
+        "fr": "Lettres : l'estimation est significativement supérieure à celle de la colonne portant cette lettre (test t fondé sur le plan pour chaque paire de colonnes d'une ligne, seuil de signification {alpha}, {df} degrés de liberté; {adjust}). Les cellules x ou F ne sont pas testées; la colonne Total n'est pas testée. Un E accolé à un nombre est la cote de qualité et non une lettre de colonne.",
+    },
+    "table_adjust_none": {"en": "no adjustment for multiple comparisons",
+                          "fr": "sans correction pour comparaisons multiples"},
+    "table_adjust_holm": {"en": "Holm adjustment over the pairs of columns of each row",
+                          "fr": "correction de Holm sur les paires de colonnes de chaque ligne"},
+    "table_adjust_bh": {"en": "Benjamini-Hochberg adjustment over the pairs of columns of each row",
+                        "fr": "correction de Benjamini-Hochberg sur les paires de colonnes de chaque ligne"},
+    "table_method_taylor": {
+        "en": "Design-based estimates; standard errors by Taylor linearisation ({design}).",
+        "fr": "Estimations fondées sur le plan de sondage; erreurs types par linéarisation de Taylor ({design}).",
+    },
+    "table_method_replicate": {
+        "en": "Design-based estimates; standard errors from replicate weights ({design}).",
+        "fr": "Estimations fondées sur le plan de sondage; erreurs types par poids de rééchantillonnage ({design}).",
+    },
+    "table_quality_note": {
+        "en": "Quality flags from the coefficient of variation (CV) of each estimate; unweighted n below {min_n}: suppressed.",
+        "fr": "Cotes de qualité selon le coefficient de variation (CV) de chaque estimation; n non pondéré inférieur à {min_n} : confidentiel.",
+    },
+    # charts (citizensfirst.charts); {placeholders} are filled with str.format
+    "chart_trend_alt": {"en": "Line chart: {title}.", "fr": "Graphique linéaire\u00a0: {title}."},
+    "chart_value_in": {"en": "{value} in {wave}", "fr": "{value} en {wave}"},
+    "chart_significant_marker": {"en": "Significant change from previous wave",
+                                 "fr": "Variation significative depuis la vague précédente"},
+    "chart_significant_changes": {
+        "en": "Statistically significant change from the previous wave: {items}.",
+        "fr": "Variation statistiquement significative par rapport à la vague précédente\u00a0: {items}.",
+    },
+    "chart_no_significant_change": {
+        "en": "No statistically significant change from one wave to the next.",
+        "fr": "Aucune variation statistiquement significative d'une vague à l'autre.",
+    },
+    "chart_ci_note": {
+        "en": "Bands and whiskers show 95% confidence intervals.",
+        "fr": "Les bandes et les moustaches indiquent les intervalles de confiance à 95\u00a0%.",
+    },
+    "chart_share_respondents": {"en": "Share of respondents", "fr": "Proportion des répondants"},
+    "chart_distribution_alt": {"en": "Stacked bar chart: {title}.",
+                               "fr": "Graphique à barres empilées\u00a0: {title}."},
+    "chart_distribution_item": {
+        "en": "{item}{sep}{satisfied} satisfied, {neutral} neutral and {dissatisfied} dissatisfied",
+        "fr": "{item}{sep}{satisfied} satisfaits, {neutral} neutres et {dissatisfied} insatisfaits",
+    },
+    "chart_distribution_highest": {
+        "en": "The highest share satisfied is for {item} ({value}).",
+        "fr": "La part de satisfaits la plus élevée est celle de {item} ({value}).",
+    },
+    "chart_distribution_lowest": {
+        "en": "The lowest share satisfied is for {item} ({value}).",
+        "fr": "La part de satisfaits la plus faible est celle de {item} ({value}).",
+    },
+    "chart_importance_alt": {"en": "Bar chart: {title}.", "fr": "Graphique à barres\u00a0: {title}."},
+    "chart_importance_top": {
+        "en": "{driver} is the most important driver ({value} of the explained variance{ci}){rest}.",
+        "fr": "{driver} est le facteur le plus important ({value} de la variance expliquée{ci}){rest}.",
+    },
+    "chart_importance_top_raw": {
+        "en": "{driver} is the most important driver (importance {value}{ci}){rest}.",
+        "fr": "{driver} est le facteur le plus important (importance de {value}{ci}){rest}.",
+    },
+    "chart_importance_raw": {"en": "Importance", "fr": "Importance"},
+    "chart_ci_range": {"en": ", 95% CI {low} to {high}", "fr": ", IC à 95\u00a0% de {low} à {high}"},
+    "chart_followed_by": {"en": ", followed by {items}", "fr": ", suivi de {items}"},
+    "chart_r2": {
+        "en": "Together the drivers explain {r2} of the variance of the outcome (R², n = {n}).",
+        "fr": "Ensemble, les facteurs expliquent {r2} de la variance du résultat (R², n = {n}).",
+    },
+    "chart_quadrant_alt": {"en": "Importance-performance chart: {title}.",
+                           "fr": "Graphique importance-rendement\u00a0: {title}."},
+    "chart_quadrant_point": {
+        "en": "{driver} (importance {share}, performance {performance})",
+        "fr": "{driver} (importance {share}, rendement {performance})",
+    },
+    "chart_quadrant_thresholds": {
+        "en": "Dashed lines mark the thresholds: importance {share}, performance {performance}.",
+        "fr": "Les lignes pointillées marquent les seuils\u00a0: importance {share}, rendement {performance}.",
+    },
+    "chart_mean_rating": {"en": "Mean rating", "fr": "Cote moyenne"},
+    "chart_channels_alt": {"en": "Grouped bar chart: {title}.",
+                           "fr": "Graphique à barres groupées\u00a0: {title}."},
+    "chart_channel_item": {"en": "{channel}{sep}{used} used it, {preferred} prefer it",
+                           "fr": "{channel}{sep}{used} l'ont utilisé, {preferred} le préfèrent"},
+    "chart_channel_gap_pref": {
+        "en": "The largest gap is for {channel}{sep}preference exceeds use by {gap} percentage points.",
+        "fr": "L'écart le plus grand concerne {channel}{sep}la préférence dépasse l'utilisation de {gap} points de pourcentage.",
+    },
+    "chart_channel_gap_use": {
+        "en": "The largest gap is for {channel}{sep}use exceeds preference by {gap} percentage points.",
+        "fr": "L'écart le plus grand concerne {channel}{sep}l'utilisation dépasse la préférence de {gap} points de pourcentage.",
+    },
 }
 
 

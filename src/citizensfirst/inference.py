@@ -32,13 +32,17 @@ from __future__ import annotations
 import html
 import math
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import optimize, stats
+from statsmodels.genmod import families as sm_families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from .errors import CitizensFirstError, ConvergenceError, DataError
 from .estimate import (
@@ -274,145 +278,90 @@ def _plain_term(name: str) -> str:
 # ------------------------------------------------------------------------------ GLM families
 
 
+class _Binomial(sm_families.Binomial):
+    """statsmodels' binomial family, started where R's ``binomial()$initialize`` starts."""
+
+    def __init__(self, prior: np.ndarray) -> None:
+        super().__init__()
+        self.prior = prior
+
+    def starting_mu(self, y: np.ndarray) -> np.ndarray:
+        return (self.prior * y + 0.5) / (self.prior + 1)
+
+
+class _Poisson(sm_families.Poisson):
+    """statsmodels' Poisson family, started where R's ``poisson()$initialize`` starts."""
+
+    def starting_mu(self, y: np.ndarray) -> np.ndarray:
+        return y + 0.1
+
+
+class _Gaussian(sm_families.Gaussian):
+    """statsmodels' Gaussian family, started where R's ``gaussian()$initialize`` starts."""
+
+    def starting_mu(self, y: np.ndarray) -> np.ndarray:
+        return y
+
+
 @dataclass(frozen=True)
 class _Family:
-    name: str
+    name: str  # as R reports it
     link: str
-    linkfun: Callable[[np.ndarray], np.ndarray]
-    linkinv: Callable[[np.ndarray], np.ndarray]
-    mu_eta: Callable[[np.ndarray], np.ndarray]
-    variance: Callable[[np.ndarray], np.ndarray]
-    dev_resids: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-    validmu: Callable[[np.ndarray], bool]
 
-
-def _logit_linkinv(eta: np.ndarray) -> np.ndarray:
-    tmp = np.where(eta < -30, _EPS, np.where(eta > 30, 1 / _EPS, np.exp(np.clip(eta, -30, 30))))
-    return tmp / (1 + tmp)
-
-
-def _logit_mu_eta(eta: np.ndarray) -> np.ndarray:
-    e = np.exp(np.clip(eta, -30, 30))
-    return np.where((eta > 30) | (eta < -30), _EPS, e / (1 + e) ** 2)
-
-
-def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(y != 0, y * np.log(np.where(y != 0, y, 1.0) / mu), 0.0)
-
-
-def _binomial_dev(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return 2 * w * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))
-
-
-def _poisson_dev(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(y > 0, w * (y * np.log(np.where(y > 0, y, 1.0) / mu) - (y - mu)), mu * w)
-    return 2 * r
+    def statsmodels(self, prior: np.ndarray) -> sm_families.Family:
+        if self.name in ("binomial", "quasibinomial"):
+            return _Binomial(prior)
+        if self.name in ("poisson", "quasipoisson"):
+            return _Poisson()
+        return _Gaussian()
 
 
 def _family(name: str) -> _Family:
-    if name == "gaussian":
-        return _Family("gaussian", "identity", lambda m: m, lambda e: e, np.ones_like,
-                       np.ones_like, lambda y, m, w: w * (y - m) ** 2, lambda m: True)
-    if name in ("binomial", "quasibinomial"):
-        return _Family(name, "logit", lambda m: np.log(m / (1 - m)), _logit_linkinv, _logit_mu_eta,
-                       lambda m: m * (1 - m), _binomial_dev,
-                       lambda m: bool(np.all(np.isfinite(m)) and np.all((m > 0) & (m < 1))))
-    if name in ("poisson", "quasipoisson"):
-        return _Family(name, "log", np.log, lambda e: np.maximum(np.exp(e), _EPS),
-                       lambda e: np.maximum(np.exp(e), _EPS), lambda m: m, _poisson_dev,
-                       lambda m: bool(np.all(np.isfinite(m)) and np.all(m > 0)))
-    raise DataError(f"family must be one of {FAMILIES}, got {name!r}")
+    links = {"gaussian": "identity", "binomial": "logit", "quasibinomial": "logit",
+             "poisson": "log", "quasipoisson": "log"}
+    if name not in links:
+        raise DataError(f"family must be one of {FAMILIES}, got {name!r}")
+    return _Family(name, links[name])
 
 
-@dataclass
-class _Fit:
-    coef: np.ndarray
-    eta: np.ndarray
-    mu: np.ndarray
-    working_weights: np.ndarray  # w^2 of the last iteration (0 where not used)
-    ainv: np.ndarray  # (X' W X)^-1 of the last iteration
-    deviance: float
-    null_deviance: float
-    iterations: int
-    y: np.ndarray
+def _check_rank(X: np.ndarray, weights: np.ndarray) -> None:
+    good = weights > 0
+    r = np.linalg.qr(X[good] * np.sqrt(weights[good])[:, None], mode="r")
+    diag = np.abs(np.diag(r))
+    if diag.size < X.shape[1] or np.any(diag < 1e-7 * max(diag.max(), 1e-300)):
+        raise DataError("the model matrix is rank deficient (collinear predictors, or a "
+                        "factor level with no respondents); drop or merge terms")
 
 
-def _irls(X: np.ndarray, y: np.ndarray, weights: np.ndarray, fam: _Family,
-          start: np.ndarray | None = None, epsilon: float = 1e-8, maxit: int = 25) -> _Fit:
-    """Fit a GLM as R's ``glm.fit`` does (same start, iterations and convergence test)."""
+def _glm(X: np.ndarray, y: np.ndarray, weights: np.ndarray, fam: _Family,
+         start: np.ndarray | None = None, epsilon: float = 1e-8, maxit: int = 25) -> Any:
+    """Fit a GLM with statsmodels' IRLS, following R's ``glm.fit`` iterates.
+
+    The start (R's ``family$initialize``, or ``start``) and the stopping rule
+    ``|dev - devold| / (|dev| + 0.1) < epsilon`` (as statsmodels' ``atol + rtol * |dev|``)
+    are R's, so the fit stops at R's iteration. Prior weights are ``var_weights``; the
+    scale is held at 1 so that the criterion is the unscaled deviance, as in R.
+    """
     y = y.copy()
     if fam.name in ("binomial", "quasibinomial"):
         y[weights == 0] = 0.0
         if np.any((y < 0) | (y > 1)):
             raise DataError("binomial outcome must lie in [0, 1]")
-        mustart = (weights * y + 0.5) / (weights + 1)
-    elif fam.name in ("poisson", "quasipoisson"):
-        if np.any(y < 0):
-            raise DataError("poisson outcome must not be negative")
-        mustart = y + 0.1
-    else:
-        mustart = y
-    if start is not None:
-        coefold = start.copy()
-        eta = X @ start
-    else:
-        coefold = None
-        eta = fam.linkfun(mustart)
-    mu = fam.linkinv(eta)
-    if not fam.validmu(mu):
-        raise DataError("cannot find valid starting values for the model")
-    devold = float(np.sum(fam.dev_resids(y, mu, weights)))
-    coef = start
-    w = np.zeros(0)
-    good = weights > 0
-    ainv = np.zeros((X.shape[1], X.shape[1]))
-    converged = False
-    iteration = 0
-    for iteration in range(1, maxit + 1):  # noqa: B007 - the count is reported
-        varmu = fam.variance(mu)
-        mu_eta = fam.mu_eta(eta)
-        good = (weights > 0) & (mu_eta != 0)
-        if np.any(varmu[good] == 0):
-            raise ConvergenceError("zero variance function values in the model fit")
-        z = eta[good] + (y[good] - mu[good]) / mu_eta[good]
-        w = np.sqrt(weights[good] * mu_eta[good] ** 2 / varmu[good])
-        q, r = np.linalg.qr(X[good] * w[:, None])
-        diag = np.abs(np.diag(r))
-        if diag.size == 0 or np.any(diag < 1e-7 * max(diag.max(), 1e-300)):
-            raise DataError("the model matrix is rank deficient (collinear predictors, or a "
-                            "factor level with no respondents); drop or merge terms")
-        new = linalg.solve_triangular(r, q.T @ (z * w))
-        rinv = linalg.solve_triangular(r, np.eye(len(new)))
-        ainv = rinv @ rinv.T
-        eta = X @ new
-        mu = fam.linkinv(eta)
-        dev = float(np.sum(fam.dev_resids(y, mu, weights)))
-        halvings = 0
-        while (not np.isfinite(dev) or not fam.validmu(mu)) and coefold is not None:
-            halvings += 1
-            if halvings > maxit:
-                raise ConvergenceError("the model fit left the valid region and could not recover")
-            new = (new + coefold) / 2
-            eta = X @ new
-            mu = fam.linkinv(eta)
-            dev = float(np.sum(fam.dev_resids(y, mu, weights)))
-        coef = new
-        if abs(dev - devold) / (abs(dev) + 0.1) < epsilon:
-            converged = True
-            break
-        devold = dev
-        coefold = new
-    if not converged:
+    elif fam.name in ("poisson", "quasipoisson") and np.any(y < 0):
+        raise DataError("poisson outcome must not be negative")
+    _check_rank(X, weights)
+    model = GLM(y, X, family=fam.statsmodels(weights), var_weights=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        try:
+            res = model.fit(start_params=start, maxiter=maxit, scale=1.0, method="IRLS",
+                            tol_criterion="deviance", atol=0.1 * epsilon, rtol=epsilon)
+        except ValueError as err:  # a non-finite starting deviance
+            raise DataError(f"cannot find valid starting values for the model ({err})") from None
+    if not res.converged:
         raise ConvergenceError(f"the model fit did not converge in {maxit} iterations")
-    wt = np.zeros(len(y))
-    wt[good] = w**2
-    wtdmu = np.sum(weights * y) / np.sum(weights)
-    nulldev = float(np.sum(fam.dev_resids(y, np.full(len(y), wtdmu), weights)))
-    assert coef is not None
-    return _Fit(coef, eta, mu, wt, ainv, float(np.sum(fam.dev_resids(y, mu, weights))), nulldev,
-                iteration, y)
+    return res
 
 
 # ------------------------------------------------------------------------------ regression
@@ -533,13 +482,14 @@ def _fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, n
     prior = weights_all[rows] / base.mean()
     if not np.any(prior > 0):
         raise DataError(f"{design._source}: every row used by {formula!r} has weight zero")
-    fit = _irls(Xu, yu, prior, fam)
-    p = len(fit.coef)
+    fit = _glm(Xu, yu, prior, fam)
+    coef = np.asarray(fit.params)
+    ainv = np.asarray(fit.normalized_cov_params)  # (X' W X)^-1, W the last working weights
+    p = len(coef)
     if reps is None:
-        resid = (fit.y - fit.mu) / fam.mu_eta(fit.eta)
-        estfun = Xu * (resid * fit.working_weights)[:, None]
+        estfun = Xu * (fit.resid_working * fit.model.weights)[:, None]
         influence = np.zeros((len(y), p))
-        influence[rows] = estfun @ fit.ainv
+        influence[rows] = estfun @ ainv
         present = used & (weights_all > 0)
         vcov = influence_vcov(design, influence, present)
         df_res = design.degrees_of_freedom(present) + 1 - p
@@ -547,33 +497,31 @@ def _fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, n
     else:
         def statistic(w: np.ndarray) -> np.ndarray:
             wr = w[rows]
-            return _irls(Xu, yu, wr / wr.sum(), fam, start=fit.coef).coef
+            return np.asarray(_glm(Xu, yu, wr / wr.sum(), fam, start=coef).params)
 
-        vcov, thetas = replicate_vcov(design, statistic, fit.coef)
+        vcov, thetas = replicate_vcov(design, statistic, coef)
         df_res = design.degrees_of_freedom() + 1 - p
-    dispersion = _dispersion(design, fit, fam, prior, rows, weights_all)
+    dispersion = _dispersion(design, fit, prior, rows, weights_all)
     r2 = np.nan
     if fam.name == "gaussian":
-        w = prior
-        ybar = np.sum(w * fit.y) / np.sum(w)
-        r2 = 1 - np.sum(w * (fit.y - fit.mu) ** 2) / np.sum(w * (fit.y - ybar) ** 2)
+        r2 = 1 - fit.deviance / fit.null_deviance
 
     def refit(keep: list[int]) -> float:
-        return _irls(Xu[:, keep], yu, prior, fam).deviance
+        return float(_glm(Xu[:, keep], yu, prior, fam).deviance)
 
     return ModelResult(
         formula=formula, family=fam.name, link=fam.link,
-        coefficients=pd.Series(fit.coef, index=names, name="estimate"),
+        coefficients=pd.Series(coef, index=names, name="estimate"),
         vcov=pd.DataFrame(vcov, index=names, columns=names),
-        df_residual=float(df_res), dispersion=float(dispersion), deviance=fit.deviance,
-        null_deviance=fit.null_deviance,
-        naive_vcov=pd.DataFrame(fit.ainv, index=names, columns=names), n=len(rows),
+        df_residual=float(df_res), dispersion=float(dispersion), deviance=float(fit.deviance),
+        null_deviance=float(fit.null_deviance),
+        naive_vcov=pd.DataFrame(ainv, index=names, columns=names), n=len(rows),
         r_squared=float(r2), terms=terms, design=_describe(design), level=level,
-        iterations=fit.iterations, replicates=thetas, _refit=refit,
+        iterations=int(fit.fit_history["iteration"]), replicates=thetas, _refit=refit,
     )
 
 
-def _dispersion(design: Design, fit: _Fit, fam: _Family, prior: np.ndarray, rows: np.ndarray,
+def _dispersion(design: Design, fit: Any, prior: np.ndarray, rows: np.ndarray,
                 weights_all: np.ndarray) -> float:
     """The dispersion ``summary.svyglm`` reports (R survey 4.1).
 
@@ -581,7 +529,7 @@ def _dispersion(design: Design, fit: _Fit, fam: _Family, prior: np.ndarray, rows
     Replicate designs: the weighted sum of squared Pearson residuals, ``sum(w_i r_i^2)`` with
     the weights rescaled to mean 1, which is what R's ``svrepglm`` summary reports.
     """
-    pearson = (fit.y - fit.mu) / np.sqrt(fam.variance(fit.mu))
+    pearson = fit.resid_response / np.sqrt(fit.family.variance(fit.mu))
     if design._replicates is not None:
         return float(np.sum(prior * pearson**2))
     w = weights_all[rows]

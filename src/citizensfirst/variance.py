@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from .errors import DesignError
 from .groups import group_sums
@@ -133,9 +134,9 @@ class TaylorStructure:
     def degrees_of_freedom(self, in_domain: np.ndarray) -> int:
         """Design df as R's ``degf``: PSUs minus strata among the domain's rows."""
         stage = self.stages[0]
-        clusters = np.unique(stage.cluster[in_domain])
-        strata = np.unique(stage.stratum_of_cluster[clusters])
-        return int(len(clusters) - len(strata))
+        clusters = np.bincount(stage.cluster[in_domain], minlength=stage.n_clusters) > 0
+        strata = np.bincount(stage.stratum_of_cluster[clusters], minlength=stage.n_strata) > 0
+        return int(clusters.sum() - strata.sum())
 
     def vcov(self, totals: Sequence[np.ndarray], present: Sequence[np.ndarray]) -> np.ndarray:
         """Covariance matrix from cluster totals (see the module docstring for the formula)."""
@@ -174,9 +175,6 @@ class TaylorStructure:
         domain_lonely = (n_present == 1) & (n_h > 1) & stratum_present & ~certain
         uncentred = (rule == "adjust") & (n_present <= 1) & ((n_h == 1) | self.adjust_domain_lonely)
         unusable = (rule == "average") & (lonely | (domain_lonely & self.adjust_domain_lonely))
-        means = group_sums(h_of_c, x, stage.n_strata) / n_h[:, None]
-        centred = x - np.where(uncentred[:, None], 0.0, means)[h_of_c]
-        weight = np.where(stratum_present & ~certain & ~unusable, scale, 0.0) * factor
         parent = stage.parent_of_stratum if stage.parent_of_stratum is not None else np.zeros(
             stage.n_strata, dtype=np.int64
         )
@@ -187,9 +185,29 @@ class TaylorStructure:
         )
         with np.errstate(divide="ignore", invalid="ignore"):
             rescale = np.where(usable > 0, counted / usable, 0.0)
-        weight = weight * rescale[parent]
+        weight = np.where(stratum_present & ~certain & ~unusable, scale, 0.0) * factor * rescale[parent]
+        if sparse.issparse(x):
+            return _sparse_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata)
+        means = group_sums(h_of_c, x, stage.n_strata) / n_h[:, None]
+        centred = x - np.where(uncentred[:, None], 0.0, means)[h_of_c]
         weighted = centred * weight[h_of_c][:, None]
         return weighted.T @ centred
+
+
+def _sparse_quadratic(x: sparse.csr_matrix, h_of_c: np.ndarray, n_h: np.ndarray, weight: np.ndarray,
+                      uncentred: np.ndarray, n_strata: int) -> np.ndarray:
+    """``sum_h w_h sum_c (x_c - m_h)(x_c - m_h)^T`` for sparse cluster totals (many PSUs).
+
+    Uses ``sum_c (x_c - m)(x_c - m)^T = sum_c x_c x_c^T - n_h m m^T`` so the (PSUs x items)
+    matrix is never made dense.
+    """
+    member = sparse.csr_matrix((np.ones(len(h_of_c)), (h_of_c, np.arange(len(h_of_c)))),
+                               shape=(n_strata, len(h_of_c)))
+    means = np.asarray((member @ x).todense()) / n_h[:, None]
+    means[uncentred] = 0.0
+    weighted = sparse.diags(weight[h_of_c]) @ x
+    cross = np.asarray((x.T @ weighted).todense())
+    return cross - (means * (weight * n_h)[:, None]).T @ means
 
 
 def _fpc_factor(stage: Stage) -> np.ndarray:
@@ -237,7 +255,7 @@ class ReplicateWeights:
 
         ``values`` is (len(rows), k); ``weights`` the full-sample analysis weights of all rows.
         """
-        values = values.reshape(len(rows), -1)
+        values = values.reshape(values.shape[0], -1)
         if self.group is None:
             return self.multipliers[rows].T @ values
         by_group = group_sums(self.group[rows], values * weights[rows][:, None], len(self.multipliers))

@@ -1,0 +1,262 @@
+"""The study spec: one TOML file that says how raw files become tables, charts and a report.
+
+A spec names the waves (files and design columns), the weighting targets, the harmonisation, and
+the outputs. Paths are relative to the spec file. Every problem is a
+:class:`~citizensfirst.errors.SpecError` naming the file, the key and what is wrong::
+
+    [study]
+    title = "Citizens First"
+    title_fr = "Les citoyens d'abord"
+    languages = ["en", "fr"]
+    seed = 20261126                     # replicate seeds derive from it
+
+    [waves.cf2023]                      # one table per wave; the key is the wave's name
+    file = "cf2023.sav"
+    year = 2023
+    weights = "wt_design"               # base weight column
+    strata = "stratum"                  # optional design columns
+    psu = "psu"
+    nest = true
+
+    [weighting]                         # rake every wave (optional)
+    targets = "canada_2021"             # or a targets TOML file (see citizensfirst.targets)
+    variables = ["province", "age", "gender", "education"]
+    tol = 1e-10
+
+    [harmonization]
+    file = "harmonization.toml"         # common names across waves (see docs/waves.md)
+
+    [[tables]]                          # crosstabs of one wave (default: the latest)
+    name = "overall_by_province"
+    rows = "q_overall"
+    cols = ["prov", "age_grp"]
+    stat = "top2"                       # percent | mean | top2 | score
+
+    [drivers]
+    outcome = ["q_overall", "q_expect", "q_value"]
+    drivers = ["q_time", "q_access", "q_staff_knowledge", "q_outcome"]
+    replicates = 200
+
+    [[trends]]
+    variable = "q_time"                 # a harmonised name
+    stat = "mean"                       # mean | top2 | sqs
+
+>>> spec = StudySpec.from_dict({"study": {"title": "T"}, "waves": {"w1": {"file": "a.sav"}}})
+>>> spec.waves[0].name, spec.languages
+('w1', ('en',))
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+
+TABLE_STATS = ("percent", "mean", "top2", "score")
+TREND_STATS = ("mean", "top2", "sqs")
+
+
+def _table(doc: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{source}: [{key}] must be a table")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str, source: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise SpecError(f"{source}: unknown key(s) {unknown} in {where}; allowed: {sorted(allowed)}")
+
+
+def _string(value: Any, where: str, source: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SpecError(f"{source}: {where} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        raise SpecError(f"{source}: {where} must be a string or a list of strings, got {value!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class WaveSpec:
+    """One wave: its file and design columns."""
+
+    name: str
+    file: Path
+    year: int | None = None
+    weights: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    nest: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One crosstab of one wave."""
+
+    name: str
+    rows: str
+    cols: tuple[str, ...]
+    stat: str = "percent"
+    value: str | None = None
+    wave: str | None = None
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    """The driver analysis of one wave."""
+
+    outcome: tuple[str, ...]
+    drivers: tuple[str, ...]
+    wave: str | None = None
+    method: str = "shapley"
+    replicates: int = 200
+
+
+@dataclass(frozen=True)
+class TrendSpec:
+    """A harmonised variable followed across waves."""
+
+    variable: str
+    stat: str = "mean"
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A validated study spec (see the module docstring for the TOML format)."""
+
+    title: str
+    waves: tuple[WaveSpec, ...]
+    title_fr: str | None = None
+    languages: tuple[str, ...] = ("en",)
+    seed: int = 1
+    targets: str | None = None
+    target_variables: tuple[str, ...] = ()
+    tol: float = 1e-10
+    harmonization: Path | None = None
+    tables: tuple[TableSpec, ...] = ()
+    drivers: DriverSpec | None = None
+    trends: tuple[TrendSpec, ...] = ()
+    source: Path | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def latest_wave(self) -> WaveSpec:
+        """The wave with the largest year (the last listed when years are absent)."""
+        dated = [w for w in self.waves if w.year is not None]
+        return max(dated, key=lambda w: w.year) if dated else self.waves[-1]
+
+    def wave(self, name: str | None) -> WaveSpec:
+        """The wave called ``name`` (None: the latest)."""
+        if name is None:
+            return self.latest_wave
+        for wave in self.waves:
+            if wave.name == name:
+                return wave
+        raise SpecError(f"{self.source or 'spec'}: no wave named {name!r}; waves: {[w.name for w in self.waves]}")
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> StudySpec:
+        """Read and validate a spec file."""
+        path = Path(path)
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SpecError(f"study spec {path} does not exist") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise SpecError(f"study spec {path} is not valid TOML: {err}") from None
+        return cls.from_dict(doc, base=path.parent, source=path)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], *, base: Path | None = None,
+                  source: Path | None = None) -> StudySpec:
+        """Validate a parsed spec; relative paths are resolved against ``base``."""
+        src = str(source or "spec")
+        base = base or Path(".")
+        _check_keys(doc, {"study", "waves", "weighting", "harmonization", "tables", "drivers", "trends"},
+                    "the top level", src)
+        study = _table(doc, "study", src)
+        _check_keys(study, {"title", "title_fr", "languages", "seed"}, "[study]", src)
+        languages = _strings(study.get("languages", ["en"]), "[study] languages", src)
+        bad = [lang for lang in languages if lang not in ("en", "fr")]
+        if bad:
+            raise SpecError(f"{src}: [study] languages must be 'en' and/or 'fr', got {bad}")
+        waves_doc = _table(doc, "waves", src)
+        if not waves_doc:
+            raise SpecError(f"{src}: the spec needs at least one [waves.<name>] table")
+        waves = []
+        for name, wave in waves_doc.items():
+            where = f"[waves.{name}]"
+            if not isinstance(wave, Mapping):
+                raise SpecError(f"{src}: {where} must be a table")
+            _check_keys(wave, {"file", "year", "weights", "strata", "psu", "nest"}, where, src)
+            file = base / _string(wave.get("file"), f"{where} file", src)
+            year = wave.get("year")
+            if year is not None and not isinstance(year, int):
+                raise SpecError(f"{src}: {where} year must be an integer, got {year!r}")
+            waves.append(WaveSpec(name, file, year, wave.get("weights"), wave.get("strata"),
+                                  wave.get("psu"), bool(wave.get("nest", False))))
+        weighting = _table(doc, "weighting", src)
+        _check_keys(weighting, {"targets", "variables", "tol"}, "[weighting]", src)
+        targets = weighting.get("targets")
+        if targets is not None and targets not in ("canada_2021", "business_frame"):
+            targets = str(base / _string(targets, "[weighting] targets", src))
+        harmonization = _table(doc, "harmonization", src)
+        _check_keys(harmonization, {"file"}, "[harmonization]", src)
+        tables = []
+        for i, table in enumerate(doc.get("tables", [])):
+            where = f"[[tables]] #{i + 1}"
+            _check_keys(table, {"name", "rows", "cols", "stat", "value", "wave"}, where, src)
+            stat = table.get("stat", "percent")
+            if stat not in TABLE_STATS:
+                raise SpecError(f"{src}: {where} stat must be one of {TABLE_STATS}, got {stat!r}")
+            tables.append(TableSpec(_string(table.get("name", f"table{i + 1}"), f"{where} name", src),
+                                    _string(table.get("rows"), f"{where} rows", src),
+                                    _strings(table.get("cols"), f"{where} cols", src), stat,
+                                    table.get("value"), table.get("wave")))
+        drivers = None
+        if "drivers" in doc:
+            d = _table(doc, "drivers", src)
+            _check_keys(d, {"outcome", "drivers", "wave", "method", "replicates"}, "[drivers]", src)
+            drivers = DriverSpec(_strings(d.get("outcome"), "[drivers] outcome", src),
+                                 _strings(d.get("drivers"), "[drivers] drivers", src),
+                                 d.get("wave"), d.get("method", "shapley"), int(d.get("replicates", 200)))
+        trends = []
+        for i, trend in enumerate(doc.get("trends", [])):
+            where = f"[[trends]] #{i + 1}"
+            _check_keys(trend, {"variable", "stat"}, where, src)
+            stat = trend.get("stat", "mean")
+            if stat not in TREND_STATS:
+                raise SpecError(f"{src}: {where} stat must be one of {TREND_STATS}, got {stat!r}")
+            trends.append(TrendSpec(_string(trend.get("variable"), f"{where} variable", src), stat))
+        spec = cls(
+            title=_string(study.get("title", "Study"), "[study] title", src),
+            title_fr=study.get("title_fr"),
+            languages=languages,
+            seed=int(study.get("seed", 1)),
+            waves=tuple(waves),
+            targets=targets,
+            target_variables=tuple(weighting.get("variables", ())),
+            tol=float(weighting.get("tol", 1e-10)),
+            harmonization=(base / harmonization["file"]) if "file" in harmonization else None,
+            tables=tuple(tables),
+            drivers=drivers,
+            trends=tuple(trends),
+            source=source,
+            raw=dict(doc),
+        )
+        for table in spec.tables:
+            spec.wave(table.wave)
+        if spec.drivers is not None:
+            spec.wave(spec.drivers.wave)
+        return spec

@@ -1,0 +1,938 @@
+"""Publication tables: cross-tabulations and banners with design-based column tests.
+
+:func:`crosstab` puts the levels of one variable (or several rating items) in the rows and the
+categories of a column variable side by side, with a Total column; :func:`banner` does the same
+for several column variables at once. Cells hold column percentages (``stat="percent"``), means
+(``"mean"``), top-2-box shares (``"top2"``) or 0-100 scores (``"score"``), each estimated with the
+design (so standard errors, CIs and quality flags are the ones :mod:`citizensfirst.estimators`
+gives). Within every row, each pair of columns of a column variable is compared with a
+design-based t test, ``(e_a - e_b) / sqrt(v_a + v_b - 2 cov_ab)`` on the design degrees of
+freedom, using the full covariance matrix of the estimates; a cell carries the letter of every
+column it is significantly higher than (optionally after a Holm or Benjamini-Hochberg
+adjustment over the pairs of the row). Cells with fewer than 10 respondents are suppressed
+(``x``), estimates with a CV of 35% or more are not published (``F``) and neither takes part in
+the tests; ``E`` (CV 25-35%) is shown directly after the number.
+
+A :class:`Table` keeps the numbers (``cells``), the formatted grid (``to_frame()``), the pairwise
+tests (``tests``), a title and notes, and exports to Excel, CSV, HTML and Markdown; every export
+prints the same rounded numbers (the ``value`` column of ``cells``).
+
+>>> import numpy as np, pandas as pd
+>>> from citizensfirst.design import Design
+>>> rng = np.random.default_rng(1)
+>>> df = pd.DataFrame({"sat": rng.integers(1, 6, 400).astype(float),
+...                    "grp": np.repeat(["a", "b"], 200)})
+>>> df.loc[df.grp == "b", "sat"] = np.minimum(df.loc[df.grp == "b", "sat"] + 1, 5)
+>>> t = crosstab(Design(df), "sat", "grp", stat="mean")
+>>> [c.header for c in t.columns]
+['Total', 'a (A)', 'b (B)']
+>>> t.to_frame().loc["sat"].tolist()
+['3.5', '3.1', '3.8 A']
+>>> t.tests[["letter_a", "letter_b", "significant"]].values.tolist()
+[['A', 'B', True]]
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .codebook import normalize_code
+from .errors import DataError
+from .estimate import Estimate, level_indicators
+from .estimators import mean, proportion, proportion_interval
+from .fileutil import atomic_output, atomic_write_text
+from .i18n import check_language, format_number, text
+from .quality import DEFAULT_RULES, SUPPRESSED, QualityRules
+
+if TYPE_CHECKING:
+    from .design import Design
+
+STATS = ("percent", "mean", "top2", "score")
+ADJUSTMENTS = ("none", "holm", "bh")
+NOT_TESTED = (SUPPRESSED, "F")
+NOT_SHOWN = (SUPPRESSED, "F")
+_TOTAL_KEY = "__total__"
+
+CELL_COLUMNS = [
+    "row_level", "row_label", "column_variable", "column_level", "column_label", "column_letter",
+    "estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "flag", "letters", "value",
+]
+TEST_COLUMNS = [
+    "row_level", "column_variable", "level_a", "level_b", "letter_a", "letter_b", "difference",
+    "se", "t", "df", "p", "p_adjusted", "significant",
+]
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet-style column letters: 0 -> A, 25 -> Z, 26 -> AA.
+
+    >>> [column_letter(i) for i in (0, 1, 25, 26, 27)]
+    ['A', 'B', 'Z', 'AA', 'AB']
+    """
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "none") -> np.ndarray:
+    """P-values adjusted for multiple comparisons: ``none``, ``holm`` or ``bh`` (Benjamini-Hochberg).
+
+    NaN p-values are left as NaN and do not count among the comparisons (as R's ``p.adjust``).
+
+    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(4).tolist()
+    [0.03, 0.06, 0.06]
+    >>> adjust_pvalues([0.01, 0.04, 0.03], "bh").round(4).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    if method not in ADJUSTMENTS:
+        raise DataError(f"adjust must be one of {ADJUSTMENTS}, got {method!r}")
+    values = np.asarray(p, dtype=float)
+    out = values.copy()
+    ok = np.flatnonzero(~np.isnan(values))
+    m = ok.size
+    if method == "none" or m == 0:
+        return out
+    order = ok[np.argsort(values[ok], kind="stable")]
+    ranked = values[order]
+    if method == "holm":
+        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
+    else:
+        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def pairwise_t(estimates: np.ndarray, vcov: np.ndarray, df: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Design-based t tests of every pair of estimates: (t, se of the difference, two-sided p).
+
+    ``t[i, j] = (e_i - e_j) / sqrt(v_i + v_j - 2 cov_ij)``; a missing covariance (NaN) counts as 0.
+
+    >>> t, se, p = pairwise_t(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100)
+    >>> round(float(t[0, 1]), 4), round(float(se[0, 1]), 4), round(float(p[0, 1]), 4)
+    (1.2403, 0.1612, 0.2177)
+    """
+    est = np.asarray(estimates, dtype=float)
+    cov = np.asarray(vcov, dtype=float)
+    var = np.diag(cov)
+    off = np.where(np.isnan(cov), 0.0, cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_diff = var[:, None] + var[None, :] - 2 * off
+        se = np.sqrt(np.clip(var_diff, 0.0, None))
+        diff = est[:, None] - est[None, :]
+        t = np.where(se > 0, diff / se, np.where(diff == 0, np.nan, np.sign(diff) * np.inf))
+        dist = stats.norm if not np.isfinite(df) else stats.t(df)
+        p = 2 * dist.sf(np.abs(t))
+    return t, se, p
+
+
+def _value_label(design: Design, variable: str, level: Any, language: str) -> str:
+    codebook = design.codebook
+    if codebook is not None and not isinstance(level, str):
+        labels = codebook.get_variable(variable).value_labels_in(language)
+        key = normalize_code(level)
+        if key in labels:
+            return labels[key]
+    elif codebook is not None:
+        labels = codebook.get_variable(variable).value_labels_in(language)
+        if level in labels:
+            return labels[level]
+    return _plain(level)
+
+
+def _plain(level: Any) -> str:
+    if isinstance(level, float | np.floating) and float(level).is_integer():
+        return str(int(level))
+    return str(level)
+
+
+def _variable_label(design: Design, variable: str, language: str) -> str:
+    codebook = design.codebook
+    if codebook is None:
+        return variable
+    return codebook.get_variable(variable).label_in(language)
+
+
+def _scale_of(design: Design, variable: str, scale: tuple[float, float] | None) -> tuple[float, float]:
+    if scale is not None:
+        return float(scale[0]), float(scale[1])
+    codebook = design.codebook
+    found = codebook.get_variable(variable).scale if codebook is not None else None
+    if found is None:
+        raise DataError(
+            f"{design._source}: variable {variable!r} has no rating scale in the codebook; "
+            "pass scale=(low, high)"
+        )
+    return float(found[0]), float(found[1])
+
+
+def _levels(series: pd.Series) -> list[Any]:
+    """Observed levels in table order (categorical order, else numbers then text, ascending)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = set(series.dropna().unique().tolist())
+        return [c for c in series.cat.categories if c in present]
+    values = series.dropna().unique().tolist()
+    return sorted(values, key=lambda v: (0, float(v)) if isinstance(v, int | float | np.number) else (1, str(v)))
+
+
+def _alpha_text(alpha: float, language: str) -> str:
+    shown = f"{alpha:g}"
+    return shown.replace(".", ",") if language == "fr" else shown
+
+
+# ----------------------------------------------------------------------------- the Table
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of a table: its variable (None for Total), level, labels and test letter."""
+
+    variable: str | None
+    level: Any
+    label: str
+    group_label: str
+    letter: str = ""
+
+    @property
+    def header(self) -> str:
+        return f"{self.label} ({self.letter})" if self.letter else self.label
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One displayed cell: the rounded number (None when not shown), its note and its text."""
+
+    value: float | None
+    note: str
+    text: str
+    kind: str  # "estimate", "n" or "weighted_n"
+    flag: str = ""
+    letters: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A published table: numbers, the formatted grid, title, notes and exports.
+
+    ``cells`` is tidy, one row per (row, column): ``row_level``, ``row_label``,
+    ``column_variable`` (None for Total), ``column_level``, ``column_label``, ``column_letter``,
+    ``estimate``, ``se``, ``ci_low``, ``ci_high`` (in the estimator's units: proportions 0-1 for
+    ``percent`` and ``top2``), ``n`` (unweighted), ``weighted_n``, ``flag``, ``letters`` and
+    ``value`` (the number as published: rounded, in percent for shares, NaN when suppressed or F).
+    ``bases`` has the unweighted and weighted base of every column; ``tests`` every pairwise test.
+    """
+
+    title: str
+    cells: pd.DataFrame
+    bases: pd.DataFrame
+    tests: pd.DataFrame
+    columns: tuple[TableColumn, ...]
+    row_labels: tuple[str, ...]
+    row_header: str
+    notes: tuple[str, ...]
+    language: str = "en"
+    stat: str = "percent"
+    decimals: int = 1
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ layout
+
+    def _number(self, value: float, decimals: int) -> str:
+        return format_number(value, self.language, decimals=decimals)
+
+    def _layout(self) -> list[tuple[str, list[_Cell]]]:
+        """Every body row (estimates, then the two base rows) as displayed cells."""
+        n_cols = len(self.columns)
+        cells = self.cells
+        rows: list[tuple[str, list[_Cell]]] = []
+        values = cells["value"].to_numpy().reshape(-1, n_cols)
+        flags = cells["flag"].to_numpy().reshape(-1, n_cols)
+        letters = cells["letters"].to_numpy().reshape(-1, n_cols)
+        for r, label in enumerate(self.row_labels):
+            row = []
+            for c in range(n_cols):
+                flag, value, lett = flags[r, c], values[r, c], letters[r, c]
+                if flag in NOT_SHOWN or not np.isfinite(value):
+                    shown = flag if flag in NOT_SHOWN else ".."
+                    row.append(_Cell(None, shown, shown, "estimate", str(flag)))
+                    continue
+                number = self._number(float(value), self.decimals)
+                glued = "E" if flag == "E" else ""
+                note = " ".join(p for p in (glued, lett) if p)
+                body = number + glued + (f" {lett}" if lett else "")
+                row.append(_Cell(float(value), note, body, "estimate", str(flag), str(lett)))
+            rows.append((label, row))
+        n = self.bases["n"].to_numpy()
+        wn = self.bases["weighted_n"].to_numpy()
+        rows.append((text("table_unweighted_base", self.language),
+                     [_Cell(float(v), "", self._number(float(v), 0), "n") for v in n]))
+        rows.append((text("table_weighted_base", self.language),
+                     [_Cell(float(v), "", self._number(float(v), 0), "weighted_n") for v in wn]))
+        return rows
+
+    def _flat_headers(self) -> list[str]:
+        out = []
+        for col in self.columns:
+            out.append(col.header if col.variable is None else f"{col.group_label}: {col.header}")
+        return out
+
+    def _groups(self) -> list[tuple[str, list[TableColumn]]]:
+        groups: list[tuple[str, list[TableColumn]]] = []
+        for col in self.columns:
+            key = col.group_label if col.variable is not None else _TOTAL_KEY
+            if groups and groups[-1][0] == key and col.variable is not None:
+                groups[-1][1].append(col)
+            else:
+                groups.append((key, [col]))
+        return groups
+
+    # ------------------------------------------------------------------ views
+
+    def to_frame(self) -> pd.DataFrame:
+        """The display grid: formatted strings, rows = row labels and bases, two-level columns."""
+        layout = self._layout()
+        columns = pd.MultiIndex.from_tuples(
+            [(c.group_label, c.header) for c in self.columns], names=[None, None]
+        )
+        frame = pd.DataFrame([[cell.text for cell in row] for _, row in layout],
+                             index=pd.Index([label for label, _ in layout], name=self.row_header),
+                             columns=columns)
+        return frame
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.width", 160, "display.max_columns", 40):
+            body = self.to_frame().to_string()
+        return f"{self.title}\n{body}\n" + "\n".join(self.notes)
+
+    def _repr_html_(self) -> str:
+        return self._html_fragment()
+
+    # ------------------------------------------------------------------ exports
+
+    def _html_fragment(self) -> str:
+        esc = html.escape
+        lang = self.language
+        groups = self._groups()
+        head1 = [f'<th scope="col" rowspan="2">{esc(self.row_header)}</th>']
+        head2 = []
+        for key, cols in groups:
+            if key == _TOTAL_KEY:
+                head1.append(f'<th scope="col" rowspan="2">{esc(cols[0].header)}</th>')
+            else:
+                head1.append(f'<th scope="colgroup" colspan="{len(cols)}">{esc(key)}</th>')
+                head2 += [f'<th scope="col">{esc(c.header)}</th>' for c in cols]
+        body = []
+        layout = self._layout()
+        for i, (label, row) in enumerate(layout):
+            cls = ' class="base"' if i >= len(layout) - 2 else ""
+            tds = "".join(f"<td>{esc(cell.text)}</td>" for cell in row)
+            body.append(f'<tr{cls}><th scope="row">{esc(label)}</th>{tds}</tr>')
+        notes = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
+        return (
+            f'<div class="citizensfirst-table" lang="{lang}">'
+            f"<table><caption>{esc(self.title)}</caption>"
+            f"<thead><tr>{''.join(head1)}</tr><tr>{''.join(head2)}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+            f'<ul class="notes">{notes}</ul></div>'
+        )
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """Accessible HTML (caption, ``th scope``, ``lang``); written atomically as a page when
+        ``path`` is given. Returns the HTML (the fragment, or the page when ``path`` is given)."""
+        fragment = self._html_fragment()
+        if path is None:
+            return fragment
+        page = (
+            f'<!DOCTYPE html>\n<html lang="{self.language}">\n<head><meta charset="utf-8">'
+            f"<title>{html.escape(self.title)}</title></head>\n<body>\n{fragment}\n</body>\n</html>\n"
+        )
+        atomic_write_text(path, page)
+        return page
+
+    def to_markdown(self) -> str:
+        """A Markdown (pipe) table with the title above and the notes below."""
+
+        def cell(value: str) -> str:
+            return value.replace("|", "\\|")
+
+        layout = self._layout()
+        header = [self.row_header, *self._flat_headers()]
+        lines = [f"**{cell(self.title)}**", "",
+                 "| " + " | ".join(cell(h) for h in header) + " |",
+                 "|" + "---|" + "---:|" * len(self.columns)]
+        for label, row in layout:
+            lines.append("| " + " | ".join([cell(label)] + [cell(c.text) for c in row]) + " |")
+        lines.append("")
+        lines += [f"- {cell(n)}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def _csv_rows(self, tidy: bool) -> Iterator[list[Any]]:
+        if tidy:
+            yield list(self.cells.columns)
+            for record in self.cells.itertuples(index=False):
+                yield ["" if _is_missing(v) else v for v in record]
+            return
+        yield [self.row_header, *self._flat_headers()]
+        for label, row in self._layout():
+            yield [label] + [c.text for c in row]
+
+    def to_csv(self, path: str | Path, *, tidy: bool = False, encoding: str = "utf-8-sig") -> None:
+        """Write the display grid (or, with ``tidy=True``, the numeric ``cells``) as CSV, atomically.
+
+        The default encoding carries a byte-order mark so spreadsheet programs read accents right.
+        """
+        with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding=encoding) as handle:
+            writer = csv.writer(handle)
+            for row in self._csv_rows(tidy):
+                writer.writerow(row)
+
+    def to_xlsx(self, path: str | Path, *, sheet_name: str = "Table 1") -> None:
+        """Write an Excel workbook (a formatted sheet plus a Notes sheet), atomically."""
+        write_tables([self], path, sheet_names=[sheet_name])
+
+    def _write_sheet(self, ws: Any) -> None:
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        bold = Font(bold=True)
+        ws.cell(row=1, column=1, value=self.title).font = Font(bold=True, size=12)
+        ws.cell(row=2, column=1, value=self.row_header).font = bold
+        col = 2
+        for key, cols in self._groups():
+            label = cols[0].header if key == _TOTAL_KEY else key
+            ws.cell(row=2, column=col, value=label).font = bold
+            width = 2 * len(cols)
+            if key == _TOTAL_KEY:
+                ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col + 1)
+                ws.cell(row=2, column=col).alignment = Alignment(horizontal="center", vertical="center")
+                col += width
+                continue
+            ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + width - 1)
+            for j, c in enumerate(cols):
+                at = col + 2 * j
+                ws.cell(row=3, column=at, value=c.header).font = bold
+                ws.merge_cells(start_row=3, start_column=at, end_row=3, end_column=at + 1)
+                ws.cell(row=3, column=at).alignment = Alignment(horizontal="center", wrap_text=True)
+            ws.cell(row=2, column=col).alignment = Alignment(horizontal="center", wrap_text=True)
+            col += width
+        number_format = "#,##0" + ("." + "0" * self.decimals if self.decimals > 0 else "")
+        widths = [len(self.row_header)]
+        for i, (label, row) in enumerate(self._layout()):
+            r = 4 + i
+            ws.cell(row=r, column=1, value=label).font = bold if i >= len(self.row_labels) else Font()
+            widths.append(len(label))
+            for j, c in enumerate(row):
+                at = 2 + 2 * j
+                if c.value is None:
+                    ws.cell(row=r, column=at, value=c.note).alignment = Alignment(horizontal="right")
+                    continue
+                cell = ws.cell(row=r, column=at, value=c.value)
+                if c.kind != "estimate":
+                    cell.number_format = "#,##0"
+                else:
+                    # the E flag is part of the number format, so the cell stays numeric and reads
+                    # "12.3E" as in the other formats; the letters go in the column beside it
+                    cell.number_format = number_format + ('"E"' if c.flag == "E" else "")
+                if c.letters:
+                    ws.cell(row=r, column=at + 1, value=c.letters)
+        ws.column_dimensions["A"].width = min(60, max(widths) + 2)
+        for j in range(len(self.columns)):
+            ws.column_dimensions[get_column_letter(2 + 2 * j)].width = 10
+            ws.column_dimensions[get_column_letter(3 + 2 * j)].width = 6
+        ws.freeze_panes = "B4"
+
+    def _notes_lines(self) -> list[str]:
+        lines = [self.title]
+        header = self.row_header
+        bases = self.bases
+        for c, n, wn in zip(self.columns, bases["n"], bases["weighted_n"], strict=True):
+            name = c.header if c.variable is None else f"{c.group_label}: {c.header}"
+            lines.append(
+                f"{header} - {name}: {text('table_unweighted_base', self.language)} "
+                f"{self._number(float(n), 0)}; {text('table_weighted_base', self.language)} "
+                f"{self._number(float(wn), 0)}"
+            )
+        lines += list(self.notes)
+        return lines
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def write_tables(tables: Sequence[Table], path: str | Path, *, sheet_names: Sequence[str] | None = None) -> None:
+    """Write several tables to one Excel workbook (one sheet each, plus a "Notes" sheet), atomically.
+
+    >>> import tempfile, pathlib, pandas as pd
+    >>> from citizensfirst.design import Design
+    >>> d = Design(pd.DataFrame({"y": ["a", "b"] * 10, "g": ["u"] * 10 + ["v"] * 10}))
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.xlsx"
+    >>> write_tables([crosstab(d, "y", "g"), crosstab(d, "g", "y")], target)
+    >>> import openpyxl; openpyxl.load_workbook(target).sheetnames
+    ['Table 1', 'Table 2', 'Notes']
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    if not tables:
+        raise DataError("write_tables needs at least one table")
+    names = list(sheet_names) if sheet_names is not None else [f"Table {i + 1}" for i in range(len(tables))]
+    if len(names) != len(tables):
+        raise DataError(f"{len(names)} sheet names for {len(tables)} tables")
+    clean = [re.sub(r"[\[\]:*?/\\]", "_", n)[:31] or f"Table {i + 1}" for i, n in enumerate(names)]
+    if len({c.lower() for c in clean} | {"notes"}) != len(clean) + 1:
+        raise DataError(f"sheet names must be distinct and not 'Notes': {clean}")
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for table, name in zip(tables, clean, strict=True):
+        table._write_sheet(workbook.create_sheet(name))
+    notes = workbook.create_sheet("Notes")
+    row = 1
+    for table, name in zip(tables, clean, strict=True):
+        lines = table._notes_lines()
+        notes.cell(row=row, column=1, value=f"{name}: {lines[0]}").font = Font(bold=True)
+        for line in lines[1:]:
+            row += 1
+            notes.cell(row=row, column=1, value=line)
+        row += 2
+    notes.column_dimensions["A"].width = 120
+    with atomic_output(path) as tmp:
+        workbook.save(tmp)
+
+
+# ----------------------------------------------------------------------------- estimation
+
+
+@dataclass
+class _Block:
+    """Estimates for the columns of one column variable (or the Total column), all rows."""
+
+    variable: str | None
+    levels: list[Any]
+    estimate: np.ndarray  # (R, C)
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    n: np.ndarray
+    weighted_n: np.ndarray
+    flag: np.ndarray  # object (R, C)
+    cov: np.ndarray  # (R, C, C)
+    base_n: np.ndarray  # (C,)
+    base_wn: np.ndarray
+
+
+@dataclass
+class _Spec:
+    """What the rows are and how each cell is estimated."""
+
+    stat: str
+    mode: str  # "levels" (percent), "groups" (rows x value) or "variables"
+    rows: str | None
+    variables: list[str]  # analysis columns in the working design
+    row_keys: list[Any]
+    base_mask: np.ndarray
+    level: float
+    rules: QualityRules | None
+
+
+def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | Sequence[str] | None,
+             scale: tuple[float, float] | None) -> tuple[Design, _Spec, list[str]]:
+    """The working design (derived 0/1 or 0-100 columns added) and the row specification."""
+    from .design import check_columns, numeric_column
+
+    frame = design._data
+    if stat == "percent":
+        if value is not None:
+            raise DataError("stat='percent' tabulates the levels of rows=; value= is for mean, top2 and score")
+        if not isinstance(rows, str):
+            raise DataError("stat='percent' takes one row variable")
+        check_columns(frame, [rows], "rows", design._source)
+        _, levels = level_indicators(design, rows)
+        spec = _Spec(stat, "levels", rows, [rows], list(levels), frame[rows].notna().to_numpy(), 0.95, None)
+        return design, spec, [rows]
+    if value is None:
+        items = [rows] if isinstance(rows, str) else list(rows)
+        group = None
+    else:
+        if not isinstance(rows, str):
+            raise DataError("with value=, rows= is one grouping variable")
+        items = [value] if isinstance(value, str) else list(value)
+        if len(items) != 1:
+            raise DataError("value= takes one variable; put several items in rows= (value=None)")
+        group = rows
+    check_columns(frame, items + ([group] if group else []), "table", design._source)
+    derived: dict[str, np.ndarray] = {}
+    names = []
+    for item in items:
+        x = numeric_column(frame, item, "value", design._source)
+        if stat == "mean":
+            derived_name, values = item, None
+        else:
+            low, high = _scale_of(design, item, scale)
+            if stat == "top2":
+                values = np.where(np.isnan(x), np.nan, (x >= high - 1).astype(float))
+            else:
+                values = (x - low) / (high - low) * 100.0
+            derived_name = f"__citizensfirst_{stat}__{item}"
+        if values is not None:
+            derived[derived_name] = values
+        names.append(derived_name)
+    work = design
+    if derived:
+        work = design._evolve(data=frame.assign(**derived))
+    valid = np.column_stack([work._data[n].notna().to_numpy() for n in names]).any(axis=1)
+    if group is None:
+        spec = _Spec(stat, "variables", None, names, list(items), valid, 0.95, None)
+    else:
+        valid &= frame[group].notna().to_numpy()
+        keys = _levels(frame.loc[design._domain & (design._weights != 0), group])
+        spec = _Spec(stat, "groups", group, names, [*keys, _TOTAL_KEY], valid, 0.95, None)
+    return work, spec, items
+
+
+def _estimate(work: Design, spec: _Spec, variables: list[str], by: list[str]) -> Estimate:
+    kwargs: dict[str, Any] = {"by": by or None, "level": spec.level, "rules": spec.rules}
+    if spec.stat == "percent":
+        return proportion(work, variables[0], ci="logit", **kwargs)
+    est = mean(work, variables, **kwargs)
+    if spec.stat == "top2":
+        t = est.table
+        low, high = proportion_interval(t["estimate"].to_numpy(), t["se"].to_numpy(), t["df"].to_numpy(),
+                                        t["n"].to_numpy(), spec.level, "logit")
+        t["ci_low"], t["ci_high"] = low, high
+    return est
+
+
+def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
+    """Estimate every row of the table for the categories of ``column`` (None: the Total)."""
+    data = work._data
+    weights = work._weights * work._domain
+    by = [column] if column else []
+    if column:
+        keys = data[column]
+        in_col = keys.notna().to_numpy()
+        levels = _levels(data.loc[work._domain & (work._weights != 0) & in_col, column])
+        col_code = pd.Index(levels).get_indexer(keys)
+        col_code = np.where(in_col, col_code, -1)
+    else:
+        levels = [_TOTAL_KEY]
+        col_code = np.zeros(len(data), dtype=np.int64)
+    n_rows, n_cols = len(spec.row_keys), len(levels)
+    shape = (n_rows, n_cols)
+    out = {k: np.full(shape, np.nan) for k in ("estimate", "se", "ci_low", "ci_high")}
+    count = np.zeros(shape)
+    wsum = np.zeros(shape)
+    flag = np.full(shape, SUPPRESSED, dtype=object)
+    cov = np.full((n_rows, n_cols, n_cols), np.nan)
+
+    def column_index(table: pd.DataFrame) -> np.ndarray:
+        if not column:
+            return np.zeros(len(table), dtype=np.int64)
+        return pd.Index(levels).get_indexer(table[column])
+
+    def place(est: Estimate, r_idx: np.ndarray, c_idx: np.ndarray) -> None:
+        t = est.table
+        for name in out:
+            out[name][r_idx, c_idx] = t[name].to_numpy()
+        count[r_idx, c_idx] = t["n"].to_numpy()
+        flag[r_idx, c_idx] = t["flag"].to_numpy()
+        positions = np.full(shape, -1)
+        positions[r_idx, c_idx] = np.arange(len(t))
+        for r in np.unique(r_idx):
+            have = positions[r] >= 0
+            sub = positions[r][have]
+            block = np.full((n_cols, n_cols), np.nan)
+            block[np.ix_(have, have)] = est.vcov[np.ix_(sub, sub)]
+            cov[r] = block
+
+    usable = (weights != 0) & (col_code >= 0)
+    if spec.mode == "levels":
+        est = _estimate(work, spec, spec.variables, by)
+        r_idx = pd.Index(spec.row_keys).get_indexer(est.table["level"])
+        place(est, r_idx, column_index(est.table))
+        ok = usable & spec.base_mask
+        wsum[:] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)[None, :]
+    elif spec.mode == "variables":
+        est = _estimate(work, spec, spec.variables, by)
+        r_idx = pd.Index(spec.variables).get_indexer(est.table["variable"])
+        place(est, r_idx, column_index(est.table))
+        for r, name in enumerate(spec.variables):
+            ok = usable & data[name].notna().to_numpy()
+            wsum[r] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)
+    else:
+        assert spec.rows is not None
+        item = spec.variables[0]
+        group_keys = spec.row_keys[:-1]
+        grouped = _estimate(work, spec, [item], [spec.rows, *by])
+        r_idx = pd.Index(group_keys).get_indexer(grouped.table[spec.rows])
+        place(grouped, r_idx, column_index(grouped.table))
+        valid_rows = work.subset(data[spec.rows].notna(), label=f"{spec.rows} answered")
+        total = _estimate(valid_rows, spec, [item], by)
+        place(total, np.full(len(total.table), n_rows - 1), column_index(total.table))
+        ok = usable & spec.base_mask
+        row_code = pd.Index(group_keys).get_indexer(data[spec.rows])
+        ok &= row_code >= 0
+        flat = np.bincount(row_code[ok] * n_cols + col_code[ok], weights=weights[ok],
+                           minlength=(n_rows - 1) * n_cols)
+        wsum[:-1] = flat.reshape(n_rows - 1, n_cols)
+        wsum[-1] = wsum[:-1].sum(axis=0)
+    base_ok = usable & spec.base_mask
+    base_n = np.bincount(col_code[base_ok], minlength=n_cols).astype(float)
+    base_wn = np.bincount(col_code[base_ok], weights=weights[base_ok], minlength=n_cols)
+    return _Block(column, levels, out["estimate"], out["se"], out["ci_low"], out["ci_high"],
+                  count, wsum, flag, cov, base_n, base_wn)
+
+
+def _letters_for(block: _Block, letters: list[str], df: float, alpha: float, adjust: str,
+                 row_keys: list[Any]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Significance letters of every cell of a block and the table of pairwise tests."""
+    n_rows, n_cols = block.estimate.shape
+    marks = np.full((n_rows, n_cols), "", dtype=object)
+    tests: list[dict[str, Any]] = []
+    if n_cols < 2:
+        return marks, tests
+    a_idx, b_idx = np.triu_indices(n_cols, k=1)
+    for r in range(n_rows):
+        est = block.estimate[r]
+        t, se, p = pairwise_t(est, block.cov[r], df)
+        testable = ~np.isin(block.flag[r], NOT_TESTED) & np.isfinite(est)
+        pair_ok = testable[a_idx] & testable[b_idx]
+        p_pairs = np.where(pair_ok, p[a_idx, b_idx], np.nan)
+        p_adj = adjust_pvalues(p_pairs, adjust)
+        significant = np.nan_to_num(p_adj, nan=1.0) < alpha
+        for k, (a, b) in enumerate(zip(a_idx, b_idx, strict=True)):
+            if significant[k]:
+                winner, loser = (a, b) if est[a] > est[b] else (b, a)
+                marks[r, winner] += letters[loser] + " "
+            tests.append({
+                "row_level": row_keys[r], "column_variable": block.variable,
+                "level_a": block.levels[a], "level_b": block.levels[b],
+                "letter_a": letters[a], "letter_b": letters[b],
+                "difference": est[a] - est[b], "se": se[a, b], "t": t[a, b], "df": df,
+                "p": p_pairs[k], "p_adjusted": p_adj[k], "significant": bool(significant[k]),
+            })
+    for r in range(n_rows):
+        for c in range(n_cols):
+            found = marks[r, c].split()
+            marks[r, c] = "".join(sorted(found, key=lambda s: (len(s), s)))
+    return marks, tests
+
+
+def banner(
+    design: Design,
+    rows: str | Sequence[str],
+    cols: Sequence[str],
+    stat: str = "percent",
+    *,
+    value: str | None = None,
+    language: str = "en",
+    alpha: float = 0.05,
+    adjust: str = "none",
+    rules: QualityRules | None = None,
+    decimals: int = 1,
+    scale: tuple[float, float] | None = None,
+    level: float = 0.95,
+    title: str | None = None,
+) -> Table:
+    """A banner table: a Total column, then the categories of each of ``cols`` side by side.
+
+    Rows are the levels of ``rows`` (``stat="percent"``: column percentages), or, for ``mean``,
+    ``top2`` and ``score``, either the levels of the grouping variable ``rows`` with ``value``
+    the rated item (plus a Total row), or, with ``value=None``, one row per item in ``rows``.
+    ``top2`` is the share answering one of the two highest points of the item's scale and
+    ``score`` the mean rescaled to 0-100, both using the codebook scale (or ``scale=``).
+    Column letters run on across the banner (A, B, ... then the next variable continues);
+    tests compare columns of the same variable only, and ``adjust`` (``none``, ``holm`` or
+    ``bh``) applies over the pairs of one variable within one row. The Total column has no
+    letter and is not tested. ``level`` is the CI level of the estimates in ``cells``.
+
+    >>> import pandas as pd
+    >>> from citizensfirst.design import Design
+    >>> df = pd.DataFrame({"ch": ["web", "phone"] * 20, "age": ["y"] * 20 + ["o"] * 20,
+    ...                    "sex": ["m", "w", "w", "m"] * 10})
+    >>> t = banner(Design(df), "ch", ["age", "sex"])
+    >>> [c.header for c in t.columns]
+    ['Total', 'o (A)', 'y (B)', 'm (C)', 'w (D)']
+    >>> t.to_frame().loc["web"].tolist()
+    ['50.0', '50.0', '50.0', '50.0', '50.0']
+    """
+    check_language(language)
+    if stat not in STATS:
+        raise DataError(f"stat must be one of {STATS}, got {stat!r}")
+    if adjust not in ADJUSTMENTS:
+        raise DataError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    if not 0 < alpha < 1:
+        raise DataError(f"alpha must lie in (0, 1), got {alpha}")
+    columns_vars = list(cols)
+    if len(set(columns_vars)) != len(columns_vars):
+        raise DataError(f"column variables repeat: {columns_vars}")
+    from .design import check_columns
+
+    check_columns(design._data, columns_vars, "column", design._source)
+    row_vars = [rows] if isinstance(rows, str) else list(rows)
+    clash = [c for c in columns_vars if c in row_vars or c == value]
+    if clash:
+        raise DataError(f"{clash} cannot be both a row and a column variable")
+    work, spec, items = _prepare(design, rows, stat, value, scale)
+    spec.level = level
+    spec.rules = rules
+    df = float(design.degrees_of_freedom())
+    blocks = [_block(work, spec, None)] + [_block(work, spec, c) for c in columns_vars]
+
+    # labels
+    if spec.mode == "levels":
+        row_labels = [_value_label(design, spec.rows, k, language) for k in spec.row_keys]
+        row_header = _variable_label(design, spec.rows, language)
+        row_levels = list(spec.row_keys)
+    elif spec.mode == "groups":
+        assert spec.rows is not None
+        row_labels = [_value_label(design, spec.rows, k, language) for k in spec.row_keys[:-1]]
+        row_labels.append(text("total", language))
+        row_header = _variable_label(design, spec.rows, language)
+        row_levels = [*spec.row_keys[:-1], None]
+    else:
+        row_labels = [_variable_label(design, item, language) for item in items]
+        row_header = ""
+        row_levels = list(items)
+    columns: list[TableColumn] = [TableColumn(None, None, text("total", language), text("total", language))]
+    letters_by_block: list[list[str]] = [[""]]
+    counter = 0
+    for block in blocks[1:]:
+        assert block.variable is not None
+        group = _variable_label(design, block.variable, language)
+        block_letters = []
+        for lv in block.levels:
+            letter = column_letter(counter)
+            counter += 1
+            block_letters.append(letter)
+            columns.append(TableColumn(block.variable, lv, _value_label(design, block.variable, lv, language),
+                                       group, letter))
+        letters_by_block.append(block_letters)
+
+    # letters and tests
+    marks, tests = [], []
+    for block, block_letters in zip(blocks, letters_by_block, strict=True):
+        m, t = _letters_for(block, block_letters, df, alpha, adjust, row_levels)
+        marks.append(m)
+        tests += t
+    factor = 100.0 if stat in ("percent", "top2") else 1.0
+
+    def stack(name: str) -> np.ndarray:
+        return np.concatenate([getattr(b, name) for b in blocks], axis=1)
+
+    estimate = stack("estimate")
+    flags = stack("flag")
+    shown = ~np.isin(flags, NOT_SHOWN) & np.isfinite(estimate)
+    value_shown = np.where(shown, np.round(estimate * factor, decimals), np.nan)
+    n_rows, n_cols = estimate.shape
+    cells = pd.DataFrame({
+        "row_level": np.repeat(np.array(row_levels, dtype=object), n_cols),
+        "row_label": np.repeat(np.array(row_labels, dtype=object), n_cols),
+        "column_variable": np.tile(np.array([c.variable for c in columns], dtype=object), n_rows),
+        "column_level": np.tile(np.array([c.level for c in columns], dtype=object), n_rows),
+        "column_label": np.tile(np.array([c.label for c in columns], dtype=object), n_rows),
+        "column_letter": np.tile(np.array([c.letter for c in columns], dtype=object), n_rows),
+        "estimate": estimate.ravel(),
+        "se": stack("se").ravel(),
+        "ci_low": stack("ci_low").ravel(),
+        "ci_high": stack("ci_high").ravel(),
+        "n": stack("n").ravel().astype(int),
+        "weighted_n": stack("weighted_n").ravel(),
+        "flag": flags.ravel(),
+        "letters": np.concatenate(marks, axis=1).ravel(),
+        "value": value_shown.ravel(),
+    })[CELL_COLUMNS]
+    cells["letters"] = np.where(shown.ravel(), cells["letters"], "")
+    bases = pd.DataFrame({
+        "column_variable": [c.variable for c in columns],
+        "column_level": [c.level for c in columns],
+        "n": np.concatenate([b.base_n for b in blocks]).astype(int),
+        "weighted_n": np.round(np.concatenate([b.base_wn for b in blocks]), 0),
+    })
+    tests_frame = pd.DataFrame(tests, columns=TEST_COLUMNS)
+
+    # title and notes
+    if title is None:
+        stat_text = text(f"table_{stat}", language)
+        dims = [_variable_label(design, c, language) for c in columns_vars]
+        if spec.mode == "groups":
+            dims = [row_header, *dims]
+        subject = row_header if spec.mode == "levels" else (
+            _variable_label(design, items[0], language) if spec.mode == "groups" else "")
+        title = (f"{subject} — " if subject else "") + stat_text[0].upper() + stat_text[1:]
+        if dims:
+            joined = f" {text('table_and', language)} ".join(dims) if len(dims) < 3 else (
+                ", ".join(dims[:-1]) + f" {text('table_and', language)} " + dims[-1])
+            title += f", {text('table_by', language)} {joined}"
+    rules_used = rules or DEFAULT_RULES
+    method_key = "table_method_replicate" if design.is_replicate else "table_method_taylor"
+    from .estimate import _describe
+
+    notes = [
+        text("table_bases_note", language),
+        text(method_key, language).format(design=_describe(design)),
+        text("table_quality_note", language).format(min_n=rules_used.min_n),
+        text("suppressed", language) if rules_used.min_n == 10 else f"x: n < {rules_used.min_n}",
+        text("use_with_caution", language),
+        text("too_unreliable", language),
+    ]
+    if columns_vars:
+        notes.append(text("table_letters_note", language).format(
+            alpha=_alpha_text(alpha, language), df=format_number(df, language, decimals=0),
+            adjust=text(f"table_adjust_{adjust}", language)))
+    return Table(
+        title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),
+        row_labels=tuple(row_labels), row_header=row_header, notes=tuple(notes), language=language,
+        stat=stat, decimals=decimals,
+        extra={"alpha": alpha, "adjust": adjust, "df": df, "level": level},
+    )
+
+
+def crosstab(
+    design: Design,
+    rows: str | Sequence[str],
+    cols: str | None = None,
+    stat: str = "percent",
+    *,
+    value: str | None = None,
+    language: str = "en",
+    alpha: float = 0.05,
+    adjust: str = "none",
+    rules: QualityRules | None = None,
+    decimals: int = 1,
+    scale: tuple[float, float] | None = None,
+    level: float = 0.95,
+    title: str | None = None,
+) -> Table:
+    """A cross-tabulation of ``rows`` by the categories of ``cols`` (with a Total column).
+
+    See :func:`banner` for the statistics, tests and options; ``cols=None`` gives the Total
+    column alone.
+
+    >>> import pandas as pd
+    >>> from citizensfirst.design import Design
+    >>> df = pd.DataFrame({"ch": ["web", "phone", "web", "web"] * 50,
+    ...                    "g": ["a"] * 100 + ["b"] * 100})
+    >>> t = crosstab(Design(df), "ch", "g", language="fr")
+    >>> t.to_frame().loc[["phone", "web", "Base non pondérée"]].values.tolist()
+    [['25,0', '25,0', '25,0'], ['75,0', '75,0', '75,0'], ['200', '100', '100']]
+    """
+    return banner(design, rows, [] if cols is None else [cols], stat, value=value, language=language,
+                  alpha=alpha, adjust=adjust, rules=rules, decimals=decimals, scale=scale,
+                  level=level, title=title)
