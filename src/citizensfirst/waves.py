@@ -692,6 +692,23 @@ class Study:
                 return False
         return True
 
+    def scale(self, variable: str) -> tuple[float, float]:
+        """The common rating scale of ``variable`` (spec first, else the latest wave's codebook)."""
+        found = self._scale(self._designs[self.waves[-1]], variable)
+        if found is None:
+            raise DataError(f"no rating scale known for {variable!r}; give one in the harmonization spec")
+        return found
+
+    def label(self, variable: str, language: str = "en") -> str:
+        """The wording of ``variable`` in ``language`` (spec, else the latest wave's codebook)."""
+        if self._spec is not None and variable in self._spec:
+            common = self._spec[variable]
+            text = common.label_fr if language == "fr" and common.label_fr else common.label
+            if text:
+                return text
+        codebook = self._designs[self.waves[-1]]._codebook
+        return codebook.get_variable(variable).label_in(language) if codebook is not None else variable
+
     def _scale(self, design: Design, name: str) -> tuple[float, float] | None:
         if self._spec is not None and name in self._spec and self._spec[name].scale is not None:
             return self._spec[name].scale

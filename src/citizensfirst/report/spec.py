@@ -105,7 +105,7 @@ class TableSpec:
     """One crosstab of one wave."""
 
     name: str
-    rows: str
+    rows: str | tuple[str, ...]
     cols: tuple[str, ...]
     stat: str = "percent"
     value: str | None = None
@@ -121,6 +121,15 @@ class DriverSpec:
     wave: str | None = None
     method: str = "shapley"
     replicates: int = 200
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """Extra charts of the latest wave: rating distributions and channels used vs preferred."""
+
+    distribution: tuple[str, ...] = ()
+    channel_used: str | None = None
+    channel_preferred: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,8 @@ class StudySpec:
     tables: tuple[TableSpec, ...] = ()
     drivers: DriverSpec | None = None
     trends: tuple[TrendSpec, ...] = ()
+    charts: ChartSpec = field(default_factory=ChartSpec)
+    max_iter: int = 100
     source: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -183,7 +194,8 @@ class StudySpec:
         """Validate a parsed spec; relative paths are resolved against ``base``."""
         src = str(source or "spec")
         base = base or Path(".")
-        _check_keys(doc, {"study", "waves", "weighting", "harmonization", "tables", "drivers", "trends"},
+        _check_keys(doc, {"study", "waves", "weighting", "harmonization", "tables", "drivers", "trends",
+                          "charts"},
                     "the top level", src)
         study = _table(doc, "study", src)
         _check_keys(study, {"title", "title_fr", "languages", "seed"}, "[study]", src)
@@ -207,7 +219,7 @@ class StudySpec:
             waves.append(WaveSpec(name, file, year, wave.get("weights"), wave.get("strata"),
                                   wave.get("psu"), bool(wave.get("nest", False))))
         weighting = _table(doc, "weighting", src)
-        _check_keys(weighting, {"targets", "variables", "tol"}, "[weighting]", src)
+        _check_keys(weighting, {"targets", "variables", "tol", "max_iter"}, "[weighting]", src)
         targets = weighting.get("targets")
         if targets is not None and targets not in ("canada_2021", "business_frame"):
             targets = str(base / _string(targets, "[weighting] targets", src))
@@ -220,8 +232,9 @@ class StudySpec:
             stat = table.get("stat", "percent")
             if stat not in TABLE_STATS:
                 raise SpecError(f"{src}: {where} stat must be one of {TABLE_STATS}, got {stat!r}")
+            rows = _strings(table.get("rows"), f"{where} rows", src)
             tables.append(TableSpec(_string(table.get("name", f"table{i + 1}"), f"{where} name", src),
-                                    _string(table.get("rows"), f"{where} rows", src),
+                                    rows[0] if len(rows) == 1 else rows,
                                     _strings(table.get("cols"), f"{where} cols", src), stat,
                                     table.get("value"), table.get("wave")))
         drivers = None
@@ -239,6 +252,12 @@ class StudySpec:
             if stat not in TREND_STATS:
                 raise SpecError(f"{src}: {where} stat must be one of {TREND_STATS}, got {stat!r}")
             trends.append(TrendSpec(_string(trend.get("variable"), f"{where} variable", src), stat))
+        charts_doc = _table(doc, "charts", src)
+        _check_keys(charts_doc, {"distribution", "channel_used", "channel_preferred"}, "[charts]", src)
+        charts = ChartSpec(
+            _strings(charts_doc["distribution"], "[charts] distribution", src) if "distribution" in charts_doc else (),
+            charts_doc.get("channel_used"), charts_doc.get("channel_preferred"),
+        )
         spec = cls(
             title=_string(study.get("title", "Study"), "[study] title", src),
             title_fr=study.get("title_fr"),
@@ -252,6 +271,8 @@ class StudySpec:
             tables=tuple(tables),
             drivers=drivers,
             trends=tuple(trends),
+            charts=charts,
+            max_iter=int(weighting.get("max_iter", 100)),
             source=source,
             raw=dict(doc),
         )

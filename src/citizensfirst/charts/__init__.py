@@ -1,0 +1,52 @@
+"""Accessible, bilingual charts for survey results.
+
+Every chart function takes ``language="en"`` or ``"fr"`` and returns a
+:class:`~citizensfirst.charts.base.Chart`: the matplotlib figure (Agg canvas, 800 x 500 px),
+an alternative text stating the main finding with numbers in that language, the data behind the
+chart (with the labels drawn) and the title; :meth:`Chart.save` writes PNG and SVG (and PDF),
+the alt text (``.txt``) and the data (``.csv``) atomically and deterministically.
+
+All charts share one theme (:mod:`citizensfirst.charts.theme`): a colour-blind-safe palette
+whose every colour has at least 4.5:1 contrast on white, a fixed colour, marker, line style and
+hatch per wave or series key, and redundant encodings so no meaning relies on colour alone.
+
+=====================  ====================================================================
+``trend_chart``        estimate by wave, CI bands and whiskers, significant-change stars
+``distribution_chart`` stacked dissatisfied / neutral / satisfied bars, hatched and labelled
+``importance_chart``   driver importance bars with CI whiskers (one result or one per wave)
+``quadrant_chart``     importance vs performance with the four action quadrants
+``channel_chart``      channel used vs preferred, grouped bars with hatching
+=====================  ====================================================================
+
+>>> import pandas as pd
+>>> from citizensfirst.charts import distribution_chart
+>>> chart = distribution_chart(pd.DataFrame({"item": ["Overall"], "dissatisfied": [0.15],
+...                                          "neutral": [0.2], "satisfied": [0.65]}))
+>>> chart.alt_text
+'Stacked bar chart: Share of respondents. Overall: 65% satisfied, 20% neutral and 15% dissatisfied.'
+"""
+
+from . import theme
+from .base import FORMATS, Chart
+from .channels import channel_chart, channel_table
+from .distribution import collapse_levels, distribution_chart
+from .drivers import importance_chart, quadrant_chart
+from .theme import contrast_ratio, series_color, series_style
+from .trend import score_table, trend_chart
+
+__all__ = [
+    "FORMATS",
+    "Chart",
+    "channel_chart",
+    "channel_table",
+    "collapse_levels",
+    "contrast_ratio",
+    "distribution_chart",
+    "importance_chart",
+    "quadrant_chart",
+    "score_table",
+    "series_color",
+    "series_style",
+    "theme",
+    "trend_chart",
+]

@@ -1,0 +1,253 @@
+"""The :class:`Chart` result shared by every chart function, and drawing helpers.
+
+A chart is a matplotlib :class:`~matplotlib.figure.Figure` drawn on the Agg canvas (pyplot and
+its global state are never touched), plus what is needed to publish it accessibly: a title, an
+alternative text that states the main finding with numbers in the chart's language, and the data
+behind it.
+
+>>> import pandas as pd
+>>> from citizensfirst.charts import trend_chart
+>>> chart = trend_chart(pd.DataFrame({"wave": [2020, 2023], "estimate": [70.0, 72.5],
+...                                   "ci_low": [68.0, 70.4], "ci_high": [72.0, 74.6]}),
+...                     language="fr", title="Satisfaction globale")
+>>> chart.figure.get_size_inches().tolist(), chart.language
+([8.0, 5.0], 'fr')
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> sorted(p.name for p in chart.save(folder / "trend"))
+['trend.csv', 'trend.png', 'trend.svg', 'trend.txt']
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from ..fileutil import atomic_output, atomic_write_text
+from ..i18n import check_language, format_number, format_percent
+from . import theme
+
+__all__ = ["FORMATS", "Chart"]
+
+#: Formats :meth:`Chart.save` can write.
+FORMATS = ("png", "svg", "pdf")
+
+
+@dataclass(frozen=True, eq=False)
+class Chart:
+    """A rendered chart with its accessible description and data.
+
+    ``figure`` (matplotlib Figure, Agg canvas, 800 x 500 px at 100 dpi), ``alt_text`` (one or
+    a few sentences in ``language`` stating the main finding with numbers), ``data`` (the
+    DataFrame plotted, with the labels drawn), ``title``, ``language`` and ``kind`` (``"trend"``,
+    ``"distribution"``, ``"importance"``, ``"quadrant"``, ``"channels"``).
+    """
+
+    figure: Figure
+    alt_text: str
+    data: pd.DataFrame
+    title: str
+    language: str = "en"
+    kind: str = ""
+
+    def _metadata(self, fmt: str) -> dict[str, Any]:
+        meta = dict(theme.SAVE_METADATA[fmt])
+        if fmt == "png":
+            meta.update({"Title": self.title, "Description": self.alt_text})
+        elif fmt == "svg":
+            meta.update({"Title": self.title, "Description": self.alt_text,
+                         "Language": self.language})
+        elif fmt == "pdf":
+            meta.update({"Title": self.title, "Subject": self.alt_text})
+        return meta
+
+    def render(self, target: Any, fmt: str = "png") -> None:
+        """Write the figure in ``fmt`` to a path or binary file object, with the theme applied."""
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+        with theme.style():
+            self.figure.savefig(target, format=fmt, dpi=theme.DPI, metadata=self._metadata(fmt),
+                                facecolor=theme.WHITE)
+
+    def to_bytes(self, fmt: str = "png") -> bytes:
+        """The figure encoded as ``fmt`` ("png", "svg" or "pdf").
+
+        >>> import pandas as pd
+        >>> from citizensfirst.charts import channel_chart
+        >>> data = pd.DataFrame({"channel": ["Online", "Phone"], "used": [0.5, 0.3],
+        ...                      "preferred": [0.6, 0.2]})
+        >>> channel_chart(data).to_bytes("png")[:4]
+        b'\\x89PNG'
+        """
+        buffer = io.BytesIO()
+        self.render(buffer, fmt)
+        return buffer.getvalue()
+
+    def save(self, path_stem: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+        """Write ``<stem>.<fmt>`` for each format, ``<stem>.txt`` (alt text) and ``<stem>.csv``
+        (data), each atomically; returns the paths written.
+
+        Files carry no dates or version strings, so saving the same chart twice gives the same
+        bytes; PNG and SVG embed the title and alt text as metadata.
+        """
+        stem = Path(path_stem)
+        bad = [f for f in formats if f not in FORMATS]
+        if bad:
+            raise ValueError(f"formats must be among {FORMATS}, got {bad}")
+        written = []
+        for fmt in dict.fromkeys(formats):
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            with atomic_output(path) as tmp:
+                self.render(tmp, fmt)
+            written.append(path)
+        text_path = stem.with_name(f"{stem.name}.txt")
+        atomic_write_text(text_path, self.alt_text + "\n")
+        csv_path = stem.with_name(f"{stem.name}.csv")
+        atomic_write_text(csv_path, self.data.to_csv(index=False, lineterminator="\n"))
+        return [*written, text_path, csv_path]
+
+    def _repr_png_(self) -> bytes:
+        return self.to_bytes("png")
+
+    def __repr__(self) -> str:
+        return f"Chart(kind={self.kind!r}, language={self.language!r}, title={self.title!r})"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers for the chart modules
+# --------------------------------------------------------------------------------------------
+
+
+def new_figure() -> tuple[Figure, Axes]:
+    """A themed 8 x 5 inch figure on the Agg canvas with one axes (call inside theme.style())."""
+    fig = Figure(figsize=(theme.WIDTH_IN, theme.HEIGHT_IN), dpi=theme.DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def finish(fig: Figure, *, title: str, alt_text: str, data: pd.DataFrame, language: str,
+           kind: str) -> Chart:
+    """Lay the figure out under the theme and freeze it.
+
+    Constrained layout starts from the current axes positions, so each draw may move them a
+    little; the layout is re-run until it stops moving (at most 6 draws) and then fixed, so
+    every later save gives the same image.  Ticks are created now, under the theme.
+    """
+    previous = None
+    for _ in range(6):
+        fig.draw_without_rendering()
+        positions = [tuple(ax.get_position().bounds) for ax in fig.axes]
+        if positions == previous:
+            break
+        previous = positions
+    fig.set_layout_engine("none")
+    return Chart(figure=fig, alt_text=alt_text, data=data.reset_index(drop=True), title=title,
+                 language=language, kind=kind)
+
+
+def hatch_color(patch: Any, color: str) -> None:
+    """Set a patch's hatch colour (matplotlib >= 3.10; older versions draw hatches in the
+    edge colour, which every chart sets to the same colour explicitly)."""
+    setter = getattr(patch, "set_hatchcolor", None)
+    if setter is not None:
+        setter(color)
+
+
+def number_formatter(language: str, decimals: int = 0) -> FuncFormatter:
+    """Tick formatter with the language's decimal mark (``3,5`` in French)."""
+    return FuncFormatter(lambda value, _pos: format_number(float(value), language, decimals))
+
+
+def percent_formatter(language: str, decimals: int = 0) -> FuncFormatter:
+    """Tick formatter for values in percent (0-100): ``72%`` / ``72 %``."""
+    return FuncFormatter(
+        lambda value, _pos: format_percent(float(value) / 100.0, language, decimals))
+
+
+def join_list(items: Sequence[str], language: str) -> str:
+    """``a, b and c`` / ``a, b et c``.
+
+    >>> join_list(["a", "b", "c"], "fr"), join_list(["a"], "en")
+    ('a, b et c', 'a')
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    word = " et " if language == "fr" else " and "
+    return ", ".join(items[:-1]) + word + items[-1]
+
+
+def signed(value: float, language: str, decimals: int = 1) -> str:
+    """A number with an explicit sign: ``+2.4``, ``-1,0``.
+
+    >>> signed(2.4, "en"), signed(-1.0, "fr")
+    ('+2.4', '-1,0')
+    """
+    body = format_number(abs(value), language, decimals)
+    return ("-" if value < 0 else "+") + body
+
+
+def colon(language: str) -> str:
+    """``": "`` in English, ``" : "`` (non-breaking space before) in French."""
+    return "\u00a0: " if language == "fr" else ": "
+
+
+def resolve_labels(keys: Sequence[Any], labels: Any, language: str) -> dict[Any, str]:
+    """Display labels for ``keys`` from a mapping, a callable or a codebook, else the key.
+
+    With a :class:`~citizensfirst.codebook.Codebook`, a variable tied to a CMT dimension gets
+    the dimension's short name (``Timeliness`` / ``Rapidité``), others their label.
+
+    >>> resolve_labels(["a", "b"], {"a": "Alpha"}, "en")
+    {'a': 'Alpha', 'b': 'b'}
+    """
+    from ..codebook import Codebook
+
+    out = {}
+    for key in keys:
+        label: Any = None
+        if isinstance(labels, Codebook):
+            if key in labels:
+                var = labels[key]
+                label = _dimension_name(var.dimension, language) or var.label_in(language)
+        elif callable(labels):
+            label = labels(key)
+        elif labels is not None:
+            label = labels.get(key)
+        out[key] = str(label) if label is not None else str(key)
+    return out
+
+
+def _dimension_name(dim_id: str | None, language: str) -> str | None:
+    if not dim_id:
+        return None
+    from ..cmt import dimension
+    from ..errors import CodebookError
+
+    try:
+        return dimension(dim_id).name_in(language)
+    except (CodebookError, KeyError, ValueError):
+        return None
+
+
+def check(language: str) -> str:
+    """Validated language code."""
+    return check_language(language)
+
+
+def wrap(text: str, width: int = 32) -> str:
+    """``text`` wrapped on spaces to lines of at most ``width`` characters (for tick labels)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
+

@@ -1,0 +1,421 @@
+"""The report pipeline: study spec -> weighted designs -> tables, drivers, trends, charts, report.
+
+:func:`run_report` builds everything in a staging folder beside the output folder and swaps it
+in only when every step succeeded, so a failed run leaves the earlier output untouched. The
+output folder holds ``tables.xlsx`` (every table, English and French), ``tables/*.csv``,
+``charts/`` (PNG, SVG, alt text and data of every chart), ``weighting/*.csv``, ``report.html``
+(and ``report.fr.html``), ``numbers.json`` (every number produced) and ``manifest.json``.
+
+>>> from citizensfirst.report.pipeline import sample_spec_path
+>>> sample_spec_path().name
+'study.toml'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..design import Design
+from ..errors import SpecError
+from ..fileutil import atomic_write_text
+from ..io import read_survey, sidecar_path
+from .html import render_report
+from .manifest import digest, file_record, versions
+from .spec import StudySpec
+
+Progress = Callable[[str], None]
+
+
+def sample_spec_path() -> Path:
+    """The bundled sample study's spec (``data/sample/study.toml`` in the package)."""
+    from ..samplegen import SAMPLE_DIR
+
+    return Path(SAMPLE_DIR) / "study.toml"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Section:
+    """One part of the report: a heading, HTML fragments and charts, per language."""
+
+    key: str
+    title: dict[str, str]
+    html: dict[str, str] = field(default_factory=dict)
+    charts: list[tuple[str, Any]] = field(default_factory=list)  # (file stem, Chart)
+
+
+@dataclass
+class Run:
+    """Everything one pipeline run produced, before it is written."""
+
+    spec: StudySpec
+    designs: dict[str, Design] = field(default_factory=dict)
+    numbers: dict[str, Any] = field(default_factory=dict)
+    sections: list[Section] = field(default_factory=list)
+    tables: list[Any] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------- steps
+
+
+def load_waves(run: Run) -> None:
+    """Read every wave and build its design."""
+    for wave in run.spec.waves:
+        survey = read_survey(wave.file)
+        run.inputs.append(Path(wave.file))
+        codebook_file = sidecar_path(Path(wave.file))
+        if codebook_file.exists():
+            run.inputs.append(codebook_file)
+        run.designs[wave.name] = Design(survey, weights=wave.weights, strata=wave.strata,
+                                        psu=wave.psu, nest=wave.nest)
+
+
+def weight_waves(run: Run) -> None:
+    """Rake every wave to the spec's targets; any missed margin stops the run (exit 1)."""
+    from .. import targets
+
+    spec = run.spec
+    if spec.targets is None:
+        return
+    if spec.targets == "canada_2021":
+        margins = targets.canada_2021(spec.target_variables or ("province", "age", "gender", "education"))
+    elif spec.targets == "business_frame":
+        margins = targets.business_frame(spec.target_variables or ("firm_size", "industry", "region"))
+    else:
+        margins = targets.from_toml(spec.targets)
+        run.inputs.append(Path(spec.targets))
+    section = Section("weighting", {"en": "Weighting", "fr": "Pondération"})
+    numbers = {}
+    for name, design in run.designs.items():
+        weighted = design.rake(margins, tol=spec.tol, max_iter=spec.max_iter)
+        run.designs[name] = weighted
+        report = weighted.report
+        frame = report.to_frame()
+        numbers[name] = {"summary": json.loads(report.summary().to_json()),
+                         "margins": json.loads(frame.to_json(orient="records"))}
+        for lang in spec.languages:
+            section.html.setdefault(lang, "")
+            section.html[lang] += _weighting_html(name, report, lang)
+    run.numbers["weighting"] = numbers
+    run.sections.append(section)
+
+
+def _weighting_html(name: str, report: Any, language: str) -> str:
+    labels = {"en": ("Wave", "margins met within", "Kish design effect", "effective sample size"),
+              "fr": ("Vague", "marges atteintes à", "effet de plan de Kish", "taille effective")}[language]
+    from ..i18n import format_number
+
+    return (f"<p><strong>{labels[0]} {name}</strong>: {labels[1]} {report.max_relative_error:.1e}; "
+            f"{labels[2]} {format_number(report.kish_deff, language, 2)}; "
+            f"{labels[3]} {format_number(report.effective_n, language, 0)}.</p>")
+
+
+def build_tables(run: Run) -> None:
+    """Every spec table, in every language."""
+    spec = run.spec
+    if not spec.tables:
+        return
+    section = Section("tables", {"en": "Tables", "fr": "Tableaux"})
+    numbers = {}
+    for table_spec in spec.tables:
+        design = run.designs[spec.wave(table_spec.wave).name]
+        rows = [table_spec.rows] if isinstance(table_spec.rows, str) else list(table_spec.rows)
+        _check_variables(design, [*rows, *table_spec.cols, *([table_spec.value] if table_spec.value else [])],
+                         f"[[tables]] {table_spec.name}", spec)
+        for lang in spec.languages:
+            if len(table_spec.cols) == 1:
+                table = design.crosstab(table_spec.rows if isinstance(table_spec.rows, str) else rows,
+                                        table_spec.cols[0], stat=table_spec.stat,
+                                        value=table_spec.value, language=lang)
+            else:
+                table = design.banner(table_spec.rows if isinstance(table_spec.rows, str) else rows,
+                                      list(table_spec.cols), stat=table_spec.stat,
+                                      value=table_spec.value, language=lang)
+            run.tables.append((f"{table_spec.name}.{lang}", table))
+            section.html[lang] = section.html.get(lang, "") + f'<div class="wide">{table.to_html()}</div>'
+            if lang == spec.languages[0]:
+                cells = table.cells.drop(columns=[c for c in ("row_label", "column_label") if c in table.cells])
+                numbers[table_spec.name] = json.loads(cells.to_json(orient="records", double_precision=15))
+    run.numbers["tables"] = numbers
+    run.sections.append(section)
+
+
+def analyse_drivers(run: Run, progress: Progress) -> None:
+    """The driver analysis with replicate CIs, its importance and quadrant charts."""
+    from ..charts import importance_chart, quadrant_chart
+    from ..drivers import importance_performance
+
+    spec = run.spec
+    if spec.drivers is None:
+        return
+    d = spec.drivers
+    design = run.designs[spec.wave(d.wave).name]
+    _check_variables(design, [*d.outcome, *d.drivers], "[drivers]", spec)
+    progress(f"  drivers: {len(d.drivers)} drivers, {d.replicates} replicates")
+    outcome = list(d.outcome) if len(d.outcome) > 1 else d.outcome[0]
+    result = design.drivers(outcome, list(d.drivers), method=d.method, replicates=d.replicates,
+                            seed=spec.seed)
+    quadrants = importance_performance(result)
+    table = result.to_frame()
+    run.numbers["drivers"] = {
+        "r2": float(result.r2),
+        "n": int(result.n),
+        "table": json.loads(table.reset_index().to_json(orient="records", double_precision=15)),
+        "quadrants": json.loads(pd.DataFrame(quadrants).reset_index().to_json(orient="records")),
+    }
+    section = Section("drivers", {"en": "What drives satisfaction", "fr": "Facteurs de satisfaction"})
+    labels = _labels(design, d.drivers)
+    for lang in spec.languages:
+        section.charts.append((f"drivers_importance.{lang}",
+                               importance_chart(result, lang, _title("importance", lang), labels=labels[lang])))
+        section.charts.append((f"drivers_quadrant.{lang}",
+                               quadrant_chart(result, "mean", lang, _title("quadrant", lang), labels=labels[lang])))
+        section.html[lang] = table.round(4).to_html(border=0, classes="data")
+    run.sections.append(section)
+
+
+def chart_latest_wave(run: Run) -> None:
+    """Rating distributions and channels used vs preferred, for the latest wave."""
+    from ..charts import channel_chart, channel_table, collapse_levels, distribution_chart
+
+    spec = run.spec
+    charts = spec.charts
+    if not charts.distribution and not charts.channel_used:
+        return
+    wave = spec.latest_wave
+    design = run.designs[wave.name]
+    section = Section("ratings", {"en": f"Ratings and channels ({wave.name})",
+                                  "fr": f"Cotes et modes de prestation ({wave.name})"})
+    numbers: dict[str, Any] = {}
+    if charts.distribution:
+        _check_variables(design, list(charts.distribution), "[charts] distribution", spec)
+        proportions = design.proportion(list(charts.distribution))
+        numbers["distribution"] = json.loads(proportions.to_frame().to_json(orient="records", double_precision=15))
+        for lang in spec.languages:
+            labels = _labels(design, charts.distribution)[lang]
+            shares = collapse_levels(proportions, labels=labels)
+            section.charts.append((f"distribution.{lang}", distribution_chart(
+                shares, lang, {"en": "How satisfied were people with each aspect of service?",
+                               "fr": "Satisfaction à l'égard de chaque aspect du service"}[lang])))
+    if charts.channel_used and charts.channel_preferred:
+        _check_variables(design, [charts.channel_used, charts.channel_preferred], "[charts] channels", spec)
+        used, preferred = design.proportion(charts.channel_used), design.proportion(charts.channel_preferred)
+        numbers["channels"] = {"used": json.loads(used.to_frame().to_json(orient="records", double_precision=15)),
+                               "preferred": json.loads(preferred.to_frame().to_json(orient="records", double_precision=15))}
+        for lang in spec.languages:
+            codebook = design.codebook
+            labels = dict(codebook[charts.channel_used].value_labels_in(lang)) if codebook is not None else None
+            section.charts.append((f"channels.{lang}", channel_chart(
+                channel_table(used, preferred, labels), lang,
+                {"en": "Service channel used and preferred", "fr": "Mode de prestation utilisé et préféré"}[lang])))
+    run.numbers["latest_wave"] = numbers
+    run.sections.append(section)
+
+
+def follow_trends(run: Run) -> None:
+    """Harmonise the waves into a Study and chart every trend on a 0-100 axis."""
+    from ..charts import trend_chart
+    from ..waves import Study
+
+    spec = run.spec
+    if not spec.trends:
+        return
+    if spec.harmonization is None:
+        raise SpecError(f"{spec.source}: [[trends]] need a [harmonization] file")
+    run.inputs.append(Path(spec.harmonization))
+    years = {}
+    for wave in spec.waves:
+        if wave.year is None:
+            raise SpecError(f"{spec.source}: [waves.{wave.name}] needs a year for trends")
+        years[wave.year] = run.designs[wave.name]
+    study = Study(years, harmonization=spec.harmonization)
+    section = Section("trends", {"en": "Trends", "fr": "Tendances"})
+    numbers = {}
+    for trend_spec in spec.trends:
+        trend = study.trend(trend_spec.variable, stat=trend_spec.stat)
+        estimates, changes = trend.estimates, trend.changes
+        numbers[f"{trend_spec.variable}.{trend_spec.stat}"] = {
+            "estimates": json.loads(estimates.to_json(orient="records", double_precision=15)),
+            "changes": json.loads(changes.to_json(orient="records", double_precision=15)),
+        }
+        chart_data = _as_score(estimates, changes, trend_spec.stat, study, trend_spec.variable)
+        for lang in spec.languages:
+            title = _trend_title(study, trend_spec.variable, trend_spec.stat, lang)
+            section.charts.append((f"trend_{trend_spec.variable}_{trend_spec.stat}.{lang}",
+                                   trend_chart(chart_data, lang, title)))
+            section.html[lang] = section.html.get(lang, "") + changes.round(4).to_html(
+                border=0, classes="data", index=False)
+    run.numbers["trends"] = numbers
+    run.sections.append(section)
+
+
+def _as_score(estimates: pd.DataFrame, changes: pd.DataFrame, stat: str, study: Any, variable: str) -> pd.DataFrame:
+    """Trend estimates on the 0-100 scale with the significant changes marked."""
+    frame = estimates[["wave", "estimate", "ci_low", "ci_high"]].copy()
+    if stat == "mean":
+        low, high = study.scale(variable)
+        for col in ("estimate", "ci_low", "ci_high"):
+            frame[col] = (frame[col] - low) / (high - low) * 100
+    else:
+        for col in ("estimate", "ci_low", "ci_high"):
+            frame[col] = frame[col] * 100
+    significant = dict(zip(changes["to_wave"], changes["significant"], strict=True))
+    frame["significant_change"] = frame["wave"].map(significant).fillna(False).astype(bool)
+    return frame
+
+
+def _trend_title(study: Any, variable: str, stat: str, language: str) -> str:
+    label = study.label(variable, language)
+    suffix = {"mean": {"en": "score (0-100)", "fr": "score (0-100)"},
+              "top2": {"en": "% satisfied (top two boxes)", "fr": "% satisfaits (deux cotes supérieures)"},
+              "sqs": {"en": "Service Quality Score", "fr": "Score de qualité du service"}}[stat][language]
+    return f"{label}: {suffix}"
+
+
+def _title(kind: str, language: str) -> str:
+    return {
+        "importance": {"en": "Importance of service drivers", "fr": "Importance des facteurs de service"},
+        "quadrant": {"en": "Importance and performance of service drivers",
+                     "fr": "Importance et rendement des facteurs de service"},
+    }[kind][language]
+
+
+def _labels(design: Design, names: Any) -> dict[str, dict[str, str]]:
+    codebook = design.codebook
+    out: dict[str, dict[str, str]] = {"en": {}, "fr": {}}
+    for name in names:
+        for lang in ("en", "fr"):
+            out[lang][name] = codebook[name].label_in(lang) if codebook is not None and name in codebook else name
+    return out
+
+
+def _check_variables(design: Design, names: list[str], where: str, spec: StudySpec) -> None:
+    from ..design import check_columns
+    from ..errors import DataError
+
+    try:
+        check_columns(design.data, names, "spec", str(spec.source or "spec"))
+    except DataError as err:
+        raise SpecError(f"{err} (in {where})") from None
+
+
+# ---------------------------------------------------------------------------------- outputs
+
+
+def write_outputs(run: Run, staging: Path) -> dict[str, Any]:
+    """Write every file of the run into ``staging``; return the manifest."""
+    from ..tables import write_tables
+
+    (staging / "tables").mkdir(parents=True)
+    (staging / "charts").mkdir()
+    (staging / "weighting").mkdir()
+    if run.tables:
+        write_tables([t for _, t in run.tables], staging / "tables.xlsx",
+                     sheet_names=[name[:31] for name, _ in run.tables])
+        for name, table in run.tables:
+            table.to_csv(staging / "tables" / f"{name}.csv")
+    for wave, numbers in run.numbers.get("weighting", {}).items():
+        pd.DataFrame(numbers["margins"]).to_csv(staging / "weighting" / f"{wave}.csv", index=False)
+    for section in run.sections:
+        for stem, chart in section.charts:
+            chart.save(staging / "charts" / stem)
+    for lang in run.spec.languages:
+        name = "report.html" if lang == run.spec.languages[0] else f"report.{lang}.html"
+        atomic_write_text(staging / name, render_report(run, lang))
+    numbers_text = json.dumps(run.numbers, indent=1, sort_keys=True, default=_json_default)
+    atomic_write_text(staging / "numbers.json", numbers_text)
+    manifest = {
+        "citizensfirst_manifest": 1,
+        "spec": {"path": str(Path(run.spec.source).resolve()) if run.spec.source else None,
+                 "sha256": file_record(Path(run.spec.source))["sha256"] if run.spec.source else None,
+                 "content": run.spec.raw},
+        "inputs": [dict(file_record(p), path=str(p.resolve())) for p in _unique(run.inputs)],
+        "versions": versions(),
+        "seeds": {"study": run.spec.seed},
+        "numbers_digest": digest(json.loads(numbers_text)),
+        "outputs": [file_record(p, staging) for p in sorted(staging.rglob("*")) if p.is_file()],
+    }
+    atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=1, default=_json_default))
+    return manifest
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    seen, out = set(), []
+    for path in paths:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(path)
+    return out
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer | np.floating):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def swap_into_place(staging: Path, out: Path) -> None:
+    """Replace ``out`` by ``staging`` with renames only (the old output survives any failure)."""
+    backup = None
+    if out.exists():
+        backup = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, backup)
+    try:
+        os.replace(staging, out)
+    except OSError:
+        if backup is not None:
+            os.replace(backup, out)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def run_report(spec: StudySpec, out: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
+    """Run the whole study; write ``out`` atomically; return the manifest."""
+    say = progress or _stderr
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run = Run(spec)
+    if spec.source is not None:
+        run.inputs.append(Path(spec.source))
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("reading waves", lambda: load_waves(run)),
+        ("weighting", lambda: weight_waves(run)),
+        ("tables", lambda: build_tables(run)),
+        ("drivers", lambda: analyse_drivers(run, say)),
+        ("charts of the latest wave", lambda: chart_latest_wave(run)),
+        ("trends", lambda: follow_trends(run)),
+    ]
+    started = time.perf_counter()
+    for i, (label, step) in enumerate(steps, start=1):
+        say(f"[{i}/{len(steps) + 1}] {label}")
+        step()
+    say(f"[{len(steps) + 1}/{len(steps) + 1}] writing outputs")
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        manifest = write_outputs(run, staging)
+        swap_into_place(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    say(f"done in {time.perf_counter() - started:.1f} s: {out}")
+    return manifest
