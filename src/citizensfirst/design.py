@@ -322,9 +322,14 @@ class Design:
         method = (method or "other").lower()
         if method not in REPLICATE_METHODS:
             raise DesignError(f"method must be one of {REPLICATE_METHODS}, got {method!r}")
-        matrix = np.column_stack([numeric_column(frame, c, "replicate weight", source) for c in names])
-        for j, name in enumerate(names):
-            _check_finite(matrix[:, j], name, "replicate weight", source)
+        block = frame[names]
+        if all(pd.api.types.is_numeric_dtype(t) for t in block.dtypes):
+            matrix = block.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            matrix = np.column_stack([numeric_column(frame, c, "replicate weight", source) for c in names])
+        bad_columns = np.flatnonzero(~np.isfinite(matrix).all(axis=0))
+        if len(bad_columns):
+            _check_finite(matrix[:, bad_columns[0]], names[bad_columns[0]], "replicate weight", source)
         if (matrix < 0).any():
             raise DataError(f"{source}: replicate weights must not be negative")
         n_rep = matrix.shape[1]

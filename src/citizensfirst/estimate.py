@@ -278,12 +278,12 @@ def ratio_engine(
         dfs.append(design.degrees_of_freedom(in_domain) if in_domain.any() else 0)
         srs.append(_srs_variance(wm, y, x, est, deff))
         if reps is not None:
-            num_r = reps.weighted_totals(y, rows, weights)
             if x is None:
-                thetas.append(num_r)
-            else:
+                thetas.append(reps.weighted_totals(y, rows, weights))
+            else:  # one pass over the replicate weights for numerators and denominators
+                both = reps.weighted_totals(np.hstack([y, x]), rows, weights)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    thetas.append(num_r / reps.weighted_totals(x, rows, weights))
+                    thetas.append(both[:, :n_items] / both[:, n_items:])
             continue
         if calibrated:
             full = np.zeros((len(weights), n_items))

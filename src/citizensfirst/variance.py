@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -270,10 +271,16 @@ class ReplicateWeights:
     def degrees_of_freedom(self, in_domain: np.ndarray) -> int:
         """Rank of the domain's replicate weights minus one, as R's ``degf`` (tolerance 1e-5)."""
         if self.group is not None:
-            matrix = self.multipliers[np.unique(self.group[in_domain])]
-        else:
-            matrix = self.multipliers[in_domain]
-        return numerical_rank(matrix) - 1
+            return numerical_rank(self.multipliers[np.unique(self.group[in_domain])]) - 1
+        signature = self._row_signature
+        _, first = np.unique(signature[in_domain], return_index=True)
+        rows = np.flatnonzero(in_domain)[first]
+        return numerical_rank(self.multipliers[rows]) - 1
+
+    @cached_property
+    def _row_signature(self) -> np.ndarray:
+        """Per row, a number shared exactly by rows whose weights are proportional (same PSU)."""
+        return row_signature(self.multipliers)
 
     def vcov(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
         """Replicate covariance of estimates: ``thetas`` (R, m) replicates, ``full`` (m,)."""
@@ -287,6 +294,25 @@ class ReplicateWeights:
             centre = thetas[rscales > 0].mean(axis=0)
         dev = (thetas - centre) * np.sqrt(rscales)[:, None]
         return self.scale * (dev.T @ dev)
+
+
+def row_signature(matrix: np.ndarray, seed: int = 20261126) -> np.ndarray:
+    """A random projection of each row divided by its sum, rounded: equal for proportional rows.
+
+    Rows of one PSU carry the same replicate pattern scaled by the base weight, so grouping rows
+    by this signature finds the distinct patterns with one matrix-vector product, and the rank
+    of the replicate weights is the rank of one row per group.
+
+    >>> m = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 3.0]])
+    >>> sig = row_signature(m)
+    >>> bool(sig[0] == sig[1]), bool(sig[0] == sig[2])
+    (True, False)
+    """
+    direction = np.random.default_rng(seed).uniform(0.5, 1.5, matrix.shape[1])
+    sums = matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        signature = np.where(sums != 0, (matrix @ direction) / sums, 0.0)
+    return np.round(signature, 10)
 
 
 def numerical_rank(matrix: np.ndarray, tol: float = 1e-5) -> int:
