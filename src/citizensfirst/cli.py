@@ -37,7 +37,11 @@ Registrar = Callable[[Any], None]
 _REGISTRARS: list[Registrar] = []
 
 #: Modules imported by :func:`build_parser` so that their ``@command`` functions register.
-COMMAND_MODULES: list[str] = ["citizensfirst.weighting.cli", "citizensfirst.report.cli"]
+COMMAND_MODULES: list[str] = [
+    "citizensfirst.weighting.cli",
+    "citizensfirst.drivers_cli",
+    "citizensfirst.report.cli",
+]
 
 
 def command(register: Registrar) -> Registrar:
