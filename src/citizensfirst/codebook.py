@@ -33,7 +33,6 @@ Codes are written as TOML keys (strings) and read back as numbers when they look
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,7 +43,7 @@ import pandas as pd
 import tomli_w
 
 from .errors import CodebookError
-from .fileutil import atomic_write_text
+from .fileutil import atomic_write_text, read_toml
 
 Code = float | int | str
 Measure = Literal["nominal", "ordinal", "scale"]
@@ -328,11 +327,5 @@ class Codebook(Mapping[str, Variable]):
     @classmethod
     def from_toml(cls, path: str | Path) -> Codebook:
         """Read a codebook TOML file; errors name the file and the offending key."""
-        path = Path(path)
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CodebookError(f"codebook file {path} does not exist") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise CodebookError(f"codebook file {path} is not valid UTF-8 TOML: {err}") from None
+        doc = read_toml(path, "codebook file", CodebookError)
         return cls.from_dict(doc, source=str(path))

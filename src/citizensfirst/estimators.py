@@ -82,6 +82,19 @@ def _indicators(design: Design, variables: list[str]) -> tuple[np.ndarray, pd.Da
     return np.hstack(blocks), pd.concat(items, ignore_index=True)
 
 
+def _linear(design: Design, variables: Names, statistic: str, by: Names | None, missing: str,
+            deff: str | None, level: float, df: float | None, rules: QualityRules | None) -> Estimate:
+    """Means (``ONES`` denominators) or totals of numeric variables."""
+    names = _names(variables)
+    y = numeric_matrix(design, names)
+    domains = domains_of(design, by)
+    denominators = ONES if statistic == "mean" else None
+    result = ratio_engine(design, y, denominators, domains, deff=resolve_deff(design, deff),
+                          listwise=_missing(missing))
+    items = pd.DataFrame({"variable": names})
+    return finish(design, statistic, result, domains, items, level=level, df=df, rules=rules)
+
+
 def mean(
     design: Design,
     variables: Names,
@@ -94,12 +107,7 @@ def mean(
     rules: QualityRules | None = None,
 ) -> Estimate:
     """Weighted means of numeric ``variables`` (as ``svymean`` / ``svyby(..., svymean)``)."""
-    names = _names(variables)
-    y = numeric_matrix(design, names)
-    domains = domains_of(design, by)
-    result = ratio_engine(design, y, ONES, domains, deff=resolve_deff(design, deff), listwise=_missing(missing))
-    items = pd.DataFrame({"variable": names})
-    return finish(design, "mean", result, domains, items, level=level, df=df, rules=rules)
+    return _linear(design, variables, "mean", by, missing, deff, level, df, rules)
 
 
 def total(
@@ -114,12 +122,7 @@ def total(
     rules: QualityRules | None = None,
 ) -> Estimate:
     """Weighted totals of numeric ``variables`` (as ``svytotal``)."""
-    names = _names(variables)
-    y = numeric_matrix(design, names)
-    domains = domains_of(design, by)
-    result = ratio_engine(design, y, None, domains, deff=resolve_deff(design, deff), listwise=_missing(missing))
-    items = pd.DataFrame({"variable": names})
-    return finish(design, "total", result, domains, items, level=level, df=df, rules=rules)
+    return _linear(design, variables, "total", by, missing, deff, level, df, rules)
 
 
 def proportion(

@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -57,3 +59,21 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_toml(path: str | Path, what: str, error: type[Exception]) -> dict[str, Any]:
+    """Parse a UTF-8 TOML file; a missing or invalid file raises ``error`` naming ``what`` and the path.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.toml"
+    >>> _ = p.write_text("x = 1")
+    >>> read_toml(p, "spec", ValueError)
+    {'x': 1}
+    """
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise error(f"{what} {path} is not valid UTF-8 TOML: {err}") from None

@@ -72,7 +72,6 @@ margin must have at least one level.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -84,7 +83,7 @@ import pandas as pd
 import tomli_w
 
 from .errors import SpecError, WeightingError
-from .fileutil import atomic_write_text
+from .fileutil import atomic_write_text, read_toml
 
 __all__ = [
     "CANADA_2021_VARIABLES",
@@ -425,12 +424,7 @@ def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
     {'gender': {1: 80.0, 2: 120.0}}
     """
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"targets file {path} not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise SpecError(f"targets file {path} is not valid TOML: {err}") from None
+    doc = read_toml(path, "targets file", SpecError)
     unknown = sorted(set(doc) - {"margins", "total"})
     if unknown:
         raise SpecError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; a targets file "

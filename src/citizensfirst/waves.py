@@ -52,6 +52,7 @@ from scipy import stats
 from .codebook import Codebook, Variable
 from .errors import DataError, HarmonizationError
 from .estimate import Estimate, critical_value
+from .fileutil import read_toml
 
 if TYPE_CHECKING:
     from .design import Design
@@ -377,13 +378,7 @@ class HarmonizationSpec:
     @classmethod
     def from_toml(cls, path: str | Path) -> HarmonizationSpec:
         """Read a spec from a TOML file."""
-        path = Path(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise HarmonizationError(f"harmonisation spec {path} not found") from None
-        except tomllib.TOMLDecodeError as err:
-            raise HarmonizationError(f"{path}: not valid TOML: {err}") from None
+        raw = read_toml(path, "harmonisation spec", HarmonizationError)
         return cls.from_dict(raw, source=str(path))
 
     @classmethod

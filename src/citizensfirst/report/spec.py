@@ -48,13 +48,13 @@ the outputs. Paths are relative to the spec file. Every problem is a
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ..fileutil import read_toml
 
 TABLE_STATS = ("percent", "mean", "top2", "score")
 TREND_STATS = ("mean", "top2", "sqs")
@@ -180,12 +180,7 @@ class StudySpec:
     def from_toml(cls, path: str | Path) -> StudySpec:
         """Read and validate a spec file."""
         path = Path(path)
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SpecError(f"study spec {path} does not exist") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise SpecError(f"study spec {path} is not valid TOML: {err}") from None
+        doc = read_toml(path, "study spec", SpecError)
         return cls.from_dict(doc, base=path.parent, source=path)
 
     @classmethod
