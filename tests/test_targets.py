@@ -272,7 +272,7 @@ def test_toml_shares_within_tolerance_accepted(tmp_path):
 
 
 def test_toml_structure_errors(tmp_path):
-    with pytest.raises(SpecError, match="not found"):
+    with pytest.raises(SpecError, match="missing.toml does not exist"):
         tg.from_toml(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[margins.prov\n10 = 1\n")
