@@ -276,7 +276,7 @@ def test_toml_structure_errors(tmp_path):
         tg.from_toml(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[margins.prov\n10 = 1\n")
-    with pytest.raises(SpecError, match="not valid TOML"):
+    with pytest.raises(SpecError, match="not valid UTF-8 TOML"):
         tg.from_toml(bad)
     bad.write_text("total = 5\n")
     with pytest.raises(SpecError, match="no margins"):
