@@ -493,3 +493,20 @@ def test_replicate_design_uses_the_replicate_covariance():
     assert test["t"] == pytest.approx((e[0] - e[1]) / np.sqrt(v[0, 0] + v[1, 1] - 2 * v[0, 1]), rel=1e-10)
     assert test["df"] == d.degrees_of_freedom()
     assert "replicate" in table.notes[1]
+
+
+def test_tables_command_writes_workbook_and_csvs(tmp_path) -> None:
+    from citizensfirst.cli import main
+    from citizensfirst.samplegen import sample_path
+
+    out = tmp_path / "t.xlsx"
+    code = main(["tables", str(sample_path("cf2023")), "--rows", "q_overall", "q_time", "--cols",
+                 "age_grp", "gender", "--stat", "top2", "--weights", "wt_design", "--out", str(out),
+                 "--lang", "en", "fr"])
+    assert code == 0
+    import openpyxl
+
+    assert openpyxl.load_workbook(out).sheetnames == ["top2.en", "top2.fr", "Notes"]
+    english = (tmp_path / "t.top2.en.csv").read_text(encoding="utf-8-sig")
+    french = (tmp_path / "t.top2.fr.csv").read_text(encoding="utf-8-sig")
+    assert "18-34" in english and "," in french

@@ -40,6 +40,7 @@ _REGISTRARS: list[Registrar] = []
 COMMAND_MODULES: list[str] = [
     "citizensfirst.weighting.cli",
     "citizensfirst.drivers_cli",
+    "citizensfirst.tables_cli",
     "citizensfirst.report.cli",
 ]
 

@@ -457,6 +457,12 @@ class Survey:
         """A new survey from this one's data (missing codes restored) under ``codebook``."""
         return Survey(self.with_missing_codes(), codebook, source=self._source, mr_sets=self._mr_sets)
 
+    def design(self, **kwargs: Any) -> Any:
+        """A :class:`~citizensfirst.design.Design` of this survey (``weights=``, ``strata=``, ...)."""
+        from .design import Design
+
+        return Design(self, **kwargs)
+
     def select(self, columns: Iterable[str]) -> Survey:
         """A new survey with only ``columns`` (unknown names raise :class:`DataError`)."""
         columns = list(columns)
