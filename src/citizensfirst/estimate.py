@@ -49,9 +49,6 @@ from .quality import DEFAULT_RULES, QualityRules
 if TYPE_CHECKING:
     from .design import Design
 
-COLUMNS = ["variable", "level", "estimate", "se", "ci_low", "ci_high", "deff", "cv", "n", "df", "flag"]
-
-
 @dataclass(frozen=True)
 class Estimate:
     """Estimates with their uncertainty: one row per (domain, variable, level).

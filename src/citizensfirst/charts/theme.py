@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -316,17 +316,3 @@ def series_styles(keys: Iterable[Hashable]) -> dict[Hashable, SeriesStyle]:
         used.add(index)
         out[key] = _style(series_key(key), index)
     return out
-
-
-def category_color(name: str) -> str:
-    """Colour of an answer category, channel measure or quadrant (see :data:`CATEGORY_COLORS`).
-
-    >>> category_color("satisfied") == BLUE
-    True
-    """
-    return CATEGORY_COLORS[name]
-
-
-def distinct(values: Sequence[Any]) -> list[Any]:
-    """``values`` without repeats, first occurrence order kept."""
-    return list(dict.fromkeys(values))
