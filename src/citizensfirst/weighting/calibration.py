@@ -43,7 +43,11 @@ def _calfun(method: str, lower: float, upper: float):  # type: ignore[no-untyped
             return np.minimum(np.maximum(np.exp(u), lower), upper) - 1
 
         def df(u: np.ndarray) -> np.ndarray:
-            return np.where((u < upper - 1) & (u > lower - 1), np.exp(u), 0.0)
+            # zero where g = exp(u) is clipped. (R's cal.raking compares u itself with the bounds
+            # minus one, which zeroes the derivative of every weight with g < exp(lower - 1) and
+            # stalls Newton's method far from g = 1; the clipping rule here is the exact one.)
+            e = np.exp(u)
+            return np.where((e < upper) & (e > lower), e, 0.0)
     elif method == "logit":
         if not (np.isfinite(lower) and np.isfinite(upper)):
             raise ValueError("logit calibration needs finite bounds (lower < 1 < upper)")
@@ -76,10 +80,38 @@ def solve_g(
 ) -> tuple[np.ndarray, int]:
     """g-weights calibrating ``w`` on the columns of ``X`` to ``totals``; (g, iterations).
 
-    Raises :class:`ConvergenceError` (with the worst misfits) when ``max_iter`` is reached, unless
-    ``strict`` is False; then the last iterate is returned with ``iterations = -1`` (R's
-    behaviour for replicate weights, where a failure is only warned about).
+    The iteration starts at g = 1 exactly as R's ``grake``. With bounds, Newton's method can
+    stall once weights reach a bound (they stop contributing to the Jacobian); if it does, the
+    solve is restarted from the unbounded solution, which finds the bounded one whenever it
+    exists. Raises :class:`ConvergenceError` (with the worst misfits) when the targets cannot be
+    met, unless ``strict`` is False; then the last iterate is returned with ``iterations = -1``
+    (R's behaviour for replicate weights, where a failure is only warned about).
     """
+    start = np.zeros(X.shape[1])
+    g, iterations, eta, relative = _newton(X, w, totals, method, bounds, max_iter, tol, start)
+    bounded = np.isfinite(bounds[0]) or np.isfinite(bounds[1])
+    if iterations < 0 and bounded:
+        free = "linear" if method == "linear" else "raking"
+        _, free_iterations, free_eta, _ = _newton(X, w, totals, free, (-np.inf, np.inf), max_iter, tol, start)
+        if free_iterations > 0:
+            g, iterations, eta, relative = _newton(X, w, totals, method, bounds, max_iter, tol, free_eta)
+    if iterations < 0:
+        if not strict:
+            return g, -1
+        worst = np.argsort(-relative)[:5]
+        raise ConvergenceError(
+            f"calibration ({method}) did not reach its targets in {max_iter} iterations; "
+            f"worst relative misfits (column: misfit) {[(int(j), float(relative[j])) for j in worst]}"
+            + ("; the bounds may be too tight to meet the targets" if bounded else "")
+        )
+    return g, iterations
+
+
+def _newton(
+    X: np.ndarray, w: np.ndarray, totals: np.ndarray, method: str, bounds: tuple[float, float],
+    max_iter: int, tol: float, eta: np.ndarray,
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Newton iterations of ``grake`` from ``eta``: (g, iterations or -1, eta, relative misfits)."""
     lower, upper = bounds
     f, df = _calfun(method, lower, upper)
     sample_total = X.T @ w
@@ -90,8 +122,8 @@ def solve_g(
         rescale = float(np.mean(ratios))
         w = w * rescale
         sample_total = sample_total * rescale
-    eta = np.zeros(X.shape[1])
     u = X @ eta
+    g = 1 + f(u)
     deriv = df(u)
     iteration = 1
     while True:
@@ -115,17 +147,8 @@ def solve_g(
             break
         iteration += 1
         if iteration > max_iter:
-            if not strict:
-                return g * (rescale or 1.0), -1
-            worst = np.argsort(-relative)[:5]
-            raise ConvergenceError(
-                f"calibration ({method}) did not reach its targets in {max_iter} iterations; "
-                f"worst relative misfits (column: misfit) {[(int(j), float(relative[j])) for j in worst]}"
-                + ("; the bounds may be too tight to meet the targets" if np.isfinite(lower) or np.isfinite(upper) else "")
-            )
-    if rescale is not None:
-        g = g * rescale
-    return g, iteration
+            return g * (rescale or 1.0), -1, eta, relative
+    return g * (rescale or 1.0), iteration, eta, relative
 
 
 # ------------------------------------------------------------------------- residualisers

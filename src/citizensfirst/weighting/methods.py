@@ -198,10 +198,11 @@ def rake(
     coded = [_level_codes(design, var, list(targets[var])) for var in names]
     target_vectors = [np.array([targets[var][lv] for lv in targets[var]]) for var in names]
     if bounds is not None:
-        blocks = [np.eye(len(keys))[codes] for codes, keys in coded]
-        X = np.hstack(blocks)
+        # intercept + each margin's levels but its first: full rank, as R's model matrix
+        blocks = [np.ones((len(base), 1))] + [np.eye(len(keys))[codes][:, 1:] for codes, keys in coded]
+        values = np.concatenate([[population]] + [t[1:] for t in target_vectors])
         new, iterations = calibrate_matrix(
-            design, X, np.concatenate(target_vectors), method="raking", bounds=bounds,
+            design, np.hstack(blocks), values, method="raking", bounds=bounds,
             max_iter=max_iter, tol=tol, step=_step("rake", margins=targets, bounds=bounds),
         )
         return _with_margin_report(new, design, names, coded, target_vectors, "raking (bounded)", iterations)
