@@ -159,3 +159,13 @@ def test_weighting_report_states_margins_met() -> None:
     assert np.allclose(frame["achieved"], frame["target"], rtol=1e-12)
     assert 1 < report.kish_deff < 2 and report.effective_n < len(base.data)
     assert [s.action for s in raked.history] == ["design", "rake"]
+
+
+def test_calibrate_accepts_r_style_named_totals() -> None:
+    """calibrate(dclus1, ~stype+api99, c(pop.totals, api99=3914069)) with R's own total names."""
+    entry = next(a for a in SHARED["adjustments"] if a["id"] == "dclus1g3")
+    base = build_design(BASE_DESIGNS["dclus1"][0], reference_data("data/apiclus1.csv"))
+    design = base.calibrate({"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069})
+    close(design.weights.to_numpy(), entry["weights"], max(entry["weights"]), "weights")
+    with pytest.raises(cf.WeightingError, match="stypeX"):
+        base.calibrate({"(Intercept)": 6194, "stypeX": 755})

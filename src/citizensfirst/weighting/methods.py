@@ -276,6 +276,40 @@ def _miss_message(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], t
 # ----------------------------------------------------------------------------- calibrate
 
 
+def _from_model_names(design: Design, targets: dict[str, Any], total: float | None) -> tuple[dict[str, Any], float | None]:
+    """Accept R's named totals too: ``{"(Intercept)": N, "stypeH": 755, "stypeM": 1018, "api99": T}``.
+
+    A name that is not a column but a column name followed by one of its levels is a treatment
+    dummy; the first level's count is the total minus the others.
+    """
+    if all(name in design._data.columns for name in targets if name != "(Intercept)") and \
+            "(Intercept)" not in targets:
+        return targets, total
+    total = float(targets.pop("(Intercept)")) if "(Intercept)" in targets else total
+    out: dict[str, Any] = {}
+    for name, value in targets.items():
+        if name in design._data.columns:
+            out[name] = value
+            continue
+        column = max((c for c in map(str, design._data.columns) if name.startswith(c)), key=len, default=None)
+        if column is None or isinstance(value, Mapping):
+            raise WeightingError(f"calibration target {name!r} is neither a column nor a column followed by a level")
+        levels = {str(normalize_code(v)): v for v in design._data[column].dropna().unique()}
+        level = name[len(column):]
+        if level not in levels:
+            raise WeightingError(f"calibration target {name!r}: {column!r} has no level {level!r}")
+        out.setdefault(column, {})[levels[level]] = float(value)
+    for column, given in out.items():
+        if isinstance(given, dict):
+            if total is None:
+                raise WeightingError("R-style dummy totals need '(Intercept)' (or total=) for the first level")
+            levels = sorted(design._data[column].dropna().unique(),
+                            key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
+            first = levels[0]
+            given[first] = total - sum(given.values())
+    return out, total
+
+
 def _model_matrix(
     design: Design, targets: Mapping[str, Any], total: float | None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -345,6 +379,7 @@ def calibrate(
     """
     if method not in CALFUNS:
         raise WeightingError(f"method must be one of {CALFUNS}, got {method!r}")
+    targets, total = _from_model_names(design, dict(targets), total)
     if method == "logit" and bounds is None:
         raise WeightingError("logit calibration needs bounds=(lower, upper) with lower < 1 < upper")
     if bounds is not None and not bounds[0] < 1 < bounds[1]:
