@@ -105,9 +105,20 @@ def markdown(doc: str | None) -> str:
 
 
 def _default(value: Any) -> str:
+    if isinstance(value, Path):  # machine-specific: show it relative to the package
+        package = Path(citizensfirst_root())
+        value = value.relative_to(package.parent) if value.is_relative_to(package.parent) else value
+        return f"<package>/{value.as_posix()}" if not value.is_absolute() else value.as_posix()
     text = repr(value)
     text = _ADDRESS.sub("", text)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def citizensfirst_root() -> str:
+    """Folder of the installed citizensfirst package."""
+    import citizensfirst
+
+    return str(Path(citizensfirst.__file__).parent)
 
 
 def _annotation(annotation: Any) -> str:
