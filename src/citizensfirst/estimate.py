@@ -273,7 +273,7 @@ def ratio_engine(
         in_domain[rows] = usable.any(axis=1)
         present.append(in_domain)
         dfs.append(design.degrees_of_freedom(in_domain) if in_domain.any() else 0)
-        srs.append(_srs_variance(wm, y, x, est, deff))
+        srs.append(_srs_variance(wm, y, wy, x, wx, est, deff))
         if reps is not None:
             if x is None:
                 thetas.append(reps.weighted_totals(y, rows, weights))
@@ -385,24 +385,29 @@ def replicate_vcov(
     return reps.vcov(thetas, np.atleast_1d(full)), thetas
 
 
-def _srs_variance(wm: np.ndarray, y: np.ndarray, x: np.ndarray | None, est: np.ndarray,
-                  deff: str | None) -> np.ndarray:
+def _srs_variance(wm: np.ndarray, y: np.ndarray, wy: np.ndarray, x: np.ndarray | None,
+                  wx: np.ndarray | None, est: np.ndarray, deff: str | None) -> np.ndarray:
     """Variance under simple random sampling of the same size, per item (R's deff convention).
 
-    ``wm`` holds the weights where an item is used (0 elsewhere), ``y``/``x`` the values.
+    ``wm`` holds the weights where an item is used (0 elsewhere), ``y``/``x`` the values and
+    ``wy``/``wx`` their weighted values. Sums of squares are expanded (no residual arrays).
     """
     if not deff:
         return np.full(wm.shape[1], np.nan)
     psum = wm.sum(axis=0)
     nobs = (wm != 0).sum(axis=0).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
+        syy = np.einsum("ij,ij->j", wy, y)
         if x is None:
-            resid = y - (wm * y).sum(axis=0) / psum
+            centre = wy.sum(axis=0) / psum
+            ss = syy - centre * wy.sum(axis=0)
             scale = psum**2
         else:
-            resid = y - est * x
-            scale = psum**2 / (wm * x).sum(axis=0) ** 2
-        s2 = (wm * resid**2).sum(axis=0) / psum * nobs / (nobs - 1)
+            sxx = np.einsum("ij,ij->j", wx, x)
+            sxy = np.einsum("ij,ij->j", wy, x)
+            ss = syy - 2 * est * sxy + est**2 * sxx
+            scale = psum**2 / wx.sum(axis=0) ** 2
+        s2 = np.maximum(ss, 0.0) / psum * nobs / (nobs - 1)
         vsrs = s2 * scale / nobs
         if deff != "replace":
             vsrs = vsrs * (psum - nobs) / psum

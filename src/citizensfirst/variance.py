@@ -26,6 +26,7 @@ The replicate kernel is ``V = scale * sum_r rscales[r] (theta_r - centre)(theta_
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +39,10 @@ from .groups import group_sums
 
 LONELY_PSU_RULES = ("fail", "adjust", "average", "remove", "certainty")
 CERTAINTY_TOLERANCE = 1e-7  # as R: a stratum whose fpc factor is below this contributes nothing
+# The rank of (n x R) replicate weights is taken on a CountSketch with this many rows per
+# replicate (a random signed sum of rows per bucket), which keeps the rank with probability ~1
+# and costs one sparse product instead of an n x R factorisation.
+SKETCH_ROWS_PER_REPLICATE = 20
 
 
 @dataclass(frozen=True)
@@ -272,15 +277,32 @@ class ReplicateWeights:
         """Rank of the domain's replicate weights minus one, as R's ``degf`` (tolerance 1e-5)."""
         if self.group is not None:
             return numerical_rank(self.multipliers[np.unique(self.group[in_domain])]) - 1
-        signature = self._row_signature
-        _, first = np.unique(signature[in_domain], return_index=True)
-        rows = np.flatnonzero(in_domain)[first]
-        return numerical_rank(self.multipliers[rows]) - 1
+        key = hashlib.sha1(np.packbits(in_domain).tobytes()).hexdigest()
+        if key not in self._rank_cache:
+            self._rank_cache[key] = self._rank(in_domain)
+        return self._rank_cache[key] - 1
 
     @cached_property
-    def _row_signature(self) -> np.ndarray:
-        """Per row, a number shared exactly by rows whose weights are proportional (same PSU)."""
-        return row_signature(self.multipliers)
+    def _rank_cache(self) -> dict[str, int]:
+        return {}
+
+    def _rank(self, in_domain: np.ndarray) -> int:
+        n_rows = int(in_domain.sum())
+        buckets = SKETCH_ROWS_PER_REPLICATE * self.n_replicates
+        if n_rows <= buckets:
+            return numerical_rank(self.multipliers[in_domain])
+        bucket, sign = self._sketch
+        sketch = sparse.csr_matrix((sign * in_domain, (bucket, np.arange(len(bucket)))),
+                                   shape=(buckets, len(bucket)))
+        return numerical_rank(np.asarray(sketch @ self.multipliers))
+
+    @cached_property
+    def _sketch(self) -> tuple[np.ndarray, np.ndarray]:
+        """CountSketch of the rows (bucket and sign per row), fixed seed: rank-preserving."""
+        rng = np.random.default_rng(20261126)
+        n_rows = self.multipliers.shape[0]
+        buckets = SKETCH_ROWS_PER_REPLICATE * self.n_replicates
+        return rng.integers(0, buckets, n_rows), rng.choice(np.array([-1.0, 1.0]), n_rows)
 
     def vcov(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
         """Replicate covariance of estimates: ``thetas`` (R, m) replicates, ``full`` (m,)."""
@@ -294,25 +316,6 @@ class ReplicateWeights:
             centre = thetas[rscales > 0].mean(axis=0)
         dev = (thetas - centre) * np.sqrt(rscales)[:, None]
         return self.scale * (dev.T @ dev)
-
-
-def row_signature(matrix: np.ndarray, seed: int = 20261126) -> np.ndarray:
-    """A random projection of each row divided by its sum, rounded: equal for proportional rows.
-
-    Rows of one PSU carry the same replicate pattern scaled by the base weight, so grouping rows
-    by this signature finds the distinct patterns with one matrix-vector product, and the rank
-    of the replicate weights is the rank of one row per group.
-
-    >>> m = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 3.0]])
-    >>> sig = row_signature(m)
-    >>> bool(sig[0] == sig[1]), bool(sig[0] == sig[2])
-    (True, False)
-    """
-    direction = np.random.default_rng(seed).uniform(0.5, 1.5, matrix.shape[1])
-    sums = matrix.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        signature = np.where(sums != 0, (matrix @ direction) / sums, 0.0)
-    return np.round(signature, 10)
 
 
 def numerical_rank(matrix: np.ndarray, tol: float = 1e-5) -> int:
