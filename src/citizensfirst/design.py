@@ -238,12 +238,14 @@ class Design:
                 psu_key = frame[psu_cols[s]].to_numpy()
             else:
                 psu_key = np.arange(n)
-            if s == 0:
+            if s == 0 and s >= len(psu_cols):
+                cluster = np.arange(n, dtype=np.int64)  # every row its own PSU: nested by construction
+            elif s == 0:
                 if nest:
                     cluster, _ = factorize(stratum, psu_key)
                 else:
                     cluster, _ = factorize(psu_key)
-                    _check_nested(cluster, stratum, psu_cols[0] if psu_cols else "row", source)
+                    _check_nested(cluster, stratum, psu_cols[0], source)
             else:
                 cluster, _ = factorize(parent, psu_key)
             labels = _stratum_labels(stratum, labels_series)

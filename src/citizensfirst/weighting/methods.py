@@ -62,20 +62,20 @@ def _level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[
     keys = [normalize_code(level) for level in levels]
     lookup = {key: i for i, key in enumerate(keys)}
     labels = _value_labels(design, variable)
-    observed = pd.Series(series.unique())
-    index = {}
-    for value in observed:
+    observed, uniques = pd.factorize(series)
+    index = np.empty(len(uniques), dtype=np.int64)
+    for j, value in enumerate(uniques):
         key = normalize_code(value)
         if key not in lookup and labels.get(key) in lookup:
             key = labels[key]
         if key not in lookup:
-            count = int((series == value).sum())
+            count = int((observed == j).sum())
             raise WeightingError(
                 f"{design._source}: level {value!r} of {variable!r} ({count} respondents) has no "
                 f"target; targets cover {keys}"
             )
-        index[value] = lookup[key]
-    codes = series.map(index).to_numpy(dtype=np.int64)
+        index[j] = lookup[key]
+    codes = index[observed]
     present = np.bincount(codes, minlength=len(keys)) > 0
     if not present.all():
         absent = [keys[i] for i in np.flatnonzero(~present)]
@@ -206,25 +206,32 @@ def rake(
             max_iter=max_iter, tol=tol, step=_step("rake", margins=targets, bounds=bounds),
         )
         return _with_margin_report(new, design, names, coded, target_vectors, "raking (bounded)", iterations)
+    # Raking only depends on the cell (the combination of margin levels): fit the cell table,
+    # then map the cell factors back to the rows (one pass over the data).
+    cell, cell_levels = _cells(coded)
+    n_cells = len(cell_levels[0])
+    cell_base = np.bincount(cell, weights=base, minlength=n_cells)
+    factor = np.ones(n_cells)
     reps = design._replicates
-    weights = base.copy()
-    rep_weights = None if reps is None else reps.analysis_weights(base).copy()
-    previous = _joint_table(coded, weights)
-    last_weights: list[np.ndarray] = []
+    rep_weights = None if reps is None else reps.analysis_weights(base)
+    rep_base = None if rep_weights is None else group_sums(cell, rep_weights, n_cells)
+    rep_factor = None if rep_base is None else np.ones_like(rep_base)
+    previous = cell_base.copy()
+    last_factors: list[np.ndarray] = []
     converged = False
     iteration = 0
     for iteration in range(1, max_iter + 1):  # noqa: B007 - iteration count is reported
-        last_weights = []
-        for (codes, keys), target in zip(coded, target_vectors, strict=True):
-            current = np.bincount(codes, weights=weights, minlength=len(keys))
-            weights = weights * (target / current)[codes]
-            if rep_weights is not None:
-                rep_current = group_sums(codes, rep_weights, len(keys))
-                rep_weights *= (target[:, None] / rep_current)[codes]
-            last_weights.append(weights)
-        error = _worst_relative_error(coded, target_vectors, weights)
+        last_factors = []
+        for levels, target in zip(cell_levels, target_vectors, strict=True):
+            current = np.bincount(levels, weights=cell_base * factor, minlength=len(target))
+            factor = factor * (target / current)[levels]
+            if rep_factor is not None:
+                rep_current = group_sums(levels, rep_base * rep_factor, len(target))
+                rep_factor = rep_factor * (target[:, None] / rep_current)[levels]
+            last_factors.append(factor)
+        table = cell_base * factor
+        error = _worst_relative_error(cell_levels, target_vectors, table)
         if change_tol is not None:
-            table = _joint_table(coded, weights)
             if np.max(np.abs(table - previous)) < change_tol:
                 converged = True
                 break
@@ -232,10 +239,13 @@ def rake(
         elif error < tol:
             converged = True
             break
-    error = _worst_relative_error(coded, target_vectors, weights)
-    if error > tol:
+    weights = base * factor[cell]
+    if _worst_relative_error(cell_levels, target_vectors, cell_base * factor) > tol:
         raise ConvergenceError(_miss_message(names, coded, target_vectors, weights, iteration, tol))
-    residuals = RakingResiduals(tuple((codes, len(keys), w) for (codes, keys), w in zip(coded, last_weights, strict=True)))
+    if rep_weights is not None:
+        rep_weights = rep_weights * rep_factor[cell]
+    residuals = RakingResiduals(tuple((codes, len(keys), base * f[cell])
+                                      for (codes, keys), f in zip(coded, last_factors, strict=True)))
     step = _step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
                  change_tol=change_tol)
     new = _reweighted(design, weights, rep_weights, residuals, step)
@@ -243,19 +253,28 @@ def rake(
                                iteration, converged=converged)
 
 
-def _joint_table(coded: list[tuple[np.ndarray, list[Any]]], weights: np.ndarray) -> np.ndarray:
-    key = np.zeros(len(weights), dtype=np.int64)
-    for codes, keys in coded:
-        key = key * len(keys) + codes
-    size = int(np.prod([len(keys) for _, keys in coded]))
-    return np.bincount(key, weights=weights, minlength=size)
+def _cells(coded: list[tuple[np.ndarray, list[Any]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Cell of every row (occupied combinations of margin levels) and each margin's level per cell."""
+    from ..groups import factorize
+
+    sizes = [len(keys) for _, keys in coded]
+    if float(np.prod(sizes, dtype=float)) < 2**62:
+        key = np.zeros(len(coded[0][0]), dtype=np.int64)
+        for codes, keys in coded:
+            key = key * len(keys) + codes
+        cell, n_cells = factorize(key)
+    else:
+        cell, n_cells = factorize(*[codes for codes, _ in coded])
+    first = np.zeros(n_cells, dtype=np.int64)
+    first[cell[::-1]] = np.arange(len(cell))[::-1]  # a row of each cell
+    return cell, [codes[first] for codes, _ in coded]
 
 
-def _worst_relative_error(coded: list[tuple[np.ndarray, list[Any]]], targets: list[np.ndarray],
-                          weights: np.ndarray) -> float:
+def _worst_relative_error(levels: list[np.ndarray], targets: list[np.ndarray], weights: np.ndarray) -> float:
+    """Largest |achieved - target| / target over every margin level (``levels`` index ``weights``)."""
     worst = 0.0
-    for (codes, keys), target in zip(coded, targets, strict=True):
-        achieved = np.bincount(codes, weights=weights, minlength=len(keys))
+    for codes, target in zip(levels, targets, strict=True):
+        achieved = np.bincount(codes, weights=weights, minlength=len(target))
         worst = max(worst, float(np.max(np.abs(achieved - target) / target)))
     return worst
 
