@@ -712,7 +712,7 @@ class DriverResult:
         return f"<div><p>{caption}</p>{body}</div>"
 
 
-def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
+def _check_numeric_column(data: pd.DataFrame, name: str) -> None:
     if name not in data.columns:
         listed = ", ".join(map(repr, list(data.columns)[:20]))
         raise DataError(f"column {name!r} is not in the data (columns: {listed})")
@@ -721,10 +721,6 @@ def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
         raise DataError(f"column name {name!r} is duplicated in the data")
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
         raise DataError(f"column {name!r} is not numeric (dtype {col.dtype}); recode it first")
-    values = col.to_numpy(dtype=float, na_value=np.nan)
-    if np.any(np.isinf(values)):
-        raise DataError(f"column {name!r} has infinite values")
-    return values
 
 
 def _weights(values: object, n: int, what: str) -> np.ndarray:
@@ -879,13 +875,20 @@ def driver_importance(
         raise DataError(f"column {sorted(both)[0]!r} is both an outcome and a driver")
 
     n_rows = len(data)
-    outcome_values = np.column_stack([_numeric_column(data, c) for c in items])
-    x = np.column_stack([_numeric_column(data, c) for c in drivers])
+    for column in (*drivers, *items):
+        _check_numeric_column(data, column)
+    # one float matrix: drivers, then the outcome index (NaN unless every item is present)
+    full = np.empty((n_rows, len(drivers) + 1))
+    full[:, : len(drivers)] = data[list(drivers)].to_numpy(dtype=float, na_value=np.nan)
+    full[:, -1] = data[list(items)].to_numpy(dtype=float, na_value=np.nan).mean(axis=1)
+    if np.isinf(full).any():
+        column = ([*drivers, "outcome"])[int(np.flatnonzero(np.isinf(full).any(axis=0))[0])]
+        raise DataError(f"column {column!r} has infinite values")
+    x, y = full[:, : len(drivers)], full[:, -1]
     w = _weights(weights, n_rows, "weights")
     if w.ndim != 1:
         raise DataError(f"weights must be one column, got shape {w.shape}")
     scale_arr = _scales(scales, drivers)
-    y = outcome_values.mean(axis=1)  # NaN unless every item is present
 
     driver_missing = np.isnan(x)
     complete = ~np.isnan(y) & ~driver_missing.any(axis=1)
@@ -896,12 +899,13 @@ def driver_importance(
             f"{items if len(items) > 1 else items[0]!r} and {len(drivers)} drivers; "
             f"at least {min_n} are needed"
         )
-    data_matrix = np.column_stack([x[complete], y[complete]])
-    mean, cov = weighted_moments(data_matrix, w[complete])
+    data_matrix = full if complete.all() else full[complete]
+    mean, cov = weighted_moments(data_matrix, w if complete.all() else w[complete])
     var = np.diag(cov)
     names = [*drivers, "outcome"]
+    largest = np.abs(data_matrix).max(axis=0)
     for i, v in enumerate(var):
-        if not v > 1e-14 * max(1.0, float(np.abs(data_matrix[:, i]).max()) ** 2):
+        if not v > 1e-14 * max(1.0, float(largest[i]) ** 2):
             raise DataError(f"{names[i]!r} has no variance among the {n_used} complete cases")
     corr = _to_corr(cov)
     p = len(drivers)
