@@ -359,7 +359,7 @@ class Design:
                 rscales_arr = np.repeat(rscales_arr, n_rep)  # a single value applies to all, as R
             if rscales_arr.shape != (n_rep,):
                 raise DesignError(f"rscales has {rscales_arr.size} values for {n_rep} replicates")
-        analysis = np.ascontiguousarray(matrix if combined_weights else matrix * self._weights[:, None])
+        analysis = matrix if combined_weights else matrix * self._weights[:, None]
         return ReplicateWeights(method, analysis, float(scale), rscales_arr, bool(mse), None,
                                 rho_value if method == "fay" else None)
 

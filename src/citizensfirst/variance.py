@@ -291,6 +291,13 @@ class ReplicateWeights:
         buckets = SKETCH_ROWS_PER_REPLICATE * self.n_replicates
         if n_rows <= buckets:
             return numerical_rank(self.multipliers[in_domain])
+        # A sample of rows cannot have a larger rank than all rows: when it already reaches the
+        # number of replicates (the usual case) that is the rank. Otherwise sketch every row.
+        rows = np.flatnonzero(in_domain)
+        sample = np.random.default_rng(20261126).choice(rows, size=buckets, replace=False)
+        found = numerical_rank(self.multipliers[np.sort(sample)])
+        if found == self.n_replicates:
+            return found
         bucket, sign = self._sketch
         sketch = sparse.csr_matrix((sign * in_domain, (bucket, np.arange(len(bucket)))),
                                    shape=(buckets, len(bucket)))
