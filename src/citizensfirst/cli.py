@@ -52,6 +52,24 @@ def command(register: Registrar) -> Registrar:
     return register
 
 
+def add_design_arguments(parser: argparse.ArgumentParser, *, weights_help: str | None = None) -> None:
+    """The options that describe a file's sampling design (shared by several commands)."""
+    parser.add_argument("--weights", default=None, help=weights_help or "weight column (default: equal weights)")
+    parser.add_argument("--strata", default=None, help="strata column")
+    parser.add_argument("--psu", default=None, help="PSU (cluster) column")
+    parser.add_argument("--nest", action="store_true", help="PSU ids are unique only within strata")
+
+
+def survey_and_design(args: argparse.Namespace, **options: Any) -> tuple[Any, Any]:
+    """Read ``args.file`` and build its design from the :func:`add_design_arguments` options."""
+    from .design import Design
+    from .io import read_survey
+
+    survey = read_survey(args.file)
+    return survey, Design(survey, weights=args.weights, strata=args.strata, psu=args.psu,
+                          nest=args.nest, **options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""
     for module in COMMAND_MODULES:

@@ -19,18 +19,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .cli import command
+from .cli import add_design_arguments, command, survey_and_design
 from .fileutil import atomic_write_text
 
 
 def run_drivers(args: argparse.Namespace) -> int:
     """Read the file, build the design, run the analysis and write table and charts."""
-    from .design import Design
     from .drivers import importance_performance
-    from .io import read_survey
 
-    survey = read_survey(args.file)
-    design = Design(survey, weights=args.weights, strata=args.strata, psu=args.psu, nest=args.nest)
+    survey, design = survey_and_design(args)
     outcome = args.outcome if len(args.outcome) > 1 else args.outcome[0]
     result = design.drivers(outcome, args.drivers, method=args.method,
                             ci=None if args.replicates == 0 else "replicate",
@@ -58,10 +55,7 @@ def register_drivers(subparsers: Any) -> None:
     parser.add_argument("--outcome", nargs="+", required=True, help="outcome item(s); several are averaged")
     parser.add_argument("--drivers", nargs="+", required=True, help="driver items")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--weights", default=None, help="weight column (default: equal weights)")
-    parser.add_argument("--strata", default=None)
-    parser.add_argument("--psu", default=None)
-    parser.add_argument("--nest", action="store_true")
+    add_design_arguments(parser)
     parser.add_argument("--method", default="shapley",
                         choices=["shapley", "relative_weights", "beta", "betasq", "correlation",
                                  "first", "last", "pratt"])

@@ -17,17 +17,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .cli import command
+from .cli import add_design_arguments, command, survey_and_design
 
 
 def run_tables(args: argparse.Namespace) -> int:
     """Build the tables in every language and write the workbook and CSVs."""
-    from .design import Design
-    from .io import read_survey
     from .tables import write_tables
 
-    survey = read_survey(args.file)
-    design = Design(survey, weights=args.weights, strata=args.strata, psu=args.psu, nest=args.nest)
+    _, design = survey_and_design(args)
     rows = args.rows if len(args.rows) > 1 else args.rows[0]
     tables, names = [], []
     for lang in args.lang:
@@ -57,10 +54,7 @@ def register_tables(subparsers: Any) -> None:
     parser.add_argument("--stat", default="percent", choices=["percent", "mean", "top2", "score"])
     parser.add_argument("--value", default=None, help="rated item when --rows is a grouping variable")
     parser.add_argument("--out", required=True, help="output .xlsx (CSVs are written beside it)")
-    parser.add_argument("--weights", default=None)
-    parser.add_argument("--strata", default=None)
-    parser.add_argument("--psu", default=None)
-    parser.add_argument("--nest", action="store_true")
+    add_design_arguments(parser)
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--adjust", default="none", choices=["none", "holm", "bh"])
     parser.add_argument("--lang", nargs="+", default=["en"], choices=["en", "fr"])

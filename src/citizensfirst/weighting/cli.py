@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..cli import command
+from ..cli import add_design_arguments, command, survey_and_design
 from ..codebook import Variable
 from ..fileutil import atomic_write_text
 
@@ -27,15 +27,12 @@ from ..fileutil import atomic_write_text
 def run_weight(args: argparse.Namespace) -> int:
     """Read, rake, check, then write the weighted file and its report (atomically)."""
     from .. import targets as targets_module
-    from ..design import Design
-    from ..io import read_survey, write_survey
+    from ..io import write_survey
     from ..survey import Survey
 
-    survey = read_survey(args.file)
+    survey, design = survey_and_design(args, lonely_psu="adjust")
     margins = targets_module.from_toml(args.targets)
     counts = targets_module.from_toml(args.targets, shares=False) if _has_total(args.targets) else None
-    design = Design(survey, weights=args.weights, strata=args.strata, psu=args.psu,
-                    nest=args.nest, lonely_psu="adjust")
     weighted = design.rake(counts or margins, max_iter=args.max_iter, tol=args.tol,
                            bounds=tuple(args.bounds) if args.bounds else None)
     report = weighted.report
@@ -77,10 +74,7 @@ def register_weight(subparsers: Any) -> None:
     parser.add_argument("file", help="survey file (.sav .dta .csv .parquet ...)")
     parser.add_argument("--targets", required=True, help="targets TOML ([margins.<column>] level = share or count)")
     parser.add_argument("--out", required=True, help="output file; the report is written beside it")
-    parser.add_argument("--weights", default=None, help="base weight column (default: equal weights)")
-    parser.add_argument("--strata", default=None, help="strata column (for the report's design)")
-    parser.add_argument("--psu", default=None, help="PSU column")
-    parser.add_argument("--nest", action="store_true", help="PSU ids are unique only within strata")
+    add_design_arguments(parser, weights_help="base weight column (default: equal weights)")
     parser.add_argument("--name", default="weight", help="name of the new weight column")
     parser.add_argument("--max-iter", type=int, default=100, dest="max_iter")
     parser.add_argument("--tol", type=float, default=1e-10, help="relative tolerance on every margin")
