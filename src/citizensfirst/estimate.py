@@ -263,8 +263,11 @@ def ratio_engine(
             wx, x = None, None
             est = wy.sum(axis=0)
         else:
-            x = usable.astype(float) if isinstance(denominators, str) else np.where(usable, denominators[rows], 0.0)
-            wx = wm * x
+            if isinstance(denominators, str):  # means: x = 1 where used, so w x = w
+                x, wx = usable.astype(float), wm
+            else:
+                x = np.where(usable, denominators[rows], 0.0)
+                wx = wm * x
             with np.errstate(divide="ignore", invalid="ignore"):
                 est = wy.sum(axis=0) / wx.sum(axis=0)
         estimates.append(est)
@@ -277,10 +280,10 @@ def ratio_engine(
         if reps is not None:
             if x is None:
                 thetas.append(reps.weighted_totals(y, rows, weights))
-            else:  # one pass over the replicate weights for numerators and denominators
-                both = reps.weighted_totals(np.hstack([y, x]), rows, weights)
+            else:
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    thetas.append(both[:, :n_items] / both[:, n_items:])
+                    thetas.append(reps.weighted_totals(y, rows, weights)
+                                  / reps.weighted_totals(x, rows, weights))
             continue
         if calibrated:
             full = np.zeros((len(weights), n_items))
