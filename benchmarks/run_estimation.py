@@ -38,7 +38,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from peer_harness import Run, run_process
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -204,18 +204,6 @@ TASKS: dict[str, Callable[[DataSpec], list[Task]]] = {"T2": task_t2, "T3": task_
 # ----------------------------------------------------------------------------- running
 
 
-@dataclass
-class Run:
-    status: str  # ok, timeout, failed, not installed
-    wall_s: float = float("nan")
-    core_s: float = float("nan")
-    load_s: float = float("nan")
-    rss_mb: float = float("nan")
-    result: dict[str, Any] | None = None
-    info: dict[str, Any] | None = None
-    error: str = ""
-
-
 def tool_command(tool: str, task: Task, out: Path, ours_python: str) -> list[str] | None:
     worker = str(HERE / "estimation_workers.py")
     params = json.dumps(task.params)
@@ -266,35 +254,10 @@ def child_env(tool: str, keep_openblas: bool) -> dict[str, str]:
 
 def run_once(tool: str, task: Task, args: argparse.Namespace) -> Run:
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
-        out, rss_file = Path(tmp) / "out.json", Path(tmp) / "rss.txt"
-        cmd = tool_command(tool, task, out, args.ours_python)
+        cmd = tool_command(tool, task, Path(tmp) / "out.json", args.ours_python)
         if cmd is None:
             return Run("not installed")
-        time_bin = "/usr/bin/time"
-        wrapped = [time_bin, "-f", "%M", "-o", str(rss_file), *cmd] if Path(time_bin).exists() else cmd
-        start = time.perf_counter()
-        proc = subprocess.Popen(wrapped, env=child_env(tool, args.keep_openblas_env),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-        try:
-            stdout, stderr = proc.communicate(timeout=args.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            return Run("timeout", wall_s=time.perf_counter() - start)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0 or not out.exists():
-            tail = (stderr or stdout or "").strip().splitlines()[-12:]
-            return Run("failed", wall_s=wall, error="\n".join(tail))
-        payload = json.loads(out.read_text())
-        rss = float("nan")
-        if rss_file.exists():
-            try:
-                rss = int(rss_file.read_text().strip().splitlines()[-1]) / 1024
-            except ValueError:
-                pass
-        return Run("ok", wall_s=wall, core_s=float(payload["core_s"]), load_s=float(payload["load_s"]),
-                   rss_mb=rss, result=payload["result"], info=payload.get("info"))
+        return run_process(cmd, child_env(tool, args.keep_openblas_env), args.timeout, Path(tmp))
 
 
 def flatten(result: dict[str, Any]) -> dict[tuple[str, ...], tuple[float, float]]:
@@ -345,8 +308,9 @@ def machine_info(args: argparse.Namespace, runs: dict[tuple[str, str], list[Run]
     infos: dict[str, dict[str, Any]] = {}
     for (_, tool), rs in runs.items():
         for r in rs:
-            if r.info and tool not in infos:
-                infos[tool] = r.info
+            info = (r.payload or {}).get("info")
+            if info and tool not in infos:
+                infos[tool] = info
     for tool in TOOLS:
         info = infos.get(tool)
         if not info:
@@ -460,8 +424,8 @@ def main() -> None:
         ours = next((r for r in runs[(task.name, "citizensfirst")] if r.status == "ok"), None)
         for tool in tools[1:]:
             peer = next((r for r in runs[(task.name, tool)] if r.status == "ok"), None)
-            if ours and peer and ours.result and peer.result:
-                a = agreement(ours.result, peer.result)
+            if ours and peer and ours.payload and peer.payload:
+                a = agreement(ours.payload["result"], peer.payload["result"])
                 agree[(task.name, tool)] = a
                 print(f"[{task.name}] agreement {tool} vs citizensfirst over {a['n']} estimates: max rel diff "
                       f"est {a['est']:.2e}, SE {a['se']:.2e}; missing {a['missing']}, extra {a['extra']}",
