@@ -36,6 +36,15 @@ class WeightingError(CitizensFirstError, ValueError):
     """Weighting targets or bounds are invalid (levels absent, shares not summing to one, ...)."""
 
 
+class OutputError(CitizensFirstError, ValueError):
+    """An output cannot be written safely: the target holds user files, lies outside the output
+    folder, contains an input of the run, or an existing column would be overwritten."""
+
+
+class NominalVariableWarning(UserWarning):
+    """A variable that the codebook calls nominal (codes, not quantities) is averaged or used as a driver."""
+
+
 class CheckError(CitizensFirstError):
     """A check ran and failed (weights that miss their targets, a reproduction that differs)."""
 
