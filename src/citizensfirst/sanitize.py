@@ -3,8 +3,8 @@
 A label such as ``=HYPERLINK(...)`` or ``@SUM(A1)`` written as is into a CSV or an xlsx file becomes a
 live formula when the file is opened in a spreadsheet. Following the OWASP CSV-injection guidance,
 every text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-apostrophe, so the spreadsheet shows it as text. Plain numbers written as text (``"-3.5"``, ``"+1"``)
-are left alone, and values that are not text (numbers, missing values) are never touched.
+apostrophe, so the spreadsheet shows it as text. Plain numbers written as text (``"-3.5"``, ``"+1"``,
+the French ``"-1,5"``, ``"-12 %"``) are left alone, and values that are not text (numbers, missing values) are never touched.
 
 >>> neutralize("=1+2"), neutralize("-3.5"), neutralize(7)
 ("'=1+2", '-3.5', 7)
@@ -21,7 +21,8 @@ RISKY_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a text cell as a formula."""
 
 _RISKY = re.compile(r"[=+\-@\t\r]")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d\u00a0\u202f ,.]*|[.,]\d+)(?:[eE][+-]?\d+)?\s?%?")
+"""A number as text: sign, digits with group and decimal marks (``-1,5``, ``+4\u00a0300``), exponent, %."""
 
 
 def neutralize(value: Any) -> Any:
@@ -42,8 +43,8 @@ def neutralize(value: Any) -> Any:
     --------
     >>> [neutralize(v) for v in ["=1+2", "-2+3", "@SUM(A1)", "+cmd|' /C calc'!A0"]]
     ["'=1+2", "'-2+3", "'@SUM(A1)", "'+cmd|' /C calc'!A0"]
-    >>> [neutralize(v) for v in ["-3.5", "+1", "Very satisfied", "", None, -2.0]]
-    ['-3.5', '+1', 'Very satisfied', '', None, -2.0]
+    >>> [neutralize(v) for v in ["-3.5", "+1", "-1,5", "-12 %", "Very satisfied", "", None, -2.0]]
+    ['-3.5', '+1', '-1,5', '-12 %', 'Very satisfied', '', None, -2.0]
     >>> neutralize("\\tx")
     "'\\tx"
     """
