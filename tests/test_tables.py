@@ -56,22 +56,32 @@ def test_percentages_equal_design_proportions_by_column():
     d = _cf2023()
     table = crosstab(d, "chan_used", "age_grp")
     by_age = d.proportion("chan_used", by="age_grp").table
-    cells = table.cells[table.cells["column_variable"] == "age_grp"]
+    inner = table.confidential_cells["column_variable"] == "age_grp"
+    cells = table.confidential_cells[inner]
     merged = cells.merge(by_age, left_on=["column_level", "row_level"],
                          right_on=["age_grp", "level"], suffixes=("", "_ref"))
     assert len(merged) == len(cells) == 12
     np.testing.assert_allclose(merged["estimate"], merged["estimate_ref"], rtol=1e-12)
     np.testing.assert_allclose(merged["se"], merged["se_ref"], rtol=1e-12)
     np.testing.assert_allclose(merged["ci_low"], merged["ci_low_ref"], rtol=1e-12)
-    assert (merged["n"] == merged["n_ref"]).all()
+    # n is the respondents of the cell (row level and age group), not the column base the
+    # estimator reports; they add up to that base
+    data = _survey("cf2023").data
+    by_hand = data.groupby(["age_grp", "chan_used"]).size()
+    assert merged["n"].tolist() == [by_hand[(a, lv)] for a, lv in zip(merged["age_grp"], merged["level"], strict=True)]
+    assert (merged.groupby("age_grp")["n"].sum() == merged.groupby("age_grp")["n_ref"].first()).all()
+    # no cell here has fewer than 10 respondents: the flags are the estimator's CV letters
     assert (merged["flag"] == merged["flag_ref"]).all()
-    total = table.cells[table.cells["column_variable"].isna()]
+    total = table.confidential_cells[table.confidential_cells["column_variable"].isna()]
     np.testing.assert_allclose(total["estimate"], d.proportion("chan_used").table["estimate"], rtol=1e-12)
-    # the published value is the percentage rounded to the table's decimals
-    published = ~cells["flag"].isin(["x", "F"])
+    # the published value is the percentage rounded to the table's decimals; unpublished cells
+    # carry no number in the public cells
+    public = table.cells[inner]
+    published = ~public["flag"].isin(["x", "F"])
     assert not published.all()  # Mail among 18-34 is F
-    np.testing.assert_allclose(cells["value"][published], np.round(cells["estimate"][published] * 100, 1))
-    assert cells["value"][~published].isna().all()
+    np.testing.assert_allclose(public["value"][published], np.round(cells["estimate"][published] * 100, 1))
+    np.testing.assert_allclose(public["estimate"][published], cells["estimate"][published], rtol=0)
+    assert public.loc[~published, ["estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "value"]].isna().all().all()
 
 
 def test_sample_top2_by_province_and_age():
@@ -164,7 +174,11 @@ def test_pairwise_statistic_matches_hand_computation_from_vcov():
     j = t_ref.index[(t_ref["gender"] == 2) & (t_ref["level"] == 3)][0]
     vv = prop.vcov
     t = (t_ref["estimate"][i] - t_ref["estimate"][j]) / np.sqrt(vv[i, i] + vv[j, j] - 2 * vv[i, j])
-    row = pct.tests[(pct.tests["row_level"] == 3) & (pct.tests["level_a"] == 1) & (pct.tests["level_b"] == 2)]
+    i = t_ref.index[(t_ref["gender"] == 1) & (t_ref["level"] == 2)][0]
+    j = t_ref.index[(t_ref["gender"] == 2) & (t_ref["level"] == 2)][0]
+    t = (t_ref["estimate"][i] - t_ref["estimate"][j]) / np.sqrt(vv[i, i] + vv[j, j] - 2 * vv[i, j])
+    # (row 2: in rows 1, 3 and 4 the Man cell is a complementary suppression of "Another gender")
+    row = pct.tests[(pct.tests["row_level"] == 2) & (pct.tests["level_a"] == 1) & (pct.tests["level_b"] == 2)]
     assert row["t"].iloc[0] == pytest.approx(t, rel=1e-10)
 
 
@@ -219,29 +233,35 @@ def test_banner_letters_run_on_and_tests_stay_within_a_variable():
 
 
 def _flag_data() -> pd.DataFrame:
-    # group a: 10 of 100 say yes (CV about 0.30: E); b: 3 of 60 (CV about 0.57: F); c: 6 people
-    yes = np.concatenate([np.arange(100) < 10, np.arange(60) < 3, np.arange(6) < 3])
+    # group a: 12 of 120 say yes (CV about 0.29: E); b: 12 of 100 say yes, one of them with a
+    # weight of 40 (CV about 0.65: F); c: 6 people, 3 and 3 (primary suppression)
+    yes = np.concatenate([np.arange(120) < 12, np.arange(100) < 12, np.arange(6) < 3])
+    weight = np.ones(yes.size)
+    weight[120], weight[121:132] = 40.0, 0.2
     return pd.DataFrame({"ans": np.where(yes, "yes", "no"),
-                         "g": np.repeat(["a", "b", "c"], [100, 60, 6])})
+                         "g": np.repeat(["a", "b", "c"], [120, 100, 6]), "w": weight})
 
 
 def test_suppression_and_quality_flags_are_displayed():
-    table = crosstab(cf.Design(_flag_data()), "ans", "g")
+    table = crosstab(cf.Design(_flag_data(), weights="w"), "ans", "g")
     cells = table.cells.set_index(["row_level", "column_level"])
     assert cells.loc[("yes", "a"), "flag"] == "E"
     assert cells.loc[("yes", "b"), "flag"] == "F"
-    assert cells.loc[("yes", "c"), "flag"] == "x"
-    assert cells.loc[("no", "c"), "flag"] == "x"
+    assert cells.loc[("yes", "c"), ["flag", "suppression"]].tolist() == ["x", "primary"]
+    assert cells.loc[("no", "c"), ["flag", "suppression"]].tolist() == ["x", "primary"]
+    # "no" among c is x, so its row needs a second unpublished cell: b (88 respondents) rather
+    # than a (108); b's column already has the F cell, so nothing more is needed
+    assert cells.loc[("no", "b"), ["flag", "suppression"]].tolist() == ["x", "complementary"]
+    assert cells.loc[("no", "a"), "flag"] == "A"
     assert _grid_cell(table, "yes", "a (A)") == "10.0E"
     assert _grid_cell(table, "yes", "b (B)") == "F"
     assert _grid_cell(table, "yes", "c (C)") == "x"
     assert _grid_cell(table, "no", "c (C)") == "x"
+    assert _grid_cell(table, "no", "b (B)") == "x"
     assert np.isnan(cells.loc[("yes", "b"), "value"]) and np.isnan(cells.loc[("no", "c"), "value"])
     # suppressed and F cells carry no letters and take no part in the tests
     assert cells.loc[("no", "c"), "letters"] == ""
-    involving_c = table.tests[(table.tests["letter_a"] == "C") | (table.tests["letter_b"] == "C")]
-    assert involving_c["p"].isna().all() and not involving_c["significant"].any()
-    assert table.tests[(table.tests["row_level"] == "yes") & (table.tests["letter_b"] == "B")]["p"].isna().all()
+    assert table.tests.empty  # every pair of a row involves an x or F cell
     # the suppressed column's base is still shown, and the legend is in the notes
     assert _grid_cell(table, "Unweighted base", "c (C)") == "6"
     assert any(n.startswith("x: suppressed") for n in table.notes)
@@ -249,7 +269,7 @@ def test_suppression_and_quality_flags_are_displayed():
 
 
 def test_custom_quality_rules():
-    table = crosstab(cf.Design(_flag_data()), "ans", "g", rules=cf.QualityRules(min_n=80))
+    table = crosstab(cf.Design(_flag_data(), weights="w"), "ans", "g", rules=cf.QualityRules(min_n=80))
     assert table.cells.set_index(["row_level", "column_level"]).loc[("yes", "b"), "flag"] == "x"
     assert "x: n < 80" in table.notes
 

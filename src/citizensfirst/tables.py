@@ -9,13 +9,24 @@ gives). Within every row, each pair of columns of a column variable is compared 
 design-based t test, ``(e_a - e_b) / sqrt(v_a + v_b - 2 cov_ab)`` on the design degrees of
 freedom, using the full covariance matrix of the estimates; a cell carries the letter of every
 column it is significantly higher than (optionally after a Holm or Benjamini-Hochberg
-adjustment over the pairs of the row). Cells with fewer than 10 respondents are suppressed
-(``x``), estimates with a CV of 35% or more are not published (``F``) and neither takes part in
-the tests; ``E`` (CV 25-35%) is shown directly after the number.
+adjustment over the pairs of the row). A comparison whose difference has no variance (its
+standard error is at most ``1e-12`` times the larger estimate, or 1) is not a test: it is never
+significant, its p-value is 1 and a difference within that tolerance is reported as 0, so
+rounding noise in two equal estimates never makes a letter.
+
+Disclosure control follows :mod:`citizensfirst.quality`: a cell to which fewer than 10
+respondents contribute (for a percentage: those in the row level and the column category) is
+suppressed (``x``, primary), and further cells are suppressed (``x``, complementary) until no
+suppressed value can be derived from the published ones through the table's totals; estimates
+with a CV of 35% or more are not published (``F``). None of these takes part in the tests, and
+no export carries their numbers: the public ``cells`` hold NaN for them, and their values exist
+only in ``confidential_cells``, which nothing exports. ``E`` (CV 25-35%) is shown directly after
+the number.
 
 A :class:`Table` keeps the numbers (``cells``), the formatted grid (``to_frame()``), the pairwise
 tests (``tests``), a title and notes, and exports to Excel, CSV, HTML and Markdown; every export
-prints the same rounded numbers (the ``value`` column of ``cells``).
+prints the same rounded numbers (the ``value`` column of ``cells``). Text written to CSV and
+Excel goes through :func:`citizensfirst.sanitize.neutralize`, so a label never becomes a formula.
 
 >>> import numpy as np, pandas as pd
 >>> from citizensfirst.design import Design
@@ -53,7 +64,15 @@ from .estimate import Estimate, level_indicators
 from .estimators import mean, proportion, proportion_interval
 from .fileutil import atomic_output, atomic_write_text
 from .i18n import check_language, format_number, text
-from .quality import DEFAULT_RULES, SUPPRESSED, QualityRules
+from .quality import (
+    COMPLEMENTARY,
+    DEFAULT_RULES,
+    PRIMARY,
+    SUPPRESSED,
+    QualityRules,
+    complementary_suppression,
+)
+from .sanitize import neutralize
 
 if TYPE_CHECKING:
     from .design import Design
@@ -66,8 +85,10 @@ _TOTAL_KEY = "__total__"
 
 CELL_COLUMNS = [
     "row_level", "row_label", "column_variable", "column_level", "column_label", "column_letter",
-    "estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "flag", "letters", "value",
+    "estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "flag", "suppression", "letters", "value",
 ]
+_CONFIDENTIAL = ["estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "value"]
+_ZERO_VARIANCE = 1e-12
 TEST_COLUMNS = [
     "row_level", "column_variable", "level_a", "level_b", "letter_a", "letter_b", "difference",
     "se", "t", "df", "p", "p_adjusted", "significant",
@@ -119,27 +140,41 @@ def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "none") -> np.
     return out
 
 
-def pairwise_t(estimates: np.ndarray, vcov: np.ndarray, df: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Design-based t tests of every pair of estimates: (t, se of the difference, two-sided p).
+def pairwise_t(estimates: np.ndarray, vcov: np.ndarray,
+               df: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Design-based t tests of every pair of estimates: (difference, t, se of the difference, p).
 
-    ``t[i, j] = (e_i - e_j) / sqrt(v_i + v_j - 2 cov_ij)``; a missing covariance (NaN) counts as 0.
+    ``t[i, j] = (e_i - e_j) / sqrt(v_i + v_j - 2 cov_ij)`` with a two-sided p on ``df`` degrees
+    of freedom; a missing covariance (NaN) counts as 0. A pair whose difference has zero variance
+    (se at most ``1e-12 * max(|e_i|, |e_j|, 1)``) is not tested: its se is 0, t NaN and p 1, so it
+    is never significant. A difference within the same tolerance is rounding noise and is 0.
 
-    >>> t, se, p = pairwise_t(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100)
-    >>> round(float(t[0, 1]), 4), round(float(se[0, 1]), 4), round(float(p[0, 1]), 4)
-    (1.2403, 0.1612, 0.2177)
+    >>> d, t, se, p = pairwise_t(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100)
+    >>> round(float(d[0, 1]), 4), round(float(t[0, 1]), 4), round(float(se[0, 1]), 4), round(float(p[0, 1]), 4)
+    (0.2, 1.2403, 0.1612, 0.2177)
+
+    Two constant columns: the tiny variance left by floating point makes no test.
+
+    >>> d, t, se, p = pairwise_t(np.array([75.0, 75.0 - 1.4e-14]), np.full((2, 2), 1e-30), 100)
+    >>> float(d[0, 1]), float(p[0, 1])
+    (0.0, 1.0)
     """
     est = np.asarray(estimates, dtype=float)
     cov = np.asarray(vcov, dtype=float)
     var = np.diag(cov)
     off = np.where(np.isnan(cov), 0.0, cov)
+    tolerance = _ZERO_VARIANCE * np.maximum(np.maximum(np.abs(est)[:, None], np.abs(est)[None, :]), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         var_diff = var[:, None] + var[None, :] - 2 * off
         se = np.sqrt(np.clip(var_diff, 0.0, None))
         diff = est[:, None] - est[None, :]
-        t = np.where(se > 0, diff / se, np.where(diff == 0, np.nan, np.sign(diff) * np.inf))
+        diff = np.where(np.abs(diff) <= tolerance, 0.0, diff)
+        degenerate = se <= tolerance
+        se = np.where(degenerate, 0.0, se)
+        t = np.where(degenerate, np.nan, diff / se)
         dist = stats.norm if not np.isfinite(df) else stats.t(df)
-        p = 2 * dist.sf(np.abs(t))
-    return t, se, p
+        p = np.where(degenerate, 1.0, 2 * dist.sf(np.abs(t)))
+    return diff, t, se, p
 
 
 def _value_label(design: Design, variable: str, level: Any, language: str) -> str:
@@ -233,9 +268,18 @@ class Table:
     ``cells`` is tidy, one row per (row, column): ``row_level``, ``row_label``,
     ``column_variable`` (None for Total), ``column_level``, ``column_label``, ``column_letter``,
     ``estimate``, ``se``, ``ci_low``, ``ci_high`` (in the estimator's units: proportions 0-1 for
-    ``percent`` and ``top2``), ``n`` (unweighted), ``weighted_n``, ``flag``, ``letters`` and
-    ``value`` (the number as published: rounded, in percent for shares, NaN when suppressed or F).
-    ``bases`` has the unweighted and weighted base of every column; ``tests`` every pairwise test.
+    ``percent`` and ``top2``), ``n`` (unweighted respondents in the cell: for ``percent`` those in
+    the row level and the column category; else those with a valid value), ``weighted_n``,
+    ``flag``, ``suppression`` (``"primary"``, ``"complementary"`` or ``""``), ``letters`` and
+    ``value`` (the number as published: rounded, in percent for shares). ``cells`` is public:
+    a cell that is not published (flag ``x`` or ``F``, or no estimate) has NaN in every number
+    (``estimate`` to ``weighted_n`` and ``value``) and no letters, and every export reads it.
+    ``bases`` has the unweighted and weighted base of every column; ``tests`` every pairwise test
+    between published cells.
+
+    ``confidential_cells`` has the same rows with the numbers of every cell, suppressed ones
+    included. It is CONFIDENTIAL: for the analyst's own checks only; no export, no report file
+    and no machine-readable output of the library ever writes it.
     """
 
     title: str
@@ -246,6 +290,7 @@ class Table:
     row_labels: tuple[str, ...]
     row_header: str
     notes: tuple[str, ...]
+    confidential_cells: pd.DataFrame = field(repr=False)
     language: str = "en"
     stat: str = "percent"
     decimals: int = 1
@@ -366,11 +411,14 @@ class Table:
         return page
 
     def to_markdown(self) -> str:
-        """A Markdown (pipe) table with the title above and the notes below."""
+        """A Markdown (pipe) table with the title above and the notes below; every label, title and
+        note is escaped (``& < >`` as HTML entities; ``\\ ` * _ [ ] |`` with a backslash; line breaks
+        as spaces), so a label such as ``<script>``, ``[link](url)`` or ``a|b`` shows as written.
 
-        def cell(value: str) -> str:
-            return value.replace("|", "\\|")
-
+        >>> print(_markdown_text("<b>A|B</b> *x*"))
+        &lt;b&gt;A\\|B&lt;/b&gt; \\*x\\*
+        """
+        cell = _markdown_text
         layout = self._layout()
         header = [self.row_header, *self._flat_headers()]
         lines = [f"**{cell(self.title)}**", "",
@@ -384,18 +432,21 @@ class Table:
 
     def _csv_rows(self, tidy: bool) -> Iterator[list[Any]]:
         if tidy:
-            yield list(self.cells.columns)
+            yield [neutralize(c) for c in self.cells.columns]
             for record in self.cells.itertuples(index=False):
-                yield ["" if _is_missing(v) else v for v in record]
+                yield ["" if _is_missing(v) else neutralize(v) for v in record]
             return
-        yield [self.row_header, *self._flat_headers()]
+        yield [neutralize(h) for h in (self.row_header, *self._flat_headers())]
         for label, row in self._layout():
-            yield [label] + [c.text for c in row]
+            yield [neutralize(label)] + [neutralize(c.text) for c in row]
 
     def to_csv(self, path: str | Path, *, tidy: bool = False, encoding: str = "utf-8-sig") -> None:
-        """Write the display grid (or, with ``tidy=True``, the numeric ``cells``) as CSV, atomically.
+        """Write the display grid (or, with ``tidy=True``, the public ``cells``) as CSV, atomically.
 
         The default encoding carries a byte-order mark so spreadsheet programs read accents right.
+        Text that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first)
+        gets a leading apostrophe (:func:`citizensfirst.sanitize.neutralize`); suppressed and F
+        cells carry no number.
         """
         with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding=encoding) as handle:
             writer = csv.writer(handle)
@@ -411,12 +462,12 @@ class Table:
         from openpyxl.utils import get_column_letter
 
         bold = Font(bold=True)
-        ws.cell(row=1, column=1, value=self.title).font = Font(bold=True, size=12)
-        ws.cell(row=2, column=1, value=self.row_header).font = bold
+        _text_cell(ws, 1, 1, self.title).font = Font(bold=True, size=12)
+        _text_cell(ws, 2, 1, self.row_header).font = bold
         col = 2
         for key, cols in self._groups():
             label = cols[0].header if key == _TOTAL_KEY else key
-            ws.cell(row=2, column=col, value=label).font = bold
+            _text_cell(ws, 2, col, label).font = bold
             width = 2 * len(cols)
             if key == _TOTAL_KEY:
                 ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col + 1)
@@ -426,7 +477,7 @@ class Table:
             ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + width - 1)
             for j, c in enumerate(cols):
                 at = col + 2 * j
-                ws.cell(row=3, column=at, value=c.header).font = bold
+                _text_cell(ws, 3, at, c.header).font = bold
                 ws.merge_cells(start_row=3, start_column=at, end_row=3, end_column=at + 1)
                 ws.cell(row=3, column=at).alignment = Alignment(horizontal="center", wrap_text=True)
             ws.cell(row=2, column=col).alignment = Alignment(horizontal="center", wrap_text=True)
@@ -435,12 +486,12 @@ class Table:
         widths = [len(self.row_header)]
         for i, (label, row) in enumerate(self._layout()):
             r = 4 + i
-            ws.cell(row=r, column=1, value=label).font = bold if i >= len(self.row_labels) else Font()
+            _text_cell(ws, r, 1, label).font = bold if i >= len(self.row_labels) else Font()
             widths.append(len(label))
             for j, c in enumerate(row):
                 at = 2 + 2 * j
                 if c.value is None:
-                    ws.cell(row=r, column=at, value=c.note).alignment = Alignment(horizontal="right")
+                    _text_cell(ws, r, at, c.note).alignment = Alignment(horizontal="right")
                     continue
                 cell = ws.cell(row=r, column=at, value=c.value)
                 if c.kind != "estimate":
@@ -450,7 +501,7 @@ class Table:
                     # "12.3E" as in the other formats; the letters go in the column beside it
                     cell.number_format = number_format + ('"E"' if c.flag == "E" else "")
                 if c.letters:
-                    ws.cell(row=r, column=at + 1, value=c.letters)
+                    _text_cell(ws, r, at + 1, c.letters)
         ws.column_dimensions["A"].width = min(60, max(widths) + 2)
         for j in range(len(self.columns)):
             ws.column_dimensions[get_column_letter(2 + 2 * j)].width = 10
@@ -473,7 +524,23 @@ class Table:
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _text_cell(ws: Any, row: int, column: int, value: str) -> Any:
+    """Write ``value`` as a text cell (never a formula: neutralised and typed as a string)."""
+    cell = ws.cell(row=row, column=column, value=neutralize(value))
+    cell.data_type = "s"
+    return cell
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+def _markdown_text(value: str) -> str:
+    """Text safe inside a Markdown table cell: HTML-escaped, punctuation backslash-escaped, one line."""
+    flat = " ".join(str(value).splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
 
 
 def write_tables(tables: Sequence[Table], path: str | Path, *, sheet_names: Sequence[str] | None = None) -> None:
@@ -506,10 +573,10 @@ def write_tables(tables: Sequence[Table], path: str | Path, *, sheet_names: Sequ
     row = 1
     for table, name in zip(tables, clean, strict=True):
         lines = table._notes_lines()
-        notes.cell(row=row, column=1, value=f"{name}: {lines[0]}").font = Font(bold=True)
+        _text_cell(notes, row, 1, f"{name}: {lines[0]}").font = Font(bold=True)
         for line in lines[1:]:
             row += 1
-            notes.cell(row=row, column=1, value=line)
+            _text_cell(notes, row, 1, line)
         row += 2
     notes.column_dimensions["A"].width = 120
     with atomic_output(path) as tmp:
@@ -529,9 +596,9 @@ class _Block:
     se: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
-    n: np.ndarray
+    n: np.ndarray  # respondents contributing to each cell
     weighted_n: np.ndarray
-    flag: np.ndarray  # object (R, C)
+    cv: np.ndarray
     cov: np.ndarray  # (R, C, C)
     base_n: np.ndarray  # (C,)
     base_wn: np.ndarray
@@ -635,10 +702,9 @@ def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
         col_code = np.zeros(len(data), dtype=np.int64)
     n_rows, n_cols = len(spec.row_keys), len(levels)
     shape = (n_rows, n_cols)
-    out = {k: np.full(shape, np.nan) for k in ("estimate", "se", "ci_low", "ci_high")}
+    out = {k: np.full(shape, np.nan) for k in ("estimate", "se", "ci_low", "ci_high", "cv")}
     count = np.zeros(shape)
     wsum = np.zeros(shape)
-    flag = np.full(shape, SUPPRESSED, dtype=object)
     cov = np.full((n_rows, n_cols, n_cols), np.nan)
 
     def column_index(table: pd.DataFrame) -> np.ndarray:
@@ -651,7 +717,6 @@ def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
         for name in out:
             out[name][r_idx, c_idx] = t[name].to_numpy()
         count[r_idx, c_idx] = t["n"].to_numpy()
-        flag[r_idx, c_idx] = t["flag"].to_numpy()
         positions = np.full(shape, -1)
         positions[r_idx, c_idx] = np.arange(len(t))
         for r in np.unique(r_idx):
@@ -668,6 +733,10 @@ def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
         place(est, r_idx, column_index(est.table))
         ok = usable & spec.base_mask
         wsum[:] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)[None, :]
+        # a percentage's respondents are those in the row level and the column category (its
+        # numerator), not the column base the estimator counts
+        row_code = pd.Index(spec.row_keys).get_indexer(data[spec.rows])
+        count[:] = _cross_sum(row_code, col_code, ok & (row_code >= 0), shape)
     elif spec.mode == "variables":
         est = _estimate(work, spec, spec.variables, by)
         r_idx = pd.Index(spec.variables).get_indexer(est.table["variable"])
@@ -688,20 +757,62 @@ def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
         ok = usable & spec.base_mask
         row_code = pd.Index(group_keys).get_indexer(data[spec.rows])
         ok &= row_code >= 0
-        flat = np.bincount(row_code[ok] * n_cols + col_code[ok], weights=weights[ok],
-                           minlength=(n_rows - 1) * n_cols)
-        wsum[:-1] = flat.reshape(n_rows - 1, n_cols)
+        wsum[:-1] = _cross_sum(row_code, col_code, ok, (n_rows - 1, n_cols), weights)
         wsum[-1] = wsum[:-1].sum(axis=0)
     base_ok = usable & spec.base_mask
     base_n = np.bincount(col_code[base_ok], minlength=n_cols).astype(float)
     base_wn = np.bincount(col_code[base_ok], weights=weights[base_ok], minlength=n_cols)
     return _Block(column, levels, out["estimate"], out["se"], out["ci_low"], out["ci_high"],
-                  count, wsum, flag, cov, base_n, base_wn)
+                  count, wsum, out["cv"], cov, base_n, base_wn)
 
 
-def _letters_for(block: _Block, letters: list[str], df: float, alpha: float, adjust: str,
+def _cross_sum(row_code: np.ndarray, col_code: np.ndarray, ok: np.ndarray, shape: tuple[int, int],
+               weights: np.ndarray | None = None) -> np.ndarray:
+    """Respondents (or their weights) of every (row, column) cell, over the rows where ``ok``."""
+    flat = np.bincount(row_code[ok] * shape[1] + col_code[ok],
+                       weights=None if weights is None else weights[ok], minlength=shape[0] * shape[1])
+    return flat.reshape(shape).astype(float)
+
+
+def _relations(mode: str, widths: list[int], wsum: np.ndarray) -> list[np.ndarray]:
+    """The linear relations published cells obey: (estimates, respondent counts) coefficients.
+
+    One row per relation, one column per cell (row-major, as in ``cells``). In every row the
+    Total (first column) is the weighted average of the categories of each column variable; in
+    a percent table the cells of a column add up to 100 %; in a table of groups with a Total row,
+    that row is the weighted average of the group rows. Counts add up the same way.
+    """
+    n_rows, n_cols = wsum.shape
+    estimates: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+
+    def add(cells: np.ndarray, weights: np.ndarray, total: int | None) -> None:
+        est, cnt = np.zeros(n_rows * n_cols), np.zeros(n_rows * n_cols)
+        est[cells], cnt[cells] = weights, 1.0
+        if total is not None:
+            est[total], cnt[total] = -weights.sum(), -1.0
+        estimates.append(est)
+        counts.append(cnt)
+
+    bounds = np.cumsum(widths)
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        for r in range(n_rows):
+            add(r * n_cols + np.arange(start, stop), wsum[r, start:stop], r * n_cols)
+    if mode == "levels":
+        for c in range(n_cols):
+            add(np.arange(n_rows) * n_cols + c, np.ones(n_rows), None)
+    elif mode == "groups":
+        groups = np.arange(n_rows - 1)
+        for c in range(n_cols):
+            add(groups * n_cols + c, wsum[groups, c], (n_rows - 1) * n_cols + c)
+    empty = np.zeros((0, n_rows * n_cols))
+    return [np.array(estimates) if estimates else empty, np.array(counts) if counts else empty]
+
+
+def _letters_for(block: _Block, flags: np.ndarray, letters: list[str], df: float, alpha: float, adjust: str,
                  row_keys: list[Any]) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Significance letters of every cell of a block and the table of pairwise tests."""
+    """Significance letters of every cell of a block and the pairwise tests between its
+    published cells (``flags``: the block's final flags)."""
     n_rows, n_cols = block.estimate.shape
     marks = np.full((n_rows, n_cols), "", dtype=object)
     tests: list[dict[str, Any]] = []
@@ -710,21 +821,23 @@ def _letters_for(block: _Block, letters: list[str], df: float, alpha: float, adj
     a_idx, b_idx = np.triu_indices(n_cols, k=1)
     for r in range(n_rows):
         est = block.estimate[r]
-        t, se, p = pairwise_t(est, block.cov[r], df)
-        testable = ~np.isin(block.flag[r], NOT_TESTED) & np.isfinite(est)
+        diff, t, se, p = pairwise_t(est, block.cov[r], df)
+        testable = ~np.isin(flags[r], NOT_TESTED) & np.isfinite(est)
         pair_ok = testable[a_idx] & testable[b_idx]
         p_pairs = np.where(pair_ok, p[a_idx, b_idx], np.nan)
         p_adj = adjust_pvalues(p_pairs, adjust)
         significant = np.nan_to_num(p_adj, nan=1.0) < alpha
         for k, (a, b) in enumerate(zip(a_idx, b_idx, strict=True)):
+            if not pair_ok[k]:
+                continue  # a suppressed or F cell: no test is published
             if significant[k]:
-                winner, loser = (a, b) if est[a] > est[b] else (b, a)
+                winner, loser = (a, b) if diff[a, b] > 0 else (b, a)
                 marks[r, winner] += letters[loser] + " "
             tests.append({
                 "row_level": row_keys[r], "column_variable": block.variable,
                 "level_a": block.levels[a], "level_b": block.levels[b],
                 "letter_a": letters[a], "letter_b": letters[b],
-                "difference": est[a] - est[b], "se": se[a, b], "t": t[a, b], "df": df,
+                "difference": diff[a, b], "se": se[a, b], "t": t[a, b], "df": df,
                 "p": p_pairs[k], "p_adjusted": p_adj[k], "significant": bool(significant[k]),
             })
     for r in range(n_rows):
@@ -825,23 +938,34 @@ def banner(
                                        group, letter))
         letters_by_block.append(block_letters)
 
-    # letters and tests
+    def stack(name: str) -> np.ndarray:
+        return np.concatenate([getattr(b, name) for b in blocks], axis=1)
+
+    # disclosure control: primary suppression on the respondents of each cell, then
+    # complementary suppression until no primary cell can be derived from the published ones
+    rules_used = rules or DEFAULT_RULES
+    estimate, count = stack("estimate"), stack("n")
+    flags = rules_used.flags(count, stack("cv"))
+    primary = flags == SUPPRESSED
+    widths = [len(b.levels) for b in blocks]
+    complement = complementary_suppression(
+        primary.ravel(), ((flags == "F") | ~np.isfinite(estimate)).ravel(),
+        _relations(spec.mode, widths, stack("weighted_n")), count.ravel()).reshape(flags.shape)
+    flags = np.where(complement, SUPPRESSED, flags)
+
+    # letters and tests, between published cells only
     marks, tests = [], []
-    for block, block_letters in zip(blocks, letters_by_block, strict=True):
-        m, t = _letters_for(block, block_letters, df, alpha, adjust, row_levels)
+    bounds = np.cumsum([0, *widths])
+    for block, block_letters, start, stop in zip(blocks, letters_by_block, bounds[:-1], bounds[1:],
+                                                 strict=True):
+        m, t = _letters_for(block, flags[:, start:stop], block_letters, df, alpha, adjust, row_levels)
         marks.append(m)
         tests += t
     factor = 100.0 if stat in ("percent", "top2") else 1.0
 
-    def stack(name: str) -> np.ndarray:
-        return np.concatenate([getattr(b, name) for b in blocks], axis=1)
-
-    estimate = stack("estimate")
-    flags = stack("flag")
     shown = ~np.isin(flags, NOT_SHOWN) & np.isfinite(estimate)
-    value_shown = np.where(shown, np.round(estimate * factor, decimals), np.nan)
     n_rows, n_cols = estimate.shape
-    cells = pd.DataFrame({
+    confidential = pd.DataFrame({
         "row_level": np.repeat(np.array(row_levels, dtype=object), n_cols),
         "row_label": np.repeat(np.array(row_labels, dtype=object), n_cols),
         "column_variable": np.tile(np.array([c.variable for c in columns], dtype=object), n_rows),
@@ -852,12 +976,16 @@ def banner(
         "se": stack("se").ravel(),
         "ci_low": stack("ci_low").ravel(),
         "ci_high": stack("ci_high").ravel(),
-        "n": stack("n").ravel().astype(int),
+        "n": count.ravel().astype(int),
         "weighted_n": stack("weighted_n").ravel(),
         "flag": flags.ravel(),
+        "suppression": np.select([primary.ravel(), complement.ravel()], [PRIMARY, COMPLEMENTARY], ""),
         "letters": np.concatenate(marks, axis=1).ravel(),
-        "value": value_shown.ravel(),
+        "value": np.round(estimate * factor, decimals).ravel(),
     })[CELL_COLUMNS]
+    cells = confidential.copy()
+    cells["n"] = cells["n"].astype("Int64")
+    cells.loc[~shown.ravel(), _CONFIDENTIAL] = np.nan
     cells["letters"] = np.where(shown.ravel(), cells["letters"], "")
     bases = pd.DataFrame({
         "column_variable": [c.variable for c in columns],
@@ -880,7 +1008,6 @@ def banner(
             joined = f" {text('table_and', language)} ".join(dims) if len(dims) < 3 else (
                 ", ".join(dims[:-1]) + f" {text('table_and', language)} " + dims[-1])
             title += f", {text('table_by', language)} {joined}"
-    rules_used = rules or DEFAULT_RULES
     method_key = "table_method_replicate" if design.is_replicate else "table_method_taylor"
     from .estimate import _describe
 
@@ -898,7 +1025,8 @@ def banner(
             adjust=text(f"table_adjust_{adjust}", language)))
     return Table(
         title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),
-        row_labels=tuple(row_labels), row_header=row_header, notes=tuple(notes), language=language,
+        row_labels=tuple(row_labels), row_header=row_header, notes=tuple(notes),
+        confidential_cells=confidential, language=language,
         stat=stat, decimals=decimals,
         extra={"alpha": alpha, "adjust": adjust, "df": df, "level": level},
     )

@@ -34,6 +34,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ..fileutil import atomic_output, atomic_write_text
 from ..i18n import check_language, format_number, format_percent
+from ..sanitize import neutralize_frame
 from . import theme
 
 __all__ = ["FORMATS", "Chart"]
@@ -94,7 +95,8 @@ class Chart:
 
     def save(self, path_stem: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
         """Write ``<stem>.<fmt>`` for each format, ``<stem>.txt`` (alt text) and ``<stem>.csv``
-        (data), each atomically; returns the paths written.
+        (data, text cells neutralised against formula injection by
+        :func:`citizensfirst.sanitize.neutralize_frame`), each atomically; returns the paths written.
 
         Files carry no dates or version strings, so saving the same chart twice gives the same
         bytes; PNG and SVG embed the title and alt text as metadata.
@@ -112,7 +114,7 @@ class Chart:
         text_path = stem.with_name(f"{stem.name}.txt")
         atomic_write_text(text_path, self.alt_text + "\n")
         csv_path = stem.with_name(f"{stem.name}.csv")
-        atomic_write_text(csv_path, self.data.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(csv_path, neutralize_frame(self.data).to_csv(index=False, lineterminator="\n"))
         return [*written, text_path, csv_path]
 
     def _repr_png_(self) -> bytes:
