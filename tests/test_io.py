@@ -678,3 +678,17 @@ def test_write_does_not_mutate_survey(tmp_path, files):
         write_survey(survey, tmp_path / f"x{ext}")
     pd.testing.assert_frame_equal(survey.data, before)
     assert survey.missing_codes.keys() == codes_before.keys()
+
+
+@pytest.mark.parametrize("ext", [".sav", ".zsav", ".dta", ".parquet"])
+@pytest.mark.parametrize("keep", [0.3, 0.9, 0.99])
+def test_truncated_files_are_data_errors(tmp_path, ext, keep):
+    """A file cut short names itself in a DataError (readstat/arrow check their own row counts)."""
+    frame = pd.DataFrame({"a": np.arange(300.0), "b": np.arange(300) % 5, "c": ["xy"] * 300})
+    good = tmp_path / f"good{ext}"
+    write_survey(Survey(frame), good, sidecar=False)
+    raw = good.read_bytes()
+    cut = tmp_path / f"cut{ext}"
+    cut.write_bytes(raw[: int(len(raw) * keep)])
+    with pytest.raises(DataError, match=re.escape(str(cut)) + ".*truncated"):
+        read_survey(cut)

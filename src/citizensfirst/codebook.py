@@ -33,6 +33,7 @@ Codes are written as TOML keys (strings) and read back as numbers when they look
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,7 +43,7 @@ from typing import Any, Literal
 import pandas as pd
 import tomli_w
 
-from .errors import CodebookError
+from .errors import CodebookError, NominalVariableWarning
 from .fileutil import atomic_write_text, read_toml
 
 Code = float | int | str
@@ -329,3 +330,35 @@ class Codebook(Mapping[str, Variable]):
         """Read a codebook TOML file; errors name the file and the offending key."""
         doc = read_toml(path, "codebook file", CodebookError)
         return cls.from_dict(doc, source=str(path))
+
+
+def warn_if_nominal(codebook: Codebook | None, data: pd.DataFrame, names: Iterable[str], use: str,
+                    *, stacklevel: int = 3) -> None:
+    """Warn (:class:`NominalVariableWarning`) for each of ``names`` the codebook calls nominal.
+
+    A nominal variable holds codes, not quantities (province 10, 24, 35...), so averaging it or
+    using it as a driver treats the codes as numbers. A 0/1 indicator is exempt: its mean is a
+    proportion. ``use`` says what is done with the variable ("mean()", "a driver", ...).
+
+    >>> cb = Codebook([Variable("prov", measure="nominal")])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_nominal(cb, pd.DataFrame({"prov": [24, 35]}), ["prov"], "mean()")
+    >>> caught[0].category.__name__
+    'NominalVariableWarning'
+    """
+    if codebook is None:
+        return
+    nominal = [n for n in names if n in codebook and codebook[n].measure == "nominal" and n in data.columns]
+    if not nominal:
+        return
+    values = data[nominal]
+    indicator = (values.isin([0, 1]) | values.isna()).all()
+    for name in indicator.index[~indicator.to_numpy()]:
+        warnings.warn(
+            f"{name!r} is nominal in the codebook (its values are category codes, not quantities), "
+            f"yet it is used in {use}; use proportion() for its categories or recode it into 0/1 "
+            f"indicators",
+            NominalVariableWarning,
+            stacklevel=stacklevel,
+        )

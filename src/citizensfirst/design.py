@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import replicates as _replicates
+from .codebook import warn_if_nominal
+from .condition import parse_condition
 from .errors import DataError, DesignError
 from .groups import factorize
 from .variance import LONELY_PSU_RULES, ReplicateWeights, Stage, TaylorStructure
@@ -314,7 +316,13 @@ class Design:
     ) -> ReplicateWeights:
         frame, source = self._data, self._source
         if isinstance(columns, str):
-            pattern = re.compile(columns)
+            try:
+                pattern = re.compile(columns)
+            except re.error as err:
+                raise DesignError(
+                    f"replicate_weights pattern {columns!r} is not a valid regular expression "
+                    f"({err}); give a list of column names or a pattern such as 'rw[0-9]+'"
+                ) from None
             names = [c for c in frame.columns if pattern.fullmatch(str(c))]
             if not names:
                 raise DataError(f"{source}: no column matches replicate_weights pattern {columns!r}")
@@ -447,7 +455,9 @@ class Design:
         """A domain design: rows outside ``condition`` get weight zero but are kept.
 
         ``condition`` is a boolean Series/array aligned with the data, a callable taking the
-        DataFrame, or a ``DataFrame.query`` string. Missing values count as False.
+        DataFrame, or a text condition that compares columns with values and combines them with
+        ``& | ~`` (``"prov == 35 & age_grp in [1, 2]"``; grammar in :mod:`citizensfirst.condition`;
+        it is never evaluated as code). Missing values count as False.
 
         >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("aabb")})
         >>> Design(df).subset(df.g == "b").mean("y").estimate
@@ -460,14 +470,13 @@ class Design:
         return self._evolve(domain=self._domain & mask, history=self._history + (step,))
 
     def resolve_mask(self, condition: Any) -> np.ndarray:
-        """A boolean numpy mask from a Series, array, callable or query string (NaN -> False)."""
+        """A boolean numpy mask from a Series, array, callable or text condition (NaN -> False)."""
         frame = self._data
         if isinstance(condition, str):
-            try:
-                condition = frame.eval(condition)
-            except Exception as err:  # pandas raises many types for a bad expression
-                raise DataError(f"{self._source}: cannot evaluate condition {condition!r}: {err}") from None
-        elif callable(condition):
+            parsed = parse_condition(condition)
+            check_columns(frame, parsed.columns, f"subset condition {condition!r}:", self._source)
+            return parsed.evaluate(frame)
+        if callable(condition):
             condition = condition(frame)
         if isinstance(condition, pd.Series):
             if not condition.index.equals(frame.index):
@@ -505,8 +514,10 @@ class Design:
         psu_stratum = stage.stratum_of_cluster
         labels = list(stage.stratum_labels) or [str(h) for h in range(stage.n_strata)]
         popsize = stage.popsize
-        if method in ("bootstrap", "subbootstrap") and seed is None:
-            raise DesignError(f"as_replicate({method!r}) needs seed= so the replicates can be reproduced")
+        if method in ("bootstrap", "subbootstrap"):
+            _check_replicate_count(replicates)
+            if seed is None:
+                raise DesignError(f"as_replicate({method!r}) needs seed= so the replicates can be reproduced")
         rng = np.random.default_rng(seed)
         if method == "jk1":
             mult, scale, rscales = _replicates.jk1(psu_stratum, popsize)
@@ -656,17 +667,23 @@ class Design:
 
         ``ci="replicate"`` uses the design's replicate weights, or, on a Taylor design, a
         bootstrap of PSUs within strata (``replicates``, ``seed``) applied to the final weights;
-        ``ci=None`` skips intervals. Scales for the 0-100 performance scores come from the
-        codebook when not given. See :func:`citizensfirst.drivers.driver_importance`.
+        ``ci=None`` skips intervals (otherwise ``replicates`` must be a whole number >= 2).
+        Scales for the 0-100 performance scores come from the codebook when not given. An
+        outcome or driver the codebook calls nominal gives a
+        :class:`~citizensfirst.errors.NominalVariableWarning`. See
+        :func:`citizensfirst.drivers.driver_importance`.
         """
         from .drivers import driver_importance
 
+        names = [outcome] if isinstance(outcome, str) else list(outcome)
+        warn_if_nominal(self._codebook, self._data, [*names, *drivers], "a driver analysis", stacklevel=3)
         weights = self._weights * self._domain
         reps = self._replicates
         rep_args: dict[str, Any] = {}
         if ci is not None:
             if ci not in ("replicate", "bootstrap"):
                 raise DesignError(f"ci must be 'replicate', 'bootstrap' or None, got {ci!r}")
+            _check_replicate_count(replicates)
             if reps is None or ci == "bootstrap":
                 source = self if reps is None else self._evolve(replicates=None)
                 boot = _bootstrap_of_final_weights(source, replicates, seed)
@@ -677,7 +694,6 @@ class Design:
                 "replicate_rscales": reps.rscales,
                 "replicate_mse": reps.mse,
             }
-        names = [outcome] if isinstance(outcome, str) else list(outcome)
         if scales is None and self._codebook is not None:
             found = {d: self._codebook[d].scale for d in drivers if d in self._codebook and self._codebook[d].scale}
             scales = found if len(found) == len(drivers) else None
@@ -720,6 +736,15 @@ def _bootstrap_of_final_weights(design: Design, replicates: int, seed: int | Non
         stage.stratum_of_cluster, stage.popsize, replicates, np.random.default_rng(seed)
     )
     return ReplicateWeights("bootstrap", mult, scale, rscales, False, stage.cluster)
+
+
+def _check_replicate_count(replicates: Any) -> None:
+    """Raise :class:`DesignError` unless ``replicates`` is a whole number of at least 2."""
+    if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer) or replicates < 2:
+        raise DesignError(
+            f"replicates must be a whole number of at least 2 (200 or more for stable intervals), "
+            f"got {replicates!r}"
+        )
 
 
 def _check_finite(values: np.ndarray, name: str, role: str, source: str) -> None:

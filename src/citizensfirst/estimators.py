@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
 
+from .codebook import warn_if_nominal
 from .errors import DataError
 from .estimate import (
     ONES,
@@ -87,6 +88,8 @@ def _linear(design: Design, variables: Names, statistic: str, by: Names | None, 
     """Means (``ONES`` denominators) or totals of numeric variables."""
     names = _names(variables)
     y = numeric_matrix(design, names)
+    if statistic == "mean":
+        warn_if_nominal(design.codebook, design._data, names, "mean()", stacklevel=5)
     domains = domains_of(design, by)
     denominators = ONES if statistic == "mean" else None
     result = ratio_engine(design, y, denominators, domains, deff=resolve_deff(design, deff),
@@ -106,7 +109,11 @@ def mean(
     df: float | None = None,
     rules: QualityRules | None = None,
 ) -> Estimate:
-    """Weighted means of numeric ``variables`` (as ``svymean`` / ``svyby(..., svymean)``)."""
+    """Weighted means of numeric ``variables`` (as ``svymean`` / ``svyby(..., svymean)``).
+
+    A variable the codebook calls nominal (codes such as provinces) gives a
+    :class:`~citizensfirst.errors.NominalVariableWarning`, unless it is a 0/1 indicator.
+    """
     return _linear(design, variables, "mean", by, missing, deff, level, df, rules)
 
 

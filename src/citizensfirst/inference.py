@@ -553,6 +553,12 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
     first (sorted), from the survey-weighted regression of ``variable`` on ``by``, on its
     residual degrees of freedom (degf - 1).
 
+    Degenerate tests raise :class:`DataError` naming the variable and the group: fewer than 2
+    respondents with a value (in a group), no degrees of freedom, or a comparison with zero
+    variance (the values are constant, overall or within each group). A zero-variance
+    comparison is never reported as significant: its t statistic would only measure rounding
+    noise (R's ``svyttest`` returns such a t).
+
     >>> import pandas as pd
     >>> from citizensfirst.design import Design
     >>> df = pd.DataFrame({"y": [1.0, 2, 3, 5, 4, 6], "g": list("aaabbb")})
@@ -564,11 +570,14 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
 
     check_columns(design._data, [variable] + ([by] if by else []), "t test", design._source)
     y = numeric_matrix(design, [variable])[:, 0]
+    answered = design._domain & ~np.isnan(y) & (design._weights > 0)
     if by is None:
+        _check_testable(design, variable, y, {"the domain": answered})
         est = design.mean(variable, deff=None)
         diff = float(est.estimate) - mu
         se = float(est.se)
         df = design.degrees_of_freedom() - 1
+        _check_test_df(design, variable, df)
         t = diff / se
         crit = float(critical_value(level, df)[0])
         return TestResult("Design-based one-sample t-test", "t", t, {"df": _num(df)},
@@ -582,6 +591,8 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
                         f"found {len(levels)}: {levels[:10]}")
     indicator = np.where(groups.isna().to_numpy(), np.nan,
                          (groups.to_numpy(dtype=object) == levels[1]).astype(float))
+    _check_testable(design, variable, y, {f"group {by} = {level!r}": answered & (indicator == i)
+                                          for i, level in enumerate(levels)})
     X = np.column_stack([np.ones(len(y)), indicator])
     used = design._domain & ~np.isnan(y) & ~np.isnan(indicator)
     name = f"{by}{levels[1]}"
@@ -590,12 +601,39 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
     diff = float(model.coefficients.iloc[1]) - mu
     se = float(model.se.iloc[1])
     df = model.df_residual
+    _check_test_df(design, variable, df)
     t = diff / se
     crit = float(critical_value(level, df)[0])
     return TestResult("Design-based t-test", "t", t, {"df": _num(df)},
                       float(2 * stats.t.sf(abs(t), df)), {"difference in mean": diff},
                       (diff - crit * se, diff + crit * se), level,
                       details={"levels": levels}, data_name=f"{variable} ~ {by}")
+
+
+def _check_testable(design: Design, variable: str, y: np.ndarray, groups: dict[str, np.ndarray]) -> None:
+    """DataError unless every group has 2+ respondents with a value, and not all are constant."""
+    for group, rows in groups.items():  # one or two groups, never respondents
+        n = int(rows.sum())
+        if n < 2:
+            raise DataError(
+                f"{design._source}: t test of {variable!r}: {n} respondent(s) with a value in "
+                f"{group}; a t test needs at least 2 in every group"
+            )
+    if all(np.ptp(y[rows]) == 0 for rows in groups.values()):
+        where = "within each group" if len(groups) > 1 else "for every respondent"
+        raise DataError(
+            f"{design._source}: t test of {variable!r}: the values are constant {where} "
+            f"({', '.join(groups)}), so the comparison has zero variance and cannot be tested "
+            f"(it is not significant)"
+        )
+
+
+def _check_test_df(design: Design, variable: str, df: float) -> None:
+    if not df > 0:
+        raise DataError(
+            f"{design._source}: t test of {variable!r} has {df} degrees of freedom (too few PSUs "
+            f"in the domain for its strata); the test cannot be made"
+        )
 
 
 # ------------------------------------------------------------------------------ tables

@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import csv
 import json
+import mmap
 import tomllib
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -273,24 +275,78 @@ def _read_readstat(path: Path, fmt: str, columns: Sequence[str] | None, encoding
         if fmt == "por":
             raise DataError(f"{path}: SPSS .por files carry no encoding setting; leave encoding out")
         kwargs["encoding"] = encoding
-    _, meta = _call_readstat(path, kind, func, encoding, metadataonly=True,
+    _, head = _call_readstat(path, kind, func, encoding, metadataonly=True,
                              **{k: v for k, v in kwargs.items() if k == "encoding"})
-    all_columns = list(meta.column_names)
+    all_columns = list(head.column_names)
     usecols = _check_columns(path, columns, all_columns)
     if usecols is not None:
         kwargs["usecols"] = usecols
     frame, meta = _call_readstat(path, kind, func, encoding, **kwargs)
+    if fmt == "xpt":
+        _check_xport_rows(path, head, len(frame))
     if usecols is not None:
         frame = frame[usecols]
     catalog_labels = None
     if catalog is not None:
-        if fmt != "sas7bdat":
-            raise DataError(f"{path}: catalog= is only for SAS .sas7bdat files")
         catalog_labels = _catalog_labels(catalog, meta, encoding)
     frame = _tags_to_codes(frame, meta)
     codebook = _codebook_from_meta(meta, list(frame.columns), catalog_labels=catalog_labels)
     mr_sets = {name: dict(spec) for name, spec in (getattr(meta, "mr_sets", {}) or {}).items()}
     return _Raw(frame, codebook, all_columns, mr_sets, encoding or getattr(meta, "file_encoding", None))
+
+
+_XPORT_RECORD = 80
+_XPORT_HEADER = b"HEADER RECORD*******"
+
+
+def _xport_header(data: mmap.mmap, name: bytes, start: int) -> int:
+    """Offset of the first 80-byte-aligned header record ``name`` at or after ``start``, or -1."""
+    pos = data.find(_XPORT_HEADER + name, start)
+    while pos >= 0 and pos % _XPORT_RECORD:
+        pos = data.find(_XPORT_HEADER + name, pos + 1)
+    return pos
+
+
+def _check_xport_rows(path: Path, meta: Any, n_read: int) -> None:
+    """Raise DataError when a SAS transport file was cut short (readstat reads what is left).
+
+    An XPORT file is a sequence of 80-byte records. Version 8 files state the row count in the
+    ``OBSV8`` header, which must match the rows read. Version 5 files do not: there the bytes
+    after the last complete row (up to the next member or the end) must be blank padding; a
+    partial row means the file was cut. (A v5 file cut exactly at a row boundary that is also a
+    record boundary cannot be told from a shorter file.)
+    """
+    size = path.stat().st_size
+    if size % _XPORT_RECORD:
+        raise DataError(
+            f"{path}: SAS transport file is {size} bytes, not a whole number of 80-byte records; "
+            f"it is truncated or damaged (found {n_read} rows); get a fresh copy of the file"
+        )
+    row_length = sum(int(w) for w in (getattr(meta, "variable_storage_width", {}) or {}).values())
+    if size == 0 or row_length <= 0:
+        return
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        obs = _xport_header(data, b"OBS", 0)
+        if obs < 0:
+            return
+        start = obs + _XPORT_RECORD
+        end = _xport_header(data, b"MEMB", start)
+        end = size if end < 0 else end
+        stated = data[obs + 48 : obs + 63].strip()
+        if data[obs + 20 : obs + 25] == b"OBSV8" and stated.isdigit() and int(stated) > 0:
+            if int(stated) != n_read:
+                raise DataError(
+                    f"{path}: SAS transport file states {int(stated)} rows but holds {n_read}; "
+                    f"it is truncated or damaged; get a fresh copy of the file"
+                )
+            return
+        tail = data[min(start + n_read * row_length, end) : end]
+    if tail.strip(b" "):
+        raise DataError(
+            f"{path}: SAS transport file ends inside row {n_read + 1}: {n_read} complete rows found, "
+            f"at least {n_read + 1} expected ({len(tail)} bytes of a partial row follow); the file "
+            f"is truncated; get a fresh copy of the file"
+        )
 
 
 def _catalog_labels(catalog: Path, meta: Any, encoding: str | None) -> dict[str, dict[Any, str]]:
@@ -308,30 +364,65 @@ def _catalog_labels(catalog: Path, meta: Any, encoding: str | None) -> dict[str,
     return out
 
 
-def _csv_header(path: Path, encoding: str) -> list[str]:
+def _csv_layout(path: Path, encoding: str) -> tuple[list[str], np.ndarray]:
+    """The header and the number of fields of every later non-blank record.
+
+    The records are counted by the C ``csv`` reader through ``map``/``filter`` (no Python loop
+    over rows); blank lines are skipped, as ``pandas.read_csv`` does.
+    """
     try:
         with open(path, newline="", encoding=encoding) as handle:
-            return next(csv.reader(handle), [])
+            records = filter(None, csv.reader(handle))
+            header = next(records, [])
+            return header, np.fromiter(map(len, records), dtype=np.int64)
     except UnicodeDecodeError as err:
         raise DataError(
-            f"{path}: the header is not valid {encoding} text ({err.reason} at byte {err.start}); "
+            f"{path}: not valid {encoding} text ({err.reason} at byte {err.start}); "
             f"pass encoding= with the file's encoding (e.g. encoding='cp1252')"
         ) from None
     except LookupError:
         raise DataError(f"{path}: unknown encoding {encoding!r}") from None
     except csv.Error as err:
-        raise DataError(f"{path}: cannot parse the CSV header: {err}") from None
+        raise DataError(f"{path}: cannot parse as CSV: {err}") from None
+
+
+def _csv_line(path: Path, encoding: str, row: int) -> int:
+    """The (last) line number of data row ``row`` (0-based, header not counted)."""
+    with open(path, newline="", encoding=encoding) as handle:
+        reader = csv.reader(handle)
+        next(islice(filter(None, reader), row + 1, None))
+        return reader.line_num
+
+
+def _check_csv_rows(path: Path, encoding: str, header: list[str], fields: np.ndarray,
+                    allow_short_rows: bool) -> None:
+    """Every data row must have as many fields as the header (fewer only if allowed)."""
+    long_rows = np.flatnonzero(fields > len(header))
+    short_rows = np.flatnonzero(fields < len(header)) if not allow_short_rows else long_rows[:0]
+    for rows, problem, advice in (
+        (long_rows, "more", "quote values that contain commas"),
+        (short_rows, "fewer", "the file may be cut off or a row broken; repair it, or pass "
+                              "allow_short_rows=True to read the missing fields as empty"),
+    ):
+        if rows.size:
+            first = int(rows[0])
+            raise DataError(
+                f"{path}: data row {first + 1} (line {_csv_line(path, encoding, first)}) has "
+                f"{int(fields[first])} fields, {problem} than the header's {len(header)} "
+                f"({rows.size} such row(s)); {advice}"
+            )
 
 
 def _read_csv(path: Path, columns: Sequence[str] | None, encoding: str | None,
-              _catalog: Path | None) -> _Raw:
+              allow_short_rows: bool) -> _Raw:
     enc = encoding or "utf-8"
-    header = _csv_header(path, enc)
+    header, fields = _csv_layout(path, enc)
     if not header:
         raise DataError(f"{path}: the CSV file is empty (no header row)")
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise DataError(f"{path}: duplicate column name(s) in the header: {', '.join(map(repr, dupes))}")
+    _check_csv_rows(path, enc, header, fields, allow_short_rows)
     usecols = _check_columns(path, columns, header)
     try:
         frame = pd.read_csv(path, encoding=enc, usecols=usecols, keep_default_na=False,
@@ -348,8 +439,7 @@ def _read_csv(path: Path, columns: Sequence[str] | None, encoding: str | None,
     return _Raw(frame, Codebook(), header, {}, enc)
 
 
-def _read_parquet(path: Path, columns: Sequence[str] | None, encoding: str | None,
-                  _catalog: Path | None) -> _Raw:
+def _read_parquet(path: Path, columns: Sequence[str] | None, encoding: str | None) -> _Raw:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -384,12 +474,6 @@ def _read_parquet(path: Path, columns: Sequence[str] | None, encoding: str | Non
     return _Raw(frame, Codebook(), all_columns, {}, "utf-8")
 
 
-_READERS: dict[str, Callable[..., _Raw]] = {
-    ".csv": _read_csv,
-    ".parquet": _read_parquet,
-}
-
-
 def _partition_labels(codebook: Codebook) -> Codebook:
     """Labels of discrete missing codes belong in ``missing``, not ``value_labels``.
 
@@ -422,6 +506,7 @@ def read_survey(
     columns: Sequence[str] | None = None,
     encoding: str | None = None,
     catalog: str | Path | None = None,
+    allow_short_rows: bool = False,
 ) -> Survey:
     """Read a survey file into a :class:`Survey`.
 
@@ -431,6 +516,12 @@ def read_survey(
     ``columns`` keeps only those columns (in that order). ``encoding`` overrides the file's text
     encoding (CSV default UTF-8). ``catalog`` is a SAS ``.sas7bcat`` format catalog whose value
     labels apply to a ``.sas7bdat`` file (not looked for unless given).
+
+    A file that was cut short is an error, never fewer rows: a CSV row with more or fewer
+    fields than the header raises :class:`DataError` naming the row and line, unless
+    ``allow_short_rows=True`` (CSV only), which reads the missing trailing fields of short rows as
+    empty; a SAS transport file whose rows do not match its stated count, or that ends inside a
+    row, raises too (SPSS, Stata and Parquet readers check their own row counts).
 
     Every problem raises a :class:`~citizensfirst.errors.CitizensFirstError` naming the file.
 
@@ -453,10 +544,14 @@ def read_survey(
     if isinstance(columns, str):
         columns = [columns]
     catalog_path = Path(catalog) if catalog is not None else None
-    if ext in _READERS:
-        if catalog_path is not None:
-            raise DataError(f"{path}: catalog= is only for SAS .sas7bdat files")
-        raw = _READERS[ext](path, columns, encoding, catalog_path)
+    if catalog_path is not None and ext != ".sas7bdat":
+        raise DataError(f"{path}: catalog= is only for SAS .sas7bdat files")
+    if allow_short_rows and ext != ".csv":
+        raise DataError(f"{path}: allow_short_rows= is only for CSV files")
+    if ext == ".csv":
+        raw = _read_csv(path, columns, encoding, allow_short_rows)
+    elif ext == ".parquet":
+        raw = _read_parquet(path, columns, encoding)
     else:
         raw = _read_readstat(path, ext[1:], columns, encoding, catalog_path)
 
