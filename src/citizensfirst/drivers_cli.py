@@ -5,8 +5,12 @@
 
 writes ``drivers/drivers.csv`` (importance, share, rank, CI, performance per driver),
 ``drivers/pairwise.csv`` (differences between drivers with CIs) and the importance and
-importance-performance charts (PNG, SVG, alt text and data) in each ``--lang``. Several outcome
-items are averaged into an index. Exit codes: 0 done, 2 bad input.
+importance-performance charts (PNG, SVG, alt text and data) in each ``--lang``, and
+``drivers/manifest.json`` (inputs, versions, seed, every file with its SHA-256). ``--out`` follows
+the rule of ``citizensfirst report``: it may be absent, empty or an earlier output (its manifest
+lists every file in it), and never a file, the working folder or a folder holding the input; the
+folder is staged and swapped in whole. Several outcome items are averaged into an index. Exit
+codes: 0 done, 2 bad input or a refused output (nothing written).
 
 >>> from citizensfirst.cli import main
 >>> main(["drivers", "missing.sav", "--outcome", "y", "--drivers", "a", "--out", "x"])
@@ -20,13 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from .cli import add_design_arguments, command, survey_and_design
-from .fileutil import atomic_write_text
+from .fileutil import atomic_write_text, check_replaceable_output, replace_folder
+from .io import sidecar_path
+from .report.manifest import file_record, write_manifest
 
 
 def run_drivers(args: argparse.Namespace) -> int:
     """Read the file, build the design, run the analysis and write table and charts."""
     from .drivers import importance_performance
 
+    inputs = [Path(args.file), sidecar_path(args.file)]
+    check_replaceable_output(args.out, inputs)
     survey, design = survey_and_design(args)
     outcome = args.outcome if len(args.outcome) > 1 else args.outcome[0]
     result = design.drivers(outcome, args.drivers, method=args.method,
@@ -35,13 +43,17 @@ def run_drivers(args: argparse.Namespace) -> int:
     out = Path(args.out)
     table = result.to_frame()
     table["quadrant"] = importance_performance(result)["quadrant"]
-    atomic_write_text(out / "drivers.csv", table.to_csv())
-    atomic_write_text(out / "pairwise.csv", result.pairwise.to_csv(index=False))
     codebook = survey.codebook
-    for lang in args.lang:
-        labels = {d: codebook.get_variable(d).label_in(lang) for d in args.drivers}
-        result.plot(lang, labels=labels).save(out / f"importance.{lang}")
-        result.plot_quadrant("mean", lang, labels=labels).save(out / f"quadrant.{lang}")
+    with replace_folder(out, inputs) as staging:
+        atomic_write_text(staging / "drivers.csv", table.to_csv())
+        atomic_write_text(staging / "pairwise.csv", result.pairwise.to_csv(index=False))
+        for lang in args.lang:
+            labels = {d: codebook.get_variable(d).label_in(lang) for d in args.drivers}
+            result.plot(lang, labels=labels).save(staging / f"importance.{lang}")
+            result.plot_quadrant("mean", lang, labels=labels).save(staging / f"quadrant.{lang}")
+        write_manifest(staging, {"command": "drivers",
+                                 "inputs": [file_record(p) for p in inputs if p.is_file()],
+                                 "seeds": {"drivers": args.seed}})
     top = table.sort_values("rank").index[:3].tolist()
     print(f"wrote {out}: R² {result.r2:.3f} on n={result.n}; most important: {', '.join(top)}")
     return 0

@@ -4,7 +4,9 @@
         --weights wt_design --out tables.xlsx --lang en fr
 
 writes one workbook (a sheet per table and language, plus notes) and, beside it, a CSV per
-sheet. ``--cols`` with several variables gives a banner. Exit codes: 0 done, 2 bad input.
+sheet (``tables.top2.en.csv``...), staged together and swapped in as one set. No output may be a
+folder or an input (the data file or its codebook). ``--cols`` with several variables gives a
+banner. Exit codes: 0 done, 2 bad input or a refused output (nothing written).
 
 >>> from citizensfirst.cli import main
 >>> main(["tables", "missing.sav", "--rows", "q", "--cols", "g", "--out", "t.xlsx"])
@@ -18,15 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from .cli import add_design_arguments, command, survey_and_design
+from .fileutil import check_output_files, replace_files
+from .io import sidecar_path
 
 
 def run_tables(args: argparse.Namespace) -> int:
     """Build the tables in every language and write the workbook and CSVs."""
     from .tables import write_tables
 
+    out = Path(args.out)
+    names = [f"{args.stat}.{lang}" for lang in args.lang]
+    inputs = [Path(args.file), sidecar_path(args.file)]
+    check_output_files([out, *(out.with_name(f"{out.stem}.{name}.csv") for name in names)], inputs)
     _, design = survey_and_design(args)
     rows = args.rows if len(args.rows) > 1 else args.rows[0]
-    tables, names = [], []
+    tables = []
     for lang in args.lang:
         if len(args.cols) == 1:
             table = design.crosstab(rows, args.cols[0], stat=args.stat, value=args.value, language=lang,
@@ -35,11 +43,10 @@ def run_tables(args: argparse.Namespace) -> int:
             table = design.banner(rows, args.cols, stat=args.stat, value=args.value, language=lang,
                                   alpha=args.alpha, adjust=args.adjust)
         tables.append(table)
-        names.append(f"{args.stat}.{lang}")
-    out = Path(args.out)
-    write_tables(tables, out, sheet_names=names)
-    for table, name in zip(tables, names, strict=True):
-        table.to_csv(out.with_name(f"{out.stem}.{name}.csv"))
+    with replace_files(out, inputs) as staging:
+        write_tables(tables, staging / out.name, sheet_names=names)
+        for table, name in zip(tables, names, strict=True):
+            table.to_csv(staging / f"{out.stem}.{name}.csv")
     print(f"wrote {out} ({len(tables)} table(s)) and their CSVs")
     return 0
 

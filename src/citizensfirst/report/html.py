@@ -1,10 +1,14 @@
 """The self-contained HTML report: no scripts, no external files, every chart embedded.
 
 Each chart is an ``<img>`` with a data: URI (PNG), its alt text, a caption and the data table
-behind it in a ``<details>`` element, so the report is accessible without the images.
+behind it in a ``<details>`` element, so the report is accessible without the images. Every name,
+label and title that comes from a spec, a codebook or a data file is escaped (``html.escape``), so
+a wave named ``<img src=x onerror=alert(1)>`` is shown as text, never run.
 
 >>> "<html" in page("T", "en", "<p>x</p>")
 True
+>>> "<script>" in page("<script>alert(1)</script>", "en", "")
+False
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ METHOD = {
 
 def page(title: str, language: str, body: str) -> str:
     """A complete HTML document around ``body``."""
-    return (f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(language, quote=True)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
             f"{body}\n</body>\n</html>\n")
@@ -75,10 +79,12 @@ def render_report(run: Any, language: str) -> str:
     title = spec.title_fr if language == "fr" and spec.title_fr else spec.title
     parts = [f"<h1>{html.escape(title)}</h1>", f"<h2>{TEXT[language]['method']}</h2>",
              f"<p>{html.escape(METHOD[language])}</p>"]
-    toc = "".join(f'<li><a href="#{s.key}">{html.escape(s.title[language])}</a></li>' for s in run.sections)
+    toc = "".join(f'<li><a href="#{html.escape(s.key, quote=True)}">{html.escape(s.title[language])}</a></li>'
+                  for s in run.sections)
     parts.insert(1, f"<nav><h2>{TEXT[language]['contents']}</h2><ul>{toc}</ul></nav>")
     for section in run.sections:
-        parts.append(f'<section id="{section.key}"><h2>{html.escape(section.title[language])}</h2>')
+        parts.append(f'<section id="{html.escape(section.key, quote=True)}">'
+                     f"<h2>{html.escape(section.title[language])}</h2>")
         for stem, chart in section.charts:
             if stem.endswith(f".{language}"):
                 parts.append(figure(chart, language))

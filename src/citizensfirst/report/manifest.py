@@ -2,8 +2,12 @@
 
 ``manifest.json`` records the SHA-256 of every input file and of the spec, the library and
 dependency versions, the seeds, the SHA-256 of every output file, and a digest of every number
-produced (the numbers themselves are in ``numbers.json``). :func:`compare_numbers` lists every
-number that differs between two runs.
+produced (the numbers themselves are in ``numbers.json``). Paths are relative: the spec's to the
+output folder, the inputs' to the spec's folder, the outputs' to the output folder, so a project
+folder can be moved. A folder whose manifest lists every file in it is recognised as an earlier
+output that a new run may replace (:func:`citizensfirst.fileutil.check_replaceable_output`).
+:func:`write_manifest` writes it; :func:`compare_numbers` lists every number that differs between
+two runs.
 
 >>> a = {"drivers": [{"driver": "q_time", "share": 17.25}]}
 >>> b = {"drivers": [{"driver": "q_time", "share": 17.5}]}
@@ -21,10 +25,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..fileutil import sha256_file
+import numpy as np
+
+from ..fileutil import (
+    MANIFEST,
+    MANIFEST_KEY,
+    STAGING_MARKER,
+    atomic_write_text,
+    folder_files,
+    sha256_file,
+)
 
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyreadstat", "openpyxl", "pyarrow")
 RELATIVE_TOLERANCE = 1e-9  # numbers equal to this many digits count as identical
+MANIFEST_VERSION = 2  # 2: relative paths, spec path relative to the output folder
 
 
 def versions() -> dict[str, str]:
@@ -42,6 +56,30 @@ def file_record(path: Path, root: Path | None = None) -> dict[str, Any]:
     """Path (relative to ``root`` when given), size and SHA-256 of a file."""
     shown = path.relative_to(root).as_posix() if root is not None else str(path)
     return {"path": shown, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+
+
+def json_default(value: Any) -> Any:
+    """JSON for numpy scalars (their Python value) and anything else (its text)."""
+    if isinstance(value, np.integer | np.floating):
+        return value.item()
+    return str(value)
+
+
+def write_manifest(folder: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Write ``folder/manifest.json``: the format version, ``fields``, the versions, and the size and
+    SHA-256 of every file in ``folder``; return it.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("x")
+    >>> [r["path"] for r in write_manifest(folder, {"command": "demo"})["outputs"]]
+    ['a.csv']
+    """
+    manifest = {MANIFEST_KEY: MANIFEST_VERSION, **fields, "versions": versions(),
+                "outputs": [file_record(folder / name, folder) for name in folder_files(folder)
+                            if name not in (MANIFEST, STAGING_MARKER)]}
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1, default=json_default))
+    return manifest
 
 
 def canonical_json(value: Any) -> str:

@@ -1,7 +1,10 @@
 """The report pipeline: study spec -> weighted designs -> tables, drivers, trends, charts, report.
 
-:func:`run_report` builds everything in a staging folder beside the output folder and swaps it
-in only when every step succeeded, so a failed run leaves the earlier output untouched. The
+:func:`run_report` first checks that the output folder may be replaced (absent, empty, or an
+earlier report whose manifest lists every file in it, and holding no input of the run; see
+:func:`citizensfirst.fileutil.check_replaceable_output`), then builds everything in a staging
+folder beside it and swaps it in only when every step succeeded, so a failed run leaves the earlier
+output untouched. Every file is written inside the staging folder and listed in the manifest. The
 output folder holds ``tables.xlsx`` (every table, English and French), ``tables/*.csv``,
 ``charts/`` (PNG, SVG, alt text and data of every chart), ``weighting/*.csv``, ``report.html``
 (and ``report.fr.html``), ``numbers.json`` (every number produced) and ``manifest.json``.
@@ -13,26 +16,30 @@ output folder holds ``tables.xlsx`` (every table, English and French), ``tables/
 
 from __future__ import annotations
 
+import html
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..design import Design
 from ..errors import SpecError
-from ..fileutil import atomic_write_text
+from ..fileutil import (
+    atomic_write_text,
+    check_replaceable_output,
+    output_path,
+    replace_folder,
+)
 from ..io import read_survey, sidecar_path
+from ..sanitize import neutralize_frame
 from .html import render_report
-from .manifest import digest, file_record, versions
+from .manifest import digest, file_record, json_default, write_manifest
 from .spec import StudySpec
 
 Progress = Callable[[str], None]
@@ -45,7 +52,8 @@ def sample_spec_path() -> Path:
     return Path(SAMPLE_DIR) / "study.toml"
 
 
-def _stderr(message: str) -> None:
+def print_progress(message: str) -> None:
+    """Print a progress line on stderr (the default progress of :func:`run_report`)."""
     print(message, file=sys.stderr, flush=True)
 
 
@@ -121,7 +129,7 @@ def _weighting_html(name: str, report: Any, language: str) -> str:
               "fr": ("Vague", "marges atteintes à", "effet de plan de Kish", "taille effective")}[language]
     from ..i18n import format_number
 
-    return (f"<p><strong>{labels[0]} {name}</strong>: {labels[1]} {report.max_relative_error:.1e}; "
+    return (f"<p><strong>{labels[0]} {html.escape(name)}</strong>: {labels[1]} {report.max_relative_error:.1e}; "
             f"{labels[2]} {format_number(report.kish_deff, language, 2)}; "
             f"{labels[3]} {format_number(report.effective_n, language, 0)}.</p>")
 
@@ -318,41 +326,66 @@ def _check_variables(design: Design, names: list[str], where: str, spec: StudySp
 # ---------------------------------------------------------------------------------- outputs
 
 
-def write_outputs(run: Run, staging: Path) -> dict[str, Any]:
-    """Write every file of the run into ``staging``; return the manifest."""
+def spec_inputs(spec: StudySpec) -> list[Path]:
+    """Every file a run of ``spec`` reads: the spec, each wave's data file and codebook sidecar, a
+    targets file and the harmonisation file (whether or not they exist yet)."""
+    files = [Path(spec.source)] if spec.source is not None else []
+    for wave in spec.waves:
+        files += [Path(wave.file), sidecar_path(Path(wave.file))]
+    if spec.targets is not None and spec.targets not in ("canada_2021", "business_frame"):
+        files.append(Path(spec.targets))
+    if spec.harmonization is not None:
+        files.append(Path(spec.harmonization))
+    return files
+
+
+def _relative(path: Path, start: Path) -> str:
+    """``path`` relative to the folder ``start`` (POSIX), or absolute when there is no relative path."""
+    try:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(start))).as_posix()
+    except ValueError:  # another drive (Windows)
+        return Path(os.path.abspath(path)).as_posix()
+
+
+def write_outputs(run: Run, staging: Path, out: Path | None = None) -> dict[str, Any]:
+    """Write every file of the run into ``staging`` (the future ``out``); return the manifest.
+
+    Every path is checked to lie inside ``staging``. The manifest records the spec's path relative
+    to ``out`` and the inputs' paths relative to the spec's folder, so that a project folder (spec,
+    data and report) can be moved or sent to a reviewer and still be reproduced.
+    """
     from ..tables import write_tables
 
-    (staging / "tables").mkdir(parents=True)
-    (staging / "charts").mkdir()
-    (staging / "weighting").mkdir()
+    out = out or staging
+    for folder in ("tables", "charts", "weighting"):
+        output_path(staging, folder).mkdir(parents=True, exist_ok=True)
     if run.tables:
-        write_tables([t for _, t in run.tables], staging / "tables.xlsx",
+        write_tables([t for _, t in run.tables], output_path(staging, "tables.xlsx"),
                      sheet_names=[name[:31] for name, _ in run.tables])
         for name, table in run.tables:
-            table.to_csv(staging / "tables" / f"{name}.csv")
+            table.to_csv(output_path(staging, "tables", f"{name}.csv"))
     for wave, numbers in run.numbers.get("weighting", {}).items():
-        pd.DataFrame(numbers["margins"]).to_csv(staging / "weighting" / f"{wave}.csv", index=False)
+        atomic_write_text(output_path(staging, "weighting", f"{wave}.csv"),
+                          neutralize_frame(pd.DataFrame(numbers["margins"])).to_csv(index=False))
     for section in run.sections:
         for stem, chart in section.charts:
-            chart.save(staging / "charts" / stem)
+            chart.save(output_path(staging, "charts", stem))
     for lang in run.spec.languages:
         name = "report.html" if lang == run.spec.languages[0] else f"report.{lang}.html"
-        atomic_write_text(staging / name, render_report(run, lang))
-    numbers_text = json.dumps(run.numbers, indent=1, sort_keys=True, default=_json_default)
-    atomic_write_text(staging / "numbers.json", numbers_text)
-    manifest = {
-        "citizensfirst_manifest": 1,
-        "spec": {"path": str(Path(run.spec.source).resolve()) if run.spec.source else None,
-                 "sha256": file_record(Path(run.spec.source))["sha256"] if run.spec.source else None,
+        atomic_write_text(output_path(staging, name), render_report(run, lang))
+    numbers_text = json.dumps(run.numbers, indent=1, sort_keys=True, default=json_default)
+    atomic_write_text(output_path(staging, "numbers.json"), numbers_text)
+    source = Path(run.spec.source) if run.spec.source is not None else None
+    spec_folder = source.parent if source is not None else Path.cwd()
+    return write_manifest(staging, {
+        "spec": {"path": _relative(source, out) if source is not None else None,
+                 "bundled_sample": source is not None and source.resolve() == sample_spec_path().resolve(),
+                 "sha256": file_record(source)["sha256"] if source is not None else None,
                  "content": run.spec.raw},
-        "inputs": [dict(file_record(p), path=str(p.resolve())) for p in _unique(run.inputs)],
-        "versions": versions(),
+        "inputs": [dict(file_record(p), path=_relative(p, spec_folder)) for p in _unique(run.inputs)],
         "seeds": {"study": run.spec.seed},
         "numbers_digest": digest(json.loads(numbers_text)),
-        "outputs": [file_record(p, staging) for p in sorted(staging.rglob("*")) if p.is_file()],
-    }
-    atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=1, default=_json_default))
-    return manifest
+    })
 
 
 def _unique(paths: list[Path]) -> list[Path]:
@@ -365,35 +398,15 @@ def _unique(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer | np.floating):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
-
-
-def swap_into_place(staging: Path, out: Path) -> None:
-    """Replace ``out`` by ``staging`` with renames only (the old output survives any failure)."""
-    backup = None
-    if out.exists():
-        backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, backup)
-    try:
-        os.replace(staging, out)
-    except OSError:
-        if backup is not None:
-            os.replace(backup, out)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
-
-
 def run_report(spec: StudySpec, out: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
-    """Run the whole study; write ``out`` atomically; return the manifest."""
-    say = progress or _stderr
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Run the whole study; write ``out`` atomically; return the manifest.
+
+    Raises :class:`~citizensfirst.errors.OutputError` before any work when ``out`` may not be
+    replaced (see :func:`citizensfirst.fileutil.check_replaceable_output`).
+    """
+    say = progress or print_progress
+    inputs = spec_inputs(spec)
+    out = check_replaceable_output(out, inputs)
     run = Run(spec)
     if spec.source is not None:
         run.inputs.append(Path(spec.source))
@@ -410,12 +423,7 @@ def run_report(spec: StudySpec, out: str | Path, *, progress: Progress | None = 
         say(f"[{i}/{len(steps) + 1}] {label}")
         step()
     say(f"[{len(steps) + 1}/{len(steps) + 1}] writing outputs")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
-        manifest = write_outputs(run, staging)
-        swap_into_place(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    with replace_folder(out, inputs) as staging:
+        manifest = write_outputs(run, staging, out)
     say(f"done in {time.perf_counter() - started:.1f} s: {out}")
     return manifest

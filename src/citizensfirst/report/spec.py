@@ -1,8 +1,11 @@
 """The study spec: one TOML file that says how raw files become tables, charts and a report.
 
 A spec names the waves (files and design columns), the weighting targets, the harmonisation, and
-the outputs. Paths are relative to the spec file. Every problem is a
-:class:`~citizensfirst.errors.SpecError` naming the file, the key and what is wrong::
+the outputs. Paths are relative to the spec file. Wave names, table names and trend variables
+become file names in the output folder, so each must be a safe name: 1 to 64 letters, digits,
+``_``, ``-`` or ``.``, starting with a letter or digit, without ``..`` (and distinct, ignoring
+case). Every problem is a :class:`~citizensfirst.errors.SpecError` naming the file, the key and
+what is wrong::
 
     [study]
     title = "Citizens First"
@@ -44,11 +47,16 @@ the outputs. Paths are relative to the spec file. Every problem is a
 >>> spec = StudySpec.from_dict({"study": {"title": "T"}, "waves": {"w1": {"file": "a.sav"}}})
 >>> spec.waves[0].name, spec.languages
 ('w1', ('en',))
+>>> StudySpec.from_dict({"waves": {"../w1": {"file": "a.sav"}}})
+Traceback (most recent call last):
+...
+citizensfirst.errors.SpecError: spec: [waves."../w1"] name '../w1' is not a safe name (it becomes a file name): use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit, without '..'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +66,8 @@ from ..fileutil import read_toml
 
 TABLE_STATS = ("percent", "mean", "top2", "score")
 TREND_STATS = ("mean", "top2", "sqs")
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""A name that can become a file name in the output folder (no separator, no ``..``)."""
 
 
 def _table(doc: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
@@ -65,6 +75,11 @@ def _table(doc: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise SpecError(f"{source}: [{key}] must be a table")
     return value
+
+
+def _quoted(key: str) -> str:
+    """A TOML key as written in a table header (quoted unless bare)."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str, source: str) -> None:
@@ -77,6 +92,25 @@ def _string(value: Any, where: str, source: str) -> str:
     if not isinstance(value, str) or not value:
         raise SpecError(f"{source}: {where} must be a non-empty string, got {value!r}")
     return value
+
+
+def _safe_name(value: Any, where: str, source: str) -> str:
+    """A string that :data:`SAFE_NAME` accepts, or a SpecError naming the key and the value."""
+    name = _string(value, where, source)
+    if not SAFE_NAME.fullmatch(name) or ".." in name:
+        raise SpecError(f"{source}: {where} {name!r} is not a safe name (it becomes a file name): use 1 to 64 "
+                        "letters, digits, '_', '-' or '.', starting with a letter or digit, without '..'")
+    return name
+
+
+def _distinct(names: Sequence[str], where: str, source: str) -> None:
+    """Refuse names that would give the same file (equal, or equal ignoring case)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if name.lower() in seen:
+            raise SpecError(f"{source}: {where} {seen[name.lower()]!r} and {name!r} would write the same "
+                            "files; give them distinct names")
+        seen[name.lower()] = name
 
 
 def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
@@ -203,7 +237,8 @@ class StudySpec:
             raise SpecError(f"{src}: the spec needs at least one [waves.<name>] table")
         waves = []
         for name, wave in waves_doc.items():
-            where = f"[waves.{name}]"
+            where = f"[waves.{name}]" if SAFE_NAME.fullmatch(name) else f"[waves.{_quoted(name)}]"
+            _safe_name(name, f"{where} name", src)
             if not isinstance(wave, Mapping):
                 raise SpecError(f"{src}: {where} must be a table")
             _check_keys(wave, {"file", "year", "weights", "strata", "psu", "nest"}, where, src)
@@ -228,7 +263,7 @@ class StudySpec:
             if stat not in TABLE_STATS:
                 raise SpecError(f"{src}: {where} stat must be one of {TABLE_STATS}, got {stat!r}")
             rows = _strings(table.get("rows"), f"{where} rows", src)
-            tables.append(TableSpec(_string(table.get("name", f"table{i + 1}"), f"{where} name", src),
+            tables.append(TableSpec(_safe_name(table.get("name", f"table{i + 1}"), f"{where} name", src),
                                     rows[0] if len(rows) == 1 else rows,
                                     _strings(table.get("cols"), f"{where} cols", src), stat,
                                     table.get("value"), table.get("wave")))
@@ -246,7 +281,10 @@ class StudySpec:
             stat = trend.get("stat", "mean")
             if stat not in TREND_STATS:
                 raise SpecError(f"{src}: {where} stat must be one of {TREND_STATS}, got {stat!r}")
-            trends.append(TrendSpec(_string(trend.get("variable"), f"{where} variable", src), stat))
+            trends.append(TrendSpec(_safe_name(trend.get("variable"), f"{where} variable", src), stat))
+        _distinct([w.name for w in waves], "waves", src)
+        _distinct([t.name for t in tables], "[[tables]] names", src)
+        _distinct([f"{t.variable}.{t.stat}" for t in trends], "[[trends]]", src)
         charts_doc = _table(doc, "charts", src)
         _check_keys(charts_doc, {"distribution", "channel_used", "channel_preferred"}, "[charts]", src)
         charts = ChartSpec(

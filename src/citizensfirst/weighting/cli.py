@@ -2,10 +2,14 @@
 
     citizensfirst weight cf2023.sav --targets targets.toml --out weighted.sav --weights wt_design
 
-writes ``weighted.sav`` (the input plus a ``weight`` column, labelled in English and French) and,
-next to it, ``weighted.report.csv`` (target versus achieved for every margin level) and
-``weighted.report.json`` (the diagnostics). Exit codes: 0 done, 1 the targets were not met
-(nothing is written), 2 bad input.
+writes ``weighted.sav`` (the input plus a ``weight`` column, labelled in English and French), its
+codebook ``weighted.codebook.toml`` and, next to it, ``weighted.report.csv`` (target versus achieved
+for every margin level; text cells neutralised against formula injection) and
+``weighted.report.json`` (the diagnostics). The four files are staged together and swapped in as
+one set: if any cannot be written, none changes. ``--name`` equal to an existing column is
+refused unless ``--replace`` is given, and no output may be an input (the data file, its
+codebook, the targets). Exit codes: 0 done, 1 the targets were not met (nothing is written),
+2 bad input or a refused output (nothing is written).
 
 >>> from citizensfirst.cli import main
 >>> main(["weight", "missing.sav", "--targets", "t.toml", "--out", "o.sav"])
@@ -21,35 +25,45 @@ from typing import Any
 
 from ..cli import add_design_arguments, command, survey_and_design
 from ..codebook import Variable
-from ..fileutil import atomic_write_text
+from ..errors import OutputError
+from ..fileutil import atomic_write_text, check_output_files, replace_files
+from ..io import sidecar_path
+from ..sanitize import neutralize_frame
 
 
 def run_weight(args: argparse.Namespace) -> int:
-    """Read, rake, check, then write the weighted file and its report (atomically)."""
+    """Read, rake, check, then write the weighted file and its report (atomically, as one set)."""
     from .. import targets as targets_module
     from ..io import write_survey
     from ..survey import Survey
 
+    out_path = Path(args.out)
+    inputs = [Path(args.file), sidecar_path(args.file), Path(args.targets)]
+    report_csv = out_path.with_name(f"{out_path.stem}.report.csv")
+    report_json = out_path.with_name(f"{out_path.stem}.report.json")
+    check_output_files([out_path, sidecar_path(out_path), report_csv, report_json], inputs)
     survey, design = survey_and_design(args, lonely_psu="adjust")
+    name = args.name
+    if name in survey.columns and not args.replace:
+        raise OutputError(f"{args.file} already has a column {name!r}; nothing was written: give another "
+                          "--name, or --replace to overwrite that column (its values and labels are lost)")
     margins = targets_module.from_toml(args.targets)
     counts = targets_module.from_toml(args.targets, shares=False) if _has_total(args.targets) else None
     weighted = design.rake(counts or margins, max_iter=args.max_iter, tol=args.tol,
                            bounds=tuple(args.bounds) if args.bounds else None)
     report = weighted.report
-    name = args.name
     data = survey.with_missing_codes().assign(**{name: weighted.weights.to_numpy()})
     variable = Variable(name, label="Final weight (raked to population targets)",
                         label_fr="Poids final (calé sur les totaux de population)", measure="scale")
     out = Survey(data, survey.codebook.with_variable(variable), source=survey.source,
                  mr_sets=survey.mr_sets)
-    out_path = Path(args.out)
-    stem = out_path.with_suffix("")
-    atomic_write_text(stem.with_suffix(".report.csv"), report.to_frame().to_csv(index=False))
     summary: dict[str, Any] = json.loads(report.summary().to_json())
     summary["input"] = str(args.file)
     summary["targets"] = str(args.targets)
-    atomic_write_text(stem.with_suffix(".report.json"), json.dumps(summary, indent=2))
-    write_survey(out, out_path)
+    with replace_files(out_path, inputs) as staging:
+        atomic_write_text(staging / report_csv.name, neutralize_frame(report.to_frame()).to_csv(index=False))
+        atomic_write_text(staging / report_json.name, json.dumps(summary, indent=2))
+        write_survey(out, staging / out_path.name)
     print(f"wrote {out_path} (weight column {name!r}); margins met within "
           f"{report.max_relative_error:.1e} relative; Kish deff {report.kish_deff:.3f}, "
           f"effective n {report.effective_n:.0f}")
@@ -76,6 +90,8 @@ def register_weight(subparsers: Any) -> None:
     parser.add_argument("--out", required=True, help="output file; the report is written beside it")
     add_design_arguments(parser, weights_help="base weight column (default: equal weights)")
     parser.add_argument("--name", default="weight", help="name of the new weight column")
+    parser.add_argument("--replace", action="store_true",
+                        help="allow --name to overwrite an existing column (refused otherwise)")
     parser.add_argument("--max-iter", type=int, default=100, dest="max_iter")
     parser.add_argument("--tol", type=float, default=1e-10, help="relative tolerance on every margin")
     parser.add_argument("--bounds", type=float, nargs=2, metavar=("LOW", "HIGH"),
