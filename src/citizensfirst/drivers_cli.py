@@ -4,9 +4,9 @@
         --drivers q_time q_access q_outcome --weights wt_design --out drivers/
 
 writes ``drivers/drivers.csv`` (importance, share, rank, CI, performance per driver),
-``drivers/pairwise.csv`` (differences between drivers with CIs) and the importance and
-importance-performance charts (PNG, SVG, alt text and data) in each ``--lang``, and
-``drivers/manifest.json`` (inputs, versions, seed, every file with its SHA-256). ``--out`` follows
+``drivers/pairwise.csv`` (differences between drivers with CIs), text cells of both neutralised
+against formula injection, the importance and importance-performance charts (PNG, SVG, alt text
+and data) in each ``--lang``, and ``drivers/manifest.json`` (inputs, versions, seed, every file with its SHA-256). ``--out`` follows
 the rule of ``citizensfirst report``: it may be absent, empty or an earlier output (its manifest
 lists every file in it), and never a file, the working folder or a folder holding the input; the
 folder is staged and swapped in whole. Several outcome items are averaged into an index. Exit
@@ -27,6 +27,7 @@ from .cli import add_design_arguments, command, survey_and_design
 from .fileutil import atomic_write_text, check_replaceable_output, replace_folder
 from .io import sidecar_path
 from .report.manifest import file_record, write_manifest
+from .sanitize import neutralize_frame
 
 
 def run_drivers(args: argparse.Namespace) -> int:
@@ -45,8 +46,8 @@ def run_drivers(args: argparse.Namespace) -> int:
     table["quadrant"] = importance_performance(result)["quadrant"]
     codebook = survey.codebook
     with replace_folder(out, inputs) as staging:
-        atomic_write_text(staging / "drivers.csv", table.to_csv())
-        atomic_write_text(staging / "pairwise.csv", result.pairwise.to_csv(index=False))
+        atomic_write_text(staging / "drivers.csv", neutralize_frame(table.reset_index()).to_csv(index=False))
+        atomic_write_text(staging / "pairwise.csv", neutralize_frame(result.pairwise).to_csv(index=False))
         for lang in args.lang:
             labels = {d: codebook.get_variable(d).label_in(lang) for d in args.drivers}
             result.plot(lang, labels=labels).save(staging / f"importance.{lang}")

@@ -217,6 +217,9 @@ def check_replaceable_output(out: str | Path, inputs: Iterable[str | Path] = ())
                     raise OutputError(f"output folder {given} {what} an input of this run ({item}); it is left "
                                       "as it is: choose a new folder, for example a 'report' folder beside the spec")
     if not target.exists():
+        parent = next(p for p in target.parents if p.exists())
+        if not parent.is_dir():
+            raise OutputError(f"output folder {given} cannot be created: {parent} is a file")
         return target
     if not target.is_dir():
         raise OutputError(f"output folder {given} is a file; it is left as it is: choose a folder name")
