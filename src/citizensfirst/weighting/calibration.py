@@ -122,32 +122,35 @@ def _newton(
         rescale = float(np.mean(ratios))
         w = w * rescale
         sample_total = sample_total * rescale
-    u = X @ eta
-    g = 1 + f(u)
-    deriv = df(u)
-    iteration = 1
-    while True:
-        tmat = (X * (w * deriv)[:, None]).T @ X
-        misfit = totals - sample_total - X.T @ (w * f(u))
-        step = np.linalg.pinv(tmat, rcond=256 * _EPS) @ misfit
-        eta = eta + step
+    # overflow of exp() far from the solution gives non-finite g: the step is halved (as grake),
+    # so numpy's overflow warnings are noise here; a non-finite end state fails the misfit test
+    with np.errstate(over="ignore", invalid="ignore"):
         u = X @ eta
         g = 1 + f(u)
         deriv = df(u)
-        while iteration < max_iter and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
-            iteration += 1
-            step = step / 2
-            eta = eta - step
+        iteration = 1
+        while True:
+            tmat = (X * (w * deriv)[:, None]).T @ X
+            misfit = totals - sample_total - X.T @ (w * f(u))
+            step = np.linalg.pinv(tmat, rcond=256 * _EPS) @ misfit
+            eta = eta + step
             u = X @ eta
             g = 1 + f(u)
             deriv = df(u)
-        misfit = totals - sample_total - X.T @ (w * f(u))
-        relative = np.abs(misfit) / (1 + np.abs(totals))
-        if np.all(relative < tol):
-            break
-        iteration += 1
-        if iteration > max_iter:
-            return g * (rescale or 1.0), -1, eta, relative
+            while iteration < max_iter and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
+                iteration += 1
+                step = step / 2
+                eta = eta - step
+                u = X @ eta
+                g = 1 + f(u)
+                deriv = df(u)
+            misfit = totals - sample_total - X.T @ (w * f(u))
+            relative = np.abs(misfit) / (1 + np.abs(totals))
+            if np.all(relative < tol):
+                break
+            iteration += 1
+            if iteration > max_iter:
+                return g * (rescale or 1.0), -1, eta, relative
     return g * (rescale or 1.0), iteration, eta, relative
 
 
