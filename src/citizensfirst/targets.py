@@ -84,6 +84,7 @@ import tomli_w
 
 from .errors import SpecError, WeightingError
 from .fileutil import atomic_write_text, read_toml
+from .weighting.methods import parse_margins
 
 __all__ = [
     "CANADA_2021_VARIABLES",
@@ -412,8 +413,12 @@ def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
     """Read raking margins from a targets TOML file (format in the module docstring).
 
     Returns ``{column: {code: share}}`` (each margin normalised to sum to 1), or counts with
-    ``shares=False`` (shares are multiplied by the margin's ``total`` or the top-level one).
-    Errors name the file, the margin and the level at fault.
+    ``shares=False`` (shares are multiplied by the margin's ``total``, the top-level one or the
+    total of the count margins). The margins are validated by the same function as
+    :func:`citizensfirst.weighting.rake` (:func:`~citizensfirst.weighting.methods.parse_margins`),
+    so a file is refused exactly when its margins would be refused by ``rake``: count margins
+    (or margin totals) that disagree raise a :class:`~citizensfirst.errors.WeightingError` naming
+    both margins and both totals. Errors name the file, the margin and the level at fault.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.toml"
@@ -437,13 +442,15 @@ def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
     margins = doc.get("margins")
     if not isinstance(margins, dict) or not margins:
         raise SpecError(f"{path}: no margins; add tables like [margins.prov] with level = share lines")
-    out: Margins = {}
+    given: Margins = {}  # as in the file, but shares with a total turned into counts
+    share_values: Margins = {}  # the margins given as shares, as in the file
+    untotalled: list[str] = []  # share margins without a total of their own or a top-level one
     for name, table in margins.items():
         where = f"{path}: margin '{name}'"
         if not isinstance(table, dict):
             raise SpecError(f"{where} must be a table ([margins.{name}]) of level = value lines")
         table = dict(table)
-        m_total = total
+        m_total = None
         if "total" in table:
             m_total = _number(table.pop("total"), f"{where}, total")
             if m_total <= 0:
@@ -458,23 +465,31 @@ def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
                 raise WeightingError(f"{level}: value {value:g} is negative")
             values[_parse_key(key)] = value
         s = sum(values.values())
+        m_total = total if m_total is None else m_total
         if all(v <= 1 for v in values.values()):
             if abs(s - 1) > _SHARE_TOL:
                 raise WeightingError(
                     f"{where}: shares ({', '.join(map(str, values))}) sum to {s:.9g}, not 1 "
                     f"(tolerance {_SHARE_TOL:g}); fix the shares or give counts")
-            if not shares:
-                if m_total is None:
-                    raise WeightingError(f"{where} gives shares but no total; add total = N to "
-                                         "get counts")
+            share_values[str(name)] = values
+            if m_total is None:
+                untotalled.append(str(name))
+            else:
                 values = {k: v * m_total for k, v in values.items()}
-        else:
-            if m_total is not None and abs(s - m_total) > _SHARE_TOL * max(1.0, m_total):
-                raise WeightingError(f"{where}: counts sum to {s:g} but total = {m_total:g}")
-            if shares:
-                values = {k: v / s for k, v in values.items()}
-        out[str(name)] = values
-    return out
+        elif m_total is not None and abs(s - m_total) > _SHARE_TOL * max(1.0, m_total):
+            raise WeightingError(f"{where}: counts sum to {s:g} but total = {m_total:g}")
+        given[str(name)] = values
+    try:  # rake's own validation: count margins must describe the same population
+        counts, _ = parse_margins(given, None, 1.0)
+    except WeightingError as err:
+        raise WeightingError(f"{path}: {err}") from None
+    if shares:
+        return {name: share_values.get(name) or {k: v / sum(m.values()) for k, v in m.items()}
+                for name, m in counts.items()}
+    if len(untotalled) == len(given):  # no count margin and no total: the population is unknown
+        raise WeightingError(f"{path}: margin '{untotalled[0]}' gives shares but no total; add "
+                             "total = N to get counts")
+    return counts
 
 
 def to_toml(margins: Mapping[str, Mapping[Code, float]], path: str | Path, *,
