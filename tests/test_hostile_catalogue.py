@@ -106,10 +106,10 @@ def _frame(n: int = 40) -> pd.DataFrame:
     })
 
 
-def _copy_wave(folder: Path, wave: str = "cf2023") -> Path:
-    """Copy a sample wave and its codebook into ``folder``; return the data file."""
+def _copy_wave(folder: Path) -> Path:
+    """Copy the sample wave cf2023 and its codebook into ``folder``; return the data file."""
     folder.mkdir(parents=True, exist_ok=True)
-    source = sample_path(wave)
+    source = sample_path("cf2023")
     shutil.copy(source, folder / source.name)
     shutil.copy(sidecar_path(source), sidecar_path(folder / source.name))
     return folder / source.name
@@ -124,17 +124,15 @@ stat = "top2"
 """
 
 
-def _project(tmp: Path, *, waves: str = "cf2023", extra: str = SMALL_TABLE, head: str = "") -> Path:
-    """A one-wave study nested deep in ``tmp`` (so a path escaping ``--out`` still lands in
-    ``tmp``): ``tmp/a/b/c/project/{study.toml, data/cf2023.sav}``. Returns the spec path."""
+def _project(tmp: Path, *, wave: str = "cf2023", extra: str = SMALL_TABLE) -> Path:
+    """A one-wave study (``wave`` is its TOML key) nested deep in ``tmp``, so that a path escaping
+    ``--out`` still lands in ``tmp``: ``tmp/a/b/c/project/{study.toml, data/cf2023.sav}``.
+    Returns the spec path."""
     project = tmp / "a" / "b" / "c" / "project"
     _copy_wave(project / "data")
     spec = project / "study.toml"
-    wave_tables = "".join(
-        f'\n[waves.{name}]\nfile = "data/cf2023.sav"\nyear = 2023\nweights = "wt_design"\n'
-        for name in waves.split(",")
-    )
-    spec.write_text(f'{head}[study]\ntitle = "Small study"\nseed = 7\n{wave_tables}{extra}',
+    spec.write_text(f'[study]\ntitle = "Small study"\nseed = 7\n\n[waves.{wave}]\n'
+                    f'file = "data/cf2023.sav"\nyear = 2023\nweights = "wt_design"\n{extra}',
                     encoding="utf-8")
     return spec
 
@@ -507,14 +505,14 @@ def case_spec_absolute_wave_name(tmp: Path) -> Action:
     elsewhere.mkdir()
     (elsewhere / "abs_wave.csv").write_text("precious,data\n1,2\n", encoding="utf-8")
     weighting = '\n[weighting]\ntargets = "canada_2021"\nvariables = ["gender"]\n'
-    spec = _project(tmp, waves=json.dumps(str(elsewhere / "abs_wave")), extra=weighting + SMALL_TABLE)
+    spec = _project(tmp, wave=json.dumps(str(elsewhere / "abs_wave")), extra=weighting + SMALL_TABLE)
     return ["report", str(spec), "--out", str(spec.parent / "out")]
 
 
 @case("specs", exit=2, match=r"onerror")
 def case_spec_html_wave_name(tmp: Path) -> Action:
     weighting = '\n[weighting]\ntargets = "canada_2021"\nvariables = ["gender"]\n'
-    spec = _project(tmp, waves='"<img src=x onerror=alert(1)>"', extra=weighting + SMALL_TABLE)
+    spec = _project(tmp, wave='"<img src=x onerror=alert(1)>"', extra=weighting + SMALL_TABLE)
     return ["report", str(spec), "--out", str(spec.parent / "out")]
 
 
