@@ -340,3 +340,37 @@ def test_constant_rating_makes_no_letter():
     test = table.tests.iloc[0]
     assert test["difference"] == 0.0 and test["p"] == 1.0 and not test["significant"]
     assert (table.cells["letters"] == "").all()
+
+
+# ----------------------------------------------------------------------------- report numbers
+
+
+def test_report_shares_hide_small_levels_and_their_complement() -> None:
+    """numbers.json shares: a channel chosen by 3 respondents and its complement carry no value."""
+    from citizensfirst.report.pipeline import published_shares
+
+    channel = np.repeat([1.0, 2.0, 3.0, 4.0], [3, 400, 120, 250])
+    d = cf.Design(pd.DataFrame({"ch": channel, "w": np.linspace(1, 3, channel.size)}), weights="w")
+    estimate = d.proportion("ch")
+    secret = estimate.to_frame().set_index("level")["estimate"]
+    shown = published_shares(estimate, d).set_index("level")
+    assert shown.loc[[1.0, 3.0], ["estimate", "se", "ci_low", "ci_high", "n"]].isna().all().all()
+    assert shown.loc[[1.0, 3.0], "flag"].tolist() == ["x", "x"]
+    assert shown.loc[[2.0, 4.0], "estimate"].tolist() == secret.loc[[2.0, 4.0]].tolist()
+    # the two hidden shares cannot be told apart from the published ones
+    assert 1 - shown["estimate"].sum() == pytest.approx(secret.loc[1.0] + secret.loc[3.0])
+
+
+def test_report_trend_hides_an_unpublishable_wave_and_its_changes() -> None:
+    from citizensfirst.report.pipeline import published_trend
+
+    estimates = pd.DataFrame({"wave": [2020, 2023], "estimate": [3.1, 3.4], "se": [0.05, 2.0],
+                              "ci_low": [3.0, -0.6], "ci_high": [3.2, 7.4], "n": [500, 400],
+                              "flag": ["A", "F"]})
+    changes = pd.DataFrame({"from_wave": [2020], "to_wave": [2023], "change": [0.3], "p": [0.9],
+                            "significant": [False]})
+    shown, shown_changes = published_trend(estimates, changes)
+    assert shown.loc[1, ["estimate", "se", "ci_low", "ci_high", "n"]].isna().all()
+    assert shown.loc[0, "estimate"] == 3.1 and shown.loc[1, "flag"] == "F"
+    assert shown_changes.loc[0, ["change", "p", "significant"]].isna().all()
+    assert estimates.loc[1, "estimate"] == 3.4  # the caller's frame is untouched

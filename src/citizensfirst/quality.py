@@ -165,3 +165,51 @@ def complementary_suppression(primary: np.ndarray, hidden: np.ndarray, systems: 
             candidates = reachable[0]
         choice = np.flatnonzero(candidates)
         complement[choice[np.argmin(preference[choice])]] = True
+
+
+UNPUBLISHED_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "deff", "cv", "n")
+"""Columns of an estimate table that carry no value in a row that is not published."""
+
+
+def suppress_shares(groups: np.ndarray, counts: np.ndarray, flags: np.ndarray,
+                    rules: QualityRules = DEFAULT_RULES) -> np.ndarray:
+    """Rows of a table of shares that must not be published (primary, F and complementary).
+
+    The shares of the levels of one variable in one domain add up to 1, so they obey the same
+    kind of relation as a column of a percentage table and follow the same rule: a level chosen
+    by fewer than ``rules.min_n`` respondents is suppressed, F-flagged shares are not published,
+    and :func:`complementary_suppression` hides further levels until no suppressed share can be
+    derived from the others.
+
+    Parameters
+    ----------
+    groups : numpy.ndarray
+        ``(N,)`` key of the relation each row belongs to (e.g. the variable, or variable x domain).
+    counts : numpy.ndarray
+        ``(N,)`` respondents who chose the level (the numerator), not the domain base.
+    flags : numpy.ndarray
+        ``(N,)`` quality flags of the shares (:meth:`QualityRules.flags`).
+    rules : QualityRules
+        The threshold ``min_n``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N,)`` booleans, True for every row not to publish.
+
+    Examples
+    --------
+    Four channels, one chosen by 3 respondents: it is hidden, and so is the next smallest.
+
+    >>> suppress_shares(np.array(["ch"] * 4), np.array([3, 400, 120, 250]),
+    ...                 np.array(["A", "A", "B", "A"], dtype=object)).tolist()
+    [True, False, True, False]
+    """
+    counts = np.asarray(counts, dtype=float)
+    primary = counts < rules.min_n
+    hidden = np.isin(np.asarray(flags, dtype=object), [SUPPRESSED, "F"]) & ~primary
+    _, inverse = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    relations = np.zeros((int(inverse.max(initial=-1)) + 1, counts.size))
+    relations[inverse, np.arange(counts.size)] = 1.0
+    complement = complementary_suppression(primary, hidden, [relations], counts)
+    return primary | hidden | complement

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..design import Design
@@ -37,6 +38,7 @@ from ..fileutil import (
     replace_folder,
 )
 from ..io import read_survey, sidecar_path
+from ..quality import DEFAULT_RULES, SUPPRESSED, UNPUBLISHED_COLUMNS, suppress_shares
 from ..sanitize import neutralize_frame
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
@@ -214,7 +216,7 @@ def chart_latest_wave(run: Run) -> None:
     if charts.distribution:
         _check_variables(design, list(charts.distribution), "[charts] distribution", spec)
         proportions = design.proportion(list(charts.distribution))
-        numbers["distribution"] = json.loads(proportions.to_frame().to_json(orient="records", double_precision=15))
+        numbers["distribution"] = _records(published_shares(proportions, design))
         for lang in spec.languages:
             labels = _labels(design, charts.distribution)[lang]
             shares = collapse_levels(proportions, labels=labels)
@@ -223,9 +225,9 @@ def chart_latest_wave(run: Run) -> None:
                                "fr": "Satisfaction à l'égard de chaque aspect du service"}[lang])))
     if charts.channel_used and charts.channel_preferred:
         _check_variables(design, [charts.channel_used, charts.channel_preferred], "[charts] channels", spec)
-        used, preferred = design.proportion(charts.channel_used), design.proportion(charts.channel_preferred)
-        numbers["channels"] = {"used": json.loads(used.to_frame().to_json(orient="records", double_precision=15)),
-                               "preferred": json.loads(preferred.to_frame().to_json(orient="records", double_precision=15))}
+        used = published_shares(design.proportion(charts.channel_used), design).dropna(subset=["estimate"])
+        preferred = published_shares(design.proportion(charts.channel_preferred), design).dropna(subset=["estimate"])
+        numbers["channels"] = {"used": _records(used), "preferred": _records(preferred)}
         for lang in spec.languages:
             codebook = design.codebook
             labels = dict(codebook[charts.channel_used].value_labels_in(lang)) if codebook is not None else None
@@ -257,11 +259,9 @@ def follow_trends(run: Run) -> None:
     numbers = {}
     for trend_spec in spec.trends:
         trend = study.trend(trend_spec.variable, stat=trend_spec.stat)
-        estimates, changes = trend.estimates, trend.changes
+        estimates, changes = published_trend(trend.estimates, trend.changes)
         numbers[f"{trend_spec.variable}.{trend_spec.stat}"] = {
-            "estimates": json.loads(estimates.to_json(orient="records", double_precision=15)),
-            "changes": json.loads(changes.to_json(orient="records", double_precision=15)),
-        }
+            "estimates": _records(estimates), "changes": _records(changes)}
         chart_data = _as_score(estimates, changes, trend_spec.stat, study, trend_spec.variable)
         for lang in spec.languages:
             title = _trend_title(study, trend_spec.variable, trend_spec.stat, lang)
@@ -271,6 +271,53 @@ def follow_trends(run: Run) -> None:
                 border=0, classes="data", index=False)
     run.numbers["trends"] = numbers
     run.sections.append(section)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON records for numbers.json (15 significant digits)."""
+    return json.loads(frame.to_json(orient="records", double_precision=15))
+
+
+def published_shares(estimate: Any, design: Design) -> pd.DataFrame:
+    """The tidy frame of an overall proportion estimate with unpublishable shares blanked.
+
+    A level chosen by fewer than ``min_n`` respondents, an F share, and the complements that
+    keep them from being derived (the shares of a variable add up to 1) carry no value
+    (:func:`citizensfirst.quality.suppress_shares`); their flag becomes ``"x"`` (F stays F).
+    """
+    frame = estimate.to_frame()
+    if estimate.by:
+        raise SpecError("published_shares takes overall proportions (no by=)")
+    counts = np.zeros(len(frame))
+    for variable, rows in frame.groupby("variable", sort=False).groups.items():
+        tally = design.data[variable].value_counts()
+        counts[frame.index.get_indexer(rows)] = frame.loc[rows, "level"].map(tally).fillna(0).to_numpy()
+    hide = suppress_shares(frame["variable"].to_numpy(), counts, frame["flag"].to_numpy())
+    return _blank(frame, hide, hide & ((counts < DEFAULT_RULES.min_n) | (frame["flag"] != "F").to_numpy()))
+
+
+def published_trend(estimates: pd.DataFrame, changes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trend estimates and changes with every value of an x or F wave estimate blanked."""
+    hide = estimates["flag"].isin([SUPPRESSED, "F"]).to_numpy()
+    hidden_waves = set(estimates.loc[hide, "wave"])
+    changed = (changes["from_wave"].isin(hidden_waves) | changes["to_wave"].isin(hidden_waves)).to_numpy()
+    if changed.any():
+        values = [c for c in changes.columns if c not in ("from_wave", "to_wave", "variable")]
+        changes = changes.astype({c: object for c in values})
+        changes.loc[changed, values] = None
+    return _blank(estimates, hide, hide & (estimates["flag"] == SUPPRESSED).to_numpy()), changes
+
+
+def _blank(frame: pd.DataFrame, hide: np.ndarray, suppressed: np.ndarray) -> pd.DataFrame:
+    """``frame`` without the values of the ``hide`` rows; ``suppressed`` rows flagged ``"x"``."""
+    if not hide.any():
+        return frame
+    out = frame.copy()
+    columns = [c for c in UNPUBLISHED_COLUMNS if c in out]
+    out[columns] = out[columns].astype(float)
+    out.loc[hide, columns] = np.nan
+    out.loc[suppressed, "flag"] = SUPPRESSED
+    return out
 
 
 def _as_score(estimates: pd.DataFrame, changes: pd.DataFrame, stat: str, study: Any, variable: str) -> pd.DataFrame:
