@@ -236,6 +236,20 @@ def test_bad_replicate_counts_are_design_errors(design: cf.Design, replicates: o
         design.drivers("q_overall", ["q_time", "q_access"], replicates=replicates)
 
 
+@pytest.mark.parametrize("replicates", ["1", "-5"])
+def test_drivers_command_reports_a_bad_replicate_count(tmp_path: Path, replicates: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``--replicates 1`` used to become 2 silently; now it is refused (exit 2), nothing written."""
+    from citizensfirst.cli import main
+    from citizensfirst.samplegen import sample_path
+
+    rc = main(["drivers", str(sample_path("cf2023")), "--outcome", "q_overall", "--drivers", "q_time",
+               "q_access", "--out", str(tmp_path / "out"), "--replicates", replicates])
+    assert rc == 2
+    assert "replicates must be a whole number of at least 2" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_bad_replicate_count_in_as_replicate(sample: cf.Survey) -> None:
     d = cf.Design(sample, weights="wt_design", strata="prov")
     with pytest.raises(DesignError, match="replicates must be"):

@@ -40,7 +40,7 @@ def run_drivers(args: argparse.Namespace) -> int:
     outcome = args.outcome if len(args.outcome) > 1 else args.outcome[0]
     result = design.drivers(outcome, args.drivers, method=args.method,
                             ci=None if args.replicates == 0 else "replicate",
-                            replicates=max(args.replicates, 2), seed=args.seed)
+                            replicates=args.replicates or 2, seed=args.seed)
     out = Path(args.out)
     table = result.to_frame()
     table["quadrant"] = importance_performance(result)["quadrant"]

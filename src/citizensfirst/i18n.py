@@ -47,8 +47,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "satisfied": {"en": "Satisfied", "fr": "Satisfait"},
     "channel_used": {"en": "Channel used", "fr": "Mode utilisé"},
     "channel_preferred": {"en": "Channel preferred", "fr": "Mode préféré"},
-    "suppressed": {"en": "x: suppressed (fewer than 10 respondents)",
-                   "fr": "x : confidentiel (moins de 10 répondants)"},
+    "suppressed": {"en": "x: suppressed for confidentiality (fewer than 10 respondents in the cell, "
+                         "or suppressed so that such a cell cannot be derived from the totals)",
+                   "fr": "x : confidentiel (moins de 10 répondants dans la cellule, ou supprimé pour "
+                         "qu'une telle cellule ne puisse être déduite des totaux)"},
     "use_with_caution": {"en": "E: use with caution (CV 25% to 35%)",
                          "fr": "E : à utiliser avec prudence (CV de 25\u00a0% à 35\u00a0%)"},
     "too_unreliable": {"en": "F: too unreliable to be published (CV 35% or more)",

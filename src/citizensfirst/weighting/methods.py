@@ -36,7 +36,7 @@ from ..codebook import normalize_code
 from ..errors import ConvergenceError, WeightingError
 from ..groups import group_sums
 from .calibration import CALFUNS, GregResiduals, PostStratumResiduals, RakingResiduals, solve_g
-from .report import WeightingReport, margin_table
+from .report import WeightingReport, margin_table, relative_errors
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -125,16 +125,6 @@ def _real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise WeightingError(f"{name}={value!r} is not a number")
     return float(value)
-
-
-def relative_errors(achieved: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``|achieved - target| / |target|`` per margin level (the absolute miss where a target is 0).
-
-    >>> relative_errors(np.array([99.0, 0.0]), np.array([100.0, 0.0])).tolist()
-    [0.01, 0.0]
-    """
-    achieved, target = np.asarray(achieved, dtype=float), np.asarray(target, dtype=float)
-    return np.abs(achieved - target) / np.where(target != 0, np.abs(target), 1.0)
 
 
 def _checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd.DataFrame, tol: float,

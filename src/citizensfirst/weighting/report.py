@@ -30,6 +30,16 @@ def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], ta
     return pd.DataFrame(rows)
 
 
+def relative_errors(achieved: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``|achieved - target| / |target|`` per margin level (the absolute miss where a target is 0).
+
+    >>> relative_errors(np.array([99.0, 0.0]), np.array([100.0, 0.0])).tolist()
+    [0.01, 0.0]
+    """
+    achieved, target = np.asarray(achieved, dtype=float), np.asarray(target, dtype=float)
+    return np.abs(achieved - target) / np.where(target != 0, np.abs(target), 1.0)
+
+
 @dataclass(frozen=True)
 class WeightingReport:
     """Achieved versus target margins and weight diagnostics of one weighting step."""
@@ -55,11 +65,11 @@ class WeightingReport:
 
     @property
     def max_relative_error(self) -> float:
-        """Largest |achieved - target| / target over all margin levels (0 without margins)."""
+        """Largest :func:`relative_errors` over all margin levels (0 without margins)."""
         if self.margins is None or self.margins.empty:
             return 0.0
         m = self.margins
-        return float((np.abs(m["achieved"] - m["target"]) / np.abs(m["target"]).clip(lower=1e-300)).max())
+        return float(relative_errors(m["achieved"].to_numpy(), m["target"].to_numpy()).max())
 
     @classmethod
     def build(cls, method: str, base: np.ndarray, final: np.ndarray, margins: pd.DataFrame | None,
