@@ -220,7 +220,8 @@ def test_study_spec_with_tol_nan_is_refused(tmp_path, capsys):
     spec.write_text(spec.read_text().replace("[weighting]\n", "[weighting]\ntol = nan\n", 1))
     out = tmp_path / "report"
     assert main(["report", str(spec), "--out", str(out)]) == 2
-    assert "tol=nan" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "tol=nan" in err and "study.toml: [weighting]" in err
     assert not out.exists()
 
 

@@ -61,8 +61,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, WeightingError
 from ..fileutil import read_toml
+from ..weighting.methods import check_controls
 
 TABLE_STATS = ("percent", "mean", "top2", "score")
 TREND_STATS = ("mean", "top2", "sqs")
@@ -291,6 +292,11 @@ class StudySpec:
             _strings(charts_doc["distribution"], "[charts] distribution", src) if "distribution" in charts_doc else (),
             charts_doc.get("channel_used"), charts_doc.get("channel_preferred"),
         )
+        try:
+            tol, max_iter, _, _ = check_controls(tol=weighting.get("tol", 1e-10),
+                                                 max_iter=weighting.get("max_iter", 100))
+        except WeightingError as err:
+            raise SpecError(f"{src}: [weighting] {err}") from None
         spec = cls(
             title=_string(study.get("title", "Study"), "[study] title", src),
             title_fr=study.get("title_fr"),
@@ -299,13 +305,13 @@ class StudySpec:
             waves=tuple(waves),
             targets=targets,
             target_variables=tuple(weighting.get("variables", ())),
-            tol=float(weighting.get("tol", 1e-10)),
+            tol=tol,
             harmonization=(base / harmonization["file"]) if "file" in harmonization else None,
             tables=tuple(tables),
             drivers=drivers,
             trends=tuple(trends),
             charts=charts,
-            max_iter=int(weighting.get("max_iter", 100)),
+            max_iter=max_iter,
             source=source,
             raw=dict(doc),
         )
