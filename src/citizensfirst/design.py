@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,13 @@ from .condition import parse_condition
 from .errors import DataError, DesignError
 from .groups import factorize
 from .variance import LONELY_PSU_RULES, ReplicateWeights, Stage, TaylorStructure
+
+if TYPE_CHECKING:
+    from .drivers import DriverResult
+    from .estimate import Estimate
+    from .inference import ModelResult, TestResult
+    from .quality import QualityRules
+    from .tables import Table
 
 REPLICATE_METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap", "subbootstrap", "other")
 
@@ -541,113 +548,872 @@ class Design:
 
     # ------------------------------------------------------------------ weighting
 
-    def rake(self, margins: Any, **kwargs: Any) -> Design:
-        """Rake to marginal targets; see :func:`citizensfirst.weighting.rake`."""
+    def rake(
+        self,
+        margins: Mapping[str, Mapping[Any, float]] | pd.DataFrame,
+        *,
+        total: float | None = None,
+        max_iter: int = 100,
+        tol: float = 1e-10,
+        change_tol: float | None = None,
+        bounds: tuple[float, float] | None = None,
+    ) -> Design:
+        """Rake the weights to marginal targets (R's ``rake``).
+
+        Parameters
+        ----------
+        margins : mapping or DataFrame
+            ``{variable: {level: share or count}}``, or a frame of margins.
+        total : float, optional
+            Population size the weights should sum to (default: from the margins).
+        max_iter : int, default 100
+            Most raking sweeps (at least 1).
+        tol : float, default 1e-10
+            Relative tolerance every achieved margin must meet (``0 < tol <= 1e-3``).
+        change_tol : float, optional
+            R's stopping rule instead: stop once the weighted table changes by less than this.
+        bounds : (float, float), optional
+            ``(low, high)`` limits on the adjustment ratio (bounded raking).
+
+        Returns
+        -------
+        Design
+            A new design with raked weights; ``report`` describes the step.
+
+        Raises
+        ------
+        WeightingError
+            Invalid controls or margins that cannot be met.
+        ConvergenceError
+            A margin still misses its target by more than ``tol``.
+
+        See Also
+        --------
+        citizensfirst.weighting.rake
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"g": list("aabb"), "w": [1.0, 1, 1, 1]})
+        >>> Design(df, weights="w").rake({"g": {"a": 30, "b": 10}}).weights.tolist()
+        [15.0, 15.0, 5.0, 5.0]
+        """
         from .weighting import rake
 
-        return rake(self, margins, **kwargs)
+        return rake(self, margins, total=total, max_iter=max_iter, tol=tol,
+                    change_tol=change_tol, bounds=bounds)
 
-    def calibrate(self, targets: Any, **kwargs: Any) -> Design:
-        """Calibrate to population totals; see :func:`citizensfirst.weighting.calibrate`."""
+    def calibrate(
+        self,
+        targets: Mapping[str, float | Mapping[Any, float]],
+        *,
+        total: float | None = None,
+        method: str = "linear",
+        bounds: tuple[float, float] | None = None,
+        max_iter: int = 50,
+        tol: float = 1e-07,
+        cluster: int | str | None = None,
+    ) -> Design:
+        """Calibrate the weights to population totals (R's ``calibrate``).
+
+        Parameters
+        ----------
+        targets : mapping
+            Categorical variables to ``{level: count}``, numeric variables to their total.
+        total : float, optional
+            Population size (the intercept; default: the sum of the first categorical margin).
+        method : {"linear", "raking", "logit"}, default "linear"
+            Calibration function (``linear`` is GREG).
+        bounds : (float, float), optional
+            Limits on the g-weights (required for ``logit``).
+        max_iter : int, default 50
+            Most iterations (at least 1).
+        tol : float, default 1e-07
+            R's stopping rule ``|misfit| / (1 + |total|) < tol`` (``0 < tol <= 1e-3``).
+        cluster : int or str, optional
+            A stage number (1 = PSUs) or column: every member of a cluster gets the same g.
+
+        Returns
+        -------
+        Design
+            A new design with calibrated weights; ``report`` describes the step.
+
+        Raises
+        ------
+        WeightingError
+            Invalid controls or targets.
+        ConvergenceError
+            A total still misses its target by more than ``tol``.
+
+        See Also
+        --------
+        citizensfirst.weighting.calibrate
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"g": list("aabb")})
+        >>> Design(df).calibrate({"g": {"a": 6, "b": 2}}).weights.round(6).tolist()
+        [3.0, 3.0, 1.0, 1.0]
+        """
         from .weighting import calibrate
 
-        return calibrate(self, targets, **kwargs)
+        return calibrate(self, targets, total=total, method=method, bounds=bounds,
+                         max_iter=max_iter, tol=tol, cluster=cluster)
 
-    def poststratify(self, cells: str | Sequence[str], totals: Any) -> Design:
-        """Post-stratify to cell counts; see :func:`citizensfirst.weighting.poststratify`."""
+    def poststratify(
+        self, cells: str | Sequence[str], totals: Mapping[Any, float] | pd.DataFrame
+    ) -> Design:
+        """Post-stratify the weights to population counts of ``cells``.
+
+        Parameters
+        ----------
+        cells : str or sequence of str
+            One variable, or several whose crossed levels are the cells.
+        totals : mapping or DataFrame
+            Level (or tuple of levels) to population count, or a frame with the cell columns
+            and a ``Freq`` (or ``count``) column.
+
+        Returns
+        -------
+        Design
+            A new design whose weights sum to each cell's count.
+
+        Raises
+        ------
+        WeightingError
+            Counts that are missing, negative or not finite, or cells with no respondent.
+
+        See Also
+        --------
+        citizensfirst.weighting.poststratify
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"g": list("aab")})
+        >>> Design(df).poststratify("g", {"a": 10, "b": 5}).weights.tolist()
+        [5.0, 5.0, 5.0]
+        """
         from .weighting import poststratify
 
         return poststratify(self, cells, totals)
 
-    def trim(self, **kwargs: Any) -> Design:
-        """Trim extreme weights; see :func:`citizensfirst.weighting.trim`."""
+    def trim(
+        self,
+        *,
+        lower: float = -np.inf,
+        upper: float = np.inf,
+        relative: bool = False,
+        strict: bool = False,
+        redistribute: str = "equal",
+    ) -> Design:
+        """Trim weights to ``[lower, upper]`` and share what was cut (R's ``trimWeights``).
+
+        Parameters
+        ----------
+        lower, upper : float, default -inf, inf
+            Limits on the weights.
+        relative : bool, default False
+            Read the limits as multiples of the median weight.
+        strict : bool, default False
+            Repeat until no weight is outside the limits.
+        redistribute : {"equal", "proportional", "none"}, default "equal"
+            How the trimmed amount goes to the untrimmed weights (``none``: the total changes).
+
+        Returns
+        -------
+        Design
+            A new design with trimmed weights.
+
+        Raises
+        ------
+        WeightingError
+            Limits that are invalid or cannot keep the weight total.
+
+        See Also
+        --------
+        citizensfirst.weighting.trim
+
+        Examples
+        --------
+        >>> d = Design(pd.DataFrame({"w": [1.0, 1, 1, 5]}), weights="w")
+        >>> d.trim(upper=3).weights.round(4).tolist()
+        [1.6667, 1.6667, 1.6667, 3.0]
+        """
         from .weighting import trim
 
-        return trim(self, **kwargs)
+        return trim(self, lower=lower, upper=upper, relative=relative, strict=strict,
+                    redistribute=redistribute)
 
     # ------------------------------------------------------------------ estimators
 
-    def mean(self, variables: str | Sequence[str], **kwargs: Any) -> Any:
-        """Weighted means with design-based SEs; see :func:`citizensfirst.estimators.mean`."""
+    def mean(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        missing: str = "available",
+        deff: str | None = "auto",
+        level: float = 0.95,
+        df: float | None = None,
+        rules: QualityRules | None = None,
+    ) -> Estimate:
+        """Weighted means with design-based standard errors (R's ``svymean``).
+
+        Parameters
+        ----------
+        variables : str or sequence of str
+            Numeric columns.
+        by : str or sequence of str, optional
+            Domain variables: one estimate per domain (R's ``svyby``).
+        missing : {"available", "listwise"}, default "available"
+            ``available``: each variable uses its own non-missing rows; ``listwise``: only
+            rows with every variable.
+        deff : {"auto", "srswor", "replace", None}, default "auto"
+            Reference design of the design effect (``auto``: ``srswor`` with an fpc, else
+            ``replace``; None: no design effect).
+        level : float, default 0.95
+            Confidence level.
+        df : float, optional
+            Degrees of freedom for the t intervals (default: the design's).
+        rules : QualityRules, optional
+            Quality (suppression) rules for the flags.
+
+        Returns
+        -------
+        Estimate
+            Estimates, standard errors, intervals and quality flags.
+
+        Raises
+        ------
+        DataError
+            Unknown or non-numeric columns, or an unknown ``missing`` or ``deff``.
+
+        See Also
+        --------
+        citizensfirst.estimators.mean
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "w": [1.0, 1, 2, 2]})
+        >>> round(Design(df, weights="w").mean("y").estimate, 4)
+        2.8333
+        """
         from .estimators import mean
 
-        return mean(self, variables, **kwargs)
+        return mean(self, variables, by=by, missing=missing, deff=deff, level=level, df=df,
+                    rules=rules)
 
-    def total(self, variables: str | Sequence[str], **kwargs: Any) -> Any:
-        """Weighted totals; see :func:`citizensfirst.estimators.total`."""
+    def total(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        missing: str = "available",
+        deff: str | None = "auto",
+        level: float = 0.95,
+        df: float | None = None,
+        rules: QualityRules | None = None,
+    ) -> Estimate:
+        """Weighted totals with design-based standard errors (R's ``svytotal``).
+
+        Parameters
+        ----------
+        variables : str or sequence of str
+            Numeric columns.
+        by : str or sequence of str, optional
+            Domain variables: one estimate per domain.
+        missing : {"available", "listwise"}, default "available"
+            ``available``: each variable uses its own non-missing rows; ``listwise``: only
+            rows with every variable.
+        deff : {"auto", "srswor", "replace", None}, default "auto"
+            Reference design of the design effect (``auto``: ``srswor`` with an fpc, else
+            ``replace``; None: no design effect).
+        level : float, default 0.95
+            Confidence level.
+        df : float, optional
+            Degrees of freedom for the t intervals (default: the design's).
+        rules : QualityRules, optional
+            Quality (suppression) rules for the flags.
+
+        Returns
+        -------
+        Estimate
+            Estimates, standard errors, intervals and quality flags.
+
+        Raises
+        ------
+        DataError
+            Unknown or non-numeric columns, or an unknown ``missing`` or ``deff``.
+
+        See Also
+        --------
+        citizensfirst.estimators.total
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "w": [1.0, 1, 2, 2]})
+        >>> float(Design(df, weights="w").total("y").estimate)
+        17.0
+        """
         from .estimators import total
 
-        return total(self, variables, **kwargs)
+        return total(self, variables, by=by, missing=missing, deff=deff, level=level, df=df,
+                     rules=rules)
 
-    def proportion(self, variable: str, **kwargs: Any) -> Any:
-        """Proportions of each level; see :func:`citizensfirst.estimators.proportion`."""
+    def proportion(
+        self,
+        variable: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        ci: str = "logit",
+        deff: str | None = "auto",
+        level: float = 0.95,
+        df: float | None = None,
+        rules: QualityRules | None = None,
+    ) -> Estimate:
+        """Proportion (0-1) of every observed level of ``variable``, with intervals.
+
+        Parameters
+        ----------
+        variable : str or sequence of str
+            Categorical column.
+        by : str or sequence of str, optional
+            Domain variables: one set of proportions per domain.
+        ci : {"logit", "wald", "wilson", "beta", "asin", "xlogit"}, default "logit"
+            Interval method (as R's ``svyciprop``).
+        deff : {"auto", "srswor", "replace", None}, default "auto"
+            Reference design of the design effect (``auto``: ``srswor`` with an fpc, else
+            ``replace``; None: no design effect).
+        level : float, default 0.95
+            Confidence level.
+        df : float, optional
+            Degrees of freedom for the t intervals (default: the design's).
+        rules : QualityRules, optional
+            Quality (suppression) rules for the flags.
+
+        Returns
+        -------
+        Estimate
+            One row per level (per domain).
+
+        Raises
+        ------
+        DataError
+            Unknown column or interval method.
+
+        See Also
+        --------
+        citizensfirst.estimators.proportion
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"g": list("aaab")})
+        >>> Design(df).proportion("g").estimate.tolist()
+        [0.75, 0.25]
+        """
         from .estimators import proportion
 
-        return proportion(self, variable, **kwargs)
+        return proportion(self, variable, by=by, ci=ci, deff=deff, level=level, df=df,
+                          rules=rules)
 
-    def count(self, variable: str, **kwargs: Any) -> Any:
-        """Estimated population counts per level; see :func:`citizensfirst.estimators.count`."""
+    def count(
+        self,
+        variable: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        deff: str | None = "auto",
+        level: float = 0.95,
+        df: float | None = None,
+        rules: QualityRules | None = None,
+    ) -> Estimate:
+        """Estimated population count of every level of ``variable`` (``svytotal`` of a factor).
+
+        Parameters
+        ----------
+        variable : str or sequence of str
+            Categorical column.
+        by : str or sequence of str, optional
+            Domain variables: one set of counts per domain.
+        deff : {"auto", "srswor", "replace", None}, default "auto"
+            Reference design of the design effect (``auto``: ``srswor`` with an fpc, else
+            ``replace``; None: no design effect).
+        level : float, default 0.95
+            Confidence level.
+        df : float, optional
+            Degrees of freedom for the t intervals (default: the design's).
+        rules : QualityRules, optional
+            Quality (suppression) rules for the flags.
+
+        Returns
+        -------
+        Estimate
+            One row per level (per domain).
+
+        Raises
+        ------
+        DataError
+            Unknown column.
+
+        See Also
+        --------
+        citizensfirst.estimators.count
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"g": list("aaab"), "w": [1.0, 1, 1, 5]})
+        >>> Design(df, weights="w").count("g").estimate.tolist()
+        [3.0, 5.0]
+        """
         from .estimators import count
 
-        return count(self, variable, **kwargs)
+        return count(self, variable, by=by, deff=deff, level=level, df=df, rules=rules)
 
-    def ratio(self, numerator: str | Sequence[str], denominator: str | Sequence[str], **kwargs: Any) -> Any:
-        """Ratios of totals; see :func:`citizensfirst.estimators.ratio`."""
+    def ratio(
+        self,
+        numerator: str | Sequence[str],
+        denominator: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        deff: str | None = "auto",
+        level: float = 0.95,
+        df: float | None = None,
+        rules: QualityRules | None = None,
+    ) -> Estimate:
+        """Ratios of totals, every numerator over every denominator (R's ``svyratio``).
+
+        Parameters
+        ----------
+        numerator, denominator : str or sequence of str
+            Numeric columns; rows missing either are left out of that ratio.
+        by : str or sequence of str, optional
+            Domain variables: one set of ratios per domain.
+        deff : {"auto", "srswor", "replace", None}, default "auto"
+            Reference design of the design effect (``auto``: ``srswor`` with an fpc, else
+            ``replace``; None: no design effect).
+        level : float, default 0.95
+            Confidence level.
+        df : float, optional
+            Degrees of freedom for the t intervals (default: the design's).
+        rules : QualityRules, optional
+            Quality (suppression) rules for the flags.
+
+        Returns
+        -------
+        Estimate
+            One row per numerator/denominator pair (per domain).
+
+        Raises
+        ------
+        DataError
+            Unknown or non-numeric columns.
+
+        See Also
+        --------
+        citizensfirst.estimators.ratio
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3], "x": [2.0, 2, 2]})
+        >>> float(Design(df).ratio("y", "x").estimate)
+        1.0
+        """
         from .estimators import ratio
 
-        return ratio(self, numerator, denominator, **kwargs)
+        return ratio(self, numerator, denominator, by=by, deff=deff, level=level, df=df,
+                     rules=rules)
 
-    def variance(self, variables: str | Sequence[str], **kwargs: Any) -> Any:
-        """Population variance estimates; see :func:`citizensfirst.estimators.variance`."""
+    def variance(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        level: float = 0.95,
+        df: float | None = None,
+        rules: QualityRules | None = None,
+    ) -> Estimate:
+        """Design-based estimate of the population variance (divisor n-1, R's ``svyvar``).
+
+        Parameters
+        ----------
+        variables : str or sequence of str
+            Numeric columns.
+        by : str or sequence of str, optional
+            Domain variables: one estimate per domain.
+        level : float, default 0.95
+            Confidence level.
+        df : float, optional
+            Degrees of freedom for the t intervals (default: the design's).
+        rules : QualityRules, optional
+            Quality (suppression) rules for the flags.
+
+        Returns
+        -------
+        Estimate
+            Variance estimates with their standard errors.
+
+        Raises
+        ------
+        DataError
+            Unknown or non-numeric columns.
+
+        See Also
+        --------
+        citizensfirst.estimators.variance
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4]})
+        >>> round(float(Design(df).variance("y").estimate), 4)
+        1.6667
+        """
         from .estimators import variance
 
-        return variance(self, variables, **kwargs)
+        return variance(self, variables, by=by, level=level, df=df, rules=rules)
 
-    def quantile(self, variable: str, probs: float | Sequence[float] = (0.5,), **kwargs: Any) -> Any:
-        """Quantiles with Woodruff CIs; see :func:`citizensfirst.estimators.quantile`."""
+    def quantile(
+        self,
+        variable: str,
+        probs: float | Sequence[float] = (0.5,),
+        *,
+        by: str | Sequence[str] | None = None,
+        rule: str = "math",
+        interval: str = "mean",
+        level: float = 0.95,
+        df: float | None = None,
+        rules: QualityRules | None = None,
+    ) -> Estimate:
+        """Quantiles with Woodruff confidence intervals (R's ``svyquantile``).
+
+        Parameters
+        ----------
+        variable : str
+            Numeric column.
+        probs : float or sequence of float, default (0.5,)
+            Probabilities in [0, 1].
+        by : str or sequence of str, optional
+            Domain variables: one set of quantiles per domain.
+        rule : str, default "math"
+            Quantile rule (R's ``qrule``).
+        interval : {"mean", "beta", "xlogit", "asin", "quantile"}, default "mean"
+            Interval on the CDF scale (``quantile``: replicate designs only).
+        level : float, default 0.95
+            Confidence level.
+        df : float, optional
+            Degrees of freedom for the t intervals (default: the design's).
+        rules : QualityRules, optional
+            Quality (suppression) rules for the flags.
+
+        Returns
+        -------
+        Estimate
+            One row per probability (per domain); design effects are NaN.
+
+        Raises
+        ------
+        DataError
+            Unknown column, rule or interval, or probabilities outside [0, 1].
+
+        See Also
+        --------
+        citizensfirst.estimators.quantile
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5]})
+        >>> float(Design(df).quantile("y", 0.5).estimate)
+        3.0
+        """
         from .estimators import quantile
 
-        return quantile(self, variable, probs, **kwargs)
+        return quantile(self, variable, probs, by=by, rule=rule, interval=interval, level=level,
+                        df=df, rules=rules)
 
-    def regress(self, formula: str, family: str = "gaussian", **kwargs: Any) -> Any:
-        """Survey-weighted GLM (``svyglm``); see :func:`citizensfirst.inference.regress`."""
+    def regress(self, formula: str, family: str = "gaussian", *, level: float = 0.95) -> ModelResult:
+        """Survey-weighted generalised linear model (R's ``svyglm``).
+
+        Parameters
+        ----------
+        formula : str
+            Patsy formula such as ``"y ~ x + C(g)"``.
+        family : {"gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson"}
+            Error family with its canonical link; default "gaussian".
+        level : float, default 0.95
+            Confidence level of the coefficient intervals.
+
+        Returns
+        -------
+        ModelResult
+            Coefficients, design-based covariance and intervals.
+
+        Raises
+        ------
+        DataError
+            A bad formula, unknown family or a model that cannot be fitted.
+
+        See Also
+        --------
+        citizensfirst.inference.regress
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 2, 4, 3, 6, 5], "g": list("aabbcc")})
+        >>> Design(df).regress("y ~ g").coefficients.index.tolist()
+        ['(Intercept)', 'gb', 'gc']
+        """
         from .inference import regress
 
-        return regress(self, formula, family, **kwargs)
+        return regress(self, formula, family, level=level)
 
-    def ttest(self, variable: str, by: str | None = None, mu: float = 0.0, **kwargs: Any) -> Any:
-        """Design-based t test (``svyttest``); see :func:`citizensfirst.inference.ttest`."""
+    def ttest(self, variable: str, by: str | None = None, mu: float = 0.0, *,
+              level: float = 0.95) -> TestResult:
+        """Design-based t test (R's ``svyttest``).
+
+        Parameters
+        ----------
+        variable : str
+            Numeric column.
+        by : str, optional
+            A two-level grouping: test the difference in means (second level minus first).
+        mu : float, default 0.0
+            Hypothesised mean for the one-sample test.
+        level : float, default 0.95
+            Confidence level of the interval.
+
+        Returns
+        -------
+        TestResult
+            Estimate, t statistic, degrees of freedom, p-value and interval.
+
+        Raises
+        ------
+        DataError
+            Degenerate tests: too few respondents, no degrees of freedom or zero variance.
+
+        See Also
+        --------
+        citizensfirst.inference.ttest
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 5, 4, 6], "g": list("aaabbb")})
+        >>> Design(df).ttest("y", by="g").parameters
+        {'df': 4}
+        """
         from .inference import ttest
 
-        return ttest(self, variable, by, mu, **kwargs)
+        return ttest(self, variable, by, mu, level=level)
 
-    def chisq(self, row_var: str, col_var: str, statistic: str = "F") -> Any:
-        """Rao-Scott test of independence (``svychisq``); see :func:`citizensfirst.inference.chisq`."""
+    def chisq(self, row_var: str, col_var: str, statistic: str = "F") -> TestResult:
+        """Rao-Scott test of independence in a two-way table (R's ``svychisq``).
+
+        Parameters
+        ----------
+        row_var, col_var : str
+            Categorical columns.
+        statistic : {"F", "Chisq", "Wald", "adjWald", "saddlepoint", "lincom"}, default "F"
+            Test statistic.
+
+        Returns
+        -------
+        TestResult
+            Statistic, its degrees of freedom and p-value.
+
+        Raises
+        ------
+        DataError
+            Unknown columns or statistic, or a table with fewer than two rows or columns.
+
+        See Also
+        --------
+        citizensfirst.inference.chisq
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"a": list("xxyyxy") * 5, "b": list("pqpqqq") * 5})
+        >>> Design(df).chisq("a", "b").statistic_name
+        'F'
+        """
         from .inference import chisq
 
         return chisq(self, row_var, col_var, statistic)
 
-    def table(self, row_var: str, col_var: str | None = None) -> Any:
-        """Weighted counts (``svytable``); see :func:`citizensfirst.inference.table`."""
+    def table(self, row_var: str, col_var: str | None = None) -> pd.DataFrame:
+        """Weighted counts (R's ``svytable``): a one-column frame, or a row x column table.
+
+        Parameters
+        ----------
+        row_var : str
+            Categorical column for the rows.
+        col_var : str, optional
+            Categorical column for the columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Weighted counts.
+
+        Raises
+        ------
+        DataError
+            Unknown columns.
+
+        See Also
+        --------
+        citizensfirst.inference.table
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"a": list("xxyy"), "b": list("pqpp"), "w": [1.0, 2, 3, 4]})
+        >>> Design(df, weights="w").table("a", "b").to_numpy().tolist()
+        [[1.0, 2.0], [7.0, 0.0]]
+        """
         from .inference import table
 
         return table(self, row_var, col_var)
 
     # ------------------------------------------------------------------ tables
 
-    def crosstab(self, rows: str | Sequence[str], cols: str | None = None, stat: str = "percent",
-                 **kwargs: Any) -> Any:
-        """A table of ``rows`` by ``cols`` with column tests; see :func:`citizensfirst.tables.crosstab`."""
+    def crosstab(
+        self,
+        rows: str | Sequence[str],
+        cols: str | None = None,
+        stat: str = "percent",
+        *,
+        value: str | None = None,
+        language: str = "en",
+        alpha: float = 0.05,
+        adjust: str = "none",
+        rules: QualityRules | None = None,
+        decimals: int = 1,
+        scale: tuple[float, float] | None = None,
+        level: float = 0.95,
+        title: str | None = None,
+    ) -> Table:
+        """A table of ``rows`` by the categories of ``cols`` with column tests.
+
+        Parameters
+        ----------
+        rows : str or sequence of str
+            Row variable, or several items (``stat`` other than ``percent``, ``value=None``).
+        cols : str, optional
+            Column variable (None: the Total column alone).
+        stat : {"percent", "mean", "top2", "score"}, default "percent"
+            Cell statistic.
+        value : str, optional
+            Rated item when ``rows`` is a grouping variable (``mean``, ``top2``, ``score``).
+        language : str, default "en"
+            Language of labels and number formats.
+        alpha : float, default 0.05
+            Significance level of the column-letter tests.
+        adjust : {"none", "holm", "bh"}, default "none"
+            Multiple-comparison adjustment over the pairs in a row.
+        rules : QualityRules, optional
+            Quality (suppression) rules.
+        decimals : int, default 1
+            Decimals shown.
+        scale : (float, float), optional
+            Rating scale (default: the codebook's).
+        level : float, default 0.95
+            Confidence level of the estimates in the cells.
+        title : str, optional
+            Table title.
+
+        Returns
+        -------
+        Table
+            The table model, ready for ``to_frame`` or a writer.
+
+        Raises
+        ------
+        DataError
+            Unknown columns, statistic, language or adjustment.
+
+        See Also
+        --------
+        citizensfirst.tables.crosstab, banner
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"ch": ["web", "phone", "web", "web"] * 50,
+        ...                    "g": ["a"] * 100 + ["b"] * 100})
+        >>> Design(df).crosstab("ch", "g").to_frame().loc["web"].tolist()
+        ['75.0', '75.0', '75.0']
+        """
         from .tables import crosstab
 
-        return crosstab(self, rows, cols, stat, **kwargs)
+        return crosstab(self, rows, cols, stat, value=value, language=language, alpha=alpha,
+                        adjust=adjust, rules=rules, decimals=decimals, scale=scale, level=level,
+                        title=title)
 
-    def banner(self, rows: str | Sequence[str], cols: Sequence[str], stat: str = "percent",
-               **kwargs: Any) -> Any:
-        """A banner of several column variables; see :func:`citizensfirst.tables.banner`."""
+    def banner(
+        self,
+        rows: str | Sequence[str],
+        cols: Sequence[str],
+        stat: str = "percent",
+        *,
+        value: str | None = None,
+        language: str = "en",
+        alpha: float = 0.05,
+        adjust: str = "none",
+        rules: QualityRules | None = None,
+        decimals: int = 1,
+        scale: tuple[float, float] | None = None,
+        level: float = 0.95,
+        title: str | None = None,
+    ) -> Table:
+        """A banner: a Total column, then the categories of each of ``cols`` side by side.
+
+        Parameters
+        ----------
+        rows : str or sequence of str
+            Row variable, or several items (``stat`` other than ``percent``, ``value=None``).
+        cols : sequence of str
+            Column variables; letters run on across the banner.
+        stat : {"percent", "mean", "top2", "score"}, default "percent"
+            Cell statistic.
+        value : str, optional
+            Rated item when ``rows`` is a grouping variable (``mean``, ``top2``, ``score``).
+        language : str, default "en"
+            Language of labels and number formats.
+        alpha : float, default 0.05
+            Significance level of the column-letter tests.
+        adjust : {"none", "holm", "bh"}, default "none"
+            Multiple-comparison adjustment over the pairs of one variable in a row.
+        rules : QualityRules, optional
+            Quality (suppression) rules.
+        decimals : int, default 1
+            Decimals shown.
+        scale : (float, float), optional
+            Rating scale (default: the codebook's).
+        level : float, default 0.95
+            Confidence level of the estimates in the cells.
+        title : str, optional
+            Table title.
+
+        Returns
+        -------
+        Table
+            The table model, ready for ``to_frame`` or a writer.
+
+        Raises
+        ------
+        DataError
+            Unknown columns, statistic, language or adjustment.
+
+        See Also
+        --------
+        citizensfirst.tables.banner
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"ch": ["web", "phone"] * 20, "age": ["y"] * 20 + ["o"] * 20})
+        >>> [c.header for c in Design(df).banner("ch", ["age"]).columns]
+        ['Total', 'o (A)', 'y (B)']
+        """
         from .tables import banner
 
-        return banner(self, rows, cols, stat, **kwargs)
+        return banner(self, rows, cols, stat, value=value, language=language, alpha=alpha,
+                      adjust=adjust, rules=rules, decimals=decimals, scale=scale, level=level,
+                      title=title)
 
     # ------------------------------------------------------------------ drivers
 
@@ -656,22 +1422,72 @@ class Design:
         outcome: str | Sequence[str],
         drivers: Sequence[str],
         *,
-        method: str = "shapley",
+        method: Literal["shapley", "relative_weights", "beta", "betasq", "correlation", "first",
+                        "last", "pratt"] = "shapley",
         ci: str | None = "replicate",
         replicates: int = 200,
         seed: int | None = 1,
-        scales: Any = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Relative importance of ``drivers`` for ``outcome`` (an item or a list averaged into an index).
+        scales: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
+        missing: Literal["listwise"] = "listwise",
+        min_n: int = 30,
+        level: float = 0.95,
+        max_exact: int = 20,
+        n_permutations: int = 2000,
+        warn_collinearity: bool = True,
+    ) -> DriverResult:
+        """Relative importance of ``drivers`` for ``outcome``, with design-based intervals.
 
-        ``ci="replicate"`` uses the design's replicate weights, or, on a Taylor design, a
-        bootstrap of PSUs within strata (``replicates``, ``seed``) applied to the final weights;
-        ``ci=None`` skips intervals (otherwise ``replicates`` must be a whole number >= 2).
-        Scales for the 0-100 performance scores come from the codebook when not given. An
-        outcome or driver the codebook calls nominal gives a
-        :class:`~citizensfirst.errors.NominalVariableWarning`. See
-        :func:`citizensfirst.drivers.driver_importance`.
+        An outcome or driver the codebook calls nominal gives a
+        :class:`~citizensfirst.errors.NominalVariableWarning`.
+
+        Parameters
+        ----------
+        outcome : str or sequence of str
+            Outcome column, or items averaged into an outcome index.
+        drivers : sequence of str
+            Driver columns (numeric).
+        method : str, default "shapley"
+            ``shapley`` (LMG), ``relative_weights``, ``beta``, ``betasq``, ``correlation``,
+            ``first``, ``last`` or ``pratt``.
+        ci : {"replicate", "bootstrap", None}, default "replicate"
+            ``replicate`` uses the design's replicate weights or, on a Taylor design, a
+            bootstrap of PSUs within strata applied to the final weights; ``bootstrap`` always
+            bootstraps; None skips intervals.
+        replicates : int, default 200
+            Bootstrap replicates (a whole number >= 2 unless ``ci=None``).
+        seed : int, optional, default 1
+            Seed of the bootstrap replicates.
+        scales : (low, high) or mapping, optional
+            Rating scale of all drivers or per driver, for 0-100 performance scores
+            (default: the codebook's).
+        missing : {"listwise"}, default "listwise"
+            Rows missing the outcome or any driver are dropped.
+        min_n : int, default 30
+            Fewest complete cases accepted.
+        level : float, default 0.95
+            Confidence level.
+        max_exact : int, default 20
+            Most drivers for exact Shapley values (else permutation sampling).
+        n_permutations : int, default 2000
+            Orderings sampled when Shapley values are not exact.
+        warn_collinearity : bool, default True
+            Warn about highly collinear drivers.
+
+        Returns
+        -------
+        DriverResult
+            Importance, shares, performance and their intervals per driver.
+
+        Raises
+        ------
+        DesignError
+            An unknown ``ci`` or an invalid ``replicates``.
+        DataError
+            Unknown or non-numeric columns, or fewer than ``min_n`` complete cases.
+
+        See Also
+        --------
+        citizensfirst.drivers.driver_importance
         """
         from .drivers import driver_importance
 
@@ -698,7 +1514,9 @@ class Design:
             found = {d: self._codebook[d].scale for d in drivers if d in self._codebook and self._codebook[d].scale}
             scales = found if len(found) == len(drivers) else None
         return driver_importance(self._data, names if len(names) > 1 else names[0], list(drivers),
-                                 weights, method=method, scales=scales, **rep_args, **kwargs)
+                                 weights, method=method, scales=scales, missing=missing, min_n=min_n,
+                                 level=level, max_exact=max_exact, n_permutations=n_permutations,
+                                 warn_collinearity=warn_collinearity, **rep_args)
 
     def __repr__(self) -> str:
         n = len(self._data)
