@@ -8,8 +8,12 @@ import pytest
 from scipy import stats
 
 import citizensfirst as cf
+from citizensfirst.charts.trend import score_table
+from citizensfirst.drivers import driver_importance
 from citizensfirst.errors import DataError
+from citizensfirst.report.pipeline import _as_score
 from citizensfirst.samplegen import sample_path
+from citizensfirst.scales import Scale
 from citizensfirst.scores import (
     bottom_box,
     service_quality_score,
@@ -17,6 +21,7 @@ from citizensfirst.scores import (
     top_box,
     with_columns,
 )
+from citizensfirst.tables import crosstab
 
 RATINGS = ["svc1_sat", "svc2_sat", "svc3_sat"]
 
@@ -222,3 +227,90 @@ def test_scores_on_a_replicate_design() -> None:
     var = float(reps.vcov(thetas[:, None], np.array([full]))[0, 0])
     assert sqs.estimate == pytest.approx(full, rel=1e-12)
     assert sqs.se == pytest.approx(np.sqrt(var), rel=1e-10)
+
+
+# --- one Scale: every layer rescales and boxes with citizensfirst.scales.Scale ---------------
+
+
+def test_box_ci_is_validated_like_proportion(cf2020: cf.Design) -> None:
+    # before: an unknown method silently gave the Korn-Graubard (beta) interval
+    with pytest.raises(DataError, match=r"ci must be one of \('logit'.*got 'nonsense'"):
+        top_box(cf2020, "q_time", ci="nonsense")
+    with pytest.raises(DataError, match="got 'KG'"):
+        bottom_box(cf2020, "q_time", ci="KG")
+    with pytest.raises(DataError, match=r"ci must be one of \('logit'.*got 'nonsense'"):
+        cf2020.proportion("q_time", ci="nonsense")  # the same table and message
+
+
+def test_scale_rules() -> None:
+    s = Scale(1, 5)
+    assert (s.low, s.high, s.points) == (1.0, 5.0, 5)
+    np.testing.assert_array_equal(s.top_box([1, 3, 4, 5, np.nan]), [0, 0, 1, 1, np.nan])
+    np.testing.assert_array_equal(s.bottom_box([1, 2, 3, np.nan], 1), [1, 0, 0, np.nan])
+    assert s.to_100([2, 4]).tolist() == [25.0, 75.0]
+    # estimates (a mean's CI limit) may lie beyond the scale; ratings may not
+    assert s.to_100([5.2], check=False).tolist() == [pytest.approx(105.0)]
+    with pytest.raises(DataError, match=r"'q' has 1 value\(s\) outside the scale \[1, 5\]: 5.2"):
+        s.to_100([5.2], what="'q'")
+    with pytest.raises(DataError, match="top=5 must be an integer from 1 to 4"):
+        s.top_box([1.0], 5)
+    with pytest.raises(DataError, match="low < high"):
+        Scale(3, 3)
+    assert Scale.of((0, 10)) == Scale(0, 10) and Scale.of(s) is s
+
+
+def test_table_cells_use_the_same_rescale_and_box_as_scores(cf2023: cf.Design) -> None:
+    score = crosstab(cf2023, "q_time", stat="score")
+    assert score.cells["estimate"].iloc[0] == pytest.approx(
+        to_100(cf2023.mean("q_time").estimate, scale=cf2023.codebook["q_time"].scale), rel=1e-12)
+    top2 = crosstab(cf2023, "q_time", stat="top2")
+    box = top_box(cf2023, "q_time")
+    assert top2.cells["estimate"].iloc[0] == pytest.approx(box.estimate, rel=1e-12)
+    assert top2.cells["ci_low"].iloc[0] == pytest.approx(box.ci[0], rel=1e-10)
+    sqs = service_quality_score(cf2023, ["q_time"])  # one rating per respondent: the score
+    assert sqs.estimate == pytest.approx(score.cells["estimate"].iloc[0], rel=1e-12)
+
+
+def test_values_outside_the_scale_raise_the_same_error_in_scores_and_tables() -> None:
+    # before: tables counted the 9 (an undeclared N/A code) as a top-box answer and a 200 score
+    d = cf.Design(pd.DataFrame({"q": [1.0, 9.0, 4.0, 5.0]}))
+    with pytest.raises(DataError) as scores_error:
+        top_box(d, "q", scale=(1, 5))
+    assert "'q' has 1 value(s) outside the scale [1, 5]: 9" in str(scores_error.value)
+    for stat in ("top2", "score"):
+        with pytest.raises(DataError) as tables_error:
+            crosstab(d, "q", stat=stat, scale=(1, 5))
+        assert str(tables_error.value) == str(scores_error.value)
+    with pytest.raises(DataError) as sqs_error:
+        service_quality_score(d, ["q"])
+    assert str(sqs_error.value) == str(scores_error.value)
+
+
+def test_drivers_charts_and_report_rescale_with_to_100() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    df = pd.DataFrame({"a": rng.integers(1, 6, n), "b": rng.integers(0, 11, n)}).astype(float)
+    df["y"] = df["a"] + df["b"] / 2 + rng.normal(size=n)
+    w = rng.uniform(0.5, 2.0, n)
+    res = driver_importance(df, "y", ["a", "b"], w, scales={"a": (1, 5), "b": (0, 10)})
+    perf = res.table["performance"]
+    for name, scale in (("a", (1, 5)), ("b", (0, 10))):
+        assert perf[name] == pytest.approx(to_100(np.average(df[name], weights=w), scale), rel=1e-12)
+    with pytest.raises(DataError, match="scale for driver 'b' must be"):
+        driver_importance(df, "y", ["a", "b"], w, scales={"a": (1, 5), "b": (10, 0)})
+
+    rows = {2020: pd.DataFrame({"variable": ["q"], "estimate": [4.9], "ci_low": [4.7], "ci_high": [5.1]})}
+    table = score_table(rows, scale=(1, 5))
+    expected = Scale(1, 5).to_100([4.9, 4.7, 5.1], check=False)  # the CI limit 5.1 is beyond 5
+    np.testing.assert_allclose(table[["estimate", "ci_low", "ci_high"]].iloc[0], expected, rtol=1e-12)
+
+    class _Study:
+        def scale(self, variable: str) -> tuple[float, float]:
+            return (0.0, 10.0)
+
+    estimates = pd.DataFrame({"wave": [2020, 2023], "estimate": [7.0, 7.5], "ci_low": [6.5, 7.0],
+                              "ci_high": [7.5, 10.2]})
+    changes = pd.DataFrame({"to_wave": [2023], "significant": [True]})
+    frame = _as_score(estimates, changes, "mean", _Study(), "q")
+    np.testing.assert_allclose(frame["ci_high"], Scale(0, 10).to_100([7.5, 10.2], check=False), rtol=1e-12)
+    assert frame["estimate"].tolist() == [pytest.approx(70.0), pytest.approx(75.0)]

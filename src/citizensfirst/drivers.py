@@ -75,6 +75,7 @@ import pandas as pd
 from scipy import stats
 
 from citizensfirst.errors import DataError
+from citizensfirst.scales import Scale
 
 __all__ = [
     "CONDITION_THRESHOLD",
@@ -737,21 +738,27 @@ def _weights(values: object, n: int, what: str) -> np.ndarray:
     return w
 
 
-def _scales(scales: object, drivers: Sequence[str]) -> np.ndarray:
-    out = np.full((len(drivers), 2), np.nan)
+def _scales(scales: object, drivers: Sequence[str]) -> list[Scale | None]:
+    """The rating scale of every driver (None for all when ``scales`` is None)."""
     if scales is None:
-        return out
-    for i, d in enumerate(drivers):
+        return [None] * len(drivers)
+    out: list[Scale | None] = []
+    for d in drivers:
         if isinstance(scales, Mapping):
             if d not in scales:
                 raise DataError(f"scales gives no (low, high) for driver {d!r}")
-            lo, hi = scales[d]
+            pair = scales[d]
         else:
-            lo, hi = scales  # type: ignore[misc]
-        if not float(hi) > float(lo):
-            raise DataError(f"scale for {d!r} must have high > low, got ({lo}, {hi})")
-        out[i] = float(lo), float(hi)
+            pair = scales
+        out.append(Scale.of(pair, what=f"scale for driver {d!r}"))
     return out
+
+
+def _performance(means: np.ndarray, scales: Sequence[Scale | None]) -> np.ndarray:
+    """Driver means (last axis: drivers) on 0-100 with each driver's scale; NaN without one."""
+    columns = [np.full(means.shape[:-1], np.nan) if s is None else s.to_100(means[..., j], check=False)
+               for j, s in enumerate(scales)]
+    return np.stack(columns, axis=-1)
 
 
 def _measure(
@@ -888,7 +895,7 @@ def driver_importance(
     w = _weights(weights, n_rows, "weights")
     if w.ndim != 1:
         raise DataError(f"weights must be one column, got shape {w.shape}")
-    scale_arr = _scales(scales, drivers)
+    driver_scales = _scales(scales, drivers)
 
     driver_missing = np.isnan(x)
     complete = ~np.isnan(y) & ~driver_missing.any(axis=1)
@@ -930,8 +937,7 @@ def driver_importance(
     imp, r2, mc_se = _measure(corr[None], method, exact=exact, perms=perms)
     imp, r2, mc_se = imp[0], float(r2[0]), mc_se[0]
     share = _shares(imp, method)
-    with np.errstate(invalid="ignore"):
-        perf = 100.0 * (mean[:p] - scale_arr[:, 0]) / (scale_arr[:, 1] - scale_arr[:, 0])
+    perf = _performance(mean[:p], driver_scales)
 
     nan_p = np.full(p, np.nan)
     se = share_se = perf_se = nan_p
@@ -967,8 +973,7 @@ def driver_importance(
 
         se = np.sqrt(rep_var(rimp, imp))
         share_se = np.sqrt(rep_var(_shares(rimp, method), share))
-        with np.errstate(invalid="ignore"):
-            rperf = 100.0 * (rmean[:, :p] - scale_arr[:, 0]) / (scale_arr[:, 1] - scale_arr[:, 0])
+        rperf = _performance(rmean[:, :p], driver_scales)
         perf_se = np.sqrt(rep_var(rperf, perf))
         r2_se = float(np.sqrt(rep_var(rr2, np.asarray(r2))))
 

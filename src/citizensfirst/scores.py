@@ -41,8 +41,9 @@ import pandas as pd
 
 from .errors import DataError
 from .estimate import Estimate, domains_of, finish, numeric_matrix, ratio_engine
-from .estimators import _replicate_transformed_se, proportion_interval, resolve_deff
+from .estimators import PROPORTION_CI, _replicate_transformed_se, proportion_interval, resolve_deff
 from .quality import QualityRules
+from .scales import Scale, scale_of
 
 if TYPE_CHECKING:
     from .design import Design
@@ -61,32 +62,11 @@ DEFAULT_SQS_RATINGS: tuple[str, ...] = ("svc1_sat", "svc2_sat", "svc3_sat")
 """The service-experience ratings of the Citizens First / Business First sample waves."""
 
 
-def _check_scale(scale: Sequence[float]) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in scale)
-    except (TypeError, ValueError):
-        raise DataError(f"scale must be (low, high), got {scale!r}") from None
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise DataError(f"scale must be (low, high) with low < high, got {scale!r}")
-    return low, high
-
-
-def _check_within(values: np.ndarray, scale: tuple[float, float], what: str) -> None:
-    """DataError naming the first value outside ``scale`` (NaN is allowed)."""
-    low, high = scale
-    with np.errstate(invalid="ignore"):
-        bad = (values < low) | (values > high)
-    if bad.any():
-        found = np.unique(values[bad])
-        shown = ", ".join(f"{v:g}" for v in found[:5]) + (", ..." if found.size > 5 else "")
-        raise DataError(
-            f"{what} has {int(bad.sum())} value(s) outside the scale [{low:g}, {high:g}]: {shown} "
-            "(a don't-know or not-applicable code that is not declared missing?)"
-        )
-
-
-def to_100(x: Any, scale: Sequence[float] = (1, 5)) -> Any:
+def to_100(x: Any, scale: Scale | Sequence[float] = (1, 5)) -> Any:
     """Rescale ratings on ``scale=(low, high)`` linearly to 0-100: ``(x - low) / (high - low) * 100``.
+
+    The rule is :meth:`citizensfirst.scales.Scale.to_100`, shared by tables, drivers, charts and
+    the report.
 
     Series keep their index and name, anything else becomes a float ndarray (a scalar stays a
     float). NaN stays NaN; a value outside the scale raises :class:`DataError` naming it.
@@ -100,20 +80,8 @@ def to_100(x: Any, scale: Sequence[float] = (1, 5)) -> Any:
     ...
     citizensfirst.errors.DataError: ratings has 1 value(s) outside the scale [1, 5]: 8 (a don't-know or not-applicable code that is not declared missing?)
     """
-    low, high = _check_scale(scale)
-    if isinstance(x, pd.Series):
-        values = pd.to_numeric(x, errors="raise").to_numpy(dtype=float, na_value=np.nan)
-        what = f"ratings {x.name!r}" if x.name is not None else "ratings"
-    else:
-        values = np.asarray(x, dtype=float)
-        what = "ratings"
-    _check_within(np.atleast_1d(values), (low, high), what)
-    out = (values - low) / (high - low) * 100.0
-    if isinstance(x, pd.Series):
-        return pd.Series(out, index=x.index, name=x.name)
-    if np.ndim(out) == 0:
-        return float(out)
-    return out
+    what = f"ratings {x.name!r}" if isinstance(x, pd.Series) and x.name is not None else "ratings"
+    return Scale.of(scale).to_100(x, what=what)
 
 
 def with_columns(design: Design, **columns: Any) -> Design:
@@ -146,17 +114,14 @@ def with_columns(design: Design, **columns: Any) -> Design:
     return design._evolve(data=data, history=design._history + (step,))
 
 
-def resolve_scale(design: Design, variable: str, scale: Sequence[float] | None) -> tuple[float, float]:
-    """``scale`` if given, else the codebook scale of ``variable``; DataError when neither exists."""
-    if scale is not None:
-        return _check_scale(scale)
-    codebook = design._codebook
-    found = codebook.get_variable(variable).scale if codebook is not None else None
-    if found is not None:
-        return _check_scale(found)
-    raise DataError(
-        f"{design._source}: no rating scale known for {variable!r}; pass scale=(low, high)"
-    )
+def resolve_scale(design: Design, variable: str, scale: Scale | Sequence[float] | None) -> Scale:
+    """``scale`` if given, else the codebook scale of ``variable``; DataError when neither exists.
+
+    >>> from citizensfirst.design import Design
+    >>> resolve_scale(Design(pd.DataFrame({"q": [1.0]})), "q", (0, 10))
+    Scale(low=0.0, high=10.0)
+    """
+    return scale_of(design._codebook, variable, scale, design._source)
 
 
 def _box(
@@ -172,15 +137,12 @@ def _box(
     df: float | None,
     rules: QualityRules | None,
 ) -> Estimate:
-    low, high = resolve_scale(design, variable, scale)
-    points = int(round(high - low)) + 1
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k < points:
-        raise DataError(f"{'top' if top else 'bottom'}={k!r} must be an integer from 1 to {points - 1} "
-                        f"on the scale [{low:g}, {high:g}]")
+    if ci not in PROPORTION_CI:
+        raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
+    rating = resolve_scale(design, variable, scale)
     x = numeric_matrix(design, [variable])[:, 0]
-    _check_within(x, (low, high), f"{design._source}: {variable!r}")
-    inside = x >= high - k + 1 if top else x <= low + k - 1
-    indicator = np.where(np.isnan(x), np.nan, inside.astype(float))
+    what = f"{design._source}: {variable!r}"
+    indicator = rating.top_box(x, k, what=what) if top else rating.bottom_box(x, k, what=what)
     name = f"__{variable}_{'top' if top else 'bottom'}{k}"
     derived = with_columns(design, **{name: indicator})
     from .estimators import mean
@@ -197,8 +159,8 @@ def _box(
         transformed_se=_replicate_transformed_se(design, result, ci),
     )
     table["ci_low"], table["ci_high"] = lower, upper
-    span = f"{high - k + 1:g}-{high:g}" if top else f"{low:g}-{low + k - 1:g}"
-    note = f"share of valid answers in {span} on the {low:g}-{high:g} scale"
+    note = (f"share of valid answers in {rating.box_span(k, top)} on the "
+            f"{rating.low:g}-{rating.high:g} scale")
     return replace(est, statistic=f"{label} box", table=table, ci_method=ci,
                    notes=est.notes + (note,))
 
@@ -207,7 +169,7 @@ def top_box(
     design: Design,
     variable: str,
     top: int = 2,
-    scale: Sequence[float] | None = None,
+    scale: Scale | Sequence[float] | None = None,
     *,
     by: str | Sequence[str] | None = None,
     ci: str = "logit",
@@ -236,7 +198,7 @@ def bottom_box(
     design: Design,
     variable: str,
     bottom: int = 2,
-    scale: Sequence[float] | None = None,
+    scale: Scale | Sequence[float] | None = None,
     *,
     by: str | Sequence[str] | None = None,
     ci: str = "logit",
@@ -260,7 +222,7 @@ def bottom_box(
 def service_quality_score(
     design: Design,
     ratings: Sequence[str] = DEFAULT_SQS_RATINGS,
-    scale: Sequence[float] = (1, 5),
+    scale: Scale | Sequence[float] = (1, 5),
     by: str | Sequence[str] | None = None,
     *,
     deff: str | None = "auto",
@@ -287,13 +249,13 @@ def service_quality_score(
     names = [ratings] if isinstance(ratings, str) else list(ratings)
     if not names:
         raise DataError("service_quality_score needs at least one rating column")
-    low, high = _check_scale(scale)
+    rating = Scale.of(scale)
     values = numeric_matrix(design, names)
-    for j, name in enumerate(names):
-        _check_within(values[:, j], (low, high), f"{design._source}: {name!r}")
+    scores = np.column_stack([rating.to_100(values[:, j], what=f"{design._source}: {name!r}")
+                              for j, name in enumerate(names)])
     rated = ~np.isnan(values)
     count = rated.sum(axis=1).astype(float)
-    score = np.where(rated, (values - low) / (high - low) * 100.0, 0.0).sum(axis=1)
+    score = np.where(rated, scores, 0.0).sum(axis=1)
     none = count == 0
     numerator = np.where(none, np.nan, score)[:, None]
     denominator = np.where(none, np.nan, count)[:, None]
@@ -301,7 +263,7 @@ def service_quality_score(
     result = ratio_engine(design, numerator, denominator, domains, deff=resolve_deff(design, deff))
     items = pd.DataFrame({"variable": ["sqs"]})
     in_base = design._domain & (design._weights != 0) & ~none
-    note = (f"SQS over {', '.join(names)} on {low:g}-{high:g}: {int(count[in_base].sum())} rated "
+    note = (f"SQS over {', '.join(names)} on {rating.low:g}-{rating.high:g}: {int(count[in_base].sum())} rated "
             f"service experiences from {int(in_base.sum())} respondents (n counts respondents)")
     return finish(design, "service quality score", result, domains, items, level=level, df=df,
                   rules=rules, notes=(note,))

@@ -73,6 +73,7 @@ from .quality import (
     complementary_suppression,
 )
 from .sanitize import neutralize
+from .scales import scale_of
 
 if TYPE_CHECKING:
     from .design import Design
@@ -202,19 +203,6 @@ def _variable_label(design: Design, variable: str, language: str) -> str:
     if codebook is None:
         return variable
     return codebook.get_variable(variable).label_in(language)
-
-
-def _scale_of(design: Design, variable: str, scale: tuple[float, float] | None) -> tuple[float, float]:
-    if scale is not None:
-        return float(scale[0]), float(scale[1])
-    codebook = design.codebook
-    found = codebook.get_variable(variable).scale if codebook is not None else None
-    if found is None:
-        raise DataError(
-            f"{design._source}: variable {variable!r} has no rating scale in the codebook; "
-            "pass scale=(low, high)"
-        )
-    return float(found[0]), float(found[1])
 
 
 def _levels(series: pd.Series) -> list[Any]:
@@ -623,13 +611,13 @@ def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | 
     """The working design (derived 0/1 or 0-100 columns added) and the row specification."""
     from .design import check_columns, numeric_column
 
-    frame = design._data
+    frame, source = design._data, design._source
     if stat == "percent":
         if value is not None:
             raise DataError("stat='percent' tabulates the levels of rows=; value= is for mean, top2 and score")
         if not isinstance(rows, str):
             raise DataError("stat='percent' takes one row variable")
-        check_columns(frame, [rows], "rows", design._source)
+        check_columns(frame, [rows], "rows", source)
         _, levels = level_indicators(design, rows)
         spec = _Spec(stat, "levels", rows, [rows], list(levels), frame[rows].notna().to_numpy(), 0.95, None)
         return design, spec, [rows]
@@ -643,19 +631,17 @@ def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | 
         if len(items) != 1:
             raise DataError("value= takes one variable; put several items in rows= (value=None)")
         group = rows
-    check_columns(frame, items + ([group] if group else []), "table", design._source)
+    check_columns(frame, items + ([group] if group else []), "table", source)
     derived: dict[str, np.ndarray] = {}
     names = []
     for item in items:
-        x = numeric_column(frame, item, "value", design._source)
+        x = numeric_column(frame, item, "value", source)
         if stat == "mean":
             derived_name, values = item, None
         else:
-            low, high = _scale_of(design, item, scale)
-            if stat == "top2":
-                values = np.where(np.isnan(x), np.nan, (x >= high - 1).astype(float))
-            else:
-                values = (x - low) / (high - low) * 100.0
+            rating = scale_of(design.codebook, item, scale, source)
+            what = f"{source}: {item!r}"
+            values = rating.top_box(x, 2, what=what) if stat == "top2" else rating.to_100(x, what=what)
             derived_name = f"__citizensfirst_{stat}__{item}"
         if values is not None:
             derived[derived_name] = values

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..i18n import format_number, text
+from ..scales import Scale
 from . import theme
 from .base import Chart, check, colon, finish, join_list, new_figure, number_formatter, signed
 
@@ -38,7 +39,8 @@ def score_table(
     scale: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """A trend input table from one :class:`~citizensfirst.estimate.Estimate` (or its table)
-    per wave, optionally rescaling means on a ``scale`` (low, high) to 0-100 scores.
+    per wave, optionally rescaling means on a ``scale`` (low, high) to 0-100 scores
+    (:meth:`citizensfirst.scales.Scale.to_100`; a CI limit may lie beyond the scale).
 
     ``scale`` may differ between waves: pass a mapping ``{wave: (low, high)}``.
 
@@ -59,8 +61,8 @@ def score_table(
         low_high = scale.get(wave) if isinstance(scale, Mapping) else scale
         values = {k: float(row[k]) for k in ("estimate", "ci_low", "ci_high")}
         if low_high is not None:
-            low, high = (float(v) for v in low_high)
-            values = {k: (v - low) / (high - low) * 100.0 for k, v in values.items()}
+            rating = Scale.of(low_high, what=f"scale of wave {wave!r}")
+            values = {k: rating.to_100(v, check=False) for k, v in values.items()}
         rows.append({"wave": wave, **values})
     return pd.DataFrame(rows)
 

@@ -40,6 +40,7 @@ from ..fileutil import (
 from ..io import read_survey, sidecar_path
 from ..quality import DEFAULT_RULES, SUPPRESSED, UNPUBLISHED_COLUMNS, suppress_shares
 from ..sanitize import neutralize_frame
+from ..scales import Scale
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
 from .spec import StudySpec
@@ -324,9 +325,9 @@ def _as_score(estimates: pd.DataFrame, changes: pd.DataFrame, stat: str, study: 
     """Trend estimates on the 0-100 scale with the significant changes marked."""
     frame = estimates[["wave", "estimate", "ci_low", "ci_high"]].copy()
     if stat == "mean":
-        low, high = study.scale(variable)
+        rating = Scale.of(study.scale(variable), what=f"scale of {variable!r}")
         for col in ("estimate", "ci_low", "ci_high"):
-            frame[col] = (frame[col] - low) / (high - low) * 100
+            frame[col] = rating.to_100(frame[col], check=False)
     else:
         for col in ("estimate", "ci_low", "ci_high"):
             frame[col] = frame[col] * 100
