@@ -149,8 +149,7 @@ def proportion(
     (= ``mean``), ``wilson`` (score interval with the effective sample size p(1-p)/se²),
     ``beta`` (Korn-Graubard, as ``svyciprop(method="beta")``), ``asin``, ``xlogit``.
     """
-    if ci not in PROPORTION_CI:
-        raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
+    check_proportion_ci(ci)
     indicators, items = _indicators(design, _names(variable))
     domains = domains_of(design, by)
     result = ratio_engine(design, indicators, ONES, domains, deff=resolve_deff(design, deff))
@@ -179,6 +178,18 @@ def _replicate_transformed_se(design: Design, result: dict[str, Any], method: st
     thetas = _transform(method, result["replicates"])
     vcov = reps.vcov(thetas, _transform(method, result["estimate"]))
     return np.sqrt(np.diag(vcov))
+
+
+def check_proportion_ci(ci: str) -> None:
+    """Refuse an interval method that :func:`proportion_interval` does not know.
+
+    >>> check_proportion_ci("nonsense")
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.DataError: ci must be one of ('logit', 'xlogit', 'wald', 'mean', 'wilson', 'beta', 'asin'), got 'nonsense'
+    """
+    if ci not in PROPORTION_CI:
+        raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
 
 
 def proportion_interval(

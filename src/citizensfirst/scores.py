@@ -41,7 +41,12 @@ import pandas as pd
 
 from .errors import DataError
 from .estimate import Estimate, domains_of, finish, numeric_matrix, ratio_engine
-from .estimators import PROPORTION_CI, _replicate_transformed_se, proportion_interval, resolve_deff
+from .estimators import (
+    _replicate_transformed_se,
+    check_proportion_ci,
+    proportion_interval,
+    resolve_deff,
+)
 from .quality import QualityRules
 from .scales import Scale, scale_of
 
@@ -137,8 +142,7 @@ def _box(
     df: float | None,
     rules: QualityRules | None,
 ) -> Estimate:
-    if ci not in PROPORTION_CI:
-        raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
+    check_proportion_ci(ci)
     rating = resolve_scale(design, variable, scale)
     x = numeric_matrix(design, [variable])[:, 0]
     what = f"{design._source}: {variable!r}"
