@@ -175,6 +175,7 @@ def write_baseline(actual: Path, expected: Path) -> None:
     assert compare_images(str(expected), str(actual), tol=1.0) is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("case", list(CASES))
 def test_matches_baseline_image(case: str, language: str, tmp_path: Path) -> None:
@@ -201,6 +202,7 @@ def test_baseline_comparison_detects_a_changed_chart(tmp_path: Path) -> None:
     assert compare_images(str(BASELINES / "trend_en.png"), str(french), tol=TOLERANCE)
 
 
+@pytest.mark.slow
 def test_rendering_is_deterministic(tmp_path: Path) -> None:
     c = chart("trend_series", "fr")
     first = c.save(tmp_path / "a", formats=("png", "svg", "pdf"))
@@ -332,6 +334,7 @@ def line_colour(c: Chart, label: str) -> tuple:
     return to_rgba(line.get_color())
 
 
+@pytest.mark.slow
 def test_same_wave_same_colour_in_different_charts() -> None:
     from matplotlib.colors import to_rgba
 
@@ -533,6 +536,7 @@ def test_bad_inputs() -> None:
         channel_chart(CHANNELS.assign(used=[26.0, 23.0, 48.5, 2.5]))
 
 
+@pytest.mark.slow
 def test_trend_chart_from_a_study_trend() -> None:
     from citizensfirst.waves import Study, sample_harmonization_path
 

@@ -44,6 +44,7 @@ def test_proportions_sum_to_one_and_vcov_rows_to_zero(seed: int) -> None:
     np.testing.assert_allclose(est.vcov.sum(axis=1), 0.0, atol=1e-12)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(seeds, st.floats(min_value=0.01, max_value=1000))
 def test_scaling_the_weights_leaves_means_and_ses_unchanged(seed: int, factor: float) -> None:
@@ -55,6 +56,7 @@ def test_scaling_the_weights_leaves_means_and_ses_unchanged(seed: int, factor: f
     np.testing.assert_allclose(a["se"], b["se"], rtol=1e-8)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(seeds)
 def test_by_estimate_equals_zero_weighted_domain_design(seed: int) -> None:
@@ -71,6 +73,7 @@ def test_by_estimate_equals_zero_weighted_domain_design(seed: int) -> None:
         assert point == pytest.approx(by.loc[level, "estimate"], rel=1e-12)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(seeds)
 def test_estimators_do_not_modify_their_input(seed: int) -> None:

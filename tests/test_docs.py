@@ -54,6 +54,7 @@ def _modules() -> list[str]:
     return sorted(names)
 
 
+@pytest.mark.slow
 def test_build_runs_cleanly(built: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     out, result = built
     assert result.returncode == 0, result.stderr
@@ -67,6 +68,7 @@ def test_build_runs_cleanly(built: tuple[Path, subprocess.CompletedProcess[str]]
         assert f"## citizensfirst {command}" in cli
 
 
+@pytest.mark.slow
 def test_build_is_deterministic(built: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
     out, _ = built
     again = _build(tmp_path)
@@ -76,6 +78,7 @@ def test_build_is_deterministic(built: tuple[Path, subprocess.CompletedProcess[s
     assert first == second
 
 
+@pytest.mark.slow
 def test_committed_reference_is_up_to_date(built: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     out, result = built
     assert result.returncode == 0, result.stderr
@@ -100,6 +103,7 @@ def test_the_guides_have_examples() -> None:
     assert len(WITH_EXAMPLES) >= 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", WITH_EXAMPLES, ids=[p.name for p in WITH_EXAMPLES])
 def test_python_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = _python_blocks(path)

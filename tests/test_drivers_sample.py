@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import citizensfirst as cf
 from citizensfirst.cli import main
@@ -29,6 +30,7 @@ def test_sample_ranking_recovers_the_true_driver_effects() -> None:
     assert result.table["performance"].between(0, 100).all()
 
 
+@pytest.mark.slow
 def test_drivers_command_writes_table_and_charts(tmp_path) -> None:
     out = tmp_path / "drivers"
     code = main(["drivers", str(sample_path("cf2023")), "--outcome", "q_overall", "--drivers",

@@ -507,6 +507,7 @@ def surveys(draw):
     return pd.DataFrame(columns), Codebook(variables, title=draw(st.one_of(st.none(), label_text)))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=surveys())
 @pytest.mark.parametrize("ext", [".sav", ".parquet"])

@@ -325,6 +325,7 @@ def test_tables_out_equal_to_the_input_is_refused(tmp_path: Path) -> None:
     assert _tree(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_drivers_out_follows_the_report_rule(project: Path) -> None:
     args = ["drivers", str(project / "data" / "cf2023.sav"), "--outcome", "q_overall", "--drivers", "q_time",
             "q_outcome", "--weights", "wt_design", "--replicates", "0", "--lang", "en"]

@@ -25,6 +25,9 @@ from citizensfirst.samplegen import SAMPLE_DIR
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from check_report_html import browser_problems, find_chromium, static_problems
 
+# every test here runs the full sample report (about 35 s) or Chromium: outside the quick subset
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> Path:

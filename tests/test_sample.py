@@ -63,6 +63,7 @@ def _rake(df: pd.DataFrame) -> np.ndarray:
 # --- reproducibility ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_regeneration_is_byte_identical(regenerated: Path) -> None:
     committed = _sums(sg.SAMPLE_DIR)
     fresh = _sums(regenerated)
@@ -227,6 +228,7 @@ def test_documented_skew(waves: dict) -> None:
 # --- ground truth ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_analytic_truth_matches_a_population_draw() -> None:
     truth = sg.ground_truth()["means"]
     for year, wave in ((2020, "cf2020"), (2023, "cf2023")):

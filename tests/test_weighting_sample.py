@@ -57,6 +57,7 @@ def test_raking_is_variance_aware() -> None:
     assert raked.mean("q_time").se > 0
 
 
+@pytest.mark.slow
 def test_errors_name_the_margin_and_level() -> None:
     design = _design("cf2023")
     with pytest.raises(WeightingError, match=r"level 3\.0 of 'gender'.*has no target"):
