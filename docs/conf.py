@@ -15,7 +15,6 @@ tables).
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -74,11 +73,27 @@ html_static_path: list[str] = []
 html_show_sourcelink = False
 
 
-def _clear_api_stubs(app: object, config: object) -> None:
-    """Remove the previous build's API stubs, so a module that moved or was deleted leaves no
-    orphan page behind (autosummary writes the stubs again for the modules that exist now)."""
-    shutil.rmtree(DOCS / "api" / "generated", ignore_errors=True)
+def _public_modules() -> set[str]:
+    """Dotted names of the package's modules with no part starting with ``_`` (as autosummary)."""
+    package = ROOT / "src" / "citizensfirst"
+    names = set()
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if not any(part.startswith("_") for part in parts):
+            names.add(".".join(parts))
+    return names
+
+
+def _remove_stale_api_stubs(app: object, config: object) -> None:
+    """Remove the API stubs of modules that no longer exist (moved or deleted), which would be
+    orphan pages. Only those: another build running in the same tree keeps its files, and
+    autosummary rewrites a stub only when its content changes."""
+    modules = _public_modules()
+    for stub in (DOCS / "api" / "generated").glob("*.rst"):
+        if stub.stem not in modules:
+            stub.unlink(missing_ok=True)
 
 
 def setup(app: object) -> None:
-    app.connect("config-inited", _clear_api_stubs)  # type: ignore[attr-defined]
+    app.connect("config-inited", _remove_stale_api_stubs)  # type: ignore[attr-defined]
