@@ -40,7 +40,7 @@ def cf_load(p: dict[str, Any]) -> Any:
 def cf_core(df: Any, p: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
     import numpy as np
 
-    from citizensfirst.drivers import driver_importance
+    from citizensfirst.drivers.analysis import driver_importance
 
     w = df["w"].to_numpy() if p["weighted"] else np.ones(len(df))
     res = driver_importance(df, p["outcome"], p["drivers"], w, method=p["method"])

@@ -56,7 +56,7 @@ def cf_load(p: dict[str, Any]) -> Any:
     import pandas as pd
 
     import citizensfirst
-    import citizensfirst.estimators  # noqa: F401  (Design.mean imports it, and scipy.stats, lazily)
+    import citizensfirst.estimation.estimators  # noqa: F401  (Design.mean imports it, and scipy.stats, lazily)
 
     return pd.read_parquet(p["parquet"], columns=p["columns"])
 

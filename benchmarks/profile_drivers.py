@@ -69,7 +69,7 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from citizensfirst.drivers import driver_importance
+    from citizensfirst.drivers.analysis import driver_importance
 
     print(f"(imports in this process: {time.perf_counter() - start:.3f} s)")
     df = pd.read_parquet(rd.parquet(args.rows), columns=[*rd.DRIVERS[: args.p], rd.OUTCOME, "w"])

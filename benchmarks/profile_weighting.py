@@ -35,7 +35,7 @@ def main() -> None:
     import pandas as pd
 
     import citizensfirst as cf
-    from citizensfirst.weighting import methods
+    from citizensfirst.weighting import controls as methods
 
     spec = rw.DataSpec()
     df = pd.read_parquet(spec.parquet, columns=[*rw.VARS, "w"])

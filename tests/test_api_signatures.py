@@ -9,7 +9,8 @@ from collections.abc import Callable
 import pytest
 
 import citizensfirst as cf
-from citizensfirst import drivers, estimators, inference, tables, weighting
+from citizensfirst import drivers, inference, tables, weighting
+from citizensfirst.estimation import estimators
 
 FORWARDED: dict[str, Callable[..., object]] = {
     "mean": estimators.mean,

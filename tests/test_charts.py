@@ -45,8 +45,8 @@ from citizensfirst.charts import (
     trend_chart,
 )
 from citizensfirst.charts.theme import contrast_ratio
-from citizensfirst.drivers import driver_importance
-from citizensfirst.samplegen import sample_path
+from citizensfirst.drivers.analysis import driver_importance
+from citizensfirst.samplegen.generator import sample_path
 
 BASELINES = Path(__file__).parent / "baseline_images"
 TOLERANCE = 5.0
@@ -458,7 +458,7 @@ def test_importance_without_replicates_has_no_whiskers() -> None:
 
 
 def test_quadrant_data_and_labels() -> None:
-    from citizensfirst.drivers import importance_performance
+    from citizensfirst.drivers.analysis import importance_performance
 
     res = sample_drivers()
     en, fr = chart("quadrant_sample", "en"), chart("quadrant_sample", "fr")
@@ -538,7 +538,8 @@ def test_bad_inputs() -> None:
 
 @pytest.mark.slow
 def test_trend_chart_from_a_study_trend() -> None:
-    from citizensfirst.waves import Study, sample_harmonization_path
+    from citizensfirst.waves.spec import sample_harmonization_path
+    from citizensfirst.waves.study import Study
 
     study = Study({int(w[2:]): sample_design(w) for w in ("cf2018", "cf2020", "cf2023")},
                   sample_harmonization_path())

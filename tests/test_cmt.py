@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from citizensfirst import Codebook, CodebookError, Survey, Variable, cmt
+from citizensfirst import Codebook, CodebookError, Survey, Variable
+from citizensfirst.io import cmt
 
 CORE = ["timeliness", "access", "knowledge", "courtesy", "fairness", "outcome", "contacts", "overall"]
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from citizensfirst import Codebook, CodebookError, Variable
-from citizensfirst.codebook import normalize_code
-from citizensfirst.survey import validate_codebook
+from citizensfirst.io.codebook import normalize_code
+from citizensfirst.io.survey import validate_codebook
 
 
 def _example() -> Codebook:

@@ -21,11 +21,12 @@ from scipy.linalg import null_space
 
 import citizensfirst as cf
 from citizensfirst.charts import channel_chart
-from citizensfirst.codebook import Codebook, Variable
-from citizensfirst.quality import complementary_suppression, derivable
+from citizensfirst.estimation.quality import complementary_suppression, derivable
+from citizensfirst.io.codebook import Codebook, Variable
+from citizensfirst.io.survey import Survey
 from citizensfirst.sanitize import neutralize, neutralize_frame
-from citizensfirst.survey import Survey
-from citizensfirst.tables import Table, banner, crosstab, write_tables
+from citizensfirst.tables.build import banner, crosstab
+from citizensfirst.tables.render import Table, write_tables
 
 NUMBERS = ["estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "value"]
 

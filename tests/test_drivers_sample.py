@@ -7,7 +7,8 @@ import pytest
 
 import citizensfirst as cf
 from citizensfirst.cli import main
-from citizensfirst.samplegen import ground_truth, sample_path
+from citizensfirst.samplegen.generator import sample_path
+from citizensfirst.samplegen.truth import ground_truth
 
 DRIVERS = ["q_time", "q_access", "q_staff_knowledge", "q_courtesy", "q_fair", "q_outcome",
            "q_contacts", "q_extra_mile"]

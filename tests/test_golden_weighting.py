@@ -123,7 +123,7 @@ def _adjuster(spec: dict, local: bool) -> Adjuster:
 
 
 # R warns too when some replicates cannot be calibrated (recorded as r_warnings in the JSON)
-@pytest.mark.filterwarnings("ignore::citizensfirst.weighting.methods.ReplicateCalibrationWarning")
+@pytest.mark.filterwarnings("ignore::citizensfirst.weighting.controls.ReplicateCalibrationWarning")
 @pytest.mark.parametrize("spec,entry,local", CASES, ids=[a["id"] for _, a, _ in CASES])
 def test_weighting_matches_r(spec: dict, entry: dict, local: bool) -> None:
     adjuster = _adjuster(spec, local)

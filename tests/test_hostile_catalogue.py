@@ -34,10 +34,8 @@ import pyreadstat
 import pytest
 from openpyxl import load_workbook
 
-from citizensfirst import targets as targets_module
 from citizensfirst.cli import main
-from citizensfirst.codebook import Codebook, Variable
-from citizensfirst.design import Design
+from citizensfirst.design.facade import Design
 from citizensfirst.errors import (
     CitizensFirstError,
     CodebookError,
@@ -48,10 +46,13 @@ from citizensfirst.errors import (
     NominalVariableWarning,
     WeightingError,
 )
-from citizensfirst.io import read_survey, sidecar_path
-from citizensfirst.samplegen import sample_path
-from citizensfirst.survey import Survey
-from citizensfirst.waves import HarmonizationSpec
+from citizensfirst.io.codebook import Codebook, Variable
+from citizensfirst.io.formats import sidecar_path
+from citizensfirst.io.readers import read_survey
+from citizensfirst.io.survey import Survey
+from citizensfirst.samplegen.generator import sample_path
+from citizensfirst.waves.spec import HarmonizationSpec
+from citizensfirst.weighting import targets as targets_module
 
 Action = Callable[[], Any] | list[str]
 

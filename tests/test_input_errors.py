@@ -18,9 +18,9 @@ import pyreadstat
 import pytest
 
 import citizensfirst as cf
-from citizensfirst.codebook import Codebook, Variable
 from citizensfirst.errors import DataError, DesignError, NominalVariableWarning
-from citizensfirst.samplegen import sample_path
+from citizensfirst.io.codebook import Codebook, Variable
+from citizensfirst.samplegen.generator import sample_path
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +241,7 @@ def test_drivers_command_reports_a_bad_replicate_count(tmp_path: Path, replicate
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """``--replicates 1`` used to become 2 silently; now it is refused (exit 2), nothing written."""
     from citizensfirst.cli import main
-    from citizensfirst.samplegen import sample_path
+    from citizensfirst.samplegen.generator import sample_path
 
     rc = main(["drivers", str(sample_path("cf2023")), "--outcome", "q_overall", "--drivers", "q_time",
                "q_access", "--out", str(tmp_path / "out"), "--replicates", replicates])

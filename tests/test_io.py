@@ -24,9 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from citizensfirst import Codebook, CodebookError, DataError, Survey, Variable
-from citizensfirst.codebook import normalize_code
-from citizensfirst.io import READ_FORMATS, read_survey, sidecar_path, write_survey
-from citizensfirst.survey import merge_codebooks
+from citizensfirst.io.codebook import normalize_code
+from citizensfirst.io.formats import READ_FORMATS, sidecar_path
+from citizensfirst.io.readers import read_survey
+from citizensfirst.io.survey import merge_codebooks
+from citizensfirst.io.writers import write_survey
 
 
 def _reference_dir() -> Path:

@@ -22,10 +22,11 @@ import citizensfirst as cf
 from citizensfirst.cli import main
 from citizensfirst.errors import OutputError, SpecError
 from citizensfirst.fileutil import STAGING_MARKER, LeftoverWarning, check_replaceable_output
-from citizensfirst.report.cli import reproduce
 from citizensfirst.report.pipeline import _weighting_html, run_report
+from citizensfirst.report.reproduce import reproduce
 from citizensfirst.report.spec import StudySpec
-from citizensfirst.samplegen import SAMPLE_DIR, sample_path
+from citizensfirst.samplegen.generator import sample_path
+from citizensfirst.samplegen.params import SAMPLE_DIR
 
 SPEC = """
 [study]

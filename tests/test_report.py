@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from citizensfirst.cli import main
-from citizensfirst.report.cli import reproduce
 from citizensfirst.report.manifest import digest
 from citizensfirst.report.pipeline import run_report
+from citizensfirst.report.reproduce import reproduce
 from citizensfirst.report.spec import StudySpec
-from citizensfirst.samplegen import SAMPLE_DIR
+from citizensfirst.samplegen.params import SAMPLE_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from check_report_html import browser_problems, find_chromium, static_problems

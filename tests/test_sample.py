@@ -10,9 +10,9 @@ import pyreadstat
 import pytest
 
 from citizensfirst import samplegen as sg
-from citizensfirst.codebook import Codebook
 from citizensfirst.errors import DataError
 from citizensfirst.fileutil import sha256_file
+from citizensfirst.io.codebook import Codebook
 
 N = {"cf2023": 4300, "cf2020": 4040, "cf2018": 3180, "bf2023": 1500}
 CMT_IDS = {"timeliness", "ease_of_access", "staff_knowledge", "courtesy", "fairness", "outcome",
@@ -49,14 +49,14 @@ def _wmean(x: np.ndarray, w: np.ndarray, valid: np.ndarray) -> float:
 def _rake(df: pd.DataFrame) -> np.ndarray:
     """Minimal raking of the design weights to the documented margins (and province shares)."""
     w = df["wt_design"].to_numpy(dtype=float).copy()
-    educ = np.array([sg.POP_CELL[sg.CELL_EDUC == k].sum() for k in range(3)])
-    margins = {"age_grp": sg.AGE_POP, "gender": sg.GENDER_POP, "educ": educ}
-    prov = np.searchsorted(sg.PROV_CODES, df["prov"].to_numpy())
+    educ = np.array([sg.params.POP_CELL[sg.params.CELL_EDUC == k].sum() for k in range(3)])
+    margins = {"age_grp": sg.params.AGE_POP, "gender": sg.params.GENDER_POP, "educ": educ}
+    prov = np.searchsorted(sg.params.PROV_CODES, df["prov"].to_numpy())
     for _ in range(30):
         for var, target in margins.items():
             x = df[var].to_numpy(dtype=int) - 1
             w *= (target * w.sum() / np.bincount(x, weights=w, minlength=3))[x]
-        w *= (sg.PROV_SHARE * w.sum() / np.bincount(prov, weights=w, minlength=13))[prov]
+        w *= (sg.params.PROV_SHARE * w.sum() / np.bincount(prov, weights=w, minlength=13))[prov]
     return w
 
 
@@ -183,8 +183,8 @@ def test_design_weights_reproduce_census_shares(waves: dict) -> None:
         w = df["wt_design"]
         assert w.sum() == pytest.approx(len(df), rel=1e-12)
         shares = w.groupby(df["prov"]).sum() / w.sum()
-        assert list(shares.index) == list(sg.PROV_CODES)
-        np.testing.assert_allclose(shares.to_numpy(), sg.PROV_POP / sg.PROV_POP.sum(), atol=1e-9)
+        assert list(shares.index) == list(sg.params.PROV_CODES)
+        np.testing.assert_allclose(shares.to_numpy(), sg.params.PROV_POP / sg.params.PROV_POP.sum(), atol=1e-9)
         # Ontario 2021 Census: 14,223,942 of 36,991,981
         assert shares[35] == pytest.approx(14_223_942 / 36_991_981, abs=1e-9)
         # roughly equal allocation: the unweighted Ontario share is far below its population share
@@ -196,13 +196,13 @@ def test_clustered_wave(waves: dict) -> None:
     assert (df["stratum"] == df["prov"]).all()
     assert (df.groupby("psu")["stratum"].nunique() == 1).all()  # PSUs nested in strata
     per_stratum = df.groupby("stratum")["psu"].nunique()
-    assert per_stratum[sg.PROV_CODES[~sg.IS_TERRITORY]].between(10, 20).all()
+    assert per_stratum[sg.params.PROV_CODES[~sg.params.IS_TERRITORY]].between(10, 20).all()
     assert per_stratum.min() >= 2
 
 
 def test_business_first_design(waves: dict) -> None:
     df = waves["bf2023"][0]
-    counts = sg._bf_frame_counts()
+    counts = sg.simulate._bf_frame_counts()
     assert df["wt_design"].sum() == pytest.approx(counts.sum(), rel=1e-12)
     by_stratum = df.groupby("stratum")["wt_design"].sum()
     for s in range(4):
@@ -210,19 +210,19 @@ def test_business_first_design(waves: dict) -> None:
             assert by_stratum[(s + 1) * 10 + r + 1] == pytest.approx(counts[s, r].sum(), rel=1e-12)
     assert (df["stratum"] == df["firm_size"] * 10 + df["region"]).all()
     # large firms are oversampled
-    assert (df["firm_size"] == 4).mean() > 5 * sg.SIZE_SHARE[3]
+    assert (df["firm_size"] == 4).mean() > 5 * sg.params.SIZE_SHARE[3]
 
 
 def test_documented_skew(waves: dict) -> None:
     df = waves["cf2023"][0]
-    pop_univ = sg.POP_CELL[sg.CELL_EDUC == 2].sum()
-    expected = sg.SAMPLE_CELL[sg.CELL_EDUC == 2].sum()
+    pop_univ = sg.params.POP_CELL[sg.params.CELL_EDUC == 2].sum()
+    expected = sg.params.SAMPLE_CELL[sg.params.CELL_EDUC == 2].sum()
     observed = (df["educ"] == 3).mean()
     assert abs(pop_univ - 0.3085) < 1e-9
     assert observed - pop_univ > 0.10
     assert observed == pytest.approx(expected, abs=0.03)
-    assert (df["age_grp"] == 3).mean() > sg.AGE_POP[2] + 0.04
-    assert (df["gender"] == 2).mean() > sg.GENDER_POP[1] + 0.02
+    assert (df["age_grp"] == 3).mean() > sg.params.AGE_POP[2] + 0.04
+    assert (df["gender"] == 2).mean() > sg.params.GENDER_POP[1] + 0.02
 
 
 # --- ground truth ---------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def test_documented_skew(waves: dict) -> None:
 def test_analytic_truth_matches_a_population_draw() -> None:
     truth = sg.ground_truth()["means"]
     for year, wave in ((2020, "cf2020"), (2023, "cf2023")):
-        pop = sg._population_draw(year)
+        pop = sg.truth._population_draw(year)
         for name in ("q_time", "q_courtesy", "q_outcome", "q_overall", "q_value"):
             assert pop[name].mean() == pytest.approx(truth[wave][name], abs=0.012), (wave, name)
 
@@ -267,8 +267,8 @@ def test_shapley_ranking_recovered_in_the_samples(waves: dict) -> None:
     assert truth["ranking"]["bf"][:3] == ["timeliness", "outcome", "ease_of_access"]
     for wave in ("cf2023", "cf2020", "cf2018", "bf2023"):
         df = waves[wave][0]
-        shares = sg._weighted_shapley(df, 2018 if wave == "cf2018" else 0, df["wt_design"].to_numpy())
-        top = [sg.DRIVER_KEYS[j] for j in np.argsort(-shares)[:3]]
+        shares = sg.truth._weighted_shapley(df, 2018 if wave == "cf2018" else 0, df["wt_design"].to_numpy())
+        top = [sg.params.DRIVER_KEYS[j] for j in np.argsort(-shares)[:3]]
         assert top == truth["ranking"]["bf" if wave == "bf2023" else "cf"][:3], wave
 
 

@@ -9,19 +9,19 @@ from scipy import stats
 
 import citizensfirst as cf
 from citizensfirst.charts.trend import score_table
-from citizensfirst.drivers import driver_importance
+from citizensfirst.drivers.analysis import driver_importance
 from citizensfirst.errors import DataError
-from citizensfirst.report.pipeline import _as_score
-from citizensfirst.samplegen import sample_path
-from citizensfirst.scales import Scale
-from citizensfirst.scores import (
+from citizensfirst.estimation.scales import Scale
+from citizensfirst.estimation.scores import (
     bottom_box,
     service_quality_score,
     to_100,
     top_box,
     with_columns,
 )
-from citizensfirst.tables import crosstab
+from citizensfirst.report.pipeline import _as_score
+from citizensfirst.samplegen.generator import sample_path
+from citizensfirst.tables.build import crosstab
 
 RATINGS = ["svc1_sat", "svc2_sat", "svc3_sat"]
 

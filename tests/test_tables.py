@@ -17,8 +17,9 @@ from scipy import stats
 import citizensfirst as cf
 from citizensfirst import tables
 from citizensfirst.errors import DataError
-from citizensfirst.samplegen import sample_path
-from citizensfirst.tables import Table, adjust_pvalues, banner, crosstab, write_tables
+from citizensfirst.samplegen.generator import sample_path
+from citizensfirst.tables.build import adjust_pvalues, banner, crosstab
+from citizensfirst.tables.render import Table, write_tables
 
 NBSP = "\u00a0"
 
@@ -517,7 +518,7 @@ def test_replicate_design_uses_the_replicate_covariance():
 
 def test_tables_command_writes_workbook_and_csvs(tmp_path) -> None:
     from citizensfirst.cli import main
-    from citizensfirst.samplegen import sample_path
+    from citizensfirst.samplegen.generator import sample_path
 
     out = tmp_path / "t.xlsx"
     code = main(["tables", str(sample_path("cf2023")), "--rows", "q_overall", "q_time", "--cols",

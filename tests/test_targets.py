@@ -11,11 +11,11 @@ import pytest
 
 import citizensfirst as cf
 from citizensfirst import samplegen as sg
-from citizensfirst import targets as tg
 from citizensfirst.errors import CitizensFirstError, SpecError, WeightingError
+from citizensfirst.weighting import targets as tg
 
 ALL_VARS = tuple(tg.CANADA_2021_VARIABLES)
-PROV_CODES = [p[0] for p in sg.PROVINCES]
+PROV_CODES = [p[0] for p in sg.params.PROVINCES]
 
 
 def _codebook(wave: str) -> cf.Codebook:
@@ -83,15 +83,15 @@ def test_province_shares_agree_with_sample_generator():
     # all ages: the same published counts (98-10-0001-01) as the generator -> identical shares
     all_ages = tg.canada_2021("province", universe="all_ages")["prov"]
     assert list(all_ages) == PROV_CODES
-    assert np.array(list(all_ages.values())) == pytest.approx(sg.PROV_SHARE, abs=1e-12)
-    assert tg.provinces()["population_all_ages"].tolist() == [p[4] for p in sg.PROVINCES]
+    assert np.array(list(all_ages.values())) == pytest.approx(sg.params.PROV_SHARE, abs=1e-12)
+    assert tg.provinces()["population_all_ages"].tolist() == [p[4] for p in sg.params.PROVINCES]
     # adults 18+: differ from the all-ages shares the generator uses by a few tenths of a point
     adults = np.array(list(tg.canada_2021("province")["prov"].values()))
-    diff = np.abs(adults - sg.PROV_SHARE)
+    diff = np.abs(adults - sg.params.PROV_SHARE)
     assert diff.max() < 0.005  # 0.5 percentage point (Alberta, British Columbia)
     assert np.median(diff) < 0.001  # within 0.1 percentage point for most provinces
     assert diff.mean() < 0.0015
-    assert np.abs(adults[sg.IS_TERRITORY] - sg.PROV_SHARE[sg.IS_TERRITORY]).max() < 0.0005
+    assert np.abs(adults[sg.params.IS_TERRITORY] - sg.params.PROV_SHARE[sg.params.IS_TERRITORY]).max() < 0.0005
 
 
 @pytest.mark.parametrize("wave", ["cf2023", "cf2020", "cf2018"])
@@ -183,7 +183,7 @@ def test_business_frame_matches_bf2023_codes_and_frame():
     for column, margin in m.items():
         assert set(margin) == set(cb[column].value_labels), column
         assert sum(margin.values()) == pytest.approx(1.0, abs=1e-12)
-    frame = sg._bf_frame_counts()  # (size, region, industry)
+    frame = sg.simulate._bf_frame_counts()  # (size, region, industry)
     counts = tg.business_frame(shares=False)
     assert list(counts["firm_size"].values()) == frame.sum(axis=(1, 2)).tolist()
     assert list(counts["region"].values()) == frame.sum(axis=(0, 2)).tolist()
@@ -193,7 +193,7 @@ def test_business_frame_matches_bf2023_codes_and_frame():
 
 
 def test_business_frame_is_labelled_illustrative():
-    path = Path(tg.__file__).parent / "data" / "targets" / "business_frame.csv"
+    path = Path(tg.__file__).parents[1] / "data" / "targets" / "business_frame.csv"
     data = pd.read_csv(path, comment="#")
     assert data["source"].str.startswith("ILLUSTRATIVE").all()
     assert "ILLUSTRATIVE" in (tg.business_frame.__doc__ or "")

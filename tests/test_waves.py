@@ -13,14 +13,9 @@ from scipy import stats
 
 import citizensfirst as cf
 from citizensfirst.errors import DataError, HarmonizationError
-from citizensfirst.samplegen import sample_path
-from citizensfirst.waves import (
-    HarmonizationSpec,
-    Study,
-    Trend,
-    harmonize,
-    sample_harmonization_path,
-)
+from citizensfirst.samplegen.generator import sample_path
+from citizensfirst.waves.spec import HarmonizationSpec, harmonize, sample_harmonization_path
+from citizensfirst.waves.study import Study, Trend
 
 WAVES = (2018, 2020, 2023)
 CENSUS = ["province", "age", "gender", "education"]

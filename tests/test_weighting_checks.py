@@ -23,11 +23,13 @@ import pandas as pd
 import pytest
 
 import citizensfirst as cf
-from citizensfirst import targets as tg
 from citizensfirst.cli import main
 from citizensfirst.errors import ConvergenceError, WeightingError
-from citizensfirst.samplegen import SAMPLE_DIR, sample_path
-from citizensfirst.weighting import methods
+from citizensfirst.samplegen.generator import sample_path
+from citizensfirst.samplegen.params import SAMPLE_DIR
+from citizensfirst.weighting import targets as tg
+from citizensfirst.weighting.methods import calibrate as calibrate_module
+from citizensfirst.weighting.methods import rake as rake_module
 
 # sex x age are associated in the sample, so raking to both margins takes several sweeps
 FRAME = pd.DataFrame({
@@ -158,13 +160,13 @@ def test_rake_that_needs_more_sweeps_raises_never_returns():
 def test_rake_recheck_catches_an_iteration_that_claims_convergence(monkeypatch):
     # the sweep's own convergence measure says "met" after one sweep; the margins recomputed from
     # the final weights still miss, so the result must not be returned
-    monkeypatch.setattr(methods, "_worst_relative_error", lambda *args: 0.0)
+    monkeypatch.setattr(rake_module, "_worst_relative_error", lambda *args: 0.0)
     with pytest.raises(ConvergenceError, match="recomputed from the final weights"):
         _design().rake(MARGINS)
 
 
 def test_calibrate_recheck_catches_a_solver_that_claims_convergence(monkeypatch):
-    monkeypatch.setattr(methods, "solve_g", lambda X, w, *args, **kwargs: (np.ones(len(w)), 1))
+    monkeypatch.setattr(calibrate_module, "solve_g", lambda X, w, *args, **kwargs: (np.ones(len(w)), 1))
     with pytest.raises(ConvergenceError) as info:
         _design().calibrate(COUNTS)
     assert "calibration (linear) did not meet its targets" in str(info.value)

@@ -11,7 +11,7 @@ import pytest
 import citizensfirst as cf
 from citizensfirst.cli import main
 from citizensfirst.errors import ConvergenceError, WeightingError
-from citizensfirst.samplegen import sample_path
+from citizensfirst.samplegen.generator import sample_path
 
 CENSUS = ["province", "age", "gender", "education"]
 

@@ -127,7 +127,7 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
                  "sorted({p.split(\"/\")[1].split(\".\")[0] for p in outputs if p.startswith(\"charts/\")})"),
         ("md", "## Reproduce\n\nThe manifest records the SHA-256 of every input and output. `reproduce` checks "
                "the inputs, re-runs the spec and lists every number or file that differs."),
-        ("code", "from citizensfirst.report.cli import reproduce\n\n"
+        ("code", "from citizensfirst.report.reproduce import reproduce\n\n"
                  "differences = reproduce(folder / \"report\")\nassert differences == [], differences\n"
                  "print(\"reproduced exactly\")"),
     ],

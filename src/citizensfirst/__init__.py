@@ -5,10 +5,7 @@
 '0.1.0'
 """
 
-from . import scores as scores
-from . import targets as targets
-from .codebook import Codebook, Variable
-from .design import Design
+from .design.facade import Design
 from .errors import (
     CheckError,
     CitizensFirstError,
@@ -20,11 +17,16 @@ from .errors import (
     SpecError,
     WeightingError,
 )
-from .estimate import Estimate
-from .io import read_survey, write_survey
-from .quality import QualityRules
-from .survey import SourceInfo, Survey
-from .waves import Study, Trend
+from .estimation import scores as scores
+from .estimation.quality import QualityRules
+from .estimation.result import Estimate
+from .io import cmt as cmt
+from .io.codebook import Codebook, Variable
+from .io.readers import read_survey
+from .io.survey import SourceInfo, Survey
+from .io.writers import write_survey
+from .waves.study import Study, Trend
+from .weighting import targets as targets
 
 __version__ = "0.1.0"
 

@@ -10,13 +10,13 @@ All charts share one theme (:mod:`citizensfirst.charts.theme`): a colour-blind-s
 whose every colour has at least 4.5:1 contrast on white, a fixed colour, marker, line style and
 hatch per wave or series key, and redundant encodings so no meaning relies on colour alone.
 
-=====================  ====================================================================
-``trend_chart``        estimate by wave, CI bands and whiskers, significant-change stars
-``distribution_chart`` stacked dissatisfied / neutral / satisfied bars, hatched and labelled
-``importance_chart``   driver importance bars with CI whiskers (one result or one per wave)
-``quadrant_chart``     importance vs performance with the four action quadrants
-``channel_chart``      channel used vs preferred, grouped bars with hatching
-=====================  ====================================================================
+======================  ====================================================================
+``trend_chart``         estimate by wave, CI bands and whiskers, significant-change stars
+``distribution_chart``  stacked dissatisfied / neutral / satisfied bars, hatched and labelled
+``importance_chart``    driver importance bars with CI whiskers (one result or one per wave)
+``quadrant_chart``      importance vs performance with the four action quadrants
+``channel_chart``       channel used vs preferred, grouped bars with hatching
+======================  ====================================================================
 
 >>> import pandas as pd
 >>> from citizensfirst.charts import distribution_chart

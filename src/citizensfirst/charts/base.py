@@ -213,7 +213,7 @@ def resolve_labels(keys: Sequence[Any], labels: Any, language: str) -> dict[Any,
     >>> resolve_labels(["a", "b"], {"a": "Alpha"}, "en")
     {'a': 'Alpha', 'b': 'b'}
     """
-    from ..codebook import Codebook
+    from ..io.codebook import Codebook
 
     out = {}
     for key in keys:
@@ -233,8 +233,8 @@ def resolve_labels(keys: Sequence[Any], labels: Any, language: str) -> dict[Any,
 def _dimension_name(dim_id: str | None, language: str) -> str | None:
     if not dim_id:
         return None
-    from ..cmt import dimension
     from ..errors import CodebookError
+    from ..io.cmt import dimension
 
     try:
         return dimension(dim_id).name_in(language)

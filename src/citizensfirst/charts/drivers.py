@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from scipy import stats
 
-from ..drivers import DriverResult, importance_performance
+from ..drivers.analysis import DriverResult, importance_performance
 from ..i18n import format_number, format_percent, text
 from . import theme
 from .base import (

@@ -23,8 +23,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..estimation.scales import Scale
 from ..i18n import format_number, text
-from ..scales import Scale
 from . import theme
 from .base import Chart, check, colon, finish, join_list, new_figure, number_formatter, signed
 
@@ -75,7 +75,7 @@ def from_trend(trend: Any) -> pd.DataFrame:
     ``compare="first"``, are not marked).
 
     >>> import pandas as pd
-    >>> from citizensfirst.design import Design
+    >>> from citizensfirst import Design
     >>> from citizensfirst.waves import Study
     >>> s = Study({2020: Design(pd.DataFrame({"q": [1.0, 3.0, 2.0]})),
     ...            2023: Design(pd.DataFrame({"q": [2.0, 4.0, 3.0]}))})

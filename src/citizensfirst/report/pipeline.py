@@ -29,18 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..design import Design
+from ..design.facade import Design
 from ..errors import SpecError
-from ..fileutil import (
-    atomic_write_text,
-    check_replaceable_output,
-    output_path,
-    replace_folder,
-)
-from ..io import read_survey, sidecar_path
-from ..quality import DEFAULT_RULES, SUPPRESSED, UNPUBLISHED_COLUMNS, suppress_shares
+from ..estimation.quality import DEFAULT_RULES, SUPPRESSED, UNPUBLISHED_COLUMNS, suppress_shares
+from ..estimation.scales import Scale
+from ..fileutil import atomic_write_text, check_replaceable_output, output_path, replace_folder
+from ..io.formats import sidecar_path
+from ..io.readers import read_survey
 from ..sanitize import neutralize_frame
-from ..scales import Scale
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
 from .spec import StudySpec
@@ -50,7 +46,7 @@ Progress = Callable[[str], None]
 
 def sample_spec_path() -> Path:
     """The bundled sample study's spec (``data/sample/study.toml`` in the package)."""
-    from ..samplegen import SAMPLE_DIR
+    from ..samplegen.params import SAMPLE_DIR
 
     return Path(SAMPLE_DIR) / "study.toml"
 
@@ -99,7 +95,7 @@ def load_waves(run: Run) -> None:
 
 def weight_waves(run: Run) -> None:
     """Rake every wave to the spec's targets; any missed margin stops the run (exit 1)."""
-    from .. import targets
+    from ..weighting import targets
 
     spec = run.spec
     if spec.targets is None:
@@ -170,7 +166,7 @@ def build_tables(run: Run) -> None:
 def analyse_drivers(run: Run, progress: Progress) -> None:
     """The driver analysis with replicate CIs, its importance and quadrant charts."""
     from ..charts import importance_chart, quadrant_chart
-    from ..drivers import importance_performance
+    from ..drivers.analysis import importance_performance
 
     spec = run.spec
     if spec.drivers is None:
@@ -242,7 +238,7 @@ def chart_latest_wave(run: Run) -> None:
 def follow_trends(run: Run) -> None:
     """Harmonise the waves into a Study and chart every trend on a 0-100 axis."""
     from ..charts import trend_chart
-    from ..waves import Study
+    from ..waves.study import Study
 
     spec = run.spec
     if not spec.trends:
@@ -362,7 +358,7 @@ def _labels(design: Design, names: Any) -> dict[str, dict[str, str]]:
 
 
 def _check_variables(design: Design, names: list[str], where: str, spec: StudySpec) -> None:
-    from ..design import check_columns
+    from ..design.setup import check_columns
     from ..errors import DataError
 
     try:
@@ -402,7 +398,7 @@ def write_outputs(run: Run, staging: Path, out: Path | None = None) -> dict[str,
     to ``out`` and the inputs' paths relative to the spec's folder, so that a project folder (spec,
     data and report) can be moved or sent to a reviewer and still be reproduced.
     """
-    from ..tables import write_tables
+    from ..tables.render import write_tables
 
     out = out or staging
     for folder in ("tables", "charts", "weighting"):

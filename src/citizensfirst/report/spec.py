@@ -63,7 +63,7 @@ from typing import Any
 
 from ..errors import SpecError, WeightingError
 from ..fileutil import read_toml
-from ..weighting.methods import check_controls
+from ..weighting.controls import check_controls
 
 TABLE_STATS = ("percent", "mean", "top2", "score")
 TREND_STATS = ("mean", "top2", "sqs")

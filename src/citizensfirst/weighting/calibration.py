@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..design.groups import group_sums
 from ..errors import ConvergenceError
-from ..groups import group_sums
 
 CALFUNS = ("linear", "raking", "logit")
 _EPS = np.finfo(float).eps

@@ -1,0 +1,98 @@
+"""``citizensfirst weight``: rake a survey file to targets and write it with the new weight.
+
+    citizensfirst weight cf2023.sav --targets targets.toml --out weighted.sav --weights wt_design
+
+writes ``weighted.sav`` (the input plus a ``weight`` column, labelled in English and French), its
+codebook ``weighted.codebook.toml`` and, next to it, ``weighted.report.csv`` (target versus achieved
+for every margin level; text cells neutralised against formula injection) and
+``weighted.report.json`` (the diagnostics). The four files are staged together and swapped in as
+one set: if any cannot be written, none changes. ``--name`` equal to an existing column is
+refused unless ``--replace`` is given, and no output may be an input (the data file, its
+codebook, the targets). Exit codes: 0 done, 1 the targets were not met (nothing is written),
+2 bad input or a refused output (nothing is written).
+
+>>> from citizensfirst.cli import main
+>>> main(["weight", "missing.sav", "--targets", "t.toml", "--out", "o.sav"])
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError
+from ..fileutil import atomic_write_text, check_output_files, replace_files
+from ..io.codebook import Variable
+from ..io.formats import sidecar_path
+from ..sanitize import neutralize_frame
+from .common import add_design_arguments, survey_and_design
+
+
+def run_weight(args: argparse.Namespace) -> int:
+    """Read, rake, check, then write the weighted file and its report (atomically, as one set)."""
+    from ..io.survey import Survey
+    from ..io.writers import write_survey
+    from ..weighting import targets as targets_module
+
+    out_path = Path(args.out)
+    inputs = [Path(args.file), sidecar_path(args.file), Path(args.targets)]
+    report_csv = out_path.with_name(f"{out_path.stem}.report.csv")
+    report_json = out_path.with_name(f"{out_path.stem}.report.json")
+    check_output_files([out_path, sidecar_path(out_path), report_csv, report_json], inputs)
+    survey, design = survey_and_design(args, lonely_psu="adjust")
+    name = args.name
+    if name in survey.columns and not args.replace:
+        raise OutputError(f"{args.file} already has a column {name!r}; nothing was written: give another "
+                          "--name, or --replace to overwrite that column (its values and labels are lost)")
+    margins = targets_module.from_toml(args.targets)
+    counts = targets_module.from_toml(args.targets, shares=False) if _has_total(args.targets) else None
+    weighted = design.rake(counts or margins, max_iter=args.max_iter, tol=args.tol,
+                           bounds=tuple(args.bounds) if args.bounds else None)
+    report = weighted.report
+    data = survey.with_missing_codes().assign(**{name: weighted.weights.to_numpy()})
+    variable = Variable(name, label="Final weight (raked to population targets)",
+                        label_fr="Poids final (calé sur les totaux de population)", measure="scale")
+    out = Survey(data, survey.codebook.with_variable(variable), source=survey.source,
+                 mr_sets=survey.mr_sets)
+    summary: dict[str, Any] = json.loads(report.summary().to_json())
+    summary["input"] = str(args.file)
+    summary["targets"] = str(args.targets)
+    with replace_files(out_path, inputs) as staging:
+        atomic_write_text(staging / report_csv.name, neutralize_frame(report.to_frame()).to_csv(index=False))
+        atomic_write_text(staging / report_json.name, json.dumps(summary, indent=2))
+        write_survey(out, staging / out_path.name)
+    print(f"wrote {out_path} (weight column {name!r}); margins met within "
+          f"{report.max_relative_error:.1e} relative; Kish deff {report.kish_deff:.3f}, "
+          f"effective n {report.effective_n:.0f}")
+    return 0
+
+
+def _has_total(path: str) -> bool:
+    """Whether a targets file gives a population total (then weights sum to it)."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False  # from_toml has already reported the problem
+    return "total" in doc or any(isinstance(m, dict) and "total" in m for m in doc.get("margins", {}).values())
+
+
+def register_weight(subparsers: Any) -> None:
+    """Add the ``weight`` subcommand."""
+    parser = subparsers.add_parser("weight", help="rake a survey file to population targets")
+    parser.add_argument("file", help="survey file (.sav .dta .csv .parquet ...)")
+    parser.add_argument("--targets", required=True, help="targets TOML ([margins.<column>] level = share or count)")
+    parser.add_argument("--out", required=True, help="output file; the report is written beside it")
+    add_design_arguments(parser, weights_help="base weight column (default: equal weights)")
+    parser.add_argument("--name", default="weight", help="name of the new weight column")
+    parser.add_argument("--replace", action="store_true",
+                        help="allow --name to overwrite an existing column (refused otherwise)")
+    parser.add_argument("--max-iter", type=int, default=100, dest="max_iter")
+    parser.add_argument("--tol", type=float, default=1e-10, help="relative tolerance on every margin")
+    parser.add_argument("--bounds", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="bounds on the adjustment ratio (bounded raking)")
+    parser.set_defaults(handler=run_weight)

@@ -1,0 +1,303 @@
+"""The survey design: who was sampled how, as an immutable value.
+
+A :class:`Design` ties a DataFrame (or a :class:`~citizensfirst.io.Survey`) to its weights and
+sampling structure: strata, PSUs for one or more stages, finite population corrections, or
+replicate weights. Estimators (``mean``, ``total``, ``proportion``, ...) are methods that return
+:class:`~citizensfirst.estimate.Estimate` values; weighting methods return new designs. Domains
+(``subset``, ``by=``) zero the weights outside the domain and keep every row, as R's ``survey``.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [1.0, 1.0, 2.0, 2.0]})
+>>> d = Design(df, weights="w")
+>>> round(d.mean("y").estimate, 4)
+2.8333
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, DesignError
+from . import replicates as _replicates
+from .analysing import AnalysisMethods
+from .condition import parse_condition
+from .estimating import EstimatorMethods
+from .setup import DesignSetup, Step, _check_replicate_count, _unpack, check_columns
+from .variance import LONELY_PSU_RULES, ReplicateWeights, TaylorStructure
+from .weighting_steps import WeightingMethods
+
+
+class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
+    """A survey design: data plus weights, strata, PSUs, fpc or replicate weights.
+
+    Parameters follow R's ``svydesign`` / ``svrepdesign``:
+
+    * ``weights`` (column name) or ``probs`` (selection probabilities); with neither, weights
+      come from the fpc population sizes, else every row weighs 1.
+    * ``strata``: column name (or one per stage); ``psu``: a column name or a list, one per
+      stage (None: every row is its own PSU); ``nest=True`` makes PSU ids unique within strata.
+    * ``fpc``: per stage a column (or number) of population sizes (> 1) or sampling fractions
+      (<= 1), constant within strata.
+    * ``replicate_weights``: a list of columns, or a regular expression matching them, with
+      ``method`` (jk1, jkn, brr, fay, bootstrap, subbootstrap, other), ``scale``, ``rscales``,
+      ``rho`` (Fay), ``mse`` and ``combined_weights`` (True: the columns are full analysis
+      weights; False: multipliers of ``weights``).
+    * ``lonely_psu``: fail (default), adjust, average, remove, certainty; as R's
+      ``survey.lonely.psu``. ``adjust_domain_lonely`` as ``survey.adjust.domain.lonely``.
+
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "s": [1, 1, 2, 2], "w": [2.0, 2, 3, 3]})
+    >>> Design(df, weights="w", strata="s").n_strata
+    2
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        weights: str | None = None,
+        probs: str | None = None,
+        strata: str | Sequence[str] | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | float | Sequence[str | float] | None = None,
+        nest: bool = False,
+        replicate_weights: str | Sequence[str] | None = None,
+        method: str | None = None,
+        scale: float | None = None,
+        rscales: Sequence[float] | np.ndarray | None = None,
+        rho: float | None = None,
+        mse: bool = False,
+        combined_weights: bool = True,
+        degf: int | None = None,
+        lonely_psu: str = "fail",
+        adjust_domain_lonely: bool = False,
+    ) -> None:
+        frame, codebook, source = _unpack(data)
+        self._data = frame
+        self._codebook = codebook
+        self._source = source
+        self._spec: dict[str, Any] = {
+            "weights": weights, "probs": probs, "strata": strata, "psu": psu, "fpc": fpc,
+            "nest": nest, "replicate_weights": replicate_weights, "method": method,
+        }
+        if lonely_psu not in LONELY_PSU_RULES:
+            raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
+        n = len(frame)
+        if n == 0:
+            raise DataError(f"{source}: the data has no rows")
+        self._history: tuple[Step, ...] = (Step("design", {k: v for k, v in self._spec.items() if v}),)
+        self._report = None
+        self._calibrations: tuple[Any, ...] = ()
+        self._domain = np.ones(n, dtype=bool)
+        self._degf = degf
+        if replicate_weights is not None:
+            if strata is not None or psu is not None or fpc is not None:
+                raise DesignError(
+                    "give either replicate_weights or strata/psu/fpc, not both: a replicate design "
+                    "carries its sampling structure in the replicate columns"
+                )
+            self._weights = self._base_weights(weights, probs, fpc_weights=None)
+            self._taylor = None
+            self._replicates = self._read_replicates(
+                replicate_weights, method, scale, rscales, rho, mse, combined_weights
+            )
+        else:
+            if method is not None or scale is not None or rscales is not None:
+                raise DesignError("method/scale/rscales only apply with replicate_weights=")
+            self._taylor, fpc_weights = self._build_taylor(
+                strata, psu, fpc, nest, lonely_psu, adjust_domain_lonely
+            )
+            self._weights = self._base_weights(weights, probs, fpc_weights)
+            self._replicates = None
+
+    def _evolve(self, **changes: Any) -> Design:
+        new = object.__new__(Design)
+        new.__dict__.update(self.__dict__)
+        for key, value in changes.items():
+            setattr(new, "_" + key, value)
+        return new
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The design's data (a copy-on-write view: editing it never changes the design)."""
+        return self._data.copy(deep=False)
+
+    @property
+    def codebook(self) -> Any:
+        """The codebook of the survey the design was built from (None for a plain DataFrame)."""
+        return self._codebook
+
+    @property
+    def weights(self) -> pd.Series:
+        """Analysis weights of every row (zero outside the domain), indexed like ``data``."""
+        return pd.Series(self._weights * self._domain, index=self._data.index, name="weight")
+
+    @property
+    def history(self) -> tuple[Step, ...]:
+        """Every step applied to reach this design (construction, weighting, subsetting)."""
+        return self._history
+
+    @property
+    def report(self) -> Any:
+        """The :class:`WeightingReport` of the last weighting step (None before weighting)."""
+        return self._report
+
+    @property
+    def is_replicate(self) -> bool:
+        return self._replicates is not None
+
+    @property
+    def replicate_weights(self) -> ReplicateWeights | None:
+        return self._replicates
+
+    @property
+    def n_strata(self) -> int:
+        return 0 if self._taylor is None else self._taylor.stages[0].n_strata
+
+    @property
+    def n_psu(self) -> int:
+        return 0 if self._taylor is None else self._taylor.stages[0].n_clusters
+
+    @property
+    def taylor(self) -> TaylorStructure | None:
+        return self._taylor
+
+    def degrees_of_freedom(self, in_domain: np.ndarray | None = None) -> int:
+        """Design degrees of freedom among ``in_domain`` rows (default: the design's domain).
+
+        Taylor designs: PSUs minus strata with a nonzero weight (R's ``degf``); replicate
+        designs: rank of the replicate weights minus one, or ``degf=`` when given.
+        """
+        rows = self._domain & (self._weights != 0) if in_domain is None else in_domain
+        if self._replicates is not None:
+            if self._degf is not None:
+                return int(self._degf)
+            return self._replicates.degrees_of_freedom(rows)
+        assert self._taylor is not None
+        return self._taylor.degrees_of_freedom(rows)
+
+    def options(self, *, lonely_psu: str | None = None, adjust_domain_lonely: bool | None = None) -> Design:
+        """A new design with other lonely-PSU handling (as R's ``survey.lonely.psu`` option)."""
+        if self._taylor is None:
+            raise DesignError("lonely-PSU options apply to Taylor designs, not replicate designs")
+        rule = self._taylor.lonely_psu if lonely_psu is None else lonely_psu
+        if rule not in LONELY_PSU_RULES:
+            raise DesignError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {rule!r}")
+        adjust = self._taylor.adjust_domain_lonely if adjust_domain_lonely is None else adjust_domain_lonely
+        taylor = replace(self._taylor, lonely_psu=rule, adjust_domain_lonely=adjust)
+        step = Step("options", {"lonely_psu": rule, "adjust_domain_lonely": adjust})
+        return self._evolve(taylor=taylor, history=self._history + (step,))
+
+    def subset(self, condition: Any, *, label: str | None = None) -> Design:
+        """A domain design: rows outside ``condition`` get weight zero but are kept.
+
+        ``condition`` is a boolean Series/array aligned with the data, a callable taking the
+        DataFrame, or a text condition that compares columns with values and combines them with
+        ``& | ~`` (``"prov == 35 & age_grp in [1, 2]"``; grammar in :mod:`citizensfirst.condition`;
+        it is never evaluated as code). Missing values count as False.
+
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("aabb")})
+        >>> Design(df).subset(df.g == "b").mean("y").estimate
+        3.5
+        """
+        mask = self.resolve_mask(condition)
+        if not (mask & self._domain).any():
+            raise DataError(f"{self._source}: subset condition {label or condition!r} selects no rows")
+        step = Step("subset", {"condition": label or _describe_condition(condition)})
+        return self._evolve(domain=self._domain & mask, history=self._history + (step,))
+
+    def resolve_mask(self, condition: Any) -> np.ndarray:
+        """A boolean numpy mask from a Series, array, callable or text condition (NaN -> False)."""
+        frame = self._data
+        if isinstance(condition, str):
+            parsed = parse_condition(condition)
+            check_columns(frame, parsed.columns, f"subset condition {condition!r}:", self._source)
+            return parsed.evaluate(frame)
+        if callable(condition):
+            condition = condition(frame)
+        if isinstance(condition, pd.Series):
+            if not condition.index.equals(frame.index):
+                condition = condition.reindex(frame.index)
+            values = condition.to_numpy(dtype=object)
+        else:
+            values = np.asarray(condition, dtype=object)
+        if values.shape != (len(frame),):
+            raise DataError(
+                f"{self._source}: condition has {values.size} values for {len(frame)} rows"
+            )
+        series = pd.Series(values)
+        return series.where(series.notna(), False).astype(bool).to_numpy()
+
+    def as_replicate(
+        self,
+        method: str = "bootstrap",
+        *,
+        replicates: int = 500,
+        seed: int | None = None,
+        rho: float = 0.0,
+        mse: bool = False,
+    ) -> Design:
+        """A replicate-weight version of this design (JK1, JKn, BRR, Fay, bootstrap, subbootstrap).
+
+        Replicates are made from the first-stage strata and PSUs (fpc of the first stage used
+        by jk1, jkn and bootstrap, as R's ``as.svrepdesign``). Random methods need ``seed``.
+        """
+        if self._taylor is None:
+            raise DesignError("this design already has replicate weights")
+        if self._calibrations:
+            raise DesignError("make replicates before weighting, so each replicate is re-weighted")
+        method = method.lower()
+        stage = self._taylor.stages[0]
+        psu_stratum = stage.stratum_of_cluster
+        labels = list(stage.stratum_labels) or [str(h) for h in range(stage.n_strata)]
+        popsize = stage.popsize
+        if method in ("bootstrap", "subbootstrap"):
+            _check_replicate_count(replicates)
+            if seed is None:
+                raise DesignError(f"as_replicate({method!r}) needs seed= so the replicates can be reproduced")
+        rng = np.random.default_rng(seed)
+        if method == "jk1":
+            mult, scale, rscales = _replicates.jk1(psu_stratum, popsize)
+        elif method == "jkn":
+            mult, scale, rscales = _replicates.jkn(psu_stratum, popsize, self._taylor.lonely_psu, labels)
+        elif method in ("brr", "fay"):
+            if method == "fay" and not 0 < rho < 1:
+                raise DesignError("method='fay' needs 0 < rho < 1")
+            mult, scale, rscales = _replicates.brr(psu_stratum, labels, rho if method == "fay" else 0.0)
+        elif method == "bootstrap":
+            mult, scale, rscales = _replicates.bootstrap(psu_stratum, popsize, replicates, rng)
+        elif method == "subbootstrap":
+            mult, scale, rscales = _replicates.subbootstrap(psu_stratum, replicates, rng)
+        else:
+            raise DesignError(f"method must be one of {_replicates.METHODS}, got {method!r}")
+        reps = ReplicateWeights(method, mult, float(scale), np.asarray(rscales, dtype=float), mse,
+                                stage.cluster, rho if method == "fay" else None)
+        step = Step("as_replicate", {"method": method, "replicates": mult.shape[1], "seed": seed,
+                                     "rho": rho, "mse": mse})
+        return self._evolve(replicates=reps, taylor=None, degf=None, history=self._history + (step,))
+
+    def __repr__(self) -> str:
+        n = len(self._data)
+        kind = (
+            f"replicate design ({self._replicates.method}, {self._replicates.n_replicates} replicates)"
+            if self._replicates is not None
+            else f"design with {self.n_strata} strata and {self.n_psu} PSUs"
+        )
+        domain = "" if self._domain.all() else f", domain of {int(self._domain.sum())} rows"
+        return f"<Design: {n} rows, {kind}{domain}>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<li>{step}</li>" for step in self._history)
+        return f"<div><b>{self!r}</b><ol>{rows}</ol></div>".replace("<Design", "&lt;Design").replace(">,", "&gt;,")
+
+
+def _describe_condition(condition: Any) -> str:
+    if isinstance(condition, str):
+        return condition
+    if isinstance(condition, pd.Series) and condition.name is not None:
+        return f"<mask {condition.name}>"
+    return "<mask>"

@@ -1,0 +1,348 @@
+"""The variance kernels: one for Taylor linearisation, one for replicate weights.
+
+Every estimator reduces to *influence totals*: for each sampled cluster, the sum over its
+respondents of the estimator's influence (linearised) values. The Taylor kernel turns those into a
+covariance matrix with the recursive multistage formula of R's ``survey`` package
+(``svyrecvar``): at each stage, within each stratum ``h`` with ``n_h`` sampled clusters out of
+``N_h``, the centred cluster totals contribute
+
+    (1 - n_h / N_h) * n_h / (n_h - 1) * sum_c (z_c - mean_h z)(z_c - mean_h z)^T
+
+and, when a finite population correction is given, the next stage's variance inside each cluster
+is added, multiplied by the sampling fraction ``n_h / N_h`` of every stage above it. Without an
+fpc the design is treated as with-replacement at the first stage (ultimate clusters). Strata with a
+single PSU follow ``lonely_psu`` exactly as ``options(survey.lonely.psu=...)`` does in R.
+
+The replicate kernel is ``V = scale * sum_r rscales[r] (theta_r - centre)(theta_r - centre)^T``,
+``centre`` being the full-sample estimate when ``mse`` is true, else the mean of the replicates.
+
+>>> import numpy as np
+>>> stage = Stage.build(np.arange(4), np.zeros(4, dtype=int), popsize=None)
+>>> taylor = TaylorStructure((stage,))
+>>> scores = np.array([[1.0], [-1.0], [2.0], [-2.0]])
+>>> float(taylor.vcov(taylor.cluster_totals(scores), taylor.present(np.ones(4, bool)))[0, 0])
+13.333333333333332
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import DesignError
+from .groups import group_sums
+
+LONELY_PSU_RULES = ("fail", "adjust", "average", "remove", "certainty")
+CERTAINTY_TOLERANCE = 1e-7  # as R: a stratum whose fpc factor is below this contributes nothing
+# The rank of (n x R) replicate weights is taken on a CountSketch with this many rows per
+# replicate (a random signed sum of rows per bucket), which keeps the rank with probability ~1
+# and costs one sparse product instead of an n x R factorisation.
+SKETCH_ROWS_PER_REPLICATE = 20
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One sampling stage as integer codes.
+
+    ``cluster`` gives each row's cluster (0..C-1, unique across the whole design and nested in
+    its stratum and in the cluster of the stage above); ``stratum_of_cluster`` the stratum
+    (0..H-1) of each cluster; ``n_sampled`` and ``popsize`` the design's sampled and population
+    number of clusters per stratum (``popsize`` None: sampled with replacement); and
+    ``parent_of_stratum`` the cluster of the stage above that holds each stratum (stage 2 on).
+    """
+
+    cluster: np.ndarray
+    stratum_of_cluster: np.ndarray
+    n_sampled: np.ndarray
+    popsize: np.ndarray | None
+    parent_of_stratum: np.ndarray | None = None
+    stratum_labels: tuple[str, ...] = field(default=())
+
+    @property
+    def n_clusters(self) -> int:
+        return len(self.stratum_of_cluster)
+
+    @property
+    def n_strata(self) -> int:
+        return len(self.n_sampled)
+
+    @classmethod
+    def build(
+        cls,
+        cluster: np.ndarray,
+        stratum: np.ndarray,
+        popsize: np.ndarray | None,
+        parent_cluster: np.ndarray | None = None,
+        stratum_labels: Sequence[str] = (),
+    ) -> Stage:
+        """Build a stage from per-row integer codes (clusters already nested in strata).
+
+        ``popsize`` is per row (constant within strata) or None.
+        """
+        n_clusters = int(cluster.max()) + 1 if len(cluster) else 0
+        n_strata = int(stratum.max()) + 1 if len(stratum) else 0
+        stratum_of_cluster = np.zeros(n_clusters, dtype=np.int64)
+        stratum_of_cluster[cluster] = stratum
+        n_sampled = np.bincount(stratum_of_cluster, minlength=n_strata).astype(float)
+        pop = None
+        if popsize is not None:
+            pop = np.zeros(n_strata)
+            pop[stratum] = popsize
+        parent = None
+        if parent_cluster is not None:
+            parent = np.zeros(n_strata, dtype=np.int64)
+            parent[stratum] = parent_cluster
+        return cls(cluster, stratum_of_cluster, n_sampled, pop, parent, tuple(stratum_labels))
+
+
+@dataclass(frozen=True)
+class TaylorStructure:
+    """The sampling structure used by the Taylor-linearisation kernel."""
+
+    stages: tuple[Stage, ...]
+    lonely_psu: str = "fail"
+    adjust_domain_lonely: bool = False
+
+    @property
+    def used_stages(self) -> tuple[Stage, ...]:
+        """Stages that contribute: all with fpcs given, else only the first (with replacement)."""
+        used = [self.stages[0]]
+        for stage in self.stages[1:]:
+            if used[-1].popsize is None or stage.popsize is None:
+                break
+            used.append(stage)
+        return tuple(used)
+
+    def cluster_totals(self, scores: np.ndarray, rows: np.ndarray | None = None) -> list[np.ndarray]:
+        """Per used stage, the (C_s, k) sums of ``scores`` within clusters.
+
+        ``rows`` (indices) says which rows ``scores`` belongs to; all rows when None.
+        """
+        scores = scores.reshape(len(scores), -1)
+        out = []
+        for stage in self.used_stages:
+            codes = stage.cluster if rows is None else stage.cluster[rows]
+            out.append(group_sums(codes, scores, stage.n_clusters))
+        return out
+
+    def present(self, in_domain: np.ndarray) -> list[np.ndarray]:
+        """Per used stage, which clusters hold at least one row of the domain (boolean mask)."""
+        return [
+            np.bincount(stage.cluster[in_domain], minlength=stage.n_clusters) > 0
+            for stage in self.used_stages
+        ]
+
+    def degrees_of_freedom(self, in_domain: np.ndarray) -> int:
+        """Design df as R's ``degf``: PSUs minus strata among the domain's rows."""
+        stage = self.stages[0]
+        clusters = np.bincount(stage.cluster[in_domain], minlength=stage.n_clusters) > 0
+        strata = np.bincount(stage.stratum_of_cluster[clusters], minlength=stage.n_strata) > 0
+        return int(clusters.sum() - strata.sum())
+
+    def vcov(self, totals: Sequence[np.ndarray], present: Sequence[np.ndarray]) -> np.ndarray:
+        """Covariance matrix from cluster totals (see the module docstring for the formula)."""
+        k = totals[0].shape[1]
+        vcov = np.zeros((k, k))
+        stages = self.used_stages
+        factor = np.ones(stages[0].n_strata)
+        for position, (stage, x, pres) in enumerate(zip(stages, totals, present, strict=True)):
+            vcov += self._stage_vcov(stage, x, pres, factor)
+            if position + 1 < len(stages):
+                # the sampling fraction of this stage multiplies every variance below it
+                fraction = factor * stage.n_sampled / stage.popsize
+                nxt = stages[position + 1]
+                assert nxt.parent_of_stratum is not None
+                factor = fraction[stage.stratum_of_cluster][nxt.parent_of_stratum]
+        return vcov
+
+    def _stage_vcov(
+        self, stage: Stage, x: np.ndarray, present: np.ndarray, factor: np.ndarray
+    ) -> np.ndarray:
+        h_of_c = stage.stratum_of_cluster
+        n_h = stage.n_sampled
+        f_h = _fpc_factor(stage)
+        scale = np.where(n_h > 1, f_h * n_h / np.maximum(n_h - 1, 1), f_h)
+        n_present = np.bincount(h_of_c, weights=present.astype(float), minlength=stage.n_strata)
+        stratum_present = n_present > 0
+        certain = f_h < CERTAINTY_TOLERANCE
+        lonely = (n_h == 1) & stratum_present & ~certain
+        rule = self.lonely_psu
+        if rule == "fail" and lonely.any():
+            names = ", ".join(_label(stage, h) for h in np.flatnonzero(lonely)[:10])
+            raise DesignError(
+                f"stratum ({names}) has only one PSU; choose lonely_psu='adjust', 'average', "
+                "'remove' or 'certainty' (Design(..., lonely_psu=...) or design.options(...))"
+            )
+        domain_lonely = (n_present == 1) & (n_h > 1) & stratum_present & ~certain
+        uncentred = (rule == "adjust") & (n_present <= 1) & ((n_h == 1) | self.adjust_domain_lonely)
+        unusable = (rule == "average") & (lonely | (domain_lonely & self.adjust_domain_lonely))
+        parent = stage.parent_of_stratum if stage.parent_of_stratum is not None else np.zeros(
+            stage.n_strata, dtype=np.int64
+        )
+        n_parent = int(parent.max()) + 1 if len(parent) else 0
+        counted = np.bincount(parent, weights=stratum_present.astype(float), minlength=n_parent)
+        usable = np.bincount(
+            parent, weights=(stratum_present & ~unusable).astype(float), minlength=n_parent
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rescale = np.where(usable > 0, counted / usable, 0.0)
+        weight = np.where(stratum_present & ~certain & ~unusable, scale, 0.0) * factor * rescale[parent]
+        if sparse.issparse(x):
+            return _sparse_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata)
+        means = group_sums(h_of_c, x, stage.n_strata) / n_h[:, None]
+        centred = x - np.where(uncentred[:, None], 0.0, means)[h_of_c]
+        weighted = centred * weight[h_of_c][:, None]
+        return weighted.T @ centred
+
+
+def _sparse_quadratic(x: sparse.csr_matrix, h_of_c: np.ndarray, n_h: np.ndarray, weight: np.ndarray,
+                      uncentred: np.ndarray, n_strata: int) -> np.ndarray:
+    """``sum_h w_h sum_c (x_c - m_h)(x_c - m_h)^T`` for sparse cluster totals (many PSUs).
+
+    Uses ``sum_c (x_c - m)(x_c - m)^T = sum_c x_c x_c^T - n_h m m^T`` so the (PSUs x items)
+    matrix is never made dense.
+    """
+    member = sparse.csr_matrix((np.ones(len(h_of_c)), (h_of_c, np.arange(len(h_of_c)))),
+                               shape=(n_strata, len(h_of_c)))
+    means = np.asarray((member @ x).todense()) / n_h[:, None]
+    means[uncentred] = 0.0
+    weighted = sparse.diags(weight[h_of_c]) @ x
+    cross = np.asarray((x.T @ weighted).todense())
+    return cross - (means * (weight * n_h)[:, None]).T @ means
+
+
+def _fpc_factor(stage: Stage) -> np.ndarray:
+    if stage.popsize is None:
+        return np.ones(stage.n_strata)
+    pop = stage.popsize
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isinf(pop), 1.0, (pop - stage.n_sampled) / pop)
+
+
+def _certain(stage: Stage) -> np.ndarray:
+    return _fpc_factor(stage) < CERTAINTY_TOLERANCE
+
+
+def _label(stage: Stage, h: int) -> str:
+    return str(stage.stratum_labels[h]) if h < len(stage.stratum_labels) else str(h)
+
+
+# --------------------------------------------------------------------------- replicate weights
+
+
+@dataclass(frozen=True)
+class ReplicateWeights:
+    """Replicate weights, stored compactly when they are per-cluster multipliers.
+
+    Either ``group`` (n,) maps each row to a row of ``multipliers`` (G, R) and a replicate's
+    analysis weight is ``base_weight * multipliers[group, r]`` (as made by ``as_replicate``), or
+    ``group`` is None and ``multipliers`` holds the (n, R) analysis weights themselves.
+    """
+
+    method: str
+    multipliers: np.ndarray
+    scale: float
+    rscales: np.ndarray
+    mse: bool = False
+    group: np.ndarray | None = None
+    rho: float | None = None
+
+    @property
+    def n_replicates(self) -> int:
+        return self.multipliers.shape[1]
+
+    def weighted_totals(self, values: np.ndarray, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(R, k) replicate totals ``sum_i a_ir * values_i`` over ``rows``.
+
+        ``values`` is (len(rows), k); ``weights`` the full-sample analysis weights of all rows.
+        """
+        values = values.reshape(values.shape[0], -1)
+        if self.group is None:
+            return self.multipliers[rows].T @ values
+        by_group = group_sums(self.group[rows], values * weights[rows][:, None], len(self.multipliers))
+        return self.multipliers.T @ by_group
+
+    def analysis_weights(self, weights: np.ndarray) -> np.ndarray:
+        """The (n, R) replicate analysis weights (materialised; use sparingly on big data)."""
+        if self.group is None:
+            return self.multipliers
+        return self.multipliers[self.group] * weights[:, None]
+
+    def degrees_of_freedom(self, in_domain: np.ndarray) -> int:
+        """Rank of the domain's replicate weights minus one, as R's ``degf`` (tolerance 1e-5)."""
+        if self.group is not None:
+            return numerical_rank(self.multipliers[np.unique(self.group[in_domain])]) - 1
+        key = hashlib.sha1(np.packbits(in_domain).tobytes()).hexdigest()
+        if key not in self._rank_cache:
+            self._rank_cache[key] = self._rank(in_domain)
+        return self._rank_cache[key] - 1
+
+    @cached_property
+    def _rank_cache(self) -> dict[str, int]:
+        return {}
+
+    def _rank(self, in_domain: np.ndarray) -> int:
+        n_rows = int(in_domain.sum())
+        buckets = SKETCH_ROWS_PER_REPLICATE * self.n_replicates
+        if n_rows <= buckets:
+            return numerical_rank(self.multipliers[in_domain])
+        # A sample of rows cannot have a larger rank than all rows: when it already reaches the
+        # number of replicates (the usual case) that is the rank. Otherwise sketch every row.
+        rows = np.flatnonzero(in_domain)
+        sample = np.random.default_rng(20261126).choice(rows, size=buckets, replace=False)
+        found = numerical_rank(self.multipliers[np.sort(sample)])
+        if found == self.n_replicates:
+            return found
+        bucket, sign = self._sketch
+        sketch = sparse.csr_matrix((sign * in_domain, (bucket, np.arange(len(bucket)))),
+                                   shape=(buckets, len(bucket)))
+        return numerical_rank(np.asarray(sketch @ self.multipliers))
+
+    @cached_property
+    def _sketch(self) -> tuple[np.ndarray, np.ndarray]:
+        """CountSketch of the rows (bucket and sign per row), fixed seed: rank-preserving."""
+        rng = np.random.default_rng(20261126)
+        n_rows = self.multipliers.shape[0]
+        buckets = SKETCH_ROWS_PER_REPLICATE * self.n_replicates
+        return rng.integers(0, buckets, n_rows), rng.choice(np.array([-1.0, 1.0]), n_rows)
+
+    def vcov(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
+        """Replicate covariance of estimates: ``thetas`` (R, m) replicates, ``full`` (m,)."""
+        thetas = thetas.reshape(self.n_replicates, -1)
+        ok = ~np.isnan(thetas).any(axis=1)
+        rscales = self.rscales[ok]
+        thetas = thetas[ok]
+        if self.mse:
+            centre = np.asarray(full, dtype=float).reshape(-1)
+        else:
+            centre = thetas[rscales > 0].mean(axis=0)
+        dev = (thetas - centre) * np.sqrt(rscales)[:, None]
+        return self.scale * (dev.T @ dev)
+
+
+def numerical_rank(matrix: np.ndarray, tol: float = 1e-5) -> int:
+    """Rank of ``matrix`` with singular values below ``tol`` x the largest treated as zero.
+
+    Columns are scaled to unit length first, in the spirit of R's ``qr(x, tol=1e-5)$rank``; tall
+    matrices go through their (R x R) Gram matrix so the cost is one pass over the rows.
+
+    >>> numerical_rank(np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]))
+    1
+    """
+    if matrix.size == 0:
+        return 0
+    norms = np.linalg.norm(matrix, axis=0)
+    scaled = matrix[:, norms > 0] / norms[norms > 0]
+    if scaled.size == 0:
+        return 0
+    if scaled.shape[0] > 4 * scaled.shape[1]:
+        eigen = np.clip(np.linalg.eigvalsh(scaled.T @ scaled), 0.0, None)
+        singular = np.sqrt(eigen)[::-1]
+    else:
+        singular = np.linalg.svd(scaled, compute_uv=False)
+    return int((singular > tol * singular[0]).sum())

@@ -1,0 +1,1 @@
+"""Design-based estimation: the result type, estimators, quantile rules, quality, scales and scores."""

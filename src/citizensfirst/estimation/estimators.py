@@ -1,0 +1,421 @@
+"""The estimators behind ``Design.mean``, ``total``, ``proportion``, ``ratio``, ``variance`` and
+``quantile``. Each builds numerator/denominator columns and lets :mod:`citizensfirst.estimate`
+do the rest, so every estimator gets the same domains, variance, deff, CIs and flags.
+
+>>> import pandas as pd
+>>> from citizensfirst import Design
+>>> df = pd.DataFrame({"ch": ["web", "phone", "web", "web"]})
+>>> Design(df).proportion("ch").to_frame()[["level", "estimate"]]
+   level  estimate
+0  phone      0.25
+1    web      0.75
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit, logit
+
+from ..errors import DataError
+from ..io.codebook import warn_if_nominal
+from .quality import QualityRules
+from .quantile_rules import RULES
+from .quantile_rules import quantile as rule_quantile
+from .result import (
+    ONES,
+    Estimate,
+    critical_value,
+    domains_of,
+    finish,
+    level_indicators,
+    numeric_matrix,
+    ratio_engine,
+)
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+Names = str | Sequence[str]
+PROPORTION_CI = ("logit", "xlogit", "wald", "mean", "wilson", "beta", "asin")
+QUANTILE_CI = ("mean", "beta", "xlogit", "asin", "quantile")
+
+
+def _names(variables: Names) -> list[str]:
+    names = [variables] if isinstance(variables, str) else list(variables)
+    if not names:
+        raise DataError("no variables given")
+    return names
+
+
+def resolve_deff(design: Design, deff: str | None) -> str | None:
+    """``"auto"``: SRS without replacement when the design has an fpc, else with replacement.
+
+    (Stata's convention; R's ``deff=TRUE`` is ``"srswor"`` and needs weights that sum to the
+    population size.)
+    """
+    if deff != "auto":
+        if deff not in (None, "srswor", "replace"):
+            raise DataError(f"deff must be 'auto', 'srswor', 'replace' or None, got {deff!r}")
+        return deff
+    taylor = design._taylor
+    has_fpc = taylor is not None and taylor.stages[0].popsize is not None
+    return "srswor" if has_fpc else "replace"
+
+
+def _missing(policy: str) -> bool:
+    if policy not in ("available", "listwise"):
+        raise DataError(f"missing must be 'available' or 'listwise', got {policy!r}")
+    return policy == "listwise"
+
+
+def _indicators(design: Design, variables: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """0/1 columns for every level of every variable, and the (variable, level) table."""
+    blocks, items = [], []
+    for name in variables:
+        block, levels = level_indicators(design, name)
+        blocks.append(block)
+        items.append(pd.DataFrame({"variable": name, "level": pd.Series(levels, dtype=object)}))
+    return np.hstack(blocks), pd.concat(items, ignore_index=True)
+
+
+def _linear(design: Design, variables: Names, statistic: str, by: Names | None, missing: str,
+            deff: str | None, level: float, df: float | None, rules: QualityRules | None) -> Estimate:
+    """Means (``ONES`` denominators) or totals of numeric variables."""
+    names = _names(variables)
+    y = numeric_matrix(design, names)
+    if statistic == "mean":
+        warn_if_nominal(design.codebook, design._data, names, "mean()", stacklevel=5)
+    domains = domains_of(design, by)
+    denominators = ONES if statistic == "mean" else None
+    result = ratio_engine(design, y, denominators, domains, deff=resolve_deff(design, deff),
+                          listwise=_missing(missing))
+    items = pd.DataFrame({"variable": names})
+    return finish(design, statistic, result, domains, items, level=level, df=df, rules=rules)
+
+
+def mean(
+    design: Design,
+    variables: Names,
+    *,
+    by: Names | None = None,
+    missing: str = "available",
+    deff: str | None = "auto",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Weighted means of numeric ``variables`` (as ``svymean`` / ``svyby(..., svymean)``).
+
+    A variable the codebook calls nominal (codes such as provinces) gives a
+    :class:`~citizensfirst.errors.NominalVariableWarning`, unless it is a 0/1 indicator.
+    """
+    return _linear(design, variables, "mean", by, missing, deff, level, df, rules)
+
+
+def total(
+    design: Design,
+    variables: Names,
+    *,
+    by: Names | None = None,
+    missing: str = "available",
+    deff: str | None = "auto",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Weighted totals of numeric ``variables`` (as ``svytotal``)."""
+    return _linear(design, variables, "total", by, missing, deff, level, df, rules)
+
+
+def proportion(
+    design: Design,
+    variable: Names,
+    *,
+    by: Names | None = None,
+    ci: str = "logit",
+    deff: str | None = "auto",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Proportion of every observed level of ``variable`` (0-1), with CIs by ``ci``.
+
+    ``ci``: ``logit`` (``svyciprop(method="logit")``, the default: stays inside 0-1), ``wald``
+    (= ``mean``), ``wilson`` (score interval with the effective sample size p(1-p)/se²),
+    ``beta`` (Korn-Graubard, as ``svyciprop(method="beta")``), ``asin``, ``xlogit``.
+    """
+    check_proportion_ci(ci)
+    indicators, items = _indicators(design, _names(variable))
+    domains = domains_of(design, by)
+    result = ratio_engine(design, indicators, ONES, domains, deff=resolve_deff(design, deff))
+    est = finish(design, "proportion", result, domains, items, level=level, df=df, rules=rules,
+                 ci=ci)
+    table = est.table
+    low, high = proportion_interval(
+        table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
+        table["n"].to_numpy(), level, ci, design_df=result["df"],
+        transformed_se=_replicate_transformed_se(design, result, ci),
+    )
+    table["ci_low"], table["ci_high"] = low, high
+    return est
+
+
+def _transform(method: str, p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return logit(p) if method in ("logit", "xlogit") else np.arcsin(np.sqrt(p))
+
+
+def _replicate_transformed_se(design: Design, result: dict[str, Any], method: str) -> np.ndarray | None:
+    """On replicate designs, the SE of logit(p) / asin(sqrt(p)) from transformed replicates."""
+    reps = design._replicates
+    if reps is None or method not in ("logit", "xlogit", "asin") or result.get("replicates") is None:
+        return None
+    thetas = _transform(method, result["replicates"])
+    vcov = reps.vcov(thetas, _transform(method, result["estimate"]))
+    return np.sqrt(np.diag(vcov))
+
+
+def check_proportion_ci(ci: str) -> None:
+    """Refuse an interval method that :func:`proportion_interval` does not know.
+
+    >>> check_proportion_ci("nonsense")
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.DataError: ci must be one of ('logit', 'xlogit', 'wald', 'mean', 'wilson', 'beta', 'asin'), got 'nonsense'
+    """
+    if ci not in PROPORTION_CI:
+        raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
+
+
+def proportion_interval(
+    p: np.ndarray, se: np.ndarray, dfs: np.ndarray, n: np.ndarray, level: float, method: str,
+    design_df: np.ndarray | None = None, transformed_se: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence limits for proportions ``p`` with standard errors ``se`` (see ``proportion``).
+
+    The Korn-Graubard ``beta`` interval always uses the design df (``design_df``, default
+    ``dfs``) in its effective-sample-size correction, as R's ``svyciprop`` does. For ``logit``
+    and ``asin``, ``transformed_se`` (the SE on the transformed scale, from replicates) replaces
+    the delta-method SE when given, as R does on replicate designs.
+
+    >>> lo, hi = proportion_interval(np.array([0.815]), np.array([0.0270776]), np.array([199.0]),
+    ...                              np.array([200]), 0.95, "logit")
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.7556, 0.8626)
+    """
+    t = critical_value(level, dfs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method in ("logit", "xlogit"):
+            half = t * (se / (p * (1 - p)) if transformed_se is None else transformed_se)
+            return expit(logit(p) - half), expit(logit(p) + half)
+        if method in ("wald", "mean"):
+            return p - t * se, p + t * se
+        if method == "asin":
+            scale_se = se / (2 * np.sqrt(p * (1 - p))) if transformed_se is None else transformed_se
+            centre, half = np.arcsin(np.sqrt(p)), t * scale_se
+            return np.sin(centre - half) ** 2, np.sin(centre + half) ** 2
+        n_eff = p * (1 - p) / se**2
+        if method == "wilson":
+            z2 = t**2
+            centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
+            half = t / (1 + z2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
+            return centre - half, centre + half
+        alpha = 1 - level
+        df_design = dfs if design_df is None else design_df
+        n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df_design)) ** 2
+        lower = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+        upper = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        return lower, upper
+
+
+def count(
+    design: Design,
+    variable: Names,
+    *,
+    by: Names | None = None,
+    deff: str | None = "auto",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Estimated population count of every level of ``variable`` (``svytotal`` of a factor)."""
+    indicators, items = _indicators(design, _names(variable))
+    domains = domains_of(design, by)
+    result = ratio_engine(design, indicators, None, domains, deff=resolve_deff(design, deff))
+    return finish(design, "count", result, domains, items, level=level, df=df, rules=rules)
+
+
+def ratio(
+    design: Design,
+    numerator: Names,
+    denominator: Names,
+    *,
+    by: Names | None = None,
+    deff: str | None = "auto",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Ratios of totals, every numerator over every denominator (as ``svyratio``).
+
+    Rows missing on the numerator or the denominator are left out of that ratio (``na.rm``).
+    """
+    nums, dens = _names(numerator), _names(denominator)
+    pairs = [(a, b) for b in dens for a in nums]
+    y = numeric_matrix(design, [a for a, _ in pairs])
+    x = numeric_matrix(design, [b for _, b in pairs])
+    domains = domains_of(design, by)
+    result = ratio_engine(design, y, x, domains, deff=resolve_deff(design, deff))
+    items = pd.DataFrame({"variable": [f"{a}/{b}" for a, b in pairs]})
+    return finish(design, "ratio", result, domains, items, level=level, df=df, rules=rules)
+
+
+def variance(
+    design: Design,
+    variables: Names,
+    *,
+    by: Names | None = None,
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Design-based estimate of the population variance (divisor n-1, as ``svyvar``)."""
+    names = _names(variables)
+    y = numeric_matrix(design, names)
+    domains = domains_of(design, by)
+    first = ratio_engine(design, y, ONES, domains, deff=None)
+    k = len(names)
+    centre = first["estimate"].reshape(domains.count, k)
+    counts = first["n"].reshape(domains.count, k).astype(float)
+    z = np.full_like(y, np.nan)
+    for g, rows in enumerate(domains.rows()):
+        z[rows] = (y[rows] - centre[g]) ** 2 * counts[g] / (counts[g] - 1)
+    result = ratio_engine(design, z, ONES, domains, deff=None)
+    if design._replicates is not None:
+        result["vcov"], result["replicates"] = _replicate_variance(design, y, domains, result["estimate"])
+    items = pd.DataFrame({"variable": names})
+    return finish(design, "variance", result, domains, items, level=level, df=df, rules=rules)
+
+
+def _replicate_variance(
+    design: Design, y: np.ndarray, domains: Any, full: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate covariance of variance estimates, each replicate re-centred (as ``svyvar``)."""
+    reps = design._replicates
+    weights = design._weights
+    thetas = []
+    for rows in domains.rows():
+        ok = ~np.isnan(y[rows]) & (weights[rows] != 0)[:, None]
+        values = np.where(ok, y[rows], 0.0)
+        n = ok.sum(axis=0)
+        total = reps.weighted_totals(ok.astype(float), rows, weights)
+        first = reps.weighted_totals(values, rows, weights) / total
+        second = reps.weighted_totals(values**2, rows, weights) / total
+        thetas.append((second - first**2) * n / (n - 1))
+    replicates = np.hstack(thetas)
+    return reps.vcov(replicates, full), replicates
+
+
+def quantile(
+    design: Design,
+    variable: str,
+    probs: float | Sequence[float] = (0.5,),
+    *,
+    by: Names | None = None,
+    rule: str = "math",
+    interval: str = "mean",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Quantiles with Woodruff confidence intervals (as ``svyquantile``, survey >= 4.1).
+
+    The interval for p is found on the CDF scale, ``P(x <= q_hat)`` +/- t se (``interval``:
+    ``mean``, ``beta``, ``xlogit`` or ``asin``), and mapped back through the quantile rule;
+    ``se`` = (upper - lower) / (2 t), as R reports it. On replicate designs ``interval="quantile"``
+    instead re-computes the quantile with every replicate's weights and uses
+    ``q_hat +/- t sqrt(V_rep)``. Design effects are not defined (NaN).
+    """
+    if rule not in RULES:
+        raise DataError(f"rule must be one of {RULES}, got {rule!r}")
+    if interval not in QUANTILE_CI:
+        raise DataError(f"interval must be one of {QUANTILE_CI}, got {interval!r}")
+    plist = [float(probs)] if np.isscalar(probs) else [float(p) for p in probs]  # type: ignore[arg-type]
+    if any(not 0 <= p <= 1 for p in plist):
+        raise DataError(f"quantile probabilities must lie in [0, 1], got {plist}")
+    x = numeric_matrix(design, [variable])[:, 0]
+    domains = domains_of(design, by)
+    weights = design._weights
+    rows_by_domain = domains.rows()
+    rows_out: list[dict[str, Any]] = []
+    for p in plist:
+        qhat = np.empty(domains.count)
+        indicator = np.full(len(x), np.nan)
+        for g, rows in enumerate(rows_by_domain):
+            ok = np.arange(len(x))[rows][~np.isnan(x[rows]) & (weights[rows] != 0)]
+            qhat[g] = rule_quantile(x[ok], weights[ok], p, rule)
+            indicator[ok] = (x[ok] <= qhat[g]).astype(float)
+        if interval == "quantile":
+            rows_out += _replicate_quantile_rows(design, x, p, qhat, rows_by_domain, rule, level, df)
+            continue
+        cdf = ratio_engine(design, indicator[:, None], ONES, domains, deff=None)
+        se_p = np.sqrt(np.diag(cdf["vcov"]))
+        dfs = cdf["df"] if df is None else np.full(domains.count, float(df))
+        method = "wald" if interval == "mean" else interval
+        p_low, p_high = proportion_interval(cdf["estimate"], se_p, dfs, cdf["n"], level, method)
+        crit = critical_value(level, dfs)
+        for g, rows in enumerate(rows_by_domain):
+            ok = np.arange(len(x))[rows][~np.isnan(x[rows]) & (weights[rows] != 0)]
+            low = rule_quantile(x[ok], weights[ok], p_low[g], rule) if 0 <= p_low[g] <= 1 else np.nan
+            high = rule_quantile(x[ok], weights[ok], p_high[g], rule) if 0 <= p_high[g] <= 1 else np.nan
+            rows_out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": low, "ci_high": high,
+                             "se": (high - low) / (2 * crit[g]), "n": cdf["n"][g], "df": dfs[g]})
+    table = pd.DataFrame(rows_out).sort_values(["g", "p"], kind="stable").reset_index(drop=True)
+    result = {
+        "estimate": table["estimate"].to_numpy(),
+        "vcov": _diagonal(table["se"].to_numpy() ** 2),
+        "deff": np.full(len(table), np.nan),
+        "n": table["n"].to_numpy(),
+        "df": table["df"].to_numpy(),
+    }
+    items = pd.DataFrame({"variable": variable, "level": plist})
+    est = finish(design, "quantile", result, domains, items, level=level, df=df, rules=rules,
+                 ci=f"woodruff-{interval}")
+    est.table["ci_low"], est.table["ci_high"] = table["ci_low"].to_numpy(), table["ci_high"].to_numpy()
+    est.table["se"] = table["se"].to_numpy()
+    return est
+
+
+def _diagonal(variances: np.ndarray) -> np.ndarray:
+    """A covariance matrix known only on its diagonal (off-diagonal NaN, as R's quantiles)."""
+    out = np.full((len(variances), len(variances)), np.nan)
+    np.fill_diagonal(out, variances)
+    return out
+
+
+def _replicate_quantile_rows(
+    design: Design, x: np.ndarray, p: float, qhat: np.ndarray, rows_by_domain: list[np.ndarray],
+    rule: str, level: float, df: float | None,
+) -> list[dict[str, Any]]:
+    """Quantile CIs from the quantile re-computed under every replicate (R's ``repCI``)."""
+    reps = design._replicates
+    if reps is None:
+        raise DataError("interval='quantile' needs a replicate design (see Design.as_replicate)")
+    analysis = reps.analysis_weights(design._weights)
+    out = []
+    for g, rows in enumerate(rows_by_domain):
+        ok = np.arange(len(x))[rows][~np.isnan(x[rows])]
+        thetas = np.array([rule_quantile(x[ok], analysis[ok, r], p, rule) for r in range(reps.n_replicates)])
+        var = float(reps.vcov(thetas[:, None], np.array([qhat[g]]))[0, 0])
+        in_domain = np.zeros(len(x), dtype=bool)
+        in_domain[ok] = True
+        dfs = float(df) if df is not None else float(design.degrees_of_freedom(in_domain))
+        half = float(critical_value(level, dfs)[0]) * np.sqrt(var)
+        out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": qhat[g] - half,
+                    "ci_high": qhat[g] + half, "se": np.sqrt(var), "n": len(ok), "df": dfs})
+    return out

@@ -1,0 +1,535 @@
+"""Design-based estimators and the :class:`Estimate` result.
+
+Means, proportions and ratios are ratios of weighted totals ``Y / X``; totals are ``Y`` alone.
+For each domain (``by=``) and variable the engine computes the point estimate and its influence
+values ``w (y - R x) / X`` (totals: ``w y``), sums them within clusters, and hands the cluster
+totals to the design's variance kernel; replicate designs instead re-compute ``Y_r / X_r`` with
+every replicate's weights. Rows outside a domain or missing on a variable keep their place with
+weight zero, as R's ``svyby`` / ``subset`` / ``na.rm=TRUE``.
+
+Conventions (see docs/methods.md):
+
+* **Missing values**: ``missing="available"`` (default) uses, for each variable, the rows where
+  it is observed; ``"listwise"`` the rows observed on every requested variable (R's ``na.rm``).
+* **Confidence intervals**: ``estimate +/- t(df) x se`` with the design degrees of freedom of the
+  domain (PSUs minus strata with respondents in it, as R's ``degf`` on the subset design);
+  ``df=np.inf`` gives normal intervals, as R's ``confint`` default.
+* **Design effect**: ``deff="srswor"`` compares with simple random sampling without
+  replacement of the same n from a population of size sum(w) (R's ``deff=TRUE``);
+  ``deff="replace"`` with replacement (R's ``deff="replace"``).
+* **Quality**: every row carries unweighted ``n``, ``cv`` = ``se / |estimate|`` and a ``flag``
+  (see :mod:`citizensfirst.quality`).
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 5.0], "g": ["a", "a", "b", "b"]})
+>>> from citizensfirst import Design
+>>> est = Design(df).mean("y", by="g")
+>>> est.to_frame()[["g", "variable", "estimate", "n"]]
+   g variable  estimate  n
+0  a        y       1.5  2
+1  b        y       4.0  2
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from ..design.groups import group_sums
+from ..errors import DataError
+from .quality import DEFAULT_RULES, QualityRules
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+@dataclass(frozen=True)
+class Estimate:
+    """Estimates with their uncertainty: one row per (domain, variable, level).
+
+    ``table`` has the by-columns, then ``variable``, ``level`` (proportions), ``estimate``,
+    ``se``, ``ci_low``, ``ci_high``, ``deff``, ``cv``, ``n`` (unweighted), ``df`` and ``flag``;
+    ``vcov`` is the covariance matrix of the estimates (rows/columns = ``labels``).
+    """
+
+    statistic: str
+    table: pd.DataFrame
+    vcov: np.ndarray
+    by: tuple[str, ...] = ()
+    level: float = 0.95
+    ci_method: str = "t"
+    design: str = ""
+    notes: tuple[str, ...] = ()
+    replicates: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def labels(self) -> list[str]:
+        """One readable label per row: ``[by=value, ...:]variable[=level]``."""
+        out = []
+        for _, row in self.table.iterrows():
+            prefix = ",".join(f"{b}={row[b]}" for b in self.by)
+            name = str(row["variable"])
+            if "level" in self.table.columns and pd.notna(row.get("level")):
+                name += f"={row['level']}"
+            out.append(f"{prefix}:{name}" if prefix else name)
+        return out
+
+    def _column(self, name: str) -> float | pd.Series:
+        values = self.table[name]
+        if len(values) == 1:
+            return float(values.iloc[0]) if name != "flag" else values.iloc[0]
+        return pd.Series(values.to_numpy(), index=self.labels, name=name)
+
+    @property
+    def estimate(self) -> float | pd.Series:
+        """The point estimate (a float for a single row, else a Series indexed by ``labels``)."""
+        return self._column("estimate")
+
+    @property
+    def se(self) -> float | pd.Series:
+        return self._column("se")
+
+    @property
+    def deff(self) -> float | pd.Series:
+        return self._column("deff")
+
+    @property
+    def cv(self) -> float | pd.Series:
+        return self._column("cv")
+
+    @property
+    def n(self) -> float | pd.Series:
+        return self._column("n")
+
+    @property
+    def df(self) -> float | pd.Series:
+        return self._column("df")
+
+    @property
+    def flag(self) -> Any:
+        return self._column("flag")
+
+    @property
+    def ci(self) -> tuple[Any, Any]:
+        """(lower, upper) confidence limits."""
+        return self._column("ci_low"), self._column("ci_high")
+
+    def vcov_frame(self) -> pd.DataFrame:
+        """The covariance matrix as a labelled DataFrame."""
+        labels = self.labels
+        return pd.DataFrame(self.vcov, index=labels, columns=labels)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result table (a copy)."""
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: statistic, settings, rows and the covariance matrix."""
+        rows = json.loads(self.table.to_json(orient="records", double_precision=17))
+        return {
+            "statistic": self.statistic,
+            "by": list(self.by),
+            "level": self.level,
+            "ci_method": self.ci_method,
+            "design": self.design,
+            "notes": list(self.notes),
+            "rows": rows,
+            "labels": self.labels,
+            "vcov": np.where(np.isfinite(self.vcov), self.vcov, np.nan).tolist(),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The result as stable JSON (``to_dict`` serialised; NaN written as null)."""
+        text = json.dumps(self.to_dict(), **kwargs, default=str)
+        return text.replace("NaN", "null")
+
+    def __repr__(self) -> str:
+        head = f"{self.statistic} ({self.design}; {int(self.level * 100)}% CI, {self.ci_method})"
+        with pd.option_context("display.width", 120, "display.max_columns", 20):
+            return head + "\n" + self.table.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        caption = html.escape(f"{self.statistic} — {self.design}; {int(self.level * 100)}% CI ({self.ci_method})")
+        body = self.table.to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0)
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return f"<div><p><b>{caption}</b></p>{body}{'<ul>' + notes + '</ul>' if notes else ''}</div>"
+
+    def plot(self, **kwargs: Any) -> Any:
+        """A dot-and-whisker chart of the estimates with their CIs (matplotlib Figure)."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=kwargs.pop("figsize", (6, 0.4 * len(self.table) + 1)))
+        y = np.arange(len(self.table))[::-1]
+        est = self.table["estimate"].to_numpy()
+        low, high = self.table["ci_low"].to_numpy(), self.table["ci_high"].to_numpy()
+        ax.errorbar(est, y, xerr=[est - low, high - est], fmt="o", color="#1f3b73", capsize=3)
+        ax.set_yticks(y, self.labels)
+        ax.set_xlabel(self.statistic)
+        ax.grid(axis="x", alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+
+# ------------------------------------------------------------------------------ the engine
+
+
+@dataclass
+class _Domains:
+    """Row codes 0..G-1 of the domains (``-1``: outside every domain) and their labels."""
+
+    codes: np.ndarray
+    frame: pd.DataFrame  # one row per domain, the by-columns
+
+    @property
+    def count(self) -> int:
+        return len(self.frame)
+
+    def rows(self) -> list[np.ndarray | slice]:
+        """Row positions of each domain (a slice when one domain holds every row)."""
+        if self.count == 1 and bool((self.codes == 0).all()):
+            return [slice(None)]
+        order = np.argsort(self.codes, kind="stable")
+        counts = np.bincount(self.codes[self.codes >= 0], minlength=self.count)
+        start = int((self.codes < 0).sum())
+        bounds = start + np.concatenate([[0], np.cumsum(counts)])
+        return [order[bounds[g] : bounds[g + 1]] for g in range(self.count)]
+
+
+def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
+    """Domain codes for ``by`` (None: one domain, the design's own)."""
+    from ..design.setup import _as_list, check_columns
+
+    names = _as_list(by)
+    base = design._domain.copy()
+    if not names:
+        return _Domains(np.where(base, 0, -1), pd.DataFrame(index=[0]))
+    data = design._data
+    check_columns(data, names, "by", design._source)
+    keys = data[names]
+    valid = keys.notna().all(axis=1).to_numpy() & base
+    grouped = keys[valid].groupby(names, sort=True, observed=True, dropna=True)
+    codes = np.full(len(data), -1, dtype=np.int64)
+    codes[valid] = grouped.ngroup().to_numpy()
+    frame = grouped.size().reset_index()[names]
+    return _Domains(codes, frame)
+
+
+ONES = "ones"  # denominators sentinel: a mean, i.e. x = 1 wherever the numerator is observed
+DENSE_LIMIT = 20_000_000  # cluster-total cells kept dense; beyond, stacked as a sparse matrix
+
+
+def ratio_engine(
+    design: Design,
+    numerators: np.ndarray,
+    denominators: np.ndarray | str | None,
+    domains: _Domains,
+    *,
+    deff: str | None = "srswor",
+    listwise: bool = False,
+) -> dict[str, np.ndarray]:
+    """Point estimates, covariance, deff and n for ratios ``sum w y / sum w x`` (or totals).
+
+    ``numerators``/``denominators`` are (n, k) with NaN for missing; ``denominators`` None
+    means totals and :data:`ONES` means means. Results are ordered domain-major: item
+    ``g * k + j``. Each domain costs one pass over its rows (group sums), never a loop over
+    respondents; cluster totals are stacked densely, or sparsely when there are very many PSUs.
+    """
+    weights = design._weights
+    n_items = numerators.shape[1]
+    missing = np.isnan(numerators)
+    if isinstance(denominators, np.ndarray):
+        missing = missing | np.isnan(denominators)
+    if listwise:
+        missing = np.repeat(missing.any(axis=1, keepdims=True), n_items, axis=1)
+    taylor = design._taylor
+    reps = design._replicates
+    calibrated = bool(design._calibrations)
+    estimates, srs, counts, dfs, thetas, present = [], [], [], [], [], []
+    blocks: list[list[Any]] = []
+    dense: list[np.ndarray] = []
+    for rows in domains.rows():
+        w = weights[rows]
+        usable = ~missing[rows] & (w != 0)[:, None]
+        wm = np.where(usable, w[:, None], 0.0)
+        y = np.where(usable, numerators[rows], 0.0)
+        wy = wm * y
+        if denominators is None:
+            wx, x = None, None
+            est = wy.sum(axis=0)
+        else:
+            if isinstance(denominators, str):  # means: x = 1 where used, so w x = w
+                x, wx = usable.astype(float), wm
+            else:
+                x = np.where(usable, denominators[rows], 0.0)
+                wx = wm * x
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est = wy.sum(axis=0) / wx.sum(axis=0)
+        estimates.append(est)
+        counts.append(usable.sum(axis=0))
+        in_domain = np.zeros(len(weights), dtype=bool)
+        in_domain[rows] = usable.any(axis=1)
+        present.append(in_domain)
+        dfs.append(design.degrees_of_freedom(in_domain) if in_domain.any() else 0)
+        srs.append(_srs_variance(wm, y, wy, x, wx, est, deff))
+        if reps is not None:
+            if x is None:
+                thetas.append(reps.weighted_totals(y, rows, weights))
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    thetas.append(reps.weighted_totals(y, rows, weights)
+                                  / reps.weighted_totals(x, rows, weights))
+            continue
+        if calibrated:
+            full = np.zeros((len(weights), n_items))
+            full[rows] = _influence(wy, wx, est)
+            dense.append(full)
+            continue
+        stage_totals = []
+        for stage in taylor.used_stages:
+            codes = stage.cluster[rows]
+            t1 = group_sums(codes, wy, stage.n_clusters)
+            if wx is None:
+                stage_totals.append(t1)
+            else:
+                t0 = group_sums(codes, wx, stage.n_clusters)
+                stage_totals.append(_influence(t1, t0, est))
+        blocks.append(stage_totals)
+    est_all = np.concatenate(estimates)
+    replicates = None
+    if reps is not None:
+        replicates = np.hstack(thetas)
+        vcov = reps.vcov(replicates, est_all)
+    elif calibrated:
+        scores = np.hstack(dense)
+        for calibration in design._calibrations:
+            scores = calibration.residualize(scores)
+        union = np.logical_or.reduce(present)
+        vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
+    else:
+        vcov = _stacked_vcov(taylor, blocks, present, n_items)
+    variance = np.diag(vcov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        design_effect = variance / np.concatenate(srs) if deff else np.full_like(variance, np.nan)
+    return {
+        "estimate": est_all,
+        "vcov": vcov,
+        "deff": design_effect,
+        "n": np.concatenate(counts),
+        "df": np.repeat(np.asarray(dfs, dtype=float), n_items),
+        "replicates": replicates,
+    }
+
+
+def _influence(wy: np.ndarray, wx: np.ndarray | None, est: np.ndarray) -> np.ndarray:
+    """Linearised values of a ratio (``(w y - R w x) / X``) or a total (``w y``)."""
+    if wx is None:
+        return wy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (wy - est * wx) / wx.sum(axis=0)
+
+
+def _stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.ndarray],
+                  n_items: int) -> np.ndarray:
+    """Joint covariance of every domain's items from their per-stage cluster totals."""
+    if taylor.lonely_psu == "average" or taylor.adjust_domain_lonely:
+        # these rules depend on which strata a domain reaches: covariances within domains only
+        size = len(blocks) * n_items
+        vcov = np.full((size, size), np.nan)
+        for g, (stage_totals, in_domain) in enumerate(zip(blocks, present, strict=True)):
+            cols = slice(g * n_items, (g + 1) * n_items)
+            vcov[cols, cols] = taylor.vcov(stage_totals, taylor.present(in_domain))
+        return vcov
+    stacked = []
+    for s in range(len(blocks[0])):
+        parts = [b[s] for b in blocks]
+        cells = parts[0].shape[0] * n_items * len(parts)
+        stacked.append(np.hstack(parts) if cells <= DENSE_LIMIT else sparse.hstack(
+            [sparse.csr_matrix(p) for p in parts], format="csr"))
+    return taylor.vcov(stacked, taylor.present(np.logical_or.reduce(present)))
+
+
+def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray | None = None) -> np.ndarray:
+    """Taylor covariance of estimators given their (n, k) influence values (weights included).
+
+    This is the kernel for any new linearised estimator: pass ``w_i x IF_i`` per row (zero
+    outside the domain); calibration residualisation and the multistage formula are applied.
+    ``in_domain`` marks the rows that belong to the estimation domain (default: nonzero rows).
+    """
+    taylor = design._taylor
+    if taylor is None:
+        raise DataError("influence_vcov needs a Taylor design; use replicate_vcov for replicates")
+    scores = np.asarray(influence, dtype=float).reshape(len(design._weights), -1)
+    if in_domain is None:
+        in_domain = (scores != 0).any(axis=1) & design._domain
+    for calibration in design._calibrations:
+        scores = calibration.residualize(scores)
+    return taylor.vcov(taylor.cluster_totals(scores), taylor.present(in_domain))
+
+
+def replicate_vcov(
+    design: Design, statistic: Any, full: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate covariance of ``statistic(weights) -> (k,)`` re-computed with every replicate.
+
+    Returns ``(vcov, thetas)``; ``full`` is the full-sample estimate (used when ``mse``).
+    Weights passed to ``statistic`` are zero outside the design's domain.
+    """
+    reps = design._replicates
+    if reps is None:
+        raise DataError("replicate_vcov needs a replicate design")
+    analysis = reps.analysis_weights(design._weights) * design._domain[:, None]
+    thetas = np.vstack([np.atleast_1d(statistic(analysis[:, r])) for r in range(reps.n_replicates)])
+    return reps.vcov(thetas, np.atleast_1d(full)), thetas
+
+
+def _srs_variance(wm: np.ndarray, y: np.ndarray, wy: np.ndarray, x: np.ndarray | None,
+                  wx: np.ndarray | None, est: np.ndarray, deff: str | None) -> np.ndarray:
+    """Variance under simple random sampling of the same size, per item (R's deff convention).
+
+    ``wm`` holds the weights where an item is used (0 elsewhere), ``y``/``x`` the values and
+    ``wy``/``wx`` their weighted values. Sums of squares are expanded (no residual arrays).
+    """
+    if not deff:
+        return np.full(wm.shape[1], np.nan)
+    psum = wm.sum(axis=0)
+    nobs = (wm != 0).sum(axis=0).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        syy = np.einsum("ij,ij->j", wy, y)
+        if x is None:
+            centre = wy.sum(axis=0) / psum
+            ss = syy - centre * wy.sum(axis=0)
+            scale = psum**2
+        else:
+            sxx = np.einsum("ij,ij->j", wx, x)
+            sxy = np.einsum("ij,ij->j", wy, x)
+            ss = syy - 2 * est * sxy + est**2 * sxx
+            scale = psum**2 / wx.sum(axis=0) ** 2
+        s2 = np.maximum(ss, 0.0) / psum * nobs / (nobs - 1)
+        vsrs = s2 * scale / nobs
+        if deff != "replace":
+            vsrs = vsrs * (psum - nobs) / psum
+    return vsrs
+
+
+def finish(
+    design: Design,
+    statistic: str,
+    result: dict[str, np.ndarray],
+    domains: _Domains,
+    items: pd.DataFrame,
+    *,
+    level: float,
+    df: float | None,
+    rules: QualityRules | None,
+    notes: Sequence[str] = (),
+    ci: str = "t",
+) -> Estimate:
+    """Assemble an :class:`Estimate`: CIs, cv, flags and the tidy table."""
+    est = result["estimate"]
+    se = np.sqrt(np.clip(np.diag(result["vcov"]), 0.0, None))
+    dfs = result["df"] if df is None else np.full(len(est), float(df))
+    crit = critical_value(level, dfs)
+    low, high = est - crit * se, est + crit * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = se / np.abs(est)
+    rules = rules or DEFAULT_RULES
+    n_items = len(items)
+    by_cols = list(domains.frame.columns)
+    table = pd.concat(
+        [domains.frame.loc[domains.frame.index.repeat(n_items)].reset_index(drop=True),
+         pd.concat([items] * domains.count, ignore_index=True)],
+        axis=1,
+    )
+    table["estimate"] = est
+    table["se"] = se
+    table["ci_low"] = low
+    table["ci_high"] = high
+    table["deff"] = result["deff"]
+    table["cv"] = cv
+    table["n"] = result["n"].astype(int)
+    table["df"] = dfs
+    table["flag"] = rules.flags(result["n"], cv)
+    return Estimate(
+        statistic=statistic,
+        table=table,
+        vcov=result["vcov"],
+        by=tuple(by_cols),
+        level=level,
+        ci_method=ci if df is None or np.isfinite(df) else "normal",
+        design=_describe(design),
+        notes=tuple(notes),
+        replicates=result.get("replicates"),
+    )
+
+
+def critical_value(level: float, dfs: np.ndarray | float) -> np.ndarray:
+    """Two-sided critical value: t with ``dfs`` degrees of freedom (normal where df is inf).
+
+    >>> critical_value(0.95, np.array([np.inf, 10.0])).round(4).tolist()
+    [1.96, 2.2281]
+    """
+    alpha = 1 - level
+    dfs = np.atleast_1d(np.asarray(dfs, dtype=float))
+    out = np.full(dfs.shape, stats.norm.ppf(1 - alpha / 2))
+    finite = np.isfinite(dfs)
+    with np.errstate(invalid="ignore"):
+        out[finite] = stats.t.ppf(1 - alpha / 2, np.where(dfs[finite] > 0, dfs[finite], np.nan))
+    return out
+
+
+def _describe(design: Design) -> str:
+    if design._replicates is not None:
+        r = design._replicates
+        return f"{r.method} replicate weights (R={r.n_replicates})"
+    parts = [f"{design.n_strata} strata" if design.n_strata > 1 else "unstratified",
+             f"{design.n_psu} PSUs"]
+    if design._calibrations:
+        parts.append("calibrated")
+    return ", ".join(parts)
+
+
+# ------------------------------------------------------------------------------ data access
+
+
+def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
+    """(n, k) float matrix of ``variables``; a DataError names a non-numeric value."""
+    from ..design.setup import check_columns, numeric_column
+
+    check_columns(design._data, variables, "analysis", design._source)
+    frame = design._data[list(variables)]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
+        return frame.to_numpy(dtype=float, na_value=np.nan)
+    return np.column_stack(
+        [numeric_column(design._data, v, "variable", design._source) for v in variables]
+    )
+
+
+def level_indicators(design: Design, variable: str) -> tuple[np.ndarray, list[Any]]:
+    """(n, L) 0/1 indicators of each observed level of ``variable`` (NaN where missing)."""
+    from ..design.setup import check_columns
+
+    check_columns(design._data, [variable], "analysis", design._source)
+    series = design._data[variable]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        levels = [c for c in series.cat.categories if (series == c).any()]
+    else:
+        levels = sorted(series.dropna().unique().tolist(), key=_sort_key)
+    if not levels:
+        raise DataError(f"{design._source}: variable {variable!r} has no observed values")
+    values = series.to_numpy(dtype=object)
+    missing = series.isna().to_numpy()
+    ind = np.column_stack([(values == lv) for lv in levels]).astype(float)
+    ind[missing] = np.nan
+    return ind, levels
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if isinstance(value, int | float | np.integer | np.floating):
+        return (0, float(value))
+    return (1, str(value))

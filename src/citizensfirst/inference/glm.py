@@ -1,0 +1,439 @@
+"""Generalised linear models on a design: statsmodels fits with the design's variance (``svyglm``)."""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.genmod import families as sm_families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from ..errors import CitizensFirstError, ConvergenceError, DataError
+from ..estimation.result import (
+    _describe,
+    critical_value,
+    influence_vcov,
+    replicate_vcov,
+)
+from .results import TestResult, p_chisqsum, p_fsum
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """A survey-weighted GLM (as R's ``svyglm``): coefficients with design-based variance.
+
+    ``coefficients`` and ``vcov`` are labelled R-style (``(Intercept)``, ``stypeH``);
+    ``df_residual`` = design df + 1 - p; ``dispersion`` is what ``summary.svyglm`` reports;
+    ``naive_vcov`` is the model-based ``(X'WX)^-1`` (R's ``naive.cov``).
+    """
+
+    formula: str
+    family: str
+    link: str
+    coefficients: pd.Series
+    vcov: pd.DataFrame
+    df_residual: float
+    dispersion: float
+    deviance: float
+    null_deviance: float
+    naive_vcov: pd.DataFrame
+    n: int
+    r_squared: float
+    terms: dict[str, list[int]]
+    design: str = ""
+    level: float = 0.95
+    iterations: int = 0
+    replicates: np.ndarray | None = field(default=None, repr=False)
+    _refit: Callable[[list[int]], float] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def se(self) -> pd.Series:
+        """Standard errors of the coefficients."""
+        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.coefficients.index,
+                         name="se")
+
+    @property
+    def statistic(self) -> pd.Series:
+        """t statistics (coefficient / se)."""
+        return (self.coefficients / self.se).rename("t")
+
+    @property
+    def p_values(self) -> pd.Series:
+        """Two-sided p-values from t with ``df_residual`` degrees of freedom."""
+        t = self.statistic.to_numpy()
+        df = self.df_residual
+        p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
+        return pd.Series(p, index=self.coefficients.index, name="p_value")
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """Wald confidence intervals with t on ``df_residual`` degrees of freedom."""
+        level = self.level if level is None else level
+        crit = float(critical_value(level, self.df_residual)[0])
+        est, se = self.coefficients, self.se
+        return pd.DataFrame({"ci_low": est - crit * se, "ci_high": est + crit * se})
+
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficient table: term, estimate, se, t, p_value, ci_low, ci_high."""
+        ci = self.conf_int()
+        return pd.DataFrame({
+            "term": self.coefficients.index,
+            "estimate": self.coefficients.to_numpy(),
+            "se": self.se.to_numpy(),
+            "t": self.statistic.to_numpy(),
+            "p_value": self.p_values.to_numpy(),
+            "ci_low": ci["ci_low"].to_numpy(),
+            "ci_high": ci["ci_high"].to_numpy(),
+        })
+
+    def wald_test(self, terms: str | Sequence[str], *, df: float | None = None,
+                  method: str = "Wald") -> TestResult:
+        """Test that all coefficients of ``terms`` are zero (R's ``regTermTest``).
+
+        ``method="Wald"``: F = beta' V^-1 beta / k on (k, ``df``) degrees of freedom, ``df``
+        defaulting to ``df_residual``; ``df=np.inf`` gives the chi-squared form.
+        ``"WorkingWald"`` and ``"LRT"``: Rao-Scott working Wald / likelihood-ratio statistics
+        with p-values from the saddlepoint approximation to their weighted chi-squared law.
+
+        >>> import pandas as pd
+        >>> from citizensfirst import Design
+        >>> df = pd.DataFrame({"y": [1.0, 2, 4, 3, 6, 5], "x": [0.0, 1, 2, 3, 4, 5]})
+        >>> regress(Design(df), "y ~ x").wald_test("x").parameters
+        {'ndf': 1, 'ddf': 4}
+        """
+        names = [terms] if isinstance(terms, str) else list(terms)
+        index = self._term_columns(names)
+        beta = self.coefficients.to_numpy()[index]
+        V = self.vcov.to_numpy()[np.ix_(index, index)]
+        ddf = self.df_residual if df is None else float(df)
+        k = len(index)
+        label = " ".join(names)
+        if method == "Wald":
+            chisq_stat = float(beta @ np.linalg.solve(V, beta))
+            if np.isfinite(ddf):
+                F = chisq_stat / k
+                return TestResult(f"Wald test for {label}", "F", F, {"ndf": k, "ddf": _num(ddf)},
+                                  float(stats.f.sf(F, k, ddf)), data_name=self.formula)
+            return TestResult(f"Wald test for {label}", "Chisq", chisq_stat, {"df": k},
+                              float(stats.chi2.sf(chisq_stat, k)), data_name=self.formula)
+        if method not in ("WorkingWald", "LRT"):
+            raise DataError(f"method must be 'Wald', 'WorkingWald' or 'LRT', got {method!r}")
+        V0 = self.naive_vcov.to_numpy()[np.ix_(index, index)]
+        lam = np.sort(np.real(np.linalg.eigvals(np.linalg.solve(V0, V))))[::-1]
+        if method == "WorkingWald":
+            stat = float(beta @ np.linalg.solve(V0, beta))
+            title = f"Working (Rao-Scott) Wald test for {label}"
+        else:
+            if self._refit is None:
+                raise CitizensFirstError("this model cannot be refitted for a likelihood-ratio test")
+            keep = [j for j in range(len(self.coefficients)) if j not in set(index)]
+            stat = self._refit(keep) - self.deviance
+            title = f"Working (Rao-Scott) LRT for {label}"
+        p = p_fsum(stat, lam, ddf) if np.isfinite(ddf) else p_chisqsum(stat, lam)
+        return TestResult(title, "Chisq", stat, {"df": k, "ddf": _num(ddf)}, float(p),
+                          details={"lambda": lam.tolist()}, data_name=self.formula)
+
+    def _term_columns(self, names: list[str]) -> list[int]:
+        index: list[int] = []
+        for name in names:
+            key = _plain_term(name)
+            match = [t for t in self.terms if _plain_term(t) == key]
+            if not match:
+                raise DataError(f"term {name!r} is not in the model (terms: {list(self.terms)})")
+            index += self.terms[match[0]]
+        return sorted(set(index))
+
+    def __repr__(self) -> str:
+        head = (f"Survey-weighted GLM: {self.formula} ({self.family}, {self.link} link; "
+                f"{self.design}); df.residual = {_num(self.df_residual)}, "
+                f"dispersion = {self.dispersion:.6g}")
+        with pd.option_context("display.width", 120, "display.max_columns", 20):
+            return head + "\n" + self.to_frame().to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        caption = html.escape(f"{self.formula} — {self.family} ({self.link}); {self.design}; "
+                              f"df.residual {_num(self.df_residual)}")
+        body = self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0)
+        return f"<div><p><b>{caption}</b></p>{body}</div>"
+
+
+def _num(value: float) -> float | int:
+    return int(value) if np.isfinite(value) and float(value).is_integer() else float(value)
+
+
+def _plain_term(name: str) -> str:
+    name = re.sub(r"Q\((['\"])(.*?)\1\)", r"\2", name.strip())
+    name = re.sub(r"^C\((.*)\)$", r"\1", name)
+    return name.replace(" ", "")
+
+
+class _Binomial(sm_families.Binomial):
+    """statsmodels' binomial family, started where R's ``binomial()$initialize`` starts."""
+
+    def __init__(self, prior: np.ndarray) -> None:
+        super().__init__()
+        self.prior = prior
+
+    def starting_mu(self, y: np.ndarray) -> np.ndarray:
+        return (self.prior * y + 0.5) / (self.prior + 1)
+
+
+class _Poisson(sm_families.Poisson):
+    """statsmodels' Poisson family, started where R's ``poisson()$initialize`` starts."""
+
+    def starting_mu(self, y: np.ndarray) -> np.ndarray:
+        return y + 0.1
+
+
+class _Gaussian(sm_families.Gaussian):
+    """statsmodels' Gaussian family, started where R's ``gaussian()$initialize`` starts."""
+
+    def starting_mu(self, y: np.ndarray) -> np.ndarray:
+        return y
+
+
+@dataclass(frozen=True)
+class _Family:
+    name: str  # as R reports it
+    link: str
+
+    def statsmodels(self, prior: np.ndarray) -> sm_families.Family:
+        if self.name in ("binomial", "quasibinomial"):
+            return _Binomial(prior)
+        if self.name in ("poisson", "quasipoisson"):
+            return _Poisson()
+        return _Gaussian()
+
+
+def _family(name: str) -> _Family:
+    links = {"gaussian": "identity", "binomial": "logit", "quasibinomial": "logit",
+             "poisson": "log", "quasipoisson": "log"}
+    if name not in links:
+        raise DataError(f"family must be one of {FAMILIES}, got {name!r}")
+    return _Family(name, links[name])
+
+
+def _check_rank(X: np.ndarray, weights: np.ndarray) -> None:
+    good = weights > 0
+    r = np.linalg.qr(X[good] * np.sqrt(weights[good])[:, None], mode="r")
+    diag = np.abs(np.diag(r))
+    if diag.size < X.shape[1] or np.any(diag < 1e-7 * max(diag.max(), 1e-300)):
+        raise DataError("the model matrix is rank deficient (collinear predictors, or a "
+                        "factor level with no respondents); drop or merge terms")
+
+
+def _glm(X: np.ndarray, y: np.ndarray, weights: np.ndarray, fam: _Family,
+         start: np.ndarray | None = None, epsilon: float = 1e-8, maxit: int = 25) -> Any:
+    """Fit a GLM with statsmodels' IRLS, following R's ``glm.fit`` iterates.
+
+    The start (R's ``family$initialize``, or ``start``) and the stopping rule
+    ``|dev - devold| / (|dev| + 0.1) < epsilon`` (as statsmodels' ``atol + rtol * |dev|``)
+    are R's, so the fit stops at R's iteration. Prior weights are ``var_weights``; the
+    scale is held at 1 so that the criterion is the unscaled deviance, as in R.
+    """
+    y = y.copy()
+    if fam.name in ("binomial", "quasibinomial"):
+        y[weights == 0] = 0.0
+        if np.any((y < 0) | (y > 1)):
+            raise DataError("binomial outcome must lie in [0, 1]")
+    elif fam.name in ("poisson", "quasipoisson") and np.any(y < 0):
+        raise DataError("poisson outcome must not be negative")
+    _check_rank(X, weights)
+    model = GLM(y, X, family=fam.statsmodels(weights), var_weights=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        try:
+            res = model.fit(start_params=start, maxiter=maxit, scale=1.0, method="IRLS",
+                            tol_criterion="deviance", atol=0.1 * epsilon, rtol=epsilon)
+        except ValueError as err:  # a non-finite starting deviance
+            raise DataError(f"cannot find valid starting values for the model ({err})") from None
+    if not res.converged:
+        raise ConvergenceError(f"the model fit did not converge in {maxit} iterations")
+    return res
+
+
+def regress(design: Design, formula: str, family: str = "gaussian", *,
+            level: float = 0.95) -> ModelResult:
+    """Survey-weighted generalised linear model (R's ``svyglm``).
+
+    ``formula`` uses patsy syntax (``"y ~ x + C(g)"``; string columns become treatment
+    dummies with the sorted first level as reference; write dotted names as ``Q("api.stu")``).
+    ``family``: gaussian, binomial, quasibinomial, poisson or quasipoisson (canonical links).
+
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> df = pd.DataFrame({"y": [1.0, 2, 4, 3, 6, 5], "g": list("aabbcc"), "w": [1, 2, 1, 2, 1, 2]})
+    >>> regress(Design(df, weights="w"), "y ~ g").coefficients.index.tolist()
+    ['(Intercept)', 'gb', 'gc']
+    """
+    fam = _family(family)
+    X, y, used, names, terms = _model_matrices(design, formula, fam)
+    return _fit_model(design, X, y, used, names, terms, fam, formula, level)
+
+
+def _model_matrices(design: Design, formula: str, fam: _Family
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], dict[str, list[int]]]:
+    import patsy
+
+    if "~" not in formula:
+        raise DataError(f"formula {formula!r} needs an outcome: 'y ~ x + ...'")
+    lhs, rhs = formula.split("~", 1)
+    if not lhs.strip():
+        raise DataError(f"formula {formula!r} needs an outcome on the left of '~'")
+    data = design._data
+    referenced = _referenced_columns(formula, data.columns)
+    domain_rows = np.flatnonzero(design._domain)
+    frame = data.iloc[domain_rows].reset_index(drop=True)
+    complete = ~frame[referenced].isna().any(axis=1).to_numpy() if referenced else np.ones(len(frame), bool)
+    frame = frame[complete].reset_index(drop=True)
+    kept = domain_rows[complete]
+    if len(frame) == 0:
+        raise DataError(f"{design._source}: no complete rows for {formula!r}")
+    try:
+        rhs_mat = patsy.dmatrix(rhs, frame, NA_action="raise", return_type="dataframe")
+        lhs_mat = patsy.dmatrix("0 + " + lhs, frame, NA_action="raise", return_type="dataframe")
+    except patsy.PatsyError as err:
+        raise DataError(f"{design._source}: cannot build the model {formula!r}: {_patsy_message(err, data)}") from None
+    y = _outcome(lhs_mat, lhs.strip(), fam, design._source)
+    # patsy puts categorical terms first; R keeps the formula's order
+    slices = rhs_mat.design_info.term_name_slices
+    order = [t.name() for t in patsy.ModelDesc.from_formula(rhs).rhs_termlist]
+    order = [t for t in order if t in slices] + [t for t in slices if t not in order]
+    columns: list[int] = []
+    terms: dict[str, list[int]] = {}
+    for term in order:
+        sl = slices[term]
+        key = "(Intercept)" if term == "Intercept" else _plain_term(term)
+        terms[key] = list(range(len(columns), len(columns) + sl.stop - sl.start))
+        columns += list(range(sl.start, sl.stop))
+    X = rhs_mat.to_numpy(dtype=float)[:, columns]
+    names = [_r_name(rhs_mat.columns[j]) for j in columns]
+    full_X = np.full((len(data), X.shape[1]), np.nan)
+    full_X[kept] = X
+    full_y = np.full(len(data), np.nan)
+    full_y[kept] = y
+    used = np.zeros(len(data), dtype=bool)
+    used[kept] = True
+    return full_X, full_y, used, names, terms
+
+
+def _patsy_message(err: Exception, data: pd.DataFrame) -> str:
+    text = str(err).splitlines()[0]
+    match = re.search(r"name '([^']+)' is not defined", str(err))
+    if match:
+        import difflib
+
+        close = difflib.get_close_matches(match.group(1), [str(c) for c in data.columns], n=3)
+        text = f"column {match.group(1)!r} not found" + (
+            f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
+        if any("." in str(c) for c in close):
+            text += "; write dotted names as Q('name')"
+    return text
+
+
+def _referenced_columns(formula: str, columns: Sequence[Any]) -> list[Any]:
+    out = []
+    for col in columns:
+        name = str(col)
+        if re.search(r"(?<![\w.])" + re.escape(name) + r"(?![\w.])", formula):
+            out.append(col)
+    return out
+
+
+def _outcome(lhs: pd.DataFrame, text: str, fam: _Family, source: str) -> np.ndarray:
+    cols = list(lhs.columns)
+    if len(cols) == 1:
+        return lhs.iloc[:, 0].to_numpy(dtype=float)
+    if len(cols) == 2 and fam.name != "gaussian" and fam.name not in ("poisson", "quasipoisson"):
+        return lhs.iloc[:, 1].to_numpy(dtype=float)  # second level = success, as R
+    raise DataError(f"{source}: outcome {text!r} must be numeric (or two-level for a binomial "
+                    f"model); it has levels {cols}")
+
+
+def _r_name(column: str) -> str:
+    if column == "Intercept":
+        return "(Intercept)"
+    column = re.sub(r"Q\((['\"])(.*?)\1\)", r"\2", column)
+    return re.sub(r"\[T\.(.*)\]$", r"\1", column)
+
+
+def _fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, names: list[str],
+               terms: dict[str, list[int]], fam: _Family, formula: str, level: float) -> ModelResult:
+    weights_all = design._weights * design._domain
+    reps = design._replicates
+    rows = np.flatnonzero(used)
+    Xu, yu = X[rows], y[rows]
+    base = weights_all if design._calibrations and reps is None else weights_all[design._domain]
+    prior = weights_all[rows] / base.mean()
+    if not np.any(prior > 0):
+        raise DataError(f"{design._source}: every row used by {formula!r} has weight zero")
+    fit = _glm(Xu, yu, prior, fam)
+    coef = np.asarray(fit.params)
+    ainv = np.asarray(fit.normalized_cov_params)  # (X' W X)^-1, W the last working weights
+    p = len(coef)
+    if reps is None:
+        estfun = Xu * (fit.resid_working * fit.model.weights)[:, None]
+        influence = np.zeros((len(y), p))
+        influence[rows] = estfun @ ainv
+        present = used & (weights_all > 0)
+        vcov = influence_vcov(design, influence, present)
+        df_res = design.degrees_of_freedom(present) + 1 - p
+        thetas = None
+    else:
+        def statistic(w: np.ndarray) -> np.ndarray:
+            wr = w[rows]
+            return np.asarray(_glm(Xu, yu, wr / wr.sum(), fam, start=coef).params)
+
+        vcov, thetas = replicate_vcov(design, statistic, coef)
+        df_res = design.degrees_of_freedom() + 1 - p
+    dispersion = _dispersion(design, fit, prior, rows, weights_all)
+    r2 = np.nan
+    if fam.name == "gaussian":
+        r2 = 1 - fit.deviance / fit.null_deviance
+
+    def refit(keep: list[int]) -> float:
+        return float(_glm(Xu[:, keep], yu, prior, fam).deviance)
+
+    return ModelResult(
+        formula=formula, family=fam.name, link=fam.link,
+        coefficients=pd.Series(coef, index=names, name="estimate"),
+        vcov=pd.DataFrame(vcov, index=names, columns=names),
+        df_residual=float(df_res), dispersion=float(dispersion), deviance=float(fit.deviance),
+        null_deviance=float(fit.null_deviance),
+        naive_vcov=pd.DataFrame(ainv, index=names, columns=names), n=len(rows),
+        r_squared=float(r2), terms=terms, design=_describe(design), level=level,
+        iterations=int(fit.fit_history["iteration"]), replicates=thetas, _refit=refit,
+    )
+
+
+def _dispersion(design: Design, fit: Any, prior: np.ndarray, rows: np.ndarray,
+                weights_all: np.ndarray) -> float:
+    """The dispersion ``summary.svyglm`` reports (R survey 4.1).
+
+    Taylor designs: the design-based variance (``svyvar``) of the Pearson residuals.
+    Replicate designs: the weighted sum of squared Pearson residuals, ``sum(w_i r_i^2)`` with
+    the weights rescaled to mean 1, which is what R's ``svrepglm`` summary reports.
+    """
+    pearson = fit.resid_response / np.sqrt(fit.family.variance(fit.mu))
+    if design._replicates is not None:
+        return float(np.sum(prior * pearson**2))
+    w = weights_all[rows]
+    factor = 1.0 if design._calibrations else w.mean() / weights_all[design._domain].mean()
+    n = int(np.sum(w > 0))
+    r = pearson * np.sqrt(factor)
+    centre = np.sum(w * r) / np.sum(w)
+    return float(np.sum(w * (r - centre) ** 2) / np.sum(w) * n / (n - 1)) if n > 1 else np.nan

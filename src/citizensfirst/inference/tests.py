@@ -1,0 +1,327 @@
+"""Design-based tests and survey-weighted regression: ``regress``, ``ttest``, ``chisq``, ``table``.
+
+These follow R's ``survey`` package (T. Lumley) step by step, so results agree with R to
+rounding:
+
+* :func:`regress` is ``svyglm``: a GLM fitted by iteratively reweighted least squares exactly as
+  R's ``glm.fit`` (same starting values, convergence rule and tolerance), with the design weights
+  rescaled to mean 1 (replicate designs: to sum 1). Taylor designs take the sandwich variance
+  from the influence values ``estfun %*% (X'WX)^-1`` (R's ``svy.varcoef``); replicate designs
+  refit the model with every replicate's weights, starting from the full-sample coefficients.
+  ``df_residual = degf(design) + 1 - p``; the dispersion is the design-based variance of the
+  Pearson residuals, as ``summary.svyglm`` reports it.
+* :meth:`ModelResult.wald_test` is ``regTermTest`` (Wald F or chi-squared; also the Rao-Scott
+  working Wald and working likelihood-ratio tests).
+* :func:`ttest` is ``svyttest``; :func:`chisq` is ``svychisq`` (Rao-Scott F and chi-squared,
+  Wald and adjusted Wald, and the saddlepoint approximation to the exact asymptotic law);
+  :func:`table` is ``svytable``.
+
+Rows outside the design's domain, or missing on a model variable, keep their place with weight
+zero (R's ``na.action`` on a design): they never leave the data and still count in the design.
+
+>>> import pandas as pd
+>>> from citizensfirst import Design
+>>> from citizensfirst.inference import regress
+>>> df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 7], "x": [0.0, 1, 1, 2, 3, 3]})
+>>> fit = regress(Design(df), "y ~ x")
+>>> fit.coefficients.round(4).tolist()
+[0.8636, 1.6818]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataError
+from ..estimation.result import (
+    _sort_key,
+    critical_value,
+    domains_of,
+    numeric_matrix,
+    ratio_engine,
+)
+from .glm import _family, _fit_model, _num
+from .results import TestResult, p_chisqsum, p_fsum
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+CHISQ_STATISTICS = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
+
+
+
+
+
+
+
+
+def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0, *,
+          level: float = 0.95) -> TestResult:
+    """Design-based t test (R's ``svyttest``).
+
+    Without ``by``: one-sample test of mean(``variable``) = ``mu`` on degf(design) - 1
+    degrees of freedom (R's ``svyttest(I(y - mu) ~ 0)``); the estimate and CI are for
+    mean - mu. With ``by`` (exactly two levels): the difference in means, second level minus
+    first (sorted), from the survey-weighted regression of ``variable`` on ``by``, on its
+    residual degrees of freedom (degf - 1).
+
+    Degenerate tests raise :class:`DataError` naming the variable and the group: fewer than 2
+    respondents with a value (in a group), no degrees of freedom, or a comparison with zero
+    variance (the values are constant, overall or within each group). A zero-variance
+    comparison is never reported as significant: its t statistic would only measure rounding
+    noise (R's ``svyttest`` returns such a t).
+
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 5, 4, 6], "g": list("aaabbb")})
+    >>> res = ttest(Design(df), "y", by="g")
+    >>> round(res.estimate["difference in mean"], 6), res.parameters
+    (3.0, {'df': 4})
+    """
+    from ..design.setup import check_columns
+
+    check_columns(design._data, [variable] + ([by] if by else []), "t test", design._source)
+    y = numeric_matrix(design, [variable])[:, 0]
+    answered = design._domain & ~np.isnan(y) & (design._weights > 0)
+    if by is None:
+        _check_testable(design, variable, y, {"the domain": answered})
+        est = design.mean(variable, deff=None)
+        diff = float(est.estimate) - mu
+        se = float(est.se)
+        df = design.degrees_of_freedom() - 1
+        _check_test_df(design, variable, df)
+        t = diff / se
+        crit = float(critical_value(level, df)[0])
+        return TestResult("Design-based one-sample t-test", "t", t, {"df": _num(df)},
+                          float(2 * stats.t.sf(abs(t), df)), {"mean" if mu == 0 else "mean - mu": diff},
+                          (diff - crit * se, diff + crit * se), level, data_name=variable)
+    groups = design._data[by]
+    in_domain = groups[design._domain].dropna()
+    levels = sorted(in_domain.unique().tolist(), key=_sort_key)
+    if len(levels) != 2:
+        raise DataError(f"{design._source}: by={by!r} must have exactly 2 levels in the domain, "
+                        f"found {len(levels)}: {levels[:10]}")
+    indicator = np.where(groups.isna().to_numpy(), np.nan,
+                         (groups.to_numpy(dtype=object) == levels[1]).astype(float))
+    _check_testable(design, variable, y, {f"group {by} = {level!r}": answered & (indicator == i)
+                                          for i, level in enumerate(levels)})
+    X = np.column_stack([np.ones(len(y)), indicator])
+    used = design._domain & ~np.isnan(y) & ~np.isnan(indicator)
+    name = f"{by}{levels[1]}"
+    model = _fit_model(design, X, y, used, ["(Intercept)", name], {"(Intercept)": [0], by: [1]},
+                       _family("gaussian"), f"{variable} ~ {by}", level)
+    diff = float(model.coefficients.iloc[1]) - mu
+    se = float(model.se.iloc[1])
+    df = model.df_residual
+    _check_test_df(design, variable, df)
+    t = diff / se
+    crit = float(critical_value(level, df)[0])
+    return TestResult("Design-based t-test", "t", t, {"df": _num(df)},
+                      float(2 * stats.t.sf(abs(t), df)), {"difference in mean": diff},
+                      (diff - crit * se, diff + crit * se), level,
+                      details={"levels": levels}, data_name=f"{variable} ~ {by}")
+
+
+def _check_testable(design: Design, variable: str, y: np.ndarray, groups: dict[str, np.ndarray]) -> None:
+    """DataError unless every group has 2+ respondents with a value, and not all are constant."""
+    for group, rows in groups.items():  # one or two groups, never respondents
+        n = int(rows.sum())
+        if n < 2:
+            raise DataError(
+                f"{design._source}: t test of {variable!r}: {n} respondent(s) with a value in "
+                f"{group}; a t test needs at least 2 in every group"
+            )
+    if all(np.ptp(y[rows]) == 0 for rows in groups.values()):
+        where = "within each group" if len(groups) > 1 else "for every respondent"
+        raise DataError(
+            f"{design._source}: t test of {variable!r}: the values are constant {where} "
+            f"({', '.join(groups)}), so the comparison has zero variance and cannot be tested "
+            f"(it is not significant)"
+        )
+
+
+def _check_test_df(design: Design, variable: str, df: float) -> None:
+    if not df > 0:
+        raise DataError(
+            f"{design._source}: t test of {variable!r} has {df} degrees of freedom (too few PSUs "
+            f"in the domain for its strata); the test cannot be made"
+        )
+
+
+def _levels(design: Design, variable: str) -> list[Any]:
+    series = design._data[variable][design._domain]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return [c for c in series.cat.categories if (series == c).any()]
+    return sorted(series.dropna().unique().tolist(), key=_sort_key)
+
+
+def table(design: Design, row_var: str, col_var: str | None = None) -> pd.DataFrame:
+    """Weighted counts (R's ``svytable``): a one-column frame, or a row x column table.
+
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> df = pd.DataFrame({"a": list("xxyy"), "b": list("pqpp"), "w": [1.0, 2, 3, 4]})
+    >>> table(Design(df, weights="w"), "a", "b").to_numpy().tolist()
+    [[1.0, 2.0], [7.0, 0.0]]
+    """
+    from ..design.setup import check_columns
+
+    names = [row_var] + ([col_var] if col_var else [])
+    check_columns(design._data, names, "table", design._source)
+    w = design._weights * design._domain
+    rl = _levels(design, row_var)
+    rcodes = _codes(design._data[row_var], rl)
+    if col_var is None:
+        ok = rcodes >= 0
+        counts = np.bincount(rcodes[ok], weights=w[ok], minlength=len(rl))
+        return pd.DataFrame({"count": counts}, index=pd.Index(rl, name=row_var))
+    cl = _levels(design, col_var)
+    ccodes = _codes(design._data[col_var], cl)
+    ok = (rcodes >= 0) & (ccodes >= 0)
+    counts = np.bincount(rcodes[ok] * len(cl) + ccodes[ok], weights=w[ok],
+                         minlength=len(rl) * len(cl)).reshape(len(rl), len(cl))
+    return pd.DataFrame(counts, index=pd.Index(rl, name=row_var), columns=pd.Index(cl, name=col_var))
+
+
+def _codes(series: pd.Series, levels: list[Any]) -> np.ndarray:
+    values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+    return np.asarray(pd.Categorical(values, categories=levels).codes, dtype=np.int64)
+
+
+def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> TestResult:
+    """Test of independence in a two-way table (R's ``svychisq``).
+
+    ``statistic``: ``F`` (default; Rao-Scott second-order correction on (d0, d0 x nu) df),
+    ``Chisq`` (Pearson X^2 with the first-order correction), ``Wald`` and ``adjWald``
+    (design-based Wald tests of the interaction), ``saddlepoint`` (saddlepoint approximation
+    to the asymptotic weighted chi-squared law) and ``lincom`` (the same law; computed with the
+    saddlepoint approximation, as R does without the CompQuadForm package).
+
+    >>> import numpy as np, pandas as pd
+    >>> from citizensfirst import Design
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"a": rng.choice(["x", "y"], 200), "b": rng.choice(["p", "q"], 200)})
+    >>> res = chisq(Design(df), "a", "b")
+    >>> res.statistic_name, sorted(res.parameters)
+    ('F', ['ddf', 'ndf'])
+    """
+    from ..design.setup import check_columns
+
+    if statistic not in CHISQ_STATISTICS:
+        raise DataError(f"statistic must be one of {CHISQ_STATISTICS}, got {statistic!r}")
+    check_columns(design._data, [row_var, col_var], "table", design._source)
+    rl, cl = _levels(design, row_var), _levels(design, col_var)
+    nr, nc = len(rl), len(cl)
+    if nr < 2 or nc < 2:
+        raise DataError(f"{design._source}: chisq needs at least 2 levels of each variable; "
+                        f"{row_var!r} has {nr}, {col_var!r} has {nc}")
+    rcodes = _codes(design._data[row_var], rl)
+    ccodes = _codes(design._data[col_var], cl)
+    ok = (rcodes >= 0) & (ccodes >= 0)
+    n = len(rcodes)
+    cell = np.where(ok, rcodes + nr * ccodes, -1)  # rows vary fastest, as R's interaction()
+    mm = np.zeros((n, nr * nc))
+    mm[ok, cell[ok]] = 1.0
+    mm[~ok] = np.nan
+    N = int(design._domain.sum())
+    if design._replicates is None:
+        assert design._taylor is not None
+        nu = design._taylor.degrees_of_freedom(design._domain)
+    else:
+        nu = design.degrees_of_freedom()
+    observed = table(design, row_var, col_var)
+    counts = observed.to_numpy()
+    scaled = counts * N / counts.sum()
+    expected = np.outer(scaled.sum(axis=1), scaled.sum(axis=0)) / N
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = float(np.sum((scaled - expected) ** 2 / expected))
+    obs_frame = pd.DataFrame(scaled, index=observed.index, columns=observed.columns)
+    exp_frame = pd.DataFrame(expected, index=observed.index, columns=observed.columns)
+    name = f"{row_var} x {col_var}"
+    domains = domains_of(design, None)
+    if statistic in ("Wald", "adjWald"):
+        rind = np.where(ok[:, None], np.eye(nr)[np.maximum(rcodes, 0)], np.nan)
+        cind = np.where(ok[:, None], np.eye(nc)[np.maximum(ccodes, 0)], np.nan)
+        Z = np.column_stack([mm, rind, cind, np.where(ok, 1.0, np.nan)])
+        res = ratio_engine(design, Z, None, domains, deff=None, listwise=True)
+        tot, S = res["estimate"], res["vcov"]
+        cells, rows_t, cols_t, total = tot[: nr * nc], tot[nr * nc: nr * nc + nr], \
+            tot[nr * nc + nr: nr * nc + nr + nc], tot[-1]
+        ri = np.tile(np.arange(nr), nc)
+        cj = np.repeat(np.arange(nc), nr)
+        J = np.hstack([
+            np.eye(nr * nc),
+            -(ri[:, None] == np.arange(nr)).astype(float) * (cols_t[cj] / total)[:, None],
+            -(cj[:, None] == np.arange(nc)).astype(float) * (rows_t[ri] / total)[:, None],
+            (rows_t[ri] * cols_t[cj] / total**2)[:, None],
+        ])
+        Y = cells - rows_t[ri] * cols_t[cj] / total
+        V = J @ S @ J.T
+        use = np.flatnonzero((ri > 0) & (cj > 0))
+        wald = float(Y[use] @ np.linalg.solve(V[np.ix_(use, use)], Y[use]))
+        ndf = (nr - 1) * (nc - 1)
+        if statistic == "Wald":
+            F, ddf = wald / ndf, nu
+        else:
+            ddf = nu - ndf + 1
+            F = wald * ddf / (ndf * nu)
+        return TestResult("Design-based Wald test of association", "F", F,
+                          {"ndf": ndf, "ddf": _num(ddf)}, float(stats.f.sf(F, ndf, ddf)),
+                          observed=obs_frame, expected=exp_frame, details={"wald": wald},
+                          data_name=name)
+    res = ratio_engine(design, mm, np.where(np.isnan(mm), np.nan, 1.0), domains, deff=None,
+                       listwise=True)
+    p_hat, V = res["estimate"], res["vcov"]
+    delta = _rao_scott_delta(p_hat, V, nr, nc, N)
+    tr = float(np.trace(delta))
+    d0 = tr**2 / float(np.trace(delta @ delta))
+    eig = np.sort(np.real(np.linalg.eigvals(delta)))[::-1]
+    details = {"delta_eigenvalues": eig.tolist(), "pearson": pearson, "d0": d0, "nu": nu}
+    if statistic == "F":
+        F = pearson / tr
+        return TestResult("Pearson's X^2: Rao & Scott adjustment", "F", F,
+                          {"ndf": d0, "ddf": d0 * nu}, float(stats.f.sf(F, d0, d0 * nu)),
+                          observed=obs_frame, expected=exp_frame, details=details, data_name=name)
+    if statistic == "Chisq":
+        k = delta.shape[0]
+        p = float(stats.chi2.sf(pearson / (tr / k), k))
+        return TestResult("Pearson's X^2: Rao & Scott adjustment", "X-squared", pearson, {"df": k},
+                          p, observed=obs_frame, expected=exp_frame, details=details, data_name=name)
+    if design._replicates is None:
+        p = p_fsum(pearson, eig, d0 * nu)
+    else:
+        p = p_chisqsum(pearson, eig)
+    method = ("Pearson's X^2: saddlepoint approximation" if statistic == "saddlepoint" else
+              "Pearson's X^2: asymptotic exact distribution (saddlepoint approximation)")
+    return TestResult(method, "X-squared", pearson, {}, float(p), observed=obs_frame,
+                      expected=exp_frame, details=details, data_name=name)
+
+
+def _rao_scott_delta(p: np.ndarray, V: np.ndarray, nr: int, nc: int, N: int) -> np.ndarray:
+    """The design-effect matrix of the interaction contrasts (Rao & Scott)."""
+    ri = np.tile(np.arange(nr), nc)
+    cj = np.repeat(np.arange(nc), nr)
+    main = np.column_stack([np.ones(nr * nc)]
+                           + [(ri == i).astype(float) for i in range(1, nr)]
+                           + [(cj == j).astype(float) for j in range(1, nc)])
+    inter = np.column_stack([((ri == i) & (cj == j)).astype(float)
+                             for j in range(1, nc) for i in range(1, nr)])
+    coef, *_ = np.linalg.lstsq(main, inter, rcond=None)
+    C = inter - main @ coef
+    with np.errstate(divide="ignore"):
+        inv = np.where(p == 0, 0.0, 1.0 / p)
+    Dinv = np.diag(inv)
+    denom = C.T @ (Dinv / N) @ C
+    numer = C.T @ Dinv @ V @ Dinv @ C
+    return np.linalg.solve(denom, numer)
+
+
+
+
+
+

@@ -1,0 +1,364 @@
+"""Codebooks: what each variable means, in English and French.
+
+A :class:`Codebook` maps variable names to :class:`Variable` records: question wording (``label``,
+``label_fr``), value labels, the codes that mean "missing" (don't know, refused, not applicable),
+the measurement level and, for rating items, the scale and the Common Measurements Tool dimension
+the item measures.
+
+Codebook TOML format (``Codebook.to_toml`` writes it, ``Codebook.from_toml`` reads it)::
+
+    [survey]                      # optional file-level metadata
+    title = "Citizens First 2023"
+    title_fr = "Les citoyens d'abord 2023"
+
+    [variables.q_time]
+    label = "Satisfaction with the time it took"
+    label_fr = "Satisfaction à l'égard du temps requis"
+    measure = "ordinal"           # nominal | ordinal | scale
+    scale = [1, 5]                # rating range (low, high)
+    dimension = "timeliness"      # a CMT dimension id (see citizensfirst.cmt)
+    missing = { 8 = "Don't know", 9 = "Refused" }
+    missing_fr = { 8 = "Ne sait pas", 9 = "Refus" }
+    missing_ranges = [[90, 99]]   # inclusive ranges of missing codes (SPSS style)
+    values = { 1 = "Very dissatisfied", 5 = "Very satisfied" }
+    values_fr = { 1 = "Très insatisfait", 5 = "Très satisfait" }
+
+Codes are written as TOML keys (strings) and read back as numbers when they look like numbers.
+
+>>> cb = Codebook([Variable("q1", label="Overall", missing={8: "Don't know"}, scale=(1, 5))])
+>>> cb["q1"].is_missing_code(8), cb["q1"].is_missing_code(3)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import pandas as pd
+import tomli_w
+
+from ..errors import CodebookError, NominalVariableWarning
+from ..fileutil import atomic_write_text, read_toml
+
+Code = float | int | str
+Measure = Literal["nominal", "ordinal", "scale"]
+MEASURES: tuple[str, ...] = ("nominal", "ordinal", "scale")
+
+
+def _frozen(mapping: Mapping[Any, str] | None) -> Mapping[Code, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+def normalize_code(code: Any) -> Code:
+    """Return ``code`` as an int when it is integral, a float when numeric, else a string.
+
+    >>> normalize_code("8"), normalize_code(8.0), normalize_code("a"), normalize_code(2.5)
+    (8, 8, 'a', 2.5)
+    """
+    if isinstance(code, bool):
+        return int(code)
+    if isinstance(code, int):
+        return code
+    if isinstance(code, float):
+        return int(code) if code.is_integer() else code
+    text = str(code).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isnan(number):
+        return text
+    return int(number) if number.is_integer() else number
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable of a survey: wording, value labels, missing codes, measure and scale.
+
+    >>> v = Variable("q_time", label="Time it took", scale=(1, 5), missing={8: "Don't know"})
+    >>> v.valid_range
+    (1, 5)
+    """
+
+    name: str
+    label: str | None = None
+    label_fr: str | None = None
+    value_labels: Mapping[Code, str] = field(default_factory=dict)
+    value_labels_fr: Mapping[Code, str] = field(default_factory=dict)
+    missing: Mapping[Code, str] = field(default_factory=dict)
+    missing_fr: Mapping[Code, str] = field(default_factory=dict)
+    missing_ranges: tuple[tuple[float, float], ...] = ()
+    measure: Measure | None = None
+    scale: tuple[float, float] | None = None
+    dimension: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("value_labels", "value_labels_fr", "missing", "missing_fr"):
+            raw = getattr(self, name)
+            object.__setattr__(self, name, _frozen({normalize_code(k): str(v) for k, v in raw.items()}))
+        ranges = tuple((float(lo), float(hi)) for lo, hi in self.missing_ranges)
+        for lo, hi in ranges:
+            if lo > hi:
+                raise CodebookError(
+                    f"variable {self.name!r}: missing range [{lo}, {hi}] has low > high"
+                )
+        object.__setattr__(self, "missing_ranges", ranges)
+        if self.measure is not None and self.measure not in MEASURES:
+            raise CodebookError(
+                f"variable {self.name!r}: measure {self.measure!r} is not one of {MEASURES}"
+            )
+        if self.scale is not None:
+            low, high = (float(x) for x in self.scale)
+            if not low < high:
+                raise CodebookError(f"variable {self.name!r}: scale {self.scale} needs low < high")
+            object.__setattr__(self, "scale", (normalize_code(low), normalize_code(high)))
+
+    @property
+    def valid_range(self) -> tuple[float, float] | None:
+        """The rating scale (low, high), or None for variables without one."""
+        return self.scale
+
+    def label_in(self, language: str = "en") -> str:
+        """The question wording in ``language`` ("en" or "fr"), falling back to English, then the name."""
+        if language == "fr" and self.label_fr:
+            return self.label_fr
+        return self.label or self.name
+
+    def value_labels_in(self, language: str = "en") -> Mapping[Code, str]:
+        """Value labels in ``language``, English labels filling any French gaps."""
+        if language != "fr":
+            return self.value_labels
+        return {**self.value_labels, **self.value_labels_fr}
+
+    def is_missing_code(self, code: Any) -> bool:
+        """True when ``code`` is one of this variable's missing codes or inside a missing range."""
+        code = normalize_code(code)
+        if code in self.missing:
+            return True
+        if isinstance(code, str):
+            return False
+        return any(lo <= code <= hi for lo, hi in self.missing_ranges)
+
+    def missing_mask(self, values: pd.Series) -> pd.Series:
+        """Boolean Series: which entries of ``values`` hold a missing code (vectorised)."""
+        numeric_codes = [c for c in self.missing if not isinstance(c, str)]
+        text_codes = [c for c in self.missing if isinstance(c, str)]
+        mask = values.isin(numeric_codes) if numeric_codes else pd.Series(False, index=values.index)
+        if text_codes:
+            mask |= values.astype("string").isin(text_codes).fillna(False).astype(bool)
+        if self.missing_ranges:
+            numbers = pd.to_numeric(values, errors="coerce")
+            for lo, hi in self.missing_ranges:
+                mask |= numbers.between(lo, hi).fillna(False).astype(bool)
+        return mask.astype(bool)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A TOML-ready dict (codes as string keys, empty fields left out)."""
+        out: dict[str, Any] = {}
+        for key in ("label", "label_fr", "measure", "dimension"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.scale is not None:
+            out["scale"] = list(self.scale)
+        for key, attr in (
+            ("values", "value_labels"),
+            ("values_fr", "value_labels_fr"),
+            ("missing", "missing"),
+            ("missing_fr", "missing_fr"),
+        ):
+            mapping = getattr(self, attr)
+            if mapping:
+                out[key] = {str(k): v for k, v in mapping.items()}
+        if self.missing_ranges:
+            out["missing_ranges"] = [[normalize_code(lo), normalize_code(hi)] for lo, hi in self.missing_ranges]
+        return out
+
+    @classmethod
+    def from_dict(cls, name: str, raw: Mapping[str, Any], *, source: str = "codebook") -> Variable:
+        """Build a Variable from one ``[variables.NAME]`` table of the TOML format."""
+        known = {"label", "label_fr", "measure", "scale", "dimension", "values", "values_fr",
+                 "missing", "missing_fr", "missing_ranges"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise CodebookError(
+                f"{source}: variable {name!r} has unknown key(s) {unknown}; allowed: {sorted(known)}"
+            )
+        scale = raw.get("scale")
+        if scale is not None and (not isinstance(scale, list | tuple) or len(scale) != 2):
+            raise CodebookError(f"{source}: variable {name!r}: scale must be [low, high], got {scale!r}")
+        try:
+            return cls(
+                name=name,
+                label=raw.get("label"),
+                label_fr=raw.get("label_fr"),
+                measure=raw.get("measure"),
+                scale=tuple(scale) if scale is not None else None,
+                dimension=raw.get("dimension"),
+                value_labels=raw.get("values", {}),
+                value_labels_fr=raw.get("values_fr", {}),
+                missing=raw.get("missing", {}),
+                missing_fr=raw.get("missing_fr", {}),
+                missing_ranges=tuple(tuple(r) for r in raw.get("missing_ranges", ())),
+            )
+        except CodebookError as err:
+            raise CodebookError(f"{source}: {err}") from None
+
+
+class Codebook(Mapping[str, Variable]):
+    """An ordered, immutable collection of :class:`Variable` records, keyed by name.
+
+    >>> cb = Codebook([Variable("prov", label="Province")], title="CF 2023")
+    >>> list(cb), cb.title
+    (['prov'], 'CF 2023')
+    """
+
+    def __init__(
+        self,
+        variables: Iterable[Variable] = (),
+        *,
+        title: str | None = None,
+        title_fr: str | None = None,
+    ) -> None:
+        self._vars: dict[str, Variable] = {}
+        for var in variables:
+            if var.name in self._vars:
+                raise CodebookError(f"codebook lists variable {var.name!r} twice")
+            self._vars[var.name] = var
+        self.title = title
+        self.title_fr = title_fr
+
+    def __getitem__(self, name: str) -> Variable:
+        try:
+            return self._vars[name]
+        except KeyError:
+            raise CodebookError(
+                f"variable {name!r} is not in the codebook; known: {', '.join(list(self._vars)[:20])}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._vars
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vars)
+
+    def __len__(self) -> int:
+        return len(self._vars)
+
+    def __repr__(self) -> str:
+        return f"Codebook({len(self)} variables{', ' + repr(self.title) if self.title else ''})"
+
+    def get_variable(self, name: str) -> Variable:
+        """The variable ``name``, or a bare ``Variable(name)`` when the codebook does not list it."""
+        return self._vars.get(name, Variable(name))
+
+    def with_variable(self, var: Variable) -> Codebook:
+        """A new codebook where ``var`` replaces (or is appended as) the variable of its name."""
+        vars_ = dict(self._vars)
+        vars_[var.name] = var
+        return Codebook(vars_.values(), title=self.title, title_fr=self.title_fr)
+
+    def select(self, names: Iterable[str]) -> Codebook:
+        """A new codebook restricted to ``names`` (in that order; names not listed are skipped)."""
+        return Codebook(
+            (self._vars[n] for n in names if n in self._vars), title=self.title, title_fr=self.title_fr
+        )
+
+    def updated(self, name: str, **changes: Any) -> Codebook:
+        """A new codebook with fields of variable ``name`` changed, e.g. ``updated("q1", label="x")``."""
+        return self.with_variable(replace(self[name], **changes))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variable: name, labels, measure, scale, dimension, value labels and missing codes."""
+        rows = [
+            {
+                "name": v.name,
+                "label": v.label,
+                "label_fr": v.label_fr,
+                "measure": v.measure,
+                "scale": None if v.scale is None else f"{v.scale[0]}-{v.scale[1]}",
+                "dimension": v.dimension,
+                "value_labels": dict(v.value_labels),
+                "missing": dict(v.missing),
+                "missing_ranges": list(v.missing_ranges),
+            }
+            for v in self._vars.values()
+        ]
+        columns = ["name", "label", "label_fr", "measure", "scale", "dimension", "value_labels",
+                   "missing", "missing_ranges"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML document as a dict."""
+        doc: dict[str, Any] = {}
+        survey = {k: v for k, v in (("title", self.title), ("title_fr", self.title_fr)) if v}
+        if survey:
+            doc["survey"] = survey
+        doc["variables"] = {name: var.to_dict() for name, var in self._vars.items()}
+        return doc
+
+    def to_toml(self, path: str | Path | None = None) -> str:
+        """Serialise to the codebook TOML format; also write it to ``path`` when given."""
+        text = tomli_w.dumps(self.to_dict())
+        if path is not None:
+            atomic_write_text(Path(path), text)
+        return text
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], *, source: str = "codebook") -> Codebook:
+        """Build a codebook from the parsed TOML document."""
+        unknown = sorted(set(doc) - {"survey", "variables"})
+        if unknown:
+            raise CodebookError(f"{source}: unknown top-level table(s) {unknown}; expected [survey], [variables.*]")
+        survey = doc.get("survey", {})
+        variables = doc.get("variables", {})
+        if not isinstance(variables, Mapping):
+            raise CodebookError(f"{source}: [variables] must be a table of tables")
+        return cls(
+            (Variable.from_dict(name, raw, source=source) for name, raw in variables.items()),
+            title=survey.get("title"),
+            title_fr=survey.get("title_fr"),
+        )
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Codebook:
+        """Read a codebook TOML file; errors name the file and the offending key."""
+        doc = read_toml(path, "codebook file", CodebookError)
+        return cls.from_dict(doc, source=str(path))
+
+
+def warn_if_nominal(codebook: Codebook | None, data: pd.DataFrame, names: Iterable[str], use: str,
+                    *, stacklevel: int = 3) -> None:
+    """Warn (:class:`NominalVariableWarning`) for each of ``names`` the codebook calls nominal.
+
+    A nominal variable holds codes, not quantities (province 10, 24, 35...), so averaging it or
+    using it as a driver treats the codes as numbers. A 0/1 indicator is exempt: its mean is a
+    proportion. ``use`` says what is done with the variable ("mean()", "a driver", ...).
+
+    >>> cb = Codebook([Variable("prov", measure="nominal")])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_nominal(cb, pd.DataFrame({"prov": [24, 35]}), ["prov"], "mean()")
+    >>> caught[0].category.__name__
+    'NominalVariableWarning'
+    """
+    if codebook is None:
+        return
+    nominal = [n for n in names if n in codebook and codebook[n].measure == "nominal" and n in data.columns]
+    if not nominal:
+        return
+    values = data[nominal]
+    indicator = (values.isin([0, 1]) | values.isna()).all()
+    for name in indicator.index[~indicator.to_numpy()]:
+        warnings.warn(
+            f"{name!r} is nominal in the codebook (its values are category codes, not quantities), "
+            f"yet it is used in {use}; use proportion() for its categories or recode it into 0/1 "
+            f"indicators",
+            NominalVariableWarning,
+            stacklevel=stacklevel,
+        )

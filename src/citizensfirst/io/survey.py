@@ -1,0 +1,508 @@
+"""The :class:`Survey`: a data frame, its codebook, and the missing codes its cells held.
+
+A survey file stores "Don't know" as a code (8, say) that is declared missing. In a
+:class:`Survey` such cells are ``NaN`` in :attr:`Survey.data`, so no statistic can mistake an 8
+for a rating, while the code each cell held is kept aside: :meth:`Survey.missing_counts` counts
+them and :meth:`Survey.with_missing_codes` (which the writers use) puts them back.
+
+Missing codes are numbers (SPSS user-missing values and ranges) or *tagged* missing values of
+Stata (``".a"`` to ``".z"``) and SAS (``".A"`` to ``".Z"``, ``"._"``), written as strings.
+
+>>> import pandas as pd
+>>> from citizensfirst.io.codebook import Codebook, Variable
+>>> df = pd.DataFrame({"q1": [1, 5, 8, 9, None]})
+>>> cb = Codebook([Variable("q1", missing={8: "Don't know", 9: "Refused"})])
+>>> s = Survey(df, cb)
+>>> s.data["q1"].tolist()
+[1.0, 5.0, nan, nan, nan]
+>>> s.missing_counts("q1").tolist()
+[1, 1, 1]
+>>> s.with_missing_codes()["q1"].tolist()
+[1.0, 5.0, 8.0, 9.0, nan]
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CodebookError, DataError
+from .codebook import Code, Codebook, Variable, normalize_code
+
+TAG_PATTERN = re.compile(r"^\.[A-Za-z_]$")
+SYSTEM_MISSING = "."
+SYSTEM_MISSING_LABELS = {"en": "System missing", "fr": "Valeur manquante système"}
+
+
+def is_tagged_code(code: Any) -> bool:
+    """True for a Stata/SAS tagged missing code written as a string: ``".a"``, ``".Z"``, ``"._"``.
+
+    >>> is_tagged_code(".a"), is_tagged_code("._"), is_tagged_code("a"), is_tagged_code(8)
+    (True, True, False, False)
+    """
+    return isinstance(code, str) and bool(TAG_PATTERN.match(code))
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a survey came from: file path, size in bytes, SHA-256 of its bytes, format, encoding."""
+
+    path: Path | None = None
+    size: int | None = None
+    sha256: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file name, or ``"<data frame>"`` for a survey built in memory."""
+        return self.path.name if self.path is not None else "<data frame>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "path": None if self.path is None else str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "format": self.format,
+            "encoding": self.encoding,
+        }
+
+
+def column_kind(values: pd.Series) -> str:
+    """``"numeric"``, ``"datetime"``, ``"string"`` or ``"other"`` (dates, times, mixed objects).
+
+    >>> column_kind(pd.Series([1.0, 2.0])), column_kind(pd.Series(["a", None]))
+    ('numeric', 'string')
+    """
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "other"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "datetime"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "other"
+    present = values.dropna()
+    if len(present) == 0:
+        return "string" if pd.api.types.is_string_dtype(dtype) else "numeric"
+    kinds = {type(v) for v in present.array}
+    if all(issubclass(k, str) for k in kinds):
+        # a column of nothing but tagged missing codes is a numeric column with no valid answer
+        return "numeric" if all(is_tagged_code(v) for v in present.array) else "string"
+    if all(issubclass(k, int | float | np.integer | np.floating | str) for k in kinds):
+        # numbers mixed with tagged-missing strings (".a"): a numeric column in the making
+        if all(isinstance(v, int | float | np.integer | np.floating) or is_tagged_code(v)
+               for v in present.array):
+            return "numeric"
+    return "other"
+
+
+def _all_codes(var: Variable) -> list[Code]:
+    return [*var.value_labels, *var.value_labels_fr, *var.missing, *var.missing_fr]
+
+
+def validate_codebook(codebook: Codebook, data: pd.DataFrame, *, source: str = "data",
+                      columns: Iterable[str] | None = None) -> None:
+    """Raise :class:`CodebookError` when ``codebook`` does not fit ``data``.
+
+    A codebook variable that is not a column (of ``columns``, default ``data.columns``) is an
+    error, and so is a code that its column cannot hold: a text code on a numeric column (other
+    than a tagged missing code such as ``".a"``), a fractional code on an integer column, any code
+    on a date/time column, a tagged missing code on a text column. The message names ``source``,
+    the variable and the code.
+
+    >>> cb = Codebook([Variable("q1", missing={"dk": "Don't know"})])
+    >>> validate_codebook(cb, pd.DataFrame({"q1": [1.0, 2.0]}), source="cf.csv")
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.CodebookError: cf.csv: codebook variable 'q1' is numeric but its code 'dk' is text; numeric columns take numeric codes (or tagged missing codes .a-.z)
+    """
+    names = list(data.columns) if columns is None else list(columns)
+    absent = [name for name in codebook if name not in names]
+    if absent:
+        shown = ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
+        raise CodebookError(
+            f"{source}: codebook variable(s) {', '.join(map(repr, absent))} are not columns of the "
+            f"data; columns: {shown}"
+        )
+    for name, var in codebook.items():
+        if name not in data.columns:
+            continue
+        kind = column_kind(data[name])
+        is_int = pd.api.types.is_integer_dtype(data[name].dtype)
+        for code in _all_codes(var):
+            problem = None
+            if kind == "numeric":
+                if isinstance(code, str) and not is_tagged_code(code):
+                    problem = "is numeric but its code {code!r} is text; numeric columns take numeric codes (or tagged missing codes .a-.z)"
+                elif is_int and isinstance(code, float):
+                    problem = "holds integers but its code {code!r} is fractional"
+            elif kind == "datetime":
+                problem = "holds dates/times, which cannot carry value labels or missing codes (code {code!r})"
+            elif kind == "string" and is_tagged_code(code):
+                problem = "is text but its code {code!r} is a tagged missing code, which only numeric columns can hold"
+            if problem:
+                raise CodebookError(f"{source}: codebook variable {name!r} " + problem.format(code=code))
+        if var.missing_ranges and kind == "string":
+            raise CodebookError(
+                f"{source}: codebook variable {name!r} is text but has missing ranges "
+                f"{list(var.missing_ranges)}; text columns take discrete missing codes only"
+            )
+
+
+def merge_codebooks(base: Codebook, overlay: Codebook | None) -> Codebook:
+    """``base`` with every field that ``overlay`` sets replacing base's (field by field).
+
+    Variables only in ``overlay`` are appended; the overlay's title wins when set.
+
+    >>> base = Codebook([Variable("q1", label="Time", value_labels={1: "Low"})], title="CF")
+    >>> merged = merge_codebooks(base, Codebook([Variable("q1", label_fr="Délai")]))
+    >>> merged["q1"].label, merged["q1"].label_fr, dict(merged["q1"].value_labels), merged.title
+    ('Time', 'Délai', {1: 'Low'}, 'CF')
+    """
+    if overlay is None:
+        return base
+    variables = dict(base.items())
+    for name, over in overlay.items():
+        if name not in variables:
+            variables[name] = over
+            continue
+        changes = {}
+        for field_name in Variable.__dataclass_fields__:
+            if field_name == "name":
+                continue
+            value = getattr(over, field_name)
+            if value is None or (isinstance(value, Mapping | tuple) and len(value) == 0):
+                continue
+            changes[field_name] = value
+        variables[name] = replace(variables[name], **changes)
+    return Codebook(variables.values(), title=overlay.title or base.title,
+                    title_fr=overlay.title_fr or base.title_fr)
+
+
+def _numeric_value(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    return None
+
+
+def _split_column(values: pd.Series, var: Variable, kind: str) -> tuple[pd.Series, pd.Series]:
+    """Return (column with missing-code cells as NaN, codes at their row positions)."""
+    discrete = list(var.missing)
+    tagged = [c for c in discrete if is_tagged_code(c)]
+    if kind == "numeric" and not values.dtype == object and not tagged:
+        numeric_codes = [c for c in discrete if not isinstance(c, str)]
+        mask = values.isin(numeric_codes).to_numpy(dtype=bool, copy=True)
+        for lo, hi in var.missing_ranges:
+            mask = mask | values.between(lo, hi).fillna(False).to_numpy(dtype=bool)
+        positions = np.flatnonzero(mask)
+        codes = pd.Series([normalize_code(v) for v in values.to_numpy()[positions]],
+                          index=positions, dtype=object)
+        if len(positions):
+            out = values.astype("float64") if not pd.api.types.is_float_dtype(values.dtype) else values.copy()
+            out.iloc[positions] = np.nan
+            return out, codes
+        return values, codes
+    # object/string columns (and numeric columns carrying tagged codes): cell by cell
+    code_set = set(discrete)
+    positions: list[int] = []
+    found: list[Code] = []
+    for pos, value in enumerate(values.array):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            continue
+        code = normalize_code(value)
+        number = _numeric_value(code) if not isinstance(code, str) else None
+        if code in code_set or (
+            number is not None and any(lo <= number <= hi for lo, hi in var.missing_ranges)
+        ):
+            positions.append(pos)
+            # text columns keep the cell's own text so it can be written back unchanged
+            found.append(value if kind == "string" else code)
+    codes = pd.Series(found, index=np.asarray(positions, dtype=np.int64), dtype=object)
+    out = values.copy()
+    if positions:
+        out.iloc[positions] = None
+    if kind == "numeric":
+        try:
+            out = pd.to_numeric(out, errors="raise").astype("float64")
+        except (ValueError, TypeError) as err:
+            raise DataError(
+                f"column {var.name!r} holds tagged missing codes but also text that is not a "
+                f"number: {err}"
+            ) from None
+    return out, codes
+
+
+class Survey:
+    """Survey data with its codebook; missing-code cells are NaN in :attr:`data`, codes kept aside.
+
+    ``Survey(data, codebook)`` copies nothing the caller can see change: ``data`` is never
+    modified. Every codebook variable must be a column; columns the codebook does not list get a
+    bare :class:`Variable`. Cells holding a code that the codebook declares missing (discrete
+    codes, ranges, tagged codes such as ``".a"``) become NaN and their codes are stored.
+
+    >>> import pandas as pd
+    >>> s = Survey(pd.DataFrame({"q": [1.0, 2.0]}))
+    >>> s
+    Survey(2 rows x 1 columns, source=<data frame>)
+    >>> s.data = None
+    Traceback (most recent call last):
+    ...
+    AttributeError: Survey attributes are read-only; build a new Survey instead
+    """
+
+    __slots__ = ("_codebook", "_codes", "_data", "_mr_sets", "_source")
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        codebook: Codebook | None = None,
+        *,
+        source: SourceInfo | None = None,
+        mr_sets: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"Survey needs a pandas DataFrame, got {type(data).__name__}")
+        source = source or SourceInfo()
+        where = str(source.path) if source.path is not None else "data"
+        duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        if duplicated:
+            raise DataError(f"{where}: duplicate column name(s) {duplicated}; rename them first")
+        codebook = codebook if codebook is not None else Codebook()
+        validate_codebook(codebook, data, source=where)
+        frame = data.copy(deep=True)
+        codes: dict[str, pd.Series] = {}
+        for name in frame.columns:
+            var = codebook.get_variable(name)
+            if not var.missing and not var.missing_ranges:
+                continue
+            kind = column_kind(frame[name])
+            try:
+                column, found = _split_column(frame[name], var, kind)
+            except DataError as err:
+                raise DataError(f"{where}: {err}") from None
+            frame[name] = column
+            if len(found):
+                codes[name] = found
+        full = Codebook((codebook.get_variable(str(n)) for n in frame.columns),
+                        title=codebook.title, title_fr=codebook.title_fr)
+        self._init(frame, full, codes, source, mr_sets)
+
+    def _init(self, frame: pd.DataFrame, codebook: Codebook, codes: dict[str, pd.Series],
+              source: SourceInfo, mr_sets: Mapping[str, Mapping[str, Any]] | None) -> None:
+        object.__setattr__(self, "_data", frame)
+        object.__setattr__(self, "_codebook", codebook)
+        object.__setattr__(self, "_codes", codes)
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_mr_sets", MappingProxyType(
+            {k: MappingProxyType(dict(v)) for k, v in (mr_sets or {}).items()}))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Survey attributes are read-only; build a new Survey instead")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Survey attributes are read-only; build a new Survey instead")
+
+    # -- read-only views -------------------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """The data, missing-code cells as NaN (a copy-on-write view: changing it leaves the survey alone)."""
+        return self._data.copy(deep=False)
+
+    @property
+    def codebook(self) -> Codebook:
+        """The codebook, one variable per column, in column order."""
+        return self._codebook
+
+    @property
+    def source(self) -> SourceInfo:
+        """Where the data came from (path, size, sha256, format)."""
+        return self._source
+
+    @property
+    def mr_sets(self) -> Mapping[str, Mapping[str, Any]]:
+        """SPSS multiple-response sets as pyreadstat reports them (name -> type, variable_list, ...)."""
+        return self._mr_sets
+
+    @property
+    def missing_codes(self) -> dict[str, pd.Series]:
+        """Column -> Series of the missing codes its cells held, indexed like :attr:`data`."""
+        return {
+            name: pd.Series(found.to_numpy(), index=self._data.index[found.index.to_numpy()],
+                            name=name, dtype=object)
+            for name, found in self._codes.items()
+        }
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        return self._data.shape
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names."""
+        return [str(c) for c in self._data.columns]
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    # -- derived frames ----------------------------------------------------------------------
+    def with_missing_codes(self) -> pd.DataFrame:
+        """A copy of the data with every missing code put back in its cell (for writing files).
+
+        Numeric columns stay numeric; a numeric column holding tagged codes (``".a"``) becomes an
+        object column mixing numbers and those strings.
+        """
+        frame = self._data.copy(deep=True)
+        for name, found in self._codes.items():
+            column = frame[name]
+            text_codes = any(isinstance(c, str) for c in found)
+            if pd.api.types.is_numeric_dtype(column.dtype) and not text_codes:
+                dtype = column.dtype
+            elif column_kind(column) == "string" or pd.api.types.is_string_dtype(column.dtype):
+                dtype = column.dtype  # a text column gets its text codes back
+            else:
+                dtype = object  # numbers mixed with tagged codes (".a")
+            values = column.to_numpy(dtype=object, copy=True)
+            values[found.index.to_numpy()] = found.to_numpy()
+            frame[name] = pd.Series(values, index=frame.index, name=name, dtype=dtype)
+        return frame
+
+    def missing_counts(self, var: str, language: str = "en") -> pd.Series:
+        """Cells per missing code of ``var`` (declared codes, codes seen in ranges, tags) and
+        system-missing cells, indexed by (code, label); system missing has code ``"."``.
+
+        >>> import pandas as pd
+        >>> from citizensfirst.io.codebook import Codebook, Variable
+        >>> cb = Codebook([Variable("q", missing={8: "Don't know", 9: "Refused"},
+        ...                         missing_ranges=[(90, 99)])])
+        >>> counts = Survey(pd.DataFrame({"q": [1, 8, 8, 95, None]}), cb).missing_counts("q")
+        >>> for (code, label), n in counts.items():
+        ...     print(code, repr(label), n)
+        8 "Don't know" 2
+        9 'Refused' 0
+        95 '' 1
+        . 'System missing' 1
+        """
+        if var not in self._data.columns:
+            raise DataError(f"no column {var!r}; columns: {', '.join(self.columns[:30])}")
+        v = self._codebook.get_variable(var)
+        labels = dict(v.value_labels_in(language))
+        labels.update(v.missing)
+        if language == "fr":
+            labels.update(v.missing_fr)
+        found = self._codes.get(var, pd.Series([], dtype=object))
+        counts: dict[Code, int] = dict.fromkeys(v.missing, 0)
+        for raw in found:
+            code = normalize_code(raw)
+            counts[code] = counts.get(code, 0) + 1
+        order = sorted(counts, key=lambda c: (isinstance(c, str), c if not isinstance(c, str) else 0,
+                                              str(c)))
+        system = int(self._data[var].isna().sum()) - len(found)
+        index = [(c, labels.get(c, "")) for c in order]
+        index.append((SYSTEM_MISSING, SYSTEM_MISSING_LABELS.get(language, SYSTEM_MISSING_LABELS["en"])))
+        values = [counts[c] for c in order] + [system]
+        return pd.Series(values, index=pd.MultiIndex.from_tuples(index, names=["code", "label"]),
+                         name=var, dtype="int64")
+
+    def labelled(self, language: str = "en") -> pd.DataFrame:
+        """A copy of the data where value-labelled columns are Categoricals (categories in code
+        order, ordered for ordinal variables); values without a label keep their code as text.
+
+        >>> import pandas as pd
+        >>> from citizensfirst.io.codebook import Codebook, Variable
+        >>> cb = Codebook([Variable("sex", value_labels={1: "Male", 2: "Female"},
+        ...                         value_labels_fr={1: "Homme", 2: "Femme"})])
+        >>> Survey(pd.DataFrame({"sex": [2, 1]}), cb).labelled("fr")["sex"].tolist()
+        ['Femme', 'Homme']
+        """
+        frame = self._data.copy(deep=True)
+        for name in frame.columns:
+            var = self._codebook.get_variable(name)
+            labels = {c: lab for c, lab in var.value_labels_in(language).items()
+                      if c not in var.missing}
+            if not labels:
+                continue
+            column = frame[name]
+            present = [normalize_code(x) for x in column.dropna().unique()]
+            codes = set(labels) | set(present)
+            ordered = sorted(codes, key=lambda c: (isinstance(c, str), c if not isinstance(c, str) else 0, str(c)))
+            categories: list[str] = []
+            mapping: dict[Code, str] = {}
+            for code in ordered:
+                text = labels.get(code, str(code))
+                mapping[code] = text
+                if text not in categories:
+                    categories.append(text)
+            mapped = [None if pd.isna(x) else mapping[normalize_code(x)] for x in column.array]
+            frame[name] = pd.Categorical(mapped, categories=categories,
+                                         ordered=var.measure == "ordinal")
+        return frame
+
+    as_categoricals = labelled
+
+    def with_codebook(self, codebook: Codebook) -> Survey:
+        """A new survey from this one's data (missing codes restored) under ``codebook``."""
+        return Survey(self.with_missing_codes(), codebook, source=self._source, mr_sets=self._mr_sets)
+
+    def design(self, **kwargs: Any) -> Any:
+        """A :class:`~citizensfirst.design.Design` of this survey (``weights=``, ``strata=``, ...)."""
+        from ..design.facade import Design
+
+        return Design(self, **kwargs)
+
+    def select(self, columns: Iterable[str]) -> Survey:
+        """A new survey with only ``columns`` (unknown names raise :class:`DataError`)."""
+        columns = list(columns)
+        unknown = [c for c in columns if c not in self._data.columns]
+        if unknown:
+            raise DataError(
+                f"{self._source.name}: unknown column(s) {unknown}; columns: {', '.join(self.columns[:30])}"
+            )
+        codes = {k: v for k, v in self._codes.items() if k in columns}
+        mr = {k: v for k, v in self._mr_sets.items()
+              if all(x in columns for x in v.get("variable_list", ()))}
+        new = object.__new__(Survey)
+        new._init(self._data[columns].copy(), self._codebook.select(columns), codes, self._source, mr)
+        return new
+
+    # -- display ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        rows, cols = self._data.shape
+        src = self._source
+        text = f"Survey({rows} rows x {cols} columns, source={src.name}"
+        if src.format:
+            text += f" [{src.format}"
+            text += f", sha256 {src.sha256[:12]}]" if src.sha256 else "]"
+        n_codes = sum(len(v) for v in self._codes.values())
+        if n_codes:
+            text += f", {n_codes} missing-code cells in {len(self._codes)} columns"
+        return text + ")"
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for name in list(self._data.columns)[:50]:
+            var = self._codebook.get_variable(name)
+            n_codes = len(self._codes.get(name, ()))
+            rows.append(
+                "<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in (
+                    name, var.label or "", self._data[name].dtype, int(self._data[name].notna().sum()),
+                    n_codes, len(var.value_labels))) + "</tr>"
+            )
+        more = "" if self._data.shape[1] <= 50 else f"<p>... {self._data.shape[1] - 50} more columns</p>"
+        head = "".join(f"<th>{h}</th>" for h in
+                       ("variable", "label", "dtype", "valid", "missing codes", "value labels"))
+        return (f"<p><b>{html.escape(repr(self))}</b></p><table><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>{more}")

@@ -1,0 +1,683 @@
+"""Publication tables: cross-tabulations and banners with design-based column tests.
+
+:func:`crosstab` puts the levels of one variable (or several rating items) in the rows and the
+categories of a column variable side by side, with a Total column; :func:`banner` does the same
+for several column variables at once. Cells hold column percentages (``stat="percent"``), means
+(``"mean"``), top-2-box shares (``"top2"``) or 0-100 scores (``"score"``), each estimated with the
+design (so standard errors, CIs and quality flags are the ones :mod:`citizensfirst.estimators`
+gives). Within every row, each pair of columns of a column variable is compared with a
+design-based t test, ``(e_a - e_b) / sqrt(v_a + v_b - 2 cov_ab)`` on the design degrees of
+freedom, using the full covariance matrix of the estimates; a cell carries the letter of every
+column it is significantly higher than (optionally after a Holm or Benjamini-Hochberg
+adjustment over the pairs of the row). A comparison whose difference has no variance (its
+standard error is at most ``1e-12`` times the larger estimate, or 1) is not a test: it is never
+significant, its p-value is 1 and a difference within that tolerance is reported as 0, so
+rounding noise in two equal estimates never makes a letter.
+
+Disclosure control follows :mod:`citizensfirst.quality`: a cell to which fewer than 10
+respondents contribute (for a percentage: those in the row level and the column category) is
+suppressed (``x``, primary), and further cells are suppressed (``x``, complementary) until no
+suppressed value can be derived from the published ones through the table's totals; estimates
+with a CV of 35% or more are not published (``F``). None of these takes part in the tests, and
+no export carries their numbers: the public ``cells`` hold NaN for them, and their values exist
+only in ``confidential_cells``, which nothing exports. ``E`` (CV 25-35%) is shown directly after
+the number.
+
+A :class:`Table` keeps the numbers (``cells``), the formatted grid (``to_frame()``), the pairwise
+tests (``tests``), a title and notes, and exports to Excel, CSV, HTML and Markdown; every export
+prints the same rounded numbers (the ``value`` column of ``cells``). Text written to CSV and
+Excel goes through :func:`citizensfirst.sanitize.neutralize`, so a label never becomes a formula.
+
+>>> import numpy as np, pandas as pd
+>>> from citizensfirst import Design
+>>> rng = np.random.default_rng(1)
+>>> df = pd.DataFrame({"sat": rng.integers(1, 6, 400).astype(float),
+...                    "grp": np.repeat(["a", "b"], 200)})
+>>> df.loc[df.grp == "b", "sat"] = np.minimum(df.loc[df.grp == "b", "sat"] + 1, 5)
+>>> t = crosstab(Design(df), "sat", "grp", stat="mean")
+>>> [c.header for c in t.columns]
+['Total', 'a (A)', 'b (B)']
+>>> t.to_frame().loc["sat"].tolist()
+['3.5', '3.1', '3.8 A']
+>>> t.tests[["letter_a", "letter_b", "significant"]].values.tolist()
+[['A', 'B', True]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataError
+from ..estimation.estimators import mean, proportion, proportion_interval
+from ..estimation.quality import (
+    COMPLEMENTARY,
+    DEFAULT_RULES,
+    PRIMARY,
+    SUPPRESSED,
+    QualityRules,
+    complementary_suppression,
+)
+from ..estimation.result import Estimate, level_indicators
+from ..estimation.scales import scale_of
+from ..i18n import check_language, format_number, text
+from ..io.codebook import normalize_code
+from .render import NOT_SHOWN, TOTAL_KEY, Table, TableColumn, _alpha_text, column_letter
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+STATS = ("percent", "mean", "top2", "score")
+
+
+ADJUSTMENTS = ("none", "holm", "bh")
+
+
+NOT_TESTED = (SUPPRESSED, "F")
+
+
+
+
+
+
+CELL_COLUMNS = [
+    "row_level", "row_label", "column_variable", "column_level", "column_label", "column_letter",
+    "estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "flag", "suppression", "letters", "value",
+]
+
+
+_CONFIDENTIAL = ["estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "value"]
+
+
+_ZERO_VARIANCE = 1e-12
+
+
+TEST_COLUMNS = [
+    "row_level", "column_variable", "level_a", "level_b", "letter_a", "letter_b", "difference",
+    "se", "t", "df", "p", "p_adjusted", "significant",
+]
+
+
+def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "none") -> np.ndarray:
+    """P-values adjusted for multiple comparisons: ``none``, ``holm`` or ``bh`` (Benjamini-Hochberg).
+
+    NaN p-values are left as NaN and do not count among the comparisons (as R's ``p.adjust``).
+
+    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(4).tolist()
+    [0.03, 0.06, 0.06]
+    >>> adjust_pvalues([0.01, 0.04, 0.03], "bh").round(4).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    if method not in ADJUSTMENTS:
+        raise DataError(f"adjust must be one of {ADJUSTMENTS}, got {method!r}")
+    values = np.asarray(p, dtype=float)
+    out = values.copy()
+    ok = np.flatnonzero(~np.isnan(values))
+    m = ok.size
+    if method == "none" or m == 0:
+        return out
+    order = ok[np.argsort(values[ok], kind="stable")]
+    ranked = values[order]
+    if method == "holm":
+        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
+    else:
+        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def pairwise_t(estimates: np.ndarray, vcov: np.ndarray,
+               df: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Design-based t tests of every pair of estimates: (difference, t, se of the difference, p).
+
+    ``t[i, j] = (e_i - e_j) / sqrt(v_i + v_j - 2 cov_ij)`` with a two-sided p on ``df`` degrees
+    of freedom; a missing covariance (NaN) counts as 0. A pair whose difference has zero variance
+    (se at most ``1e-12 * max(|e_i|, |e_j|, 1)``) is not tested: its se is 0, t NaN and p 1, so it
+    is never significant. A difference within the same tolerance is rounding noise and is 0.
+
+    >>> d, t, se, p = pairwise_t(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100)
+    >>> round(float(d[0, 1]), 4), round(float(t[0, 1]), 4), round(float(se[0, 1]), 4), round(float(p[0, 1]), 4)
+    (0.2, 1.2403, 0.1612, 0.2177)
+
+    Two constant columns: the tiny variance left by floating point makes no test.
+
+    >>> d, t, se, p = pairwise_t(np.array([75.0, 75.0 - 1.4e-14]), np.full((2, 2), 1e-30), 100)
+    >>> float(d[0, 1]), float(p[0, 1])
+    (0.0, 1.0)
+    """
+    est = np.asarray(estimates, dtype=float)
+    cov = np.asarray(vcov, dtype=float)
+    var = np.diag(cov)
+    off = np.where(np.isnan(cov), 0.0, cov)
+    tolerance = _ZERO_VARIANCE * np.maximum(np.maximum(np.abs(est)[:, None], np.abs(est)[None, :]), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_diff = var[:, None] + var[None, :] - 2 * off
+        se = np.sqrt(np.clip(var_diff, 0.0, None))
+        diff = est[:, None] - est[None, :]
+        diff = np.where(np.abs(diff) <= tolerance, 0.0, diff)
+        degenerate = se <= tolerance
+        se = np.where(degenerate, 0.0, se)
+        t = np.where(degenerate, np.nan, diff / se)
+        dist = stats.norm if not np.isfinite(df) else stats.t(df)
+        p = np.where(degenerate, 1.0, 2 * dist.sf(np.abs(t)))
+    return diff, t, se, p
+
+
+def _value_label(design: Design, variable: str, level: Any, language: str) -> str:
+    codebook = design.codebook
+    if codebook is not None and not isinstance(level, str):
+        labels = codebook.get_variable(variable).value_labels_in(language)
+        key = normalize_code(level)
+        if key in labels:
+            return labels[key]
+    elif codebook is not None:
+        labels = codebook.get_variable(variable).value_labels_in(language)
+        if level in labels:
+            return labels[level]
+    return _plain(level)
+
+
+def _plain(level: Any) -> str:
+    if isinstance(level, float | np.floating) and float(level).is_integer():
+        return str(int(level))
+    return str(level)
+
+
+def _variable_label(design: Design, variable: str, language: str) -> str:
+    codebook = design.codebook
+    if codebook is None:
+        return variable
+    return codebook.get_variable(variable).label_in(language)
+
+
+def _levels(series: pd.Series) -> list[Any]:
+    """Observed levels in table order (categorical order, else numbers then text, ascending)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = set(series.dropna().unique().tolist())
+        return [c for c in series.cat.categories if c in present]
+    values = series.dropna().unique().tolist()
+    return sorted(values, key=lambda v: (0, float(v)) if isinstance(v, int | float | np.number) else (1, str(v)))
+
+
+@dataclass
+class _Block:
+    """Estimates for the columns of one column variable (or the Total column), all rows."""
+
+    variable: str | None
+    levels: list[Any]
+    estimate: np.ndarray  # (R, C)
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    n: np.ndarray  # respondents contributing to each cell
+    weighted_n: np.ndarray
+    cv: np.ndarray
+    cov: np.ndarray  # (R, C, C)
+    base_n: np.ndarray  # (C,)
+    base_wn: np.ndarray
+
+
+@dataclass
+class _Spec:
+    """What the rows are and how each cell is estimated."""
+
+    stat: str
+    mode: str  # "levels" (percent), "groups" (rows x value) or "variables"
+    rows: str | None
+    variables: list[str]  # analysis columns in the working design
+    row_keys: list[Any]
+    base_mask: np.ndarray
+    level: float
+    rules: QualityRules | None
+
+
+def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | Sequence[str] | None,
+             scale: tuple[float, float] | None) -> tuple[Design, _Spec, list[str]]:
+    """The working design (derived 0/1 or 0-100 columns added) and the row specification."""
+    from ..design.setup import check_columns, numeric_column
+
+    frame, source = design._data, design._source
+    if stat == "percent":
+        if value is not None:
+            raise DataError("stat='percent' tabulates the levels of rows=; value= is for mean, top2 and score")
+        if not isinstance(rows, str):
+            raise DataError("stat='percent' takes one row variable")
+        check_columns(frame, [rows], "rows", source)
+        _, levels = level_indicators(design, rows)
+        spec = _Spec(stat, "levels", rows, [rows], list(levels), frame[rows].notna().to_numpy(), 0.95, None)
+        return design, spec, [rows]
+    if value is None:
+        items = [rows] if isinstance(rows, str) else list(rows)
+        group = None
+    else:
+        if not isinstance(rows, str):
+            raise DataError("with value=, rows= is one grouping variable")
+        items = [value] if isinstance(value, str) else list(value)
+        if len(items) != 1:
+            raise DataError("value= takes one variable; put several items in rows= (value=None)")
+        group = rows
+    check_columns(frame, items + ([group] if group else []), "table", source)
+    derived: dict[str, np.ndarray] = {}
+    names = []
+    for item in items:
+        x = numeric_column(frame, item, "value", source)
+        if stat == "mean":
+            derived_name, values = item, None
+        else:
+            rating = scale_of(design.codebook, item, scale, source)
+            what = f"{source}: {item!r}"
+            values = rating.top_box(x, 2, what=what) if stat == "top2" else rating.to_100(x, what=what)
+            derived_name = f"__citizensfirst_{stat}__{item}"
+        if values is not None:
+            derived[derived_name] = values
+        names.append(derived_name)
+    work = design
+    if derived:
+        work = design._evolve(data=frame.assign(**derived))
+    valid = np.column_stack([work._data[n].notna().to_numpy() for n in names]).any(axis=1)
+    if group is None:
+        spec = _Spec(stat, "variables", None, names, list(items), valid, 0.95, None)
+    else:
+        valid &= frame[group].notna().to_numpy()
+        keys = _levels(frame.loc[design._domain & (design._weights != 0), group])
+        spec = _Spec(stat, "groups", group, names, [*keys, TOTAL_KEY], valid, 0.95, None)
+    return work, spec, items
+
+
+def _estimate(work: Design, spec: _Spec, variables: list[str], by: list[str]) -> Estimate:
+    kwargs: dict[str, Any] = {"by": by or None, "level": spec.level, "rules": spec.rules}
+    if spec.stat == "percent":
+        return proportion(work, variables[0], ci="logit", **kwargs)
+    est = mean(work, variables, **kwargs)
+    if spec.stat == "top2":
+        t = est.table
+        low, high = proportion_interval(t["estimate"].to_numpy(), t["se"].to_numpy(), t["df"].to_numpy(),
+                                        t["n"].to_numpy(), spec.level, "logit")
+        t["ci_low"], t["ci_high"] = low, high
+    return est
+
+
+def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
+    """Estimate every row of the table for the categories of ``column`` (None: the Total)."""
+    data = work._data
+    weights = work._weights * work._domain
+    by = [column] if column else []
+    if column:
+        keys = data[column]
+        in_col = keys.notna().to_numpy()
+        levels = _levels(data.loc[work._domain & (work._weights != 0) & in_col, column])
+        col_code = pd.Index(levels).get_indexer(keys)
+        col_code = np.where(in_col, col_code, -1)
+    else:
+        levels = [TOTAL_KEY]
+        col_code = np.zeros(len(data), dtype=np.int64)
+    n_rows, n_cols = len(spec.row_keys), len(levels)
+    shape = (n_rows, n_cols)
+    out = {k: np.full(shape, np.nan) for k in ("estimate", "se", "ci_low", "ci_high", "cv")}
+    count = np.zeros(shape)
+    wsum = np.zeros(shape)
+    cov = np.full((n_rows, n_cols, n_cols), np.nan)
+
+    def column_index(table: pd.DataFrame) -> np.ndarray:
+        if not column:
+            return np.zeros(len(table), dtype=np.int64)
+        return pd.Index(levels).get_indexer(table[column])
+
+    def place(est: Estimate, r_idx: np.ndarray, c_idx: np.ndarray) -> None:
+        t = est.table
+        for name in out:
+            out[name][r_idx, c_idx] = t[name].to_numpy()
+        count[r_idx, c_idx] = t["n"].to_numpy()
+        positions = np.full(shape, -1)
+        positions[r_idx, c_idx] = np.arange(len(t))
+        for r in np.unique(r_idx):
+            have = positions[r] >= 0
+            sub = positions[r][have]
+            block = np.full((n_cols, n_cols), np.nan)
+            block[np.ix_(have, have)] = est.vcov[np.ix_(sub, sub)]
+            cov[r] = block
+
+    usable = (weights != 0) & (col_code >= 0)
+    if spec.mode == "levels":
+        est = _estimate(work, spec, spec.variables, by)
+        r_idx = pd.Index(spec.row_keys).get_indexer(est.table["level"])
+        place(est, r_idx, column_index(est.table))
+        ok = usable & spec.base_mask
+        wsum[:] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)[None, :]
+        # a percentage's respondents are those in the row level and the column category (its
+        # numerator), not the column base the estimator counts
+        row_code = pd.Index(spec.row_keys).get_indexer(data[spec.rows])
+        count[:] = _cross_sum(row_code, col_code, ok & (row_code >= 0), shape)
+    elif spec.mode == "variables":
+        est = _estimate(work, spec, spec.variables, by)
+        r_idx = pd.Index(spec.variables).get_indexer(est.table["variable"])
+        place(est, r_idx, column_index(est.table))
+        for r, name in enumerate(spec.variables):
+            ok = usable & data[name].notna().to_numpy()
+            wsum[r] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)
+    else:
+        assert spec.rows is not None
+        item = spec.variables[0]
+        group_keys = spec.row_keys[:-1]
+        grouped = _estimate(work, spec, [item], [spec.rows, *by])
+        r_idx = pd.Index(group_keys).get_indexer(grouped.table[spec.rows])
+        place(grouped, r_idx, column_index(grouped.table))
+        valid_rows = work.subset(data[spec.rows].notna(), label=f"{spec.rows} answered")
+        total = _estimate(valid_rows, spec, [item], by)
+        place(total, np.full(len(total.table), n_rows - 1), column_index(total.table))
+        ok = usable & spec.base_mask
+        row_code = pd.Index(group_keys).get_indexer(data[spec.rows])
+        ok &= row_code >= 0
+        wsum[:-1] = _cross_sum(row_code, col_code, ok, (n_rows - 1, n_cols), weights)
+        wsum[-1] = wsum[:-1].sum(axis=0)
+    base_ok = usable & spec.base_mask
+    base_n = np.bincount(col_code[base_ok], minlength=n_cols).astype(float)
+    base_wn = np.bincount(col_code[base_ok], weights=weights[base_ok], minlength=n_cols)
+    return _Block(column, levels, out["estimate"], out["se"], out["ci_low"], out["ci_high"],
+                  count, wsum, out["cv"], cov, base_n, base_wn)
+
+
+def _cross_sum(row_code: np.ndarray, col_code: np.ndarray, ok: np.ndarray, shape: tuple[int, int],
+               weights: np.ndarray | None = None) -> np.ndarray:
+    """Respondents (or their weights) of every (row, column) cell, over the rows where ``ok``."""
+    flat = np.bincount(row_code[ok] * shape[1] + col_code[ok],
+                       weights=None if weights is None else weights[ok], minlength=shape[0] * shape[1])
+    return flat.reshape(shape).astype(float)
+
+
+def _relations(mode: str, widths: list[int], wsum: np.ndarray) -> list[np.ndarray]:
+    """The linear relations published cells obey: (estimates, respondent counts) coefficients.
+
+    One row per relation, one column per cell (row-major, as in ``cells``). In every row the
+    Total (first column) is the weighted average of the categories of each column variable; in
+    a percent table the cells of a column add up to 100 %; in a table of groups with a Total row,
+    that row is the weighted average of the group rows. Counts add up the same way.
+    """
+    n_rows, n_cols = wsum.shape
+    estimates: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+
+    def add(cells: np.ndarray, weights: np.ndarray, total: int | None) -> None:
+        est, cnt = np.zeros(n_rows * n_cols), np.zeros(n_rows * n_cols)
+        est[cells], cnt[cells] = weights, 1.0
+        if total is not None:
+            est[total], cnt[total] = -weights.sum(), -1.0
+        estimates.append(est)
+        counts.append(cnt)
+
+    bounds = np.cumsum(widths)
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        for r in range(n_rows):
+            add(r * n_cols + np.arange(start, stop), wsum[r, start:stop], r * n_cols)
+    if mode == "levels":
+        for c in range(n_cols):
+            add(np.arange(n_rows) * n_cols + c, np.ones(n_rows), None)
+    elif mode == "groups":
+        groups = np.arange(n_rows - 1)
+        for c in range(n_cols):
+            add(groups * n_cols + c, wsum[groups, c], (n_rows - 1) * n_cols + c)
+    empty = np.zeros((0, n_rows * n_cols))
+    return [np.array(estimates) if estimates else empty, np.array(counts) if counts else empty]
+
+
+def _letters_for(block: _Block, flags: np.ndarray, letters: list[str], df: float, alpha: float, adjust: str,
+                 row_keys: list[Any]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Significance letters of every cell of a block and the pairwise tests between its
+    published cells (``flags``: the block's final flags)."""
+    n_rows, n_cols = block.estimate.shape
+    marks = np.full((n_rows, n_cols), "", dtype=object)
+    tests: list[dict[str, Any]] = []
+    if n_cols < 2:
+        return marks, tests
+    a_idx, b_idx = np.triu_indices(n_cols, k=1)
+    for r in range(n_rows):
+        est = block.estimate[r]
+        diff, t, se, p = pairwise_t(est, block.cov[r], df)
+        testable = ~np.isin(flags[r], NOT_TESTED) & np.isfinite(est)
+        pair_ok = testable[a_idx] & testable[b_idx]
+        p_pairs = np.where(pair_ok, p[a_idx, b_idx], np.nan)
+        p_adj = adjust_pvalues(p_pairs, adjust)
+        significant = np.nan_to_num(p_adj, nan=1.0) < alpha
+        for k, (a, b) in enumerate(zip(a_idx, b_idx, strict=True)):
+            if not pair_ok[k]:
+                continue  # a suppressed or F cell: no test is published
+            if significant[k]:
+                winner, loser = (a, b) if diff[a, b] > 0 else (b, a)
+                marks[r, winner] += letters[loser] + " "
+            tests.append({
+                "row_level": row_keys[r], "column_variable": block.variable,
+                "level_a": block.levels[a], "level_b": block.levels[b],
+                "letter_a": letters[a], "letter_b": letters[b],
+                "difference": diff[a, b], "se": se[a, b], "t": t[a, b], "df": df,
+                "p": p_pairs[k], "p_adjusted": p_adj[k], "significant": bool(significant[k]),
+            })
+    for r in range(n_rows):
+        for c in range(n_cols):
+            found = marks[r, c].split()
+            marks[r, c] = "".join(sorted(found, key=lambda s: (len(s), s)))
+    return marks, tests
+
+
+def banner(
+    design: Design,
+    rows: str | Sequence[str],
+    cols: Sequence[str],
+    stat: str = "percent",
+    *,
+    value: str | None = None,
+    language: str = "en",
+    alpha: float = 0.05,
+    adjust: str = "none",
+    rules: QualityRules | None = None,
+    decimals: int = 1,
+    scale: tuple[float, float] | None = None,
+    level: float = 0.95,
+    title: str | None = None,
+) -> Table:
+    """A banner table: a Total column, then the categories of each of ``cols`` side by side.
+
+    Rows are the levels of ``rows`` (``stat="percent"``: column percentages), or, for ``mean``,
+    ``top2`` and ``score``, either the levels of the grouping variable ``rows`` with ``value``
+    the rated item (plus a Total row), or, with ``value=None``, one row per item in ``rows``.
+    ``top2`` is the share answering one of the two highest points of the item's scale and
+    ``score`` the mean rescaled to 0-100, both using the codebook scale (or ``scale=``).
+    Column letters run on across the banner (A, B, ... then the next variable continues);
+    tests compare columns of the same variable only, and ``adjust`` (``none``, ``holm`` or
+    ``bh``) applies over the pairs of one variable within one row. The Total column has no
+    letter and is not tested. ``level`` is the CI level of the estimates in ``cells``.
+
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> df = pd.DataFrame({"ch": ["web", "phone"] * 20, "age": ["y"] * 20 + ["o"] * 20,
+    ...                    "sex": ["m", "w", "w", "m"] * 10})
+    >>> t = banner(Design(df), "ch", ["age", "sex"])
+    >>> [c.header for c in t.columns]
+    ['Total', 'o (A)', 'y (B)', 'm (C)', 'w (D)']
+    >>> t.to_frame().loc["web"].tolist()
+    ['50.0', '50.0', '50.0', '50.0', '50.0']
+    """
+    check_language(language)
+    if stat not in STATS:
+        raise DataError(f"stat must be one of {STATS}, got {stat!r}")
+    if adjust not in ADJUSTMENTS:
+        raise DataError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    if not 0 < alpha < 1:
+        raise DataError(f"alpha must lie in (0, 1), got {alpha}")
+    columns_vars = list(cols)
+    if len(set(columns_vars)) != len(columns_vars):
+        raise DataError(f"column variables repeat: {columns_vars}")
+    from ..design.setup import check_columns
+
+    check_columns(design._data, columns_vars, "column", design._source)
+    row_vars = [rows] if isinstance(rows, str) else list(rows)
+    clash = [c for c in columns_vars if c in row_vars or c == value]
+    if clash:
+        raise DataError(f"{clash} cannot be both a row and a column variable")
+    work, spec, items = _prepare(design, rows, stat, value, scale)
+    spec.level = level
+    spec.rules = rules
+    df = float(design.degrees_of_freedom())
+    blocks = [_block(work, spec, None)] + [_block(work, spec, c) for c in columns_vars]
+
+    # labels
+    if spec.mode == "levels":
+        row_labels = [_value_label(design, spec.rows, k, language) for k in spec.row_keys]
+        row_header = _variable_label(design, spec.rows, language)
+        row_levels = list(spec.row_keys)
+    elif spec.mode == "groups":
+        assert spec.rows is not None
+        row_labels = [_value_label(design, spec.rows, k, language) for k in spec.row_keys[:-1]]
+        row_labels.append(text("total", language))
+        row_header = _variable_label(design, spec.rows, language)
+        row_levels = [*spec.row_keys[:-1], None]
+    else:
+        row_labels = [_variable_label(design, item, language) for item in items]
+        row_header = ""
+        row_levels = list(items)
+    columns: list[TableColumn] = [TableColumn(None, None, text("total", language), text("total", language))]
+    letters_by_block: list[list[str]] = [[""]]
+    counter = 0
+    for block in blocks[1:]:
+        assert block.variable is not None
+        group = _variable_label(design, block.variable, language)
+        block_letters = []
+        for lv in block.levels:
+            letter = column_letter(counter)
+            counter += 1
+            block_letters.append(letter)
+            columns.append(TableColumn(block.variable, lv, _value_label(design, block.variable, lv, language),
+                                       group, letter))
+        letters_by_block.append(block_letters)
+
+    def stack(name: str) -> np.ndarray:
+        return np.concatenate([getattr(b, name) for b in blocks], axis=1)
+
+    # disclosure control: primary suppression on the respondents of each cell, then
+    # complementary suppression until no primary cell can be derived from the published ones
+    rules_used = rules or DEFAULT_RULES
+    estimate, count = stack("estimate"), stack("n")
+    flags = rules_used.flags(count, stack("cv"))
+    primary = flags == SUPPRESSED
+    widths = [len(b.levels) for b in blocks]
+    complement = complementary_suppression(
+        primary.ravel(), ((flags == "F") | ~np.isfinite(estimate)).ravel(),
+        _relations(spec.mode, widths, stack("weighted_n")), count.ravel()).reshape(flags.shape)
+    flags = np.where(complement, SUPPRESSED, flags)
+
+    # letters and tests, between published cells only
+    marks, tests = [], []
+    bounds = np.cumsum([0, *widths])
+    for block, block_letters, start, stop in zip(blocks, letters_by_block, bounds[:-1], bounds[1:],
+                                                 strict=True):
+        m, t = _letters_for(block, flags[:, start:stop], block_letters, df, alpha, adjust, row_levels)
+        marks.append(m)
+        tests += t
+    factor = 100.0 if stat in ("percent", "top2") else 1.0
+
+    shown = ~np.isin(flags, NOT_SHOWN) & np.isfinite(estimate)
+    n_rows, n_cols = estimate.shape
+    confidential = pd.DataFrame({
+        "row_level": np.repeat(np.array(row_levels, dtype=object), n_cols),
+        "row_label": np.repeat(np.array(row_labels, dtype=object), n_cols),
+        "column_variable": np.tile(np.array([c.variable for c in columns], dtype=object), n_rows),
+        "column_level": np.tile(np.array([c.level for c in columns], dtype=object), n_rows),
+        "column_label": np.tile(np.array([c.label for c in columns], dtype=object), n_rows),
+        "column_letter": np.tile(np.array([c.letter for c in columns], dtype=object), n_rows),
+        "estimate": estimate.ravel(),
+        "se": stack("se").ravel(),
+        "ci_low": stack("ci_low").ravel(),
+        "ci_high": stack("ci_high").ravel(),
+        "n": count.ravel().astype(int),
+        "weighted_n": stack("weighted_n").ravel(),
+        "flag": flags.ravel(),
+        "suppression": np.select([primary.ravel(), complement.ravel()], [PRIMARY, COMPLEMENTARY], ""),
+        "letters": np.concatenate(marks, axis=1).ravel(),
+        "value": np.round(estimate * factor, decimals).ravel(),
+    })[CELL_COLUMNS]
+    cells = confidential.copy()
+    cells["n"] = cells["n"].astype("Int64")
+    cells.loc[~shown.ravel(), _CONFIDENTIAL] = np.nan
+    cells["letters"] = np.where(shown.ravel(), cells["letters"], "")
+    bases = pd.DataFrame({
+        "column_variable": [c.variable for c in columns],
+        "column_level": [c.level for c in columns],
+        "n": np.concatenate([b.base_n for b in blocks]).astype(int),
+        "weighted_n": np.round(np.concatenate([b.base_wn for b in blocks]), 0),
+    })
+    tests_frame = pd.DataFrame(tests, columns=TEST_COLUMNS)
+
+    # title and notes
+    if title is None:
+        stat_text = text(f"table_{stat}", language)
+        dims = [_variable_label(design, c, language) for c in columns_vars]
+        if spec.mode == "groups":
+            dims = [row_header, *dims]
+        subject = row_header if spec.mode == "levels" else (
+            _variable_label(design, items[0], language) if spec.mode == "groups" else "")
+        title = (f"{subject} — " if subject else "") + stat_text[0].upper() + stat_text[1:]
+        if dims:
+            joined = f" {text('table_and', language)} ".join(dims) if len(dims) < 3 else (
+                ", ".join(dims[:-1]) + f" {text('table_and', language)} " + dims[-1])
+            title += f", {text('table_by', language)} {joined}"
+    method_key = "table_method_replicate" if design.is_replicate else "table_method_taylor"
+    from ..estimation.result import _describe
+
+    notes = [
+        text("table_bases_note", language),
+        text(method_key, language).format(design=_describe(design)),
+        text("table_quality_note", language).format(min_n=rules_used.min_n),
+        text("suppressed", language) if rules_used.min_n == 10 else f"x: n < {rules_used.min_n}",
+        text("use_with_caution", language),
+        text("too_unreliable", language),
+    ]
+    if columns_vars:
+        notes.append(text("table_letters_note", language).format(
+            alpha=_alpha_text(alpha, language), df=format_number(df, language, decimals=0),
+            adjust=text(f"table_adjust_{adjust}", language)))
+    return Table(
+        title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),
+        row_labels=tuple(row_labels), row_header=row_header, notes=tuple(notes),
+        confidential_cells=confidential, language=language,
+        stat=stat, decimals=decimals,
+        extra={"alpha": alpha, "adjust": adjust, "df": df, "level": level},
+    )
+
+
+def crosstab(
+    design: Design,
+    rows: str | Sequence[str],
+    cols: str | None = None,
+    stat: str = "percent",
+    *,
+    value: str | None = None,
+    language: str = "en",
+    alpha: float = 0.05,
+    adjust: str = "none",
+    rules: QualityRules | None = None,
+    decimals: int = 1,
+    scale: tuple[float, float] | None = None,
+    level: float = 0.95,
+    title: str | None = None,
+) -> Table:
+    """A cross-tabulation of ``rows`` by the categories of ``cols`` (with a Total column).
+
+    See :func:`banner` for the statistics, tests and options; ``cols=None`` gives the Total
+    column alone.
+
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> df = pd.DataFrame({"ch": ["web", "phone", "web", "web"] * 50,
+    ...                    "g": ["a"] * 100 + ["b"] * 100})
+    >>> t = crosstab(Design(df), "ch", "g", language="fr")
+    >>> t.to_frame().loc[["phone", "web", "Base non pondérée"]].values.tolist()
+    [['25,0', '25,0', '25,0'], ['75,0', '75,0', '75,0'], ['200', '100', '100']]
+    """
+    return banner(design, rows, [] if cols is None else [cols], stat, value=value, language=language,
+                  alpha=alpha, adjust=adjust, rules=rules, decimals=decimals, scale=scale,
+                  level=level, title=title)

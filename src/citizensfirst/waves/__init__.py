@@ -1,0 +1,16 @@
+"""Waves: harmonisation specs and studies of independent waves.
+
+>>> from citizensfirst.waves import Study, HarmonizationSpec
+"""
+
+from .spec import (
+    CommonVariable,
+    HarmonizationSpec,
+    WaveRule,
+    harmonize,
+    load_spec,
+    sample_harmonization_path,
+)
+from .study import Study, Trend
+
+__all__ = ["CommonVariable", "HarmonizationSpec", "Study", "Trend", "WaveRule", "harmonize", "load_spec", "sample_harmonization_path"]

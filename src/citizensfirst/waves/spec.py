@@ -1,0 +1,553 @@
+"""Several waves of a survey: harmonisation to common variables, per-wave estimates and trends.
+
+A :class:`HarmonizationSpec` (TOML, see ``docs/waves.md``) says, for every *common* variable and
+every wave, which source column holds it, which codes are recoded (changed don't-know codes to
+NaN, say), how the wave's scale is rescaled onto the common one, or that the wave did not ask the
+item (``absent = true``). :func:`harmonize` applies the spec to one wave's design and returns a
+new design whose data carries the common names (the input design is never changed).
+
+A :class:`Study` holds the harmonised designs of independent waves, each with its own strata,
+PSUs and weights. :meth:`Study.estimate` gives per-wave estimates (exactly what each wave's own
+design gives); :meth:`Study.trend` adds the changes between waves with their tests. Because the
+waves are independent samples, the SE of a change is ``sqrt(se_1^2 + se_2^2)``; the test is a t
+test on the smaller of the two waves' design degrees of freedom (a conservative choice; pass
+``df=np.inf`` for a normal test).
+
+>>> import pandas as pd
+>>> from citizensfirst import Design
+>>> from citizensfirst.waves import Study
+>>> spec = HarmonizationSpec.from_dict({
+...     "waves": [1, 2],
+...     "variables": {"q": {"scale": [1, 5],
+...                         "1": {"source": "q_old", "rescale": {"from": [0, 10], "to": [1, 5]},
+...                               "missing": [98]},
+...                         "2": {"missing": [8]}}}})
+>>> d1 = Design(pd.DataFrame({"q_old": [0.0, 5.0, 10.0, 98.0]}))
+>>> harmonize(d1, spec, 1).data["q"].tolist()
+[1.0, 3.0, 5.0, nan]
+>>> d2 = Design(pd.DataFrame({"q": [4.0, 5.0, 8.0, 2.0]}))
+>>> study = Study({1: d1, 2: d2}, harmonization=spec)
+>>> trend = study.trend("q")
+>>> trend.changes[["from_wave", "to_wave", "change"]].round(4)
+   from_wave  to_wave  change
+0          1        2  0.6667
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import HarmonizationError
+from ..fileutil import read_toml
+from ..io.codebook import Codebook, Variable
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+
+
+Wave = int | str
+
+
+"""A wave key: a year (int) or a label."""
+
+
+_TOP_KEYS = {"strict", "waves", "variables", "title"}
+
+
+_VARIABLE_KEYS = {"label", "label_fr", "scale", "strict"}
+
+
+_RULE_KEYS = {"source", "recode", "missing", "missing_ranges", "rescale", "values", "absent"}
+
+
+_STATS = re.compile(r"^(mean|sqs|(top|bottom)(\d+))$")
+
+
+def sample_harmonization_path() -> Path:
+    """The harmonisation spec of the bundled sample study (cf2018, cf2020, cf2023).
+
+    >>> sample_harmonization_path().name
+    'harmonization.toml'
+    """
+    from ..samplegen.params import SAMPLE_DIR
+
+    return Path(SAMPLE_DIR) / "harmonization.toml"
+
+
+def _wave_key(key: Any) -> Wave:
+    """Wave keys as written in TOML ("2018") become ints when integral."""
+    if isinstance(key, bool):
+        raise HarmonizationError(f"wave {key!r} must be a year or a label")
+    if isinstance(key, int):
+        return key
+    text = str(key).strip()
+    return int(text) if re.fullmatch(r"[+-]?\d+", text) else text
+
+
+def _range(value: Any, where: str, what: str) -> tuple[float, float]:
+    if (not isinstance(value, list | tuple) or len(value) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+        raise HarmonizationError(f"{where}: {what} must be [low, high] (two numbers), got {value!r}")
+    low, high = float(value[0]), float(value[1])
+    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+        raise HarmonizationError(f"{where}: {what} {list(value)} is invalid: needs low < high")
+    return low, high
+
+
+def _code(key: Any, where: str, what: str) -> float:
+    try:
+        number = float(key)
+    except (TypeError, ValueError):
+        raise HarmonizationError(f"{where}: {what} code {key!r} is not a number") from None
+    if math.isnan(number):
+        raise HarmonizationError(f"{where}: {what} code {key!r} is not a number")
+    return number
+
+
+def _target(value: Any, where: str, code: float) -> float:
+    if isinstance(value, str) and value.strip().lower() in ("nan", "na", "missing", ""):
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise HarmonizationError(
+            f"{where}: recode {code:g} -> {value!r}: the new value must be a number or nan"
+        )
+    return float(value)
+
+
+def _fmt(value: float) -> str:
+    return "nan" if math.isnan(value) else f"{value:g}"
+
+
+def _fmt_list(values: Iterable[float]) -> str:
+    return "[" + ", ".join(_fmt(v) for v in values) + "]"
+
+
+@dataclass(frozen=True)
+class WaveRule:
+    """How one wave measures one common variable.
+
+    ``source``: the wave's column (default: the common name); ``recode``: code -> new value
+    (NaN = missing), applied first; ``missing_ranges``: inclusive ranges of codes set to NaN;
+    ``rescale``: ``((from_low, from_high), (to_low, to_high))`` applied after the recodes;
+    ``values``: the valid codes (for the strict check) when they are not a range; ``absent``: the
+    wave did not ask the item.
+    """
+
+    source: str | None = None
+    recode: Mapping[float, float] = field(default_factory=dict)
+    missing_ranges: tuple[tuple[float, float], ...] = ()
+    rescale: tuple[tuple[float, float], tuple[float, float]] | None = None
+    values: tuple[float, ...] | None = None
+    absent: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "recode", MappingProxyType(dict(self.recode)))
+
+    @property
+    def is_identity(self) -> bool:
+        return not (self.recode or self.missing_ranges or self.rescale or self.absent)
+
+
+@dataclass(frozen=True)
+class CommonVariable:
+    """A common (harmonised) variable: its label, common scale and per-wave rules."""
+
+    name: str
+    label: str | None = None
+    scale: tuple[float, float] | None = None
+    rules: Mapping[Wave, WaveRule] = field(default_factory=dict)
+    strict: bool | None = None
+    label_fr: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
+
+    def rule(self, wave: Wave) -> WaveRule:
+        """The rule for ``wave`` (a wave the spec does not mention: same name, no recodes)."""
+        return self.rules.get(wave, WaveRule())
+
+    def source(self, wave: Wave) -> str:
+        return self.rule(wave).source or self.name
+
+    def valid_range(self, wave: Wave) -> tuple[float, float] | None:
+        """The range the wave's codes must lie in after recoding (rescale ``from``, else the scale)."""
+        rule = self.rule(wave)
+        if rule.rescale is not None:
+            return rule.rescale[0]
+        return self.scale
+
+
+def _parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | None, source: str) -> WaveRule:
+    where = f"{source}: wave {wave}, variable {name!r}"
+    if not isinstance(raw, Mapping):
+        raise HarmonizationError(f"{where}: expected a table of settings, got {raw!r}")
+    unknown = sorted(set(raw) - _RULE_KEYS)
+    if unknown:
+        raise HarmonizationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_RULE_KEYS)}")
+    absent = raw.get("absent", False)
+    if not isinstance(absent, bool):
+        raise HarmonizationError(f"{where}: absent must be true or false, got {absent!r}")
+    if absent:
+        others = sorted(set(raw) - {"absent"})
+        if others:
+            raise HarmonizationError(f"{where}: absent = true cannot be combined with {others}")
+        return WaveRule(absent=True)
+    src = raw.get("source")
+    if src is not None and (not isinstance(src, str) or not src.strip()):
+        raise HarmonizationError(f"{where}: source must be a column name, got {src!r}")
+    recode: dict[float, float] = {}
+    for key, value in dict(raw.get("recode", {})).items():
+        code = _code(key, where, "recode")
+        recode[code] = _target(value, where, code)
+    missing = raw.get("missing", [])
+    if not isinstance(missing, list | tuple):
+        raise HarmonizationError(f"{where}: missing must be a list of codes, got {missing!r}")
+    for key in missing:
+        code = _code(key, where, "missing")
+        if code in recode and not math.isnan(recode[code]):
+            raise HarmonizationError(
+                f"{where}: code {code:g} is both missing and recoded to {_fmt(recode[code])}"
+            )
+        recode[code] = math.nan
+    ranges_raw = raw.get("missing_ranges", [])
+    if not isinstance(ranges_raw, list | tuple):
+        raise HarmonizationError(f"{where}: missing_ranges must be a list of [low, high]")
+    ranges = []
+    for item in ranges_raw:
+        if (not isinstance(item, list | tuple) or len(item) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in item)):
+            raise HarmonizationError(f"{where}: missing range must be [low, high], got {item!r}")
+        if not item[0] <= item[1]:
+            raise HarmonizationError(f"{where}: missing range {list(item)} is invalid: low > high")
+        ranges.append((float(item[0]), float(item[1])))
+    ordered = sorted(ranges)
+    for (lo1, hi1), (lo2, hi2) in zip(ordered, ordered[1:], strict=False):
+        if lo2 <= hi1:
+            raise HarmonizationError(
+                f"{where}: missing ranges [{lo1:g}, {hi1:g}] and [{lo2:g}, {hi2:g}] overlap"
+            )
+    for code, value in recode.items():
+        if not math.isnan(value) and any(lo <= code <= hi for lo, hi in ranges):
+            raise HarmonizationError(
+                f"{where}: code {code:g} is recoded to {value:g} but lies in a missing range"
+            )
+    rescale = None
+    if "rescale" in raw:
+        spec = raw["rescale"]
+        if not isinstance(spec, Mapping) or set(spec) != {"from", "to"}:
+            raise HarmonizationError(
+                f"{where}: rescale must be {{from = [low, high], to = [low, high]}}, got {spec!r}"
+            )
+        rescale = (_range(spec["from"], where, "rescale from"), _range(spec["to"], where, "rescale to"))
+        if scale is not None and rescale[1] != scale:
+            raise HarmonizationError(
+                f"{where}: rescale to [{rescale[1][0]:g}, {rescale[1][1]:g}] differs from the "
+                f"common scale [{scale[0]:g}, {scale[1]:g}]"
+            )
+    values = None
+    if "values" in raw:
+        listed = raw["values"]
+        if not isinstance(listed, list | tuple) or not listed:
+            raise HarmonizationError(f"{where}: values must be a non-empty list of codes")
+        values = tuple(sorted({_code(v, where, "valid") for v in listed}))
+    valid = rescale[0] if rescale is not None else scale
+    # a code made missing must not be a valid answer; a recoded value must be one
+    for code, value in recode.items():
+        if math.isnan(value):
+            if values is not None and code in values:
+                raise HarmonizationError(
+                    f"{where}: missing code {code:g} overlaps the valid values {_fmt_list(values)}"
+                )
+            if valid is not None and valid[0] <= code <= valid[1]:
+                raise HarmonizationError(
+                    f"{where}: missing code {code:g} overlaps the valid range "
+                    f"[{valid[0]:g}, {valid[1]:g}]"
+                )
+        else:
+            if valid is not None and not valid[0] <= value <= valid[1]:
+                raise HarmonizationError(
+                    f"{where}: recode {code:g} -> {value:g} is outside the valid range "
+                    f"[{valid[0]:g}, {valid[1]:g}]"
+                )
+            if values is not None and value not in values:
+                raise HarmonizationError(
+                    f"{where}: recode {code:g} -> {value:g} is not one of the valid values {_fmt_list(values)}"
+                )
+    for lo, hi in ranges:
+        if valid is not None and lo <= valid[1] and hi >= valid[0]:
+            raise HarmonizationError(
+                f"{where}: missing range [{lo:g}, {hi:g}] overlaps the valid range "
+                f"[{valid[0]:g}, {valid[1]:g}]"
+            )
+        if values is not None and any(lo <= v <= hi for v in values):
+            raise HarmonizationError(
+                f"{where}: missing range [{lo:g}, {hi:g}] overlaps the valid values {_fmt_list(values)}"
+            )
+    if values is not None and valid is not None and (values[0] < valid[0] or values[-1] > valid[1]):
+        raise HarmonizationError(
+            f"{where}: valid values {_fmt_list(values)} fall outside [{valid[0]:g}, {valid[1]:g}]"
+        )
+    return WaveRule(source=src, recode=recode, missing_ranges=tuple(ranges), rescale=rescale,
+                    values=values)
+
+
+@dataclass(frozen=True)
+class HarmonizationSpec:
+    """Common variables and how each wave measures them (see ``docs/waves.md``).
+
+    ``waves``: the waves the spec covers (None: any); ``strict``: whether a code present in a
+    wave's data that is neither valid nor mapped is an error (default True).
+
+    >>> spec = HarmonizationSpec.from_toml(sample_harmonization_path())
+    >>> spec.waves
+    (2018, 2020, 2023)
+    >>> spec["q_staff_knowledge"].source(2018), spec["q_online_acct"].rule(2020).absent
+    ('q_knowledge', True)
+    """
+
+    variables: Mapping[str, CommonVariable]
+    waves: tuple[Wave, ...] | None = None
+    strict: bool = True
+    title: str | None = None
+    source: str = "harmonization spec"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "variables", MappingProxyType(dict(self.variables)))
+
+    def __getitem__(self, name: str) -> CommonVariable:
+        try:
+            return self.variables[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self.variables), n=3)
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            raise HarmonizationError(f"{self.source}: no common variable {name!r}{hint}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.variables
+
+    def __iter__(self) -> Iterable[str]:
+        return iter(self.variables)
+
+    def is_absent(self, name: str, wave: Wave) -> bool:
+        """True when the spec declares that ``wave`` did not ask ``name``."""
+        return name in self.variables and self.variables[name].rule(wave).absent
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], *, source: str = "harmonization spec") -> HarmonizationSpec:
+        """Build and check a spec from the parsed TOML structure."""
+        if not isinstance(raw, Mapping):
+            raise HarmonizationError(f"{source}: expected a table, got {type(raw).__name__}")
+        unknown = sorted(set(raw) - _TOP_KEYS)
+        if unknown:
+            raise HarmonizationError(f"{source}: unknown key(s) {unknown}; allowed: {sorted(_TOP_KEYS)}")
+        strict = raw.get("strict", True)
+        if not isinstance(strict, bool):
+            raise HarmonizationError(f"{source}: strict must be true or false, got {strict!r}")
+        waves = None
+        if "waves" in raw:
+            if not isinstance(raw["waves"], list | tuple) or not raw["waves"]:
+                raise HarmonizationError(f"{source}: waves must be a non-empty list")
+            waves = tuple(_wave_key(w) for w in raw["waves"])
+            if len(set(waves)) != len(waves):
+                raise HarmonizationError(f"{source}: waves {list(waves)} repeat a wave")
+        table = raw.get("variables", {})
+        if not isinstance(table, Mapping) or not table:
+            raise HarmonizationError(f"{source}: no [variables.NAME] tables")
+        variables = {}
+        for name, body in table.items():
+            variables[name] = _parse_variable(str(name), body, waves, source)
+        return cls(variables, waves, strict, raw.get("title"), source)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> HarmonizationSpec:
+        """Read a spec from a TOML file."""
+        raw = read_toml(path, "harmonisation spec", HarmonizationError)
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def loads(cls, text: str, *, source: str = "harmonization spec") -> HarmonizationSpec:
+        """Read a spec from TOML text."""
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise HarmonizationError(f"{source}: not valid TOML: {err}") from None
+        return cls.from_dict(raw, source=source)
+
+
+def _parse_variable(name: str, body: Any, waves: tuple[Wave, ...] | None, source: str) -> CommonVariable:
+    where = f"{source}: variable {name!r}"
+    if not isinstance(body, Mapping):
+        raise HarmonizationError(f"{where}: expected a table, got {body!r}")
+    scale = _range(body["scale"], where, "scale") if "scale" in body else None
+    label, label_fr = body.get("label"), body.get("label_fr")
+    for key, text in (("label", label), ("label_fr", label_fr)):
+        if text is not None and not isinstance(text, str):
+            raise HarmonizationError(f"{where}: {key} must be text, got {text!r}")
+    strict = body.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        raise HarmonizationError(f"{where}: strict must be true or false, got {strict!r}")
+    rules: dict[Wave, WaveRule] = {}
+    for key, value in body.items():
+        if key in _VARIABLE_KEYS:
+            continue
+        wave = _wave_key(key)
+        if isinstance(wave, str) and not isinstance(value, Mapping):
+            raise HarmonizationError(
+                f"{where}: unknown key {key!r}; allowed: {sorted(_VARIABLE_KEYS)} or a wave table"
+            )
+        if waves is not None and wave not in waves:
+            raise HarmonizationError(
+                f"{where}: wave {wave!r} is not one of the spec's waves {list(waves)}"
+            )
+        rules[wave] = _parse_rule(name, wave, value, scale, source)
+    return CommonVariable(name, label, scale, rules, strict, label_fr)
+
+
+def load_spec(spec: HarmonizationSpec | Mapping[str, Any] | str | Path) -> HarmonizationSpec:
+    """A spec from a :class:`HarmonizationSpec`, a dict, or a TOML path."""
+    if isinstance(spec, HarmonizationSpec):
+        return spec
+    if isinstance(spec, Mapping):
+        return HarmonizationSpec.from_dict(spec)
+    if isinstance(spec, str | Path):
+        return HarmonizationSpec.from_toml(spec)
+    raise HarmonizationError(f"harmonization must be a spec, a dict or a TOML path, got {type(spec).__name__}")
+
+
+def _codes_text(values: np.ndarray, limit: int = 6) -> str:
+    found, counts = np.unique(values, return_counts=True)
+    parts = [f"{v:g} ({c} row{'s' if c != 1 else ''})" for v, c in zip(found[:limit], counts[:limit], strict=True)]
+    return ", ".join(parts) + (", ..." if found.size > limit else "")
+
+
+def _harmonized_column(design: Design, var: CommonVariable, wave: Wave, strict: bool) -> np.ndarray:
+    rule = var.rule(wave)
+    name = var.name
+    src = var.source(wave)
+    where = f"wave {wave}, variable {name!r}"
+    data = design._data
+    if src not in data.columns:
+        close = difflib.get_close_matches(src, [str(c) for c in data.columns], n=3)
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        raise HarmonizationError(
+            f"{where}: source variable {src!r} is not in the wave's data{hint}; set source = "
+            "\"...\" or declare absent = true if the wave did not ask it"
+        )
+    series = data[src]
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(dtype=float, na_value=np.nan).copy()
+    else:
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = converted.isna() & series.notna()
+        if bad.any():
+            raise HarmonizationError(
+                f"{where}: source {src!r} holds non-numeric values such as {series[bad].iloc[0]!r}"
+            )
+        values = converted.to_numpy(dtype=float, na_value=np.nan)
+    original = values.copy()
+    for code, new in rule.recode.items():
+        values[original == code] = new
+    for lo, hi in rule.missing_ranges:
+        values[(original >= lo) & (original <= hi)] = np.nan
+    observed = ~np.isnan(values)
+    valid = var.valid_range(wave)
+    if valid is None and rule.values is None and design._codebook is not None:
+        scale = design._codebook.get_variable(src).scale
+        valid = (float(scale[0]), float(scale[1])) if scale is not None else None
+    if valid is not None or rule.values is not None:
+        outside = np.zeros(len(values), dtype=bool)
+        if valid is not None:
+            outside |= observed & ((values < valid[0]) | (values > valid[1]))
+        if rule.values is not None:
+            outside |= observed & ~np.isin(values, rule.values)
+        if outside.any() and (strict or rule.rescale is not None):
+            allowed = (f"the valid values {_fmt_list(rule.values)}" if rule.values is not None
+                       else f"the valid range [{valid[0]:g}, {valid[1]:g}]")  # type: ignore[index]
+            problem = ("cannot be rescaled: outside the rescale range" if rule.rescale is not None
+                       else f"is present in the data but not mapped (outside {allowed})")
+            raise HarmonizationError(
+                f"{where} (source {src!r}): code(s) {_codes_text(values[outside])} {problem}; map "
+                "them with missing = [...] or recode = {...}"
+                + ("" if rule.rescale is not None else ", or pass strict=False")
+            )
+    if rule.rescale is not None:
+        (a, b), (c, d) = rule.rescale
+        values = c + (values - a) / (b - a) * (d - c)
+    return values
+
+
+def harmonize(
+    design: Design,
+    spec: HarmonizationSpec | Mapping[str, Any] | str | Path,
+    wave: Wave,
+    *,
+    strict: bool | None = None,
+) -> Design:
+    """A design whose data has the spec's common variables for ``wave`` (the input is unchanged).
+
+    Each common variable is built from its source column: recodes and missing codes first, then
+    the strict check (codes still outside the valid range or values are an error naming wave,
+    variable and codes; ``strict=False`` lets them through unless the item is rescaled), then
+    the linear rescale. Common columns are added (replacing a column of the same name); the
+    other columns, the weights and the sampling structure are kept. Items the wave did not ask
+    (``absent = true``) become all-NaN columns so every wave has the same names. The codebook
+    gets one entry per common variable (its label, the common scale; value labels are dropped
+    when the item was rescaled).
+
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> spec = {"variables": {"q": {"2023": {"source": "q_new", "missing": [98]}}}}
+    >>> harmonize(Design(pd.DataFrame({"q_new": [1, 98, 5]})), spec, 2023).data["q"].tolist()
+    [1.0, nan, 5.0]
+    """
+    from ..design.setup import Step
+
+    spec = load_spec(spec)
+    wave = _wave_key(wave)
+    if spec.waves is not None and wave not in spec.waves:
+        raise HarmonizationError(f"{spec.source}: wave {wave!r} is not one of the spec's waves {list(spec.waves)}")
+    columns: dict[str, np.ndarray] = {}
+    entries: list[Variable] = []
+    codebook = design._codebook
+    for name, var in spec.variables.items():
+        rule = var.rule(wave)
+        if rule.absent:
+            columns[name] = np.full(len(design._data), np.nan)
+            entries.append(Variable(name, label=var.label, scale=var.scale))
+            continue
+        use_strict = strict if strict is not None else (var.strict if var.strict is not None else spec.strict)
+        columns[name] = _harmonized_column(design, var, wave, use_strict)
+        base = codebook.get_variable(var.source(wave)) if codebook is not None else Variable(name)
+        scale = var.scale or (rule.rescale[1] if rule.rescale else None) or base.scale
+        changes: dict[str, Any] = {"name": name, "scale": scale}
+        if var.label:
+            changes["label"] = var.label
+        if var.label_fr or rule.rescale is not None:
+            changes["label_fr"] = var.label_fr  # a source's French wording may name its old scale
+        if rule.rescale is not None:
+            changes.update(value_labels={}, value_labels_fr={})
+        entries.append(replace(base, **changes))
+    data = design._data.assign(**columns)
+    names = set(columns)
+    listed = set() if codebook is None else set(codebook)
+    kept = [codebook.get_variable(str(c)) for c in data.columns  # type: ignore[union-attr]
+            if str(c) not in names and str(c) in listed]
+    new_codebook = Codebook(
+        kept + entries,
+        title=getattr(codebook, "title", None), title_fr=getattr(codebook, "title_fr", None),
+    )
+    step = Step("harmonize", {"wave": wave, "variables": len(columns)})
+    return design._evolve(data=data, codebook=new_codebook, history=design._history + (step,))

@@ -1,0 +1,352 @@
+"""Study and Trend: harmonised independent waves, estimates by wave and change tests."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataError, HarmonizationError
+from ..estimation.result import Estimate, critical_value
+from .spec import _STATS, HarmonizationSpec, Wave, _wave_key, harmonize, load_spec
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Per-wave estimates of one statistic and the changes between waves, with their tests.
+
+    ``estimates``: one row per wave (and domain): wave, by..., estimate, se, ci_low, ci_high,
+    n, df, flag. ``changes``: one row per compared pair (and domain): from_wave, to_wave, by...,
+    estimate_from, estimate_to, change (to - from), se = sqrt(se_from^2 + se_to^2) (independent
+    samples), ci_low, ci_high, t, df (the smaller of the two waves' design df unless given),
+    p_value (two-sided) and significant (p < 1 - level).
+    """
+
+    variable: str
+    statistic: str
+    estimates: pd.DataFrame
+    changes: pd.DataFrame
+    by: tuple[str, ...] = ()
+    level: float = 0.95
+    notes: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The changes table (a copy): each pair's two estimates, the change and its test."""
+        return self.changes.copy()
+
+    def significant_changes(self) -> pd.DataFrame:
+        """Only the rows of ``changes`` whose test is significant at ``level``."""
+        return self.changes[self.changes["significant"]].reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        head = f"Trend of {self.statistic} {self.variable} ({int(round(self.level * 100))}% level)"
+        with pd.option_context("display.width", 140, "display.max_columns", 30):
+            return (f"{head}\n{self.estimates.to_string(index=False)}\n\nchanges:\n"
+                    f"{self.changes.to_string(index=False) if len(self.changes) else '(none)'}")
+
+    def _repr_html_(self) -> str:
+        pct = int(round(self.level * 100))
+        caption = html.escape(f"{self.statistic} of {self.variable}: estimates by wave ({pct}% CI)")
+        est = self.estimates.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+        changes = self.changes.copy()
+        if len(changes):
+            changes["significant"] = np.where(changes["significant"], "*", "")
+            body = changes.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+        else:
+            body = "<p>(no pair of waves to compare)</p>"
+        note = html.escape(f"* significant at the {100 - pct}% level (two-sided t test, "
+                           "independent waves)")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (f"<div><p><b>{caption}</b></p>{est}<p><b>Changes</b></p>{body}<p>{note}</p>"
+                f"{'<ul>' + notes + '</ul>' if notes else ''}</div>")
+
+
+class Study:
+    """Independent waves of a survey, harmonised to common variables.
+
+    ``designs``: ``{wave: Design}`` (each with its own weights, strata, PSUs and weighting);
+    ``harmonization``: a :class:`HarmonizationSpec`, a dict, or a TOML path (None: the waves
+    already share names). ``strict`` overrides the spec's strict setting.
+
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> s = Study({2020: Design(pd.DataFrame({"q": [1.0, 3.0]})),
+    ...            2023: Design(pd.DataFrame({"q": [2.0, 4.0]}))})
+    >>> s.waves, s.estimate("q")[2023].estimate
+    ((2020, 2023), 3.0)
+    """
+
+    def __init__(
+        self,
+        designs: Mapping[Wave, Design],
+        harmonization: HarmonizationSpec | Mapping[str, Any] | str | Path | None = None,
+        *,
+        strict: bool | None = None,
+    ) -> None:
+        if not designs:
+            raise HarmonizationError("a Study needs at least one wave")
+        keyed = {_wave_key(w): d for w, d in designs.items()}
+        try:
+            order = sorted(keyed)
+        except TypeError:
+            order = list(keyed)
+        self._spec = None if harmonization is None else load_spec(harmonization)
+        if self._spec is not None and self._spec.waves is not None:
+            unknown = [w for w in order if w not in self._spec.waves]
+            if unknown:
+                raise HarmonizationError(
+                    f"{self._spec.source}: wave(s) {unknown} are not in the spec's waves "
+                    f"{list(self._spec.waves)}"
+                )
+        self._raw = MappingProxyType({w: keyed[w] for w in order})
+        self._designs = MappingProxyType({
+            w: (keyed[w] if self._spec is None else harmonize(keyed[w], self._spec, w, strict=strict))
+            for w in order
+        })
+
+    @property
+    def waves(self) -> tuple[Wave, ...]:
+        return tuple(self._designs)
+
+    @property
+    def designs(self) -> Mapping[Wave, Design]:
+        """The harmonised design of every wave."""
+        return self._designs
+
+    @property
+    def spec(self) -> HarmonizationSpec | None:
+        return self._spec
+
+    def __getitem__(self, wave: Wave) -> Design:
+        return self._designs[_wave_key(wave)]
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{w}: n={len(d._data)}" for w, d in self._designs.items())
+        return f"<Study: {len(self._designs)} waves ({parts})>"
+
+    def has(self, variable: str | Sequence[str], wave: Wave) -> bool:
+        """True when ``wave`` asked ``variable`` (not absent in the spec and in its data)."""
+        names = [variable] if isinstance(variable, str) else list(variable)
+        design = self._designs[wave]
+        for name in names:
+            if self._spec is not None and self._spec.is_absent(name, wave):
+                return False
+            if name not in design._data.columns:
+                return False
+        return True
+
+    def scale(self, variable: str) -> tuple[float, float]:
+        """The common rating scale of ``variable`` (spec first, else the latest wave's codebook)."""
+        found = self._scale(self._designs[self.waves[-1]], variable)
+        if found is None:
+            raise DataError(f"no rating scale known for {variable!r}; give one in the harmonization spec")
+        return found
+
+    def label(self, variable: str, language: str = "en") -> str:
+        """The wording of ``variable`` in ``language`` (spec, else the latest wave's codebook)."""
+        if self._spec is not None and variable in self._spec:
+            common = self._spec[variable]
+            text = common.label_fr if language == "fr" and common.label_fr else common.label
+            if text:
+                return text
+        codebook = self._designs[self.waves[-1]]._codebook
+        return codebook.get_variable(variable).label_in(language) if codebook is not None else variable
+
+    def _scale(self, design: Design, name: str) -> tuple[float, float] | None:
+        if self._spec is not None and name in self._spec and self._spec[name].scale is not None:
+            return self._spec[name].scale
+        codebook = design._codebook
+        found = codebook.get_variable(name).scale if codebook is not None else None
+        return None if found is None else (float(found[0]), float(found[1]))
+
+    def _one(self, design: Design, variable: Any, stat: str, by: Any, **kwargs: Any) -> Estimate:
+        from ..estimation.scores import (
+            DEFAULT_SQS_RATINGS,
+            bottom_box,
+            service_quality_score,
+            top_box,
+        )
+
+        match = _STATS.match(stat)
+        if match is None:
+            raise DataError(f"stat must be 'mean', 'sqs', 'topK' or 'bottomK' (e.g. 'top2'), got {stat!r}")
+        if stat == "mean":
+            return design.mean(variable, by=by, **kwargs)
+        if stat == "sqs":
+            ratings = list(DEFAULT_SQS_RATINGS) if variable in (None, "sqs") else (
+                [variable] if isinstance(variable, str) else list(variable))
+            scale = self._scale(design, ratings[0]) or (1.0, 5.0)
+            return service_quality_score(design, ratings, scale, by, **kwargs)
+        if not isinstance(variable, str):
+            raise DataError(f"stat={stat!r} needs one variable, got {variable!r}")
+        k = int(match.group(3))
+        box = top_box if match.group(2) == "top" else bottom_box
+        return box(design, variable, k, self._scale(design, variable), by=by, **kwargs)
+
+    def _variables(self, variable: Any, stat: str) -> list[str]:
+        if stat == "sqs":
+            from ..estimation.scores import DEFAULT_SQS_RATINGS
+
+            if variable in (None, "sqs"):
+                return list(DEFAULT_SQS_RATINGS)
+        return [variable] if isinstance(variable, str) else list(variable)
+
+    def estimate(
+        self,
+        variable: str | Sequence[str] | None,
+        stat: str = "mean",
+        by: str | Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> dict[Wave, Estimate]:
+        """``{wave: Estimate}`` for every wave that asked ``variable``, each from its own design.
+
+        ``stat``: ``"mean"``, ``"topK"`` / ``"bottomK"`` (share in the top/bottom K scale points,
+        e.g. ``"top2"``; the scale comes from the spec or the codebook) or ``"sqs"`` (Service
+        Quality Score; ``variable`` lists the service ratings, None for svc1..3_sat). Other
+        keyword arguments (``level``, ``df``, ``rules``, ...) go to the estimator.
+        """
+        names = self._variables(variable, stat)
+        out = {}
+        for wave, design in self._designs.items():
+            if self.has(names, wave):
+                out[wave] = self._one(design, variable, stat, by, **kwargs)
+        if not out:
+            raise DataError(f"no wave of the study has {variable!r}")
+        return out
+
+    def trend(
+        self,
+        variable: str | Sequence[str] | None,
+        by: str | Sequence[str] | None = None,
+        stat: str = "mean",
+        compare: str | Sequence[tuple[Wave, Wave]] = "consecutive",
+        level: float = 0.95,
+        df: float | None = None,
+    ) -> Trend:
+        """Per-wave estimates and the changes between waves (see :class:`Trend`).
+
+        ``compare``: ``"consecutive"`` (each wave that asked the item against the previous one
+        that did), ``"first"`` (every wave against the first) or a list of ``(from, to)`` pairs.
+        The change is to - from; its SE is ``sqrt(se_from^2 + se_to^2)`` because the waves are
+        independent samples; the t test and CI use ``df`` (default: the smaller of the two
+        waves' design degrees of freedom for that domain; ``np.inf`` for a normal test).
+        Domains (``by``) are compared only where both waves have them.
+        """
+        if stat != "sqs" and not isinstance(variable, str):
+            raise DataError(f"trend takes one variable (stat={stat!r}), got {variable!r}")
+        estimates = self.estimate(variable, stat, by, level=level)
+        by_cols = list(next(iter(estimates.values())).by)
+        frames = []
+        for wave, est in estimates.items():
+            table = est.table
+            part = table[by_cols + ["estimate", "se", "ci_low", "ci_high", "n", "df", "flag"]].copy()
+            part.insert(0, "wave", wave)
+            frames.append(part)
+        per_wave = pd.concat(frames, ignore_index=True)
+        present = list(estimates)
+        pairs = self._pairs(compare, present, variable)
+        rows = []
+        for a, b in pairs:
+            left = per_wave[per_wave["wave"] == a].drop(columns="wave")
+            right = per_wave[per_wave["wave"] == b].drop(columns="wave")
+            if by_cols:
+                merged = left.merge(right, on=by_cols, suffixes=("_from", "_to"))
+            else:
+                merged = left.add_suffix("_from").reset_index(drop=True).join(
+                    right.add_suffix("_to").reset_index(drop=True))
+            merged.insert(0, "to_wave", b)
+            merged.insert(0, "from_wave", a)
+            rows.append(merged)
+        columns = (["from_wave", "to_wave"] + by_cols
+                   + ["estimate_from", "estimate_to", "change", "se", "ci_low", "ci_high", "t", "df",
+                      "p_value", "significant"])
+        if rows:
+            merged = pd.concat(rows, ignore_index=True)
+            changes = _change_tests(merged, level, df)[columns]
+        else:
+            changes = pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+        notes = []
+        missing = [w for w in self._designs if w not in estimates]
+        if missing:
+            notes.append(f"not asked in wave(s) {missing}")
+        notes += self._rescale_notes(self._variables(variable, stat), pairs)
+        name = "sqs" if stat == "sqs" else (variable if isinstance(variable, str) else ",".join(variable))
+        return Trend(str(name), stat, per_wave, changes.reset_index(drop=True), tuple(by_cols),
+                     level, tuple(notes))
+
+    def _rescale_notes(self, names: list[str], pairs: list[tuple[Wave, Wave]]) -> list[str]:
+        """A warning for each compared wave whose item was rescaled from another scale."""
+        if self._spec is None:
+            return []
+        notes = []
+        compared = sorted({w for pair in pairs for w in pair}, key=list(self._designs).index)
+        for name in names:
+            if name not in self._spec:
+                continue
+            var = self._spec[name]
+            for wave in compared:
+                rescale = var.rule(wave).rescale
+                if rescale is not None:
+                    (a, b), (c, d) = rescale
+                    notes.append(
+                        f"{name} was asked on {a:g}-{b:g} in wave {wave} and rescaled linearly to "
+                        f"{c:g}-{d:g}: changes involving wave {wave} mix any real change with the "
+                        "change of scale"
+                    )
+        return notes
+
+    def _pairs(self, compare: Any, present: list[Wave], variable: Any) -> list[tuple[Wave, Wave]]:
+        if isinstance(compare, str):
+            if compare == "consecutive":
+                return list(zip(present, present[1:], strict=False))
+            if compare == "first":
+                return [(present[0], w) for w in present[1:]]
+            raise DataError(f"compare must be 'consecutive', 'first' or a list of (from, to) pairs, got {compare!r}")
+        pairs = []
+        for pair in compare:
+            if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
+                raise DataError(f"compare pairs must be (from_wave, to_wave), got {pair!r}")
+            a, b = (_wave_key(w) for w in pair)
+            for w in (a, b):
+                if w not in self._designs:
+                    raise DataError(f"wave {w!r} is not in the study (waves {list(self._designs)})")
+                if w not in present:
+                    raise DataError(f"{variable!r} was not asked in wave {w!r}; it cannot be compared")
+            if a == b:
+                raise DataError(f"cannot compare wave {a!r} with itself")
+            pairs.append((a, b))
+        return pairs
+
+
+def _change_tests(merged: pd.DataFrame, level: float, df: float | None) -> pd.DataFrame:
+    out = merged.copy()
+    out["change"] = out["estimate_to"] - out["estimate_from"]
+    out["se"] = np.sqrt(out["se_from"] ** 2 + out["se_to"] ** 2)
+    if df is None:
+        dfs = np.minimum(out["df_from"].to_numpy(dtype=float), out["df_to"].to_numpy(dtype=float))
+    else:
+        dfs = np.full(len(out), float(df))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = out["change"].to_numpy() / out["se"].to_numpy()
+    finite = np.isfinite(dfs)
+    p = np.full(len(out), np.nan)
+    p[finite] = 2 * stats.t.sf(np.abs(t[finite]), np.where(dfs[finite] > 0, dfs[finite], np.nan))
+    p[~finite] = 2 * stats.norm.sf(np.abs(t[~finite]))
+    crit = critical_value(level, dfs)
+    out["ci_low"] = out["change"] - crit * out["se"]
+    out["ci_high"] = out["change"] + crit * out["se"]
+    out["t"] = t
+    out["df"] = dfs
+    out["p_value"] = p
+    out["significant"] = np.nan_to_num(p, nan=1.0) < 1 - level
+    return out

@@ -1,0 +1,319 @@
+"""Weighting methods: each takes a Design and returns a new, weighted Design.
+
+* :func:`rake` — iterative proportional fitting to marginal targets (R's ``rake``), or bounded
+  raking through the raking calibration function when ``bounds`` are given;
+* :func:`calibrate` — linear (GREG), raking or logit calibration to categorical and numeric
+  totals, optionally on cluster means (R's ``calibrate(aggregate.stage=)``);
+* :func:`poststratify` — one or crossed post-strata (R's ``postStratify``);
+* :func:`trim` — weight trimming with redistribution (R's ``trimWeights``).
+
+Every method recomputes the achieved margins from the final weights (a group sum per margin),
+states them in its :class:`~citizensfirst.weighting.report.WeightingReport` and raises
+:class:`~citizensfirst.errors.ConvergenceError` when any misses its target by more than the
+tolerance, whatever the iteration claimed. Tolerances, iteration limits and bounds are checked
+in one place (:func:`check_controls`) for the API, the command line and the study spec. Taylor
+designs remember a residualiser so variances account for the weighting, and replicate designs
+re-weight every replicate the same way.
+
+>>> import pandas as pd
+>>> from citizensfirst import Design
+>>> df = pd.DataFrame({"sex": ["m", "m", "f", "f", "f"], "y": [1.0, 2, 3, 4, 5]})
+>>> d = Design(df).rake({"sex": {"m": 0.5, "f": 0.5}}, total=100)
+>>> d.weights.round(2).tolist()
+[25.0, 25.0, 16.67, 16.67, 16.67]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConvergenceError, WeightingError
+from ..io.codebook import normalize_code
+from .report import WeightingReport, margin_table, relative_errors
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+SHARE_TOLERANCE = 1e-6
+
+
+TOL_MAX = 1e-3
+
+
+"""Largest ``tol`` accepted: a weighted margin may miss its target by at most 0.1 % (relative)."""
+
+
+R_RULE_TOL_MAX = 1e-2
+
+
+"""Largest ``tol`` accepted with R's stopping rule (``rake(change_tol=)``): R's default
+``control$epsilon`` of one count stops raking with margins up to about 0.2 % off (apiclus1, three
+margins), so reproducing R needs a looser check; it is still checked and reported."""
+
+
+EXACT_TOL = 1e-9
+
+
+"""Relative tolerance of the check after post-stratification (exact up to rounding)."""
+
+
+"""Passes of strict trimming before it gives up (each shares the cut among untrimmed weights)."""
+
+
+class ReplicateCalibrationWarning(UserWarning):
+    """Some replicate weights could not be calibrated exactly (the full sample was)."""
+
+
+def check_controls(
+    *,
+    tol: Any,
+    max_iter: Any,
+    bounds: Any = None,
+    change_tol: Any = None,
+) -> tuple[float, int, tuple[float, float] | None, float | None]:
+    """Validated iteration controls of :func:`rake` and :func:`calibrate`: (tol, max_iter, bounds, change_tol).
+
+    ``tol`` must be a finite number with ``0 < tol <= 1e-3`` (:data:`TOL_MAX`), or up to 1e-2
+    (:data:`R_RULE_TOL_MAX`) together with R's stopping rule ``change_tol``: a tolerance that is
+    NaN, infinite, zero, negative or large would let weights that miss their margins pass as
+    converged. ``max_iter`` is a whole number >= 1; ``bounds`` is ``(lower, upper)`` with
+    ``lower < 1 < upper`` (g = 1, the unadjusted weight, must be allowed; ``-inf`` / ``inf`` mean
+    no bound, as R's default ``c(-Inf, Inf)``); ``change_tol`` is a positive finite count. Every
+    error is a :class:`~citizensfirst.errors.WeightingError` naming the parameter, the value and
+    the allowed range.
+
+    >>> check_controls(tol=1e-8, max_iter=50)
+    (1e-08, 50, None, None)
+    >>> check_controls(tol=float("nan"), max_iter=50)
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.WeightingError: tol=nan is not allowed: give a finite number with 0 < tol <= 0.001 (the largest relative miss of a margin that still counts as met); a NaN, infinite, zero, negative or larger tolerance would pass weights that miss their targets
+    """
+    limit = TOL_MAX if change_tol is None else R_RULE_TOL_MAX
+    number = _real(tol, "tol")
+    if not 0 < number <= limit:  # also refuses NaN
+        rule = "" if change_tol is None else " with R's stopping rule change_tol"
+        raise WeightingError(
+            f"tol={tol!r} is not allowed: give a finite number with 0 < tol <= {limit:g}{rule} (the "
+            "largest relative miss of a margin that still counts as met); a NaN, infinite, zero, "
+            "negative or larger tolerance would pass weights that miss their targets"
+        )
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise WeightingError(f"max_iter={max_iter!r} is not allowed: give a whole number of iterations >= 1")
+    checked_bounds = None
+    if bounds is not None:
+        if isinstance(bounds, str | bytes) or not isinstance(bounds, Sequence | np.ndarray) or len(bounds) != 2:
+            raise WeightingError(f"bounds={bounds!r} is not allowed: give a pair (lower, upper) with lower < 1 < upper")
+        low, high = _real(bounds[0], "bounds (lower)"), _real(bounds[1], "bounds (upper)")
+        if not low < 1 < high:  # also refuses NaN
+            raise WeightingError(
+                f"bounds={tuple(bounds)!r} is not allowed: give lower < 1 < upper (the unadjusted weight, "
+                "g = 1, must lie inside; use -inf or inf for no bound)"
+            )
+        checked_bounds = (low, high)
+    checked_change = None
+    if change_tol is not None:
+        checked_change = _real(change_tol, "change_tol")
+        if not 0 < checked_change < np.inf:
+            raise WeightingError(
+                f"change_tol={change_tol!r} is not allowed: give a positive finite change in weighted "
+                "counts (R's control$epsilon)"
+            )
+    return number, int(max_iter), checked_bounds, checked_change
+
+
+def _real(value: Any, name: str) -> float:
+    """``value`` as a float; a WeightingError naming ``name`` when it is not a real number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise WeightingError(f"{name}={value!r} is not a number")
+    return float(value)
+
+
+def _checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd.DataFrame, tol: float,
+                    iterations: int, converged: bool = True, advice: str = "") -> WeightingReport:
+    """The report of a weighting step, after checking its margins (achieved from the final weights).
+
+    Raises :class:`ConvergenceError` listing the worst margins when any relative error exceeds
+    ``tol`` or is not a number, so the report's ``max_relative_error`` is never above ``tol``.
+    """
+    errors = relative_errors(margins["achieved"].to_numpy(), margins["target"].to_numpy())
+    if not np.all(errors <= tol):  # NaN fails too
+        order = np.argsort(-np.nan_to_num(errors, nan=np.inf))[:5]
+        worst = "; ".join(
+            f"{row.margin}{'=' + str(row.level) if str(row.level) else ''}: target {row.target:.6g}, "
+            f"achieved {row.achieved:.6g}"
+            for row in margins.iloc[order].itertuples(index=False)
+        )
+        raise ConvergenceError(
+            f"{method} did not meet its targets within relative tolerance {tol:g} after {iterations} "
+            f"iteration(s) (margins recomputed from the final weights); worst margins: {worst}.{advice}"
+        )
+    return WeightingReport.build(method, base, final, margins, converged, iterations)
+
+
+def _level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Row codes (index into ``levels``) of ``variable``; errors name variable and level."""
+    from ..design.setup import check_columns
+
+    check_columns(design._data, [variable], "weighting", design._source)
+    series = design._data[variable]
+    if series.isna().any():
+        raise WeightingError(
+            f"{design._source}: weighting variable {variable!r} is missing for "
+            f"{int(series.isna().sum())} respondents; recode them to a category with a target"
+        )
+    keys = [normalize_code(level) for level in levels]
+    lookup = {key: i for i, key in enumerate(keys)}
+    labels = _value_labels(design, variable)
+    observed, uniques = pd.factorize(series)
+    index = np.empty(len(uniques), dtype=np.int64)
+    for j, value in enumerate(uniques):
+        key = normalize_code(value)
+        if key not in lookup and labels.get(key) in lookup:
+            key = labels[key]
+        if key not in lookup:
+            count = int((observed == j).sum())
+            raise WeightingError(
+                f"{design._source}: level {value!r} of {variable!r} ({count} respondents) has no "
+                f"target; targets cover {keys}"
+            )
+        index[j] = lookup[key]
+    codes = index[observed]
+    present = np.bincount(codes, minlength=len(keys)) > 0
+    if not present.all():
+        absent = [keys[i] for i in np.flatnonzero(~present)]
+        raise WeightingError(
+            f"{design._source}: target level(s) {absent} of {variable!r} have no respondents in "
+            "the sample; collapse them with a neighbouring level"
+        )
+    return codes, keys
+
+
+def _value_labels(design: Design, variable: str) -> dict[Any, Any]:
+    codebook = design._codebook
+    if codebook is None or variable not in codebook:
+        return {}
+    return {normalize_code(k): normalize_code(v) for k, v in codebook[variable].value_labels.items()}
+
+
+def parse_margins(
+    margins: Mapping[str, Mapping[Any, float]] | pd.DataFrame, total: float | None, base_total: float
+) -> tuple[dict[str, dict[Any, float]], float]:
+    """Margins as population counts, and the population total they imply.
+
+    Each margin is either shares (all values <= 1, summing to 1) or counts; all count margins
+    must sum to the same total. Shares are multiplied by ``total`` (default: the first count
+    margin's sum, else the sum of the current weights). This is the one validation of margins:
+    :func:`rake` and :func:`citizensfirst.targets.from_toml` both use it.
+
+    >>> parse_margins({"age": {1: 1000, 2: 2000}, "sex": {"m": 0.5, "f": 0.5}}, None, 10.0)
+    ({'age': {1: 1000.0, 2: 2000.0}, 'sex': {'m': 1500.0, 'f': 1500.0}}, 3000.0)
+    >>> parse_margins({"age": {1: 1000, 2: 2000}, "sex": {"m": 2000, "f": 2010}}, None, 10.0)
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.WeightingError: margins do not sum to the same population: 'age' sums to 3000, 'sex' to 4010; give every count margin the same total (or give shares)
+    """
+    if total is not None:
+        given = _real(total, "total")
+        if not 0 < given < np.inf:
+            raise WeightingError(f"total={total!r} is not allowed: the population total must be a positive finite number")
+        total = given
+    if isinstance(margins, pd.DataFrame):
+        missing = {"variable", "level", "target"} - set(margins.columns)
+        if missing:
+            raise WeightingError(f"margin table needs columns variable, level, target; missing {sorted(missing)}")
+        margins = {
+            str(var): dict(zip(group["level"], group["target"], strict=True))
+            for var, group in margins.groupby("variable", sort=False)
+        }
+    if not margins:
+        raise WeightingError("no margins given")
+    parsed: dict[str, dict[Any, float]] = {}
+    count_totals: dict[str, float] = {}
+    for variable, targets in margins.items():
+        if not targets:
+            raise WeightingError(f"margin {variable!r} is empty")
+        values = {}
+        for level, value in targets.items():
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise WeightingError(f"margin {variable!r}, level {level!r}: target {value!r} is not a number") from None
+            if not np.isfinite(number) or number < 0:
+                raise WeightingError(f"margin {variable!r}, level {level!r}: target {value!r} must be >= 0")
+            if number == 0:
+                raise WeightingError(
+                    f"margin {variable!r}, level {level!r}: target is zero; drop the level or merge it"
+                )
+            values[level] = number
+        parsed[variable] = values
+        if max(values.values()) > 1:
+            count_totals[variable] = sum(values.values())
+        elif abs(sum(values.values()) - 1) > SHARE_TOLERANCE:
+            raise WeightingError(
+                f"margin {variable!r}: shares sum to {sum(values.values()):.8g}, not 1"
+            )
+    if count_totals:
+        first_var, first_total = next(iter(count_totals.items()))
+        for var, value in count_totals.items():
+            if abs(value - first_total) > SHARE_TOLERANCE * first_total:
+                raise WeightingError(
+                    f"margins do not sum to the same population: {first_var!r} sums to {first_total:.10g}, "
+                    f"{var!r} to {value:.10g}; give every count margin the same total (or give shares)"
+                )
+        if total is not None and abs(total - first_total) > SHARE_TOLERANCE * first_total:
+            raise WeightingError(f"total={total} disagrees with margin {first_var!r} summing to {first_total:.10g}")
+        population = first_total
+    else:
+        population = float(total) if total is not None else base_total
+    if not 0 < population < np.inf:
+        raise WeightingError(f"population total must be a positive finite number, got {population}")
+    for var in parsed:
+        if var not in count_totals:
+            parsed[var] = {k: v * population for k, v in parsed[var].items()}
+    return parsed, population
+
+
+def _check_base_weights(design: Design) -> np.ndarray:
+    weights = design._weights
+    bad = weights <= 0
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise WeightingError(
+            f"{design._source}: {int(bad.sum())} respondents have zero base weight (first at row {first}); "
+            "weighting needs positive base weights"
+        )
+    return weights
+
+
+def _step(action: str, **parameters: Any) -> Any:
+    from ..design.setup import Step
+
+    return Step(action, parameters)
+
+
+def _reweighted(design: Design, weights: np.ndarray, rep_weights: np.ndarray | None,
+                residuals: Any, step: Any) -> Design:
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {"weights": weights, "history": design._history + (step,)}
+    if rep_weights is not None:
+        reps = design._replicates
+        changes["replicates"] = replace(reps, multipliers=rep_weights, group=None)
+    if residuals is not None:
+        changes["calibrations"] = design._calibrations + (residuals,)
+    return design._evolve(**changes)
+
+
+def _with_margin_report(new: Design, old: Design, names: list[str], coded: list[tuple[np.ndarray, list[Any]]],
+                        targets: list[np.ndarray], method: str, iterations: int, tol: float,
+                        converged: bool = True, advice: str = "") -> Design:
+    """``new`` with its checked report: margins achieved by its final weights against the targets."""
+    margins = margin_table(names, coded, targets, new._weights)
+    report = _checked_report(method, old._weights, new._weights, margins, tol, iterations, converged, advice)
+    return new._evolve(report=report)

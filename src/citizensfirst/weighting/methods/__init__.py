@@ -1,0 +1,2 @@
+"""One module per weighting method (rake, calibrate, poststratify, trim); the registry is
+:data:`citizensfirst.weighting.METHODS`."""

@@ -1,0 +1,224 @@
+"""Calibration (GREG: linear, raking, logit) to totals of a model matrix."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...design.groups import group_sums
+from ...errors import WeightingError
+from ...io.codebook import normalize_code
+from ..calibration import CALFUNS, GregResiduals, solve_g
+from ..controls import (
+    SHARE_TOLERANCE,
+    ReplicateCalibrationWarning,
+    _check_base_weights,
+    _checked_report,
+    _level_codes,
+    _real,
+    _reweighted,
+    _step,
+    check_controls,
+)
+
+if TYPE_CHECKING:
+    from ...design.facade import Design
+
+
+def _from_model_names(design: Design, targets: dict[str, Any], total: float | None) -> tuple[dict[str, Any], float | None]:
+    """Accept R's named totals too: ``{"(Intercept)": N, "stypeH": 755, "stypeM": 1018, "api99": T}``.
+
+    A name that is not a column but a column name followed by one of its levels is a treatment
+    dummy; the first level's count is the total minus the others.
+    """
+    if all(name in design._data.columns for name in targets if name != "(Intercept)") and \
+            "(Intercept)" not in targets:
+        return targets, total
+    total = _real(targets.pop("(Intercept)"), "'(Intercept)'") if "(Intercept)" in targets else total
+    out: dict[str, Any] = {}
+    for name, value in targets.items():
+        if name in design._data.columns:
+            out[name] = value
+            continue
+        column = max((c for c in map(str, design._data.columns) if name.startswith(c)), key=len, default=None)
+        if column is None or isinstance(value, Mapping):
+            raise WeightingError(f"calibration target {name!r} is neither a column nor a column followed by a level")
+        levels = {str(normalize_code(v)): v for v in design._data[column].dropna().unique()}
+        level = name[len(column):]
+        if level not in levels:
+            raise WeightingError(f"calibration target {name!r}: {column!r} has no level {level!r}")
+        out.setdefault(column, {})[levels[level]] = _real(value, f"calibration target {name!r}")
+    for column, given in out.items():
+        if isinstance(given, dict):
+            if total is None:
+                raise WeightingError("R-style dummy totals need '(Intercept)' (or total=) for the first level")
+            levels = sorted(design._data[column].dropna().unique(),
+                            key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
+            first = levels[0]
+            given[first] = total - sum(given.values())
+    return out, total
+
+
+def _model_matrix(
+    design: Design, targets: Mapping[str, Any], total: float | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """R's model.matrix(~ a + b + x): intercept, treatment dummies (first level dropped), numerics."""
+    from ...design.setup import numeric_column
+
+    for variable, target in targets.items():
+        items = target.items() if isinstance(target, Mapping) else [(None, target)]
+        for level, value in items:
+            where = f"calibration target {variable!r}" + ("" if level is None else f", level {level!r}")
+            if not np.isfinite(_real(value, where)):
+                raise WeightingError(f"{where}: {value!r} is not a finite number")
+    columns: list[np.ndarray] = []
+    values: list[float] = []
+    names: list[str] = []
+    categorical = {k: v for k, v in targets.items() if isinstance(v, Mapping)}
+    population = total
+    if categorical:
+        first_sum = sum(float(x) for x in next(iter(categorical.values())).values())
+        population = population if population is not None else first_sum
+    if population is not None:
+        columns.append(np.ones(len(design._weights)))
+        values.append(float(population))
+        names.append("(Intercept)")
+    for variable, target in targets.items():
+        if isinstance(target, Mapping):
+            levels = sorted(target, key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
+            codes, keys = _level_codes(design, variable, levels)
+            level_sum = sum(float(target[lv]) for lv in levels)
+            if population is not None and abs(level_sum - population) > SHARE_TOLERANCE * population:
+                if abs(level_sum - 1) <= SHARE_TOLERANCE:
+                    target = {lv: float(target[lv]) * population for lv in levels}
+                else:
+                    raise WeightingError(
+                        f"calibration targets for {variable!r} sum to {level_sum:.10g}, not the population {population:.10g}"
+                    )
+            for j, level in enumerate(levels[1:], start=1):
+                columns.append((codes == j).astype(float))
+                values.append(float(target[level]))
+                names.append(f"{variable}{keys[j]}")
+        else:
+            column = numeric_column(design._data, variable, "calibration variable", design._source)
+            if np.isnan(column).any():
+                raise WeightingError(
+                    f"{design._source}: calibration variable {variable!r} is missing for "
+                    f"{int(np.isnan(column).sum())} respondents"
+                )
+            columns.append(column)
+            values.append(float(target))
+            names.append(variable)
+    return np.column_stack(columns), np.asarray(values), names
+
+
+def calibrate(
+    design: Design,
+    targets: Mapping[str, float | Mapping[Any, float]],
+    *,
+    total: float | None = None,
+    method: str = "linear",
+    bounds: tuple[float, float] | None = None,
+    max_iter: int = 50,
+    tol: float = 1e-7,
+    cluster: int | str | None = None,
+) -> Design:
+    """Calibrate to population totals (R's ``calibrate``).
+
+    ``targets`` maps categorical variables to ``{level: count}`` and numeric variables to their
+    population total; ``total`` is the population size (the intercept; by default the sum of the
+    first categorical margin). ``method`` is ``linear`` (GREG), ``raking`` or ``logit``;
+    ``bounds`` limit the g-weights (required for logit). ``cluster`` (a stage number, 1 = PSUs, or
+    a column) calibrates cluster means so every member of a cluster gets the same g
+    (R's ``aggregate.stage`` / ``aggregate.index``).
+
+    ``tol`` is R's stopping rule (every ``|misfit| / (1 + |total|) < tol``) and must be finite
+    with ``0 < tol <= 1e-3``; ``max_iter`` >= 1 (:func:`check_controls`). The achieved totals are
+    then recomputed from the final weights, and a
+    :class:`~citizensfirst.errors.ConvergenceError` lists the worst ones if any misses its target
+    by more than ``tol`` relative (the report's ``max_relative_error``).
+    """
+    if method not in CALFUNS:
+        raise WeightingError(f"method must be one of {CALFUNS}, got {method!r}")
+    tol, max_iter, bounds, _ = check_controls(tol=tol, max_iter=max_iter, bounds=bounds)
+    targets, total = _from_model_names(design, dict(targets), total)
+    if method == "logit" and (bounds is None or not np.isfinite(bounds).all()):
+        raise WeightingError(f"logit calibration needs finite bounds=(lower, upper) with lower < 1 < upper, got {bounds}")
+    if total is not None:
+        total = _real(total, "total")
+        if not 0 < total < np.inf:
+            raise WeightingError(f"total={total!r} is not allowed: the population size must be a positive finite number")
+    _check_base_weights(design)
+    X, values, names = _model_matrix(design, targets, total)
+    step = _step("calibrate", targets=dict(targets), total=total, method=method, bounds=bounds,
+                 cluster=cluster)
+    new, iterations = calibrate_matrix(design, X, values, method=method, bounds=bounds,
+                                       max_iter=max_iter, tol=tol, cluster=cluster, step=step)
+    margins = pd.DataFrame({"margin": names, "level": "", "target": values, "achieved": X.T @ new._weights,
+                            "sample_share": np.nan})
+    report = _checked_report(f"calibration ({method})", design._weights, new._weights, margins, tol, iterations,
+                             advice=" Raise max_iter, widen the bounds or check the targets")
+    return new._evolve(report=report)
+
+
+def calibrate_matrix(
+    design: Design,
+    X: np.ndarray,
+    values: np.ndarray,
+    *,
+    method: str,
+    bounds: tuple[float, float] | None,
+    max_iter: int,
+    tol: float,
+    step: Any,
+    cluster: int | str | None = None,
+) -> tuple[Design, int]:
+    """Calibrate the design's weights on model matrix ``X`` to ``values``: (new design, iterations)."""
+    base = design._weights
+    lo, hi = bounds if bounds is not None else (-np.inf, np.inf)
+    group = _cluster_codes(design, cluster)
+    Xc, wc = (X, base) if group is None else (_cluster_mean(X, group), _cluster_mean(base, group))
+    g, iterations = solve_g(Xc, wc, values, method, (lo, hi), max_iter, tol)
+    weights = base * g
+    rep_weights = None
+    reps = design._replicates
+    if reps is not None:
+        rep_weights = reps.analysis_weights(base).copy()
+        failed = 0
+        for r in range(rep_weights.shape[1]):
+            wr = rep_weights[:, r] if group is None else _cluster_mean(rep_weights[:, r], group)
+            g_r, used = solve_g(Xc, wr, values, method, (lo, hi), max_iter, tol, strict=False)
+            failed += used < 0
+            rep_weights[:, r] *= g_r
+        if failed:
+            warnings.warn(
+                f"calibration of {failed} of {rep_weights.shape[1]} replicates did not converge in "
+                f"{max_iter} iterations; their last iterate is used (as R does), which can bias the SEs",
+                ReplicateCalibrationWarning, stacklevel=3,
+            )
+    residuals = None if reps is not None else GregResiduals.build(Xc, wc, g)
+    return _reweighted(design, weights, rep_weights, residuals, step), iterations
+
+
+def _cluster_codes(design: Design, cluster: int | str | None) -> np.ndarray | None:
+    if cluster is None:
+        return None
+    if isinstance(cluster, str):
+        from ...design.groups import factorize
+
+        return factorize(design._data[cluster].to_numpy())[0]
+    if design._taylor is None:
+        raise WeightingError("cluster=<stage> needs a design with PSUs; give a column name instead")
+    return design._taylor.stages[int(cluster) - 1].cluster
+
+
+def _cluster_mean(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    n_groups = int(group.max()) + 1
+    counts = np.bincount(group, minlength=n_groups).astype(float)
+    if values.ndim == 1:
+        return (np.bincount(group, weights=values, minlength=n_groups) / counts)[group]
+    return (group_sums(group, values, n_groups) / counts[:, None])[group]

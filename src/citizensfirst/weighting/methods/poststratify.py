@@ -1,0 +1,114 @@
+"""Post-stratification to cell totals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...design.groups import group_sums
+from ...errors import WeightingError
+from ...io.codebook import normalize_code
+from ..calibration import PostStratumResiduals
+from ..controls import (
+    EXACT_TOL,
+    _check_base_weights,
+    _checked_report,
+    _level_codes,
+    _real,
+    _reweighted,
+    _step,
+)
+
+if TYPE_CHECKING:
+    from ...design.facade import Design
+
+
+def poststratify(
+    design: Design,
+    cells: str | Sequence[str],
+    totals: Mapping[Any, float] | pd.DataFrame,
+) -> Design:
+    """Post-stratify to population counts of ``cells`` (one variable or crossed variables).
+
+    ``totals`` maps a level (or a tuple of levels for crossed cells) to its population count, or
+    is a DataFrame with the cell columns and a ``Freq`` (or ``count``) column. Counts must be
+    finite and non-negative. The achieved cell totals are recomputed from the final weights and
+    checked (relative tolerance :data:`EXACT_TOL`).
+    """
+    base = _check_base_weights(design)
+    names = [cells] if isinstance(cells, str) else list(cells)
+    if isinstance(totals, pd.DataFrame):
+        count_col = "Freq" if "Freq" in totals.columns else "count"
+        missing = [c for c in [*names, count_col] if c not in totals.columns]
+        if missing:
+            raise WeightingError(f"post-stratification totals need columns {names} and Freq (or count); "
+                                 f"missing {missing}")
+        keys = [tuple(normalize_code(v) for v in row) for row in totals[names].itertuples(index=False)]
+        pairs = list(zip(keys, totals[count_col], strict=True))
+    else:
+        pairs = [((tuple(normalize_code(v) for v in k) if isinstance(k, tuple) else (normalize_code(k),)), v)
+                 for k, v in totals.items()]
+    table: dict[tuple[Any, ...], float] = {}
+    for key, value in pairs:
+        count = _real(value, f"post-stratification total of cell {key}")
+        if not 0 <= count < np.inf:
+            raise WeightingError(f"post-stratification total of cell {key} is {value!r}; give a finite count >= 0")
+        if len(key) != len(names):
+            raise WeightingError(f"post-stratification cell {key} does not name one level of each of {names}")
+        if key in table:
+            raise WeightingError(f"post-stratification cell {key} is given twice")
+        table[key] = count
+    coded = []
+    for i, name in enumerate(names):
+        levels = sorted({key[i] for key in table}, key=lambda v: (isinstance(v, str), v))
+        codes, keys = _level_codes(design, name, levels)
+        coded.append((codes, keys))
+    cell = np.zeros(len(base), dtype=np.int64)
+    sizes = [len(keys) for _, keys in coded]
+    for codes, keys in coded:
+        cell = cell * len(keys) + codes
+    n_cells = int(np.prod(sizes))
+    index = np.array([_cell_index(coded, key) for key in table], dtype=np.int64)
+    target = np.full(n_cells, np.nan)
+    target[index] = list(table.values())
+    current = np.bincount(cell, weights=base, minlength=n_cells)
+    empty_sample = np.isfinite(target) & (current == 0)
+    if empty_sample.any():
+        raise WeightingError(
+            f"{design._source}: {int(empty_sample.sum())} post-stratification cell(s) with a target have "
+            "no respondents; collapse cells"
+        )
+    no_target = (current > 0) & ~np.isfinite(target)
+    if no_target.any():
+        raise WeightingError(f"{design._source}: {int(no_target.sum())} sampled cell(s) of {names} have no target")
+    factor = np.where(current > 0, target / np.where(current > 0, current, 1.0), 0.0)
+    weights = base * factor[cell]
+    rep_weights = None
+    reps = design._replicates
+    if reps is not None:
+        rep_weights = reps.analysis_weights(base).copy()
+        rep_current = group_sums(cell, rep_weights, n_cells)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rep_weights *= np.where(rep_current > 0, target[:, None] / rep_current, 0.0)[cell]
+    residuals = None if reps is not None else PostStratumResiduals(cell, n_cells, base, weights)
+    step = _step("poststratify", cells=names, totals={str(k): v for k, v in table.items()})
+    new = _reweighted(design, weights, rep_weights, residuals, step)
+    margins = pd.DataFrame({
+        "margin": "x".join(names),
+        "level": [str(k) for k in table],
+        "target": target[index],
+        "achieved": np.bincount(cell, weights=weights, minlength=n_cells)[index],
+        "sample_share": np.bincount(cell, minlength=n_cells)[index] / len(cell),
+    })
+    report = _checked_report("post-stratification", base, weights, margins, EXACT_TOL, 1)
+    return new._evolve(report=report)
+
+
+def _cell_index(coded: list[tuple[np.ndarray, list[Any]]], key: tuple[Any, ...]) -> int:
+    index = 0
+    for (_, keys), part in zip(coded, key, strict=True):
+        index = index * len(keys) + keys.index(part)
+    return index

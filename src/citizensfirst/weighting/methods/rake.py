@@ -1,0 +1,141 @@
+"""Raking (iterative proportional fitting) to margins."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...design.groups import group_sums
+from ..calibration import RakingResiduals
+from ..controls import (
+    _check_base_weights,
+    _level_codes,
+    _reweighted,
+    _step,
+    _with_margin_report,
+    check_controls,
+    parse_margins,
+)
+from .calibrate import calibrate_matrix
+
+if TYPE_CHECKING:
+    from ...design.facade import Design
+
+
+def rake(
+    design: Design,
+    margins: Mapping[str, Mapping[Any, float]] | pd.DataFrame,
+    *,
+    total: float | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    change_tol: float | None = None,
+    bounds: tuple[float, float] | None = None,
+) -> Design:
+    """Rake to marginal targets ``{variable: {level: share or count}}``.
+
+    Iterates post-stratification on each margin in turn until every achieved margin is within
+    ``tol`` (relative) of its target. ``change_tol`` reproduces R's stopping rule instead (stop
+    once the weighted table changes by less than ``change_tol`` counts between sweeps, R's
+    ``control$epsilon``); the achieved margins are still checked against ``tol``. With
+    ``bounds=(low, high)`` on the adjustment ratio, raking is done by the bounded raking
+    calibration function (Deville & Särndal) instead.
+
+    ``tol`` must be finite with ``0 < tol <= 1e-3`` (up to 1e-2 with ``change_tol``),
+    ``max_iter`` >= 1 and ``bounds`` ``lower < 1 < upper`` (:func:`check_controls`). Whatever the
+    stopping rule, the margins are recomputed from the final weights and a
+    :class:`~citizensfirst.errors.ConvergenceError` lists the worst ones if any misses its target
+    by more than ``tol``; the report's ``max_relative_error`` is that recomputed miss.
+    """
+    tol, max_iter, bounds, change_tol = check_controls(tol=tol, max_iter=max_iter, bounds=bounds,
+                                                       change_tol=change_tol)
+    base = _check_base_weights(design)
+    targets, population = parse_margins(margins, total, float(base.sum()))
+    names = list(targets)
+    coded = [_level_codes(design, var, list(targets[var])) for var in names]
+    target_vectors = [np.array([targets[var][lv] for lv in targets[var]]) for var in names]
+    if bounds is not None:
+        # intercept + each margin's levels but its first: full rank, as R's model matrix
+        blocks = [np.ones((len(base), 1))] + [np.eye(len(keys))[codes][:, 1:] for codes, keys in coded]
+        values = np.concatenate([[population]] + [t[1:] for t in target_vectors])
+        new, iterations = calibrate_matrix(
+            design, np.hstack(blocks), values, method="raking", bounds=bounds,
+            max_iter=max_iter, tol=tol, step=_step("rake", margins=targets, bounds=bounds),
+        )
+        return _with_margin_report(new, design, names, coded, target_vectors, "raking (bounded)", iterations,
+                                   tol, advice=_RAKE_ADVICE)
+    # Raking only depends on the cell (the combination of margin levels): fit the cell table,
+    # then map the cell factors back to the rows (one pass over the data).
+    cell, cell_levels = _cells(coded)
+    n_cells = len(cell_levels[0])
+    cell_base = np.bincount(cell, weights=base, minlength=n_cells)
+    factor = np.ones(n_cells)
+    reps = design._replicates
+    rep_weights = None if reps is None else reps.analysis_weights(base)
+    rep_base = None if rep_weights is None else group_sums(cell, rep_weights, n_cells)
+    rep_factor = None if rep_base is None else np.ones_like(rep_base)
+    previous = cell_base.copy()
+    last_factors: list[np.ndarray] = []
+    converged = False
+    iteration = 0
+    for iteration in range(1, max_iter + 1):  # noqa: B007 - iteration count is reported
+        last_factors = []
+        for levels, target in zip(cell_levels, target_vectors, strict=True):
+            current = np.bincount(levels, weights=cell_base * factor, minlength=len(target))
+            factor = factor * (target / current)[levels]
+            if rep_factor is not None:
+                rep_current = group_sums(levels, rep_base * rep_factor, len(target))
+                rep_factor = rep_factor * (target[:, None] / rep_current)[levels]
+            last_factors.append(factor)
+        table = cell_base * factor
+        error = _worst_relative_error(cell_levels, target_vectors, table)
+        if change_tol is not None:
+            if np.max(np.abs(table - previous)) < change_tol:
+                converged = True
+                break
+            previous = table
+        elif error < tol:
+            converged = True
+            break
+    weights = base * factor[cell]
+    if rep_weights is not None:
+        rep_weights = rep_weights * rep_factor[cell]
+    residuals = RakingResiduals(tuple((codes, len(keys), base * f[cell])
+                                      for (codes, keys), f in zip(coded, last_factors, strict=True)))
+    step = _step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
+                 change_tol=change_tol)
+    new = _reweighted(design, weights, rep_weights, residuals, step)
+    return _with_margin_report(new, design, names, coded, target_vectors, "raking",
+                               iteration, tol, converged=converged, advice=_RAKE_ADVICE)
+
+
+_RAKE_ADVICE = " Raise max_iter, check for empty or tiny cells, or collapse levels"
+
+
+def _cells(coded: list[tuple[np.ndarray, list[Any]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Cell of every row (occupied combinations of margin levels) and each margin's level per cell."""
+    from ...design.groups import factorize
+
+    sizes = [len(keys) for _, keys in coded]
+    if float(np.prod(sizes, dtype=float)) < 2**62:
+        key = np.zeros(len(coded[0][0]), dtype=np.int64)
+        for codes, keys in coded:
+            key = key * len(keys) + codes
+        cell, n_cells = factorize(key)
+    else:
+        cell, n_cells = factorize(*[codes for codes, _ in coded])
+    first = np.zeros(n_cells, dtype=np.int64)
+    first[cell[::-1]] = np.arange(len(cell))[::-1]  # a row of each cell
+    return cell, [codes[first] for codes, _ in coded]
+
+
+def _worst_relative_error(levels: list[np.ndarray], targets: list[np.ndarray], weights: np.ndarray) -> float:
+    """Largest |achieved - target| / target over every margin level (``levels`` index ``weights``)."""
+    worst = 0.0
+    for codes, target in zip(levels, targets, strict=True):
+        achieved = np.bincount(codes, weights=weights, minlength=len(target))
+        worst = max(worst, float(np.max(np.abs(achieved - target) / target)))
+    return worst

@@ -1,0 +1,547 @@
+"""Weighting targets (raking margins) shipped as package data, and a TOML format for your own.
+
+Margins are ``{column: {code: share}}`` dictionaries keyed by the column names and value codes of
+the sample study (:mod:`citizensfirst.samplegen`), so they can be used on the sample waves as is.
+
+**Canada, 2021 Census, adults 18+** (:func:`canada_2021`, :func:`canada_2021_table`), by province
+or territory x one variable at a time, in ``data/targets/canada_2021_adults.csv``:
+
+* ``province`` -> column ``prov``: SGC codes 10 NL, 11 PE, 12 NS, 13 NB, 24 QC, 35 ON, 46 MB,
+  47 SK, 48 AB, 59 BC, 60 YT, 61 NT, 62 NU;
+* ``age`` -> ``age_grp``: 1 18-34, 2 35-54, 3 55 and over (sums of ``age6``);
+* ``age6`` -> ``age6`` (not in the sample): 1 18-24, 2 25-34, 3 35-44, 4 45-54, 5 55-64, 6 65+;
+* ``gender`` -> ``gender``: 1 Men+, 2 Women+, 3 another gender (non-binary);
+* ``education`` -> ``educ``: 1 high school or less, 2 college, CEGEP, trades or apprenticeship,
+  3 university certificate, diploma or degree (below bachelor level included).
+
+Sources and accuracy -- **the adult counts are approximate**. Province totals of the whole
+population are the exact published counts (Statistics Canada, Table 98-10-0001-01, *Population
+and dwelling counts: Canada, provinces and territories*). The adult (18+) counts by age, gender
+and education were *reconstructed*, not copied cell by cell, because no copy of the published
+tables was at hand: the provincial shares aged 0-14 and 65 and over published with the 2021
+Census age release (The Daily, 27 April 2022), national age-group counts and gender and education
+distributions as recalled from Table 98-10-0020-01 (*Age (in single years), average age and
+median age and gender*) and the 2021 Census education tables (e.g. 98-10-0384-01; highest
+certificate, diploma or degree, 25% sample, private households), combined by iterative
+proportional fitting and rounded to multiples of 5. Expect errors up to about 1 percentage point
+in a province's age or gender shares and 2-3 points in its education shares; check the numbers
+against those tables (or the July 1 estimates, Table 17-10-0005-01, *Population estimates on July
+1, by age and gender*) before weighting a production survey. Gender follows the 2021 Census
+(Men+ / Women+, which include non-binary people); the separate "another gender" level is the
+census count of non-binary people (41,355 aged 15+), about 37,000 adults, taken half from each of
+Men+ and Women+. Education (asked of people in private households) is applied to all adults so
+that every margin of a province has the same total and margins can be raked together.
+
+The sample generator's province shares are the all-ages shares: ``universe="all_ages"`` returns
+exactly those; the adult shares differ from them by up to about 0.4 percentage points (Alberta
+younger, British Columbia older).
+
+**Business First frame** (:func:`business_frame`) -- ILLUSTRATIVE counts, not official: the frame
+of the synthetic ``bf2023`` wave, loosely shaped like Statistics Canada's *Canadian Business
+Counts, with employees*; replace it with the real counts for your reference period.
+
+**Targets TOML** (:func:`from_toml`, :func:`to_toml`), as used by the command line::
+
+    # optional: population size; turns shares into counts (from_toml(path, shares=False))
+    total = 29794195
+
+    [margins.prov]          # one table per column: level = share or count
+    10 = 0.0143
+    11 = 0.0042
+    # ...
+
+    [margins.gender]
+    1 = 0.488
+    2 = 0.511
+    3 = 0.001
+    # total = 1000         # optional per-margin total (overrides the top-level one)
+
+Integer-looking keys are read as integer codes, others as labels (quote labels with spaces:
+``"High school or less" = 0.43``). A margin whose values are all <= 1 is a set of shares and must
+sum to 1 within 1e-6; otherwise the values are counts. Values must be non-negative numbers and a
+margin must have at least one level.
+
+>>> import citizensfirst as cf
+>>> m = cf.targets.canada_2021(("age", "gender"))
+>>> sorted(m)
+['age_grp', 'gender']
+>>> round(sum(m["age_grp"].values()), 12)
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from numbers import Integral
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import tomli_w
+
+from ..errors import SpecError, WeightingError
+from ..fileutil import atomic_write_text, read_toml
+from .controls import parse_margins
+
+__all__ = [
+    "CANADA_2021_VARIABLES",
+    "BUSINESS_VARIABLES",
+    "business_frame",
+    "canada_2021",
+    "canada_2021_table",
+    "from_toml",
+    "provinces",
+    "to_toml",
+]
+
+Code = int | str
+"""A level of a margin: an integer code or a label."""
+Margins = dict[str, dict[Code, float]]
+
+# variable -> (sample column, source variable in the CSV)
+CANADA_2021_VARIABLES: dict[str, str] = {
+    "province": "prov",
+    "age": "age_grp",
+    "age6": "age6",
+    "gender": "gender",
+    "education": "educ",
+}
+"""The Canada 2021 target variables and the sample-study column each one maps onto."""
+
+BUSINESS_VARIABLES: tuple[str, ...] = ("firm_size", "industry", "region")
+"""The Business First frame variables (named as in the ``bf2023`` sample wave)."""
+
+_ALIASES = {col: var for var, col in CANADA_2021_VARIABLES.items()} | {"educ": "education"}
+
+_AGE3 = {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3}  # age6 code -> age_grp code
+_AGE3_LABELS = {1: ("18 to 34 years", "18 à 34 ans"), 2: ("35 to 54 years", "35 à 54 ans"),
+                3: ("55 years and over", "55 ans et plus")}
+_SHARE_TOL = 1e-6
+
+
+# Labels of the target categories, codes 1, 2, ... in order (EN, FR); the sample study's
+# codebooks use the same labels.
+AGE_LABELS = ("18-34", "35-54", "55 and over")
+AGE_LABELS_FR = ("18 à 34 ans", "35 à 54 ans", "55 ans et plus")
+GENDER_LABELS = ("Man", "Woman", "Another gender")
+GENDER_LABELS_FR = ("Homme", "Femme", "Autre genre")
+EDUC_LABELS = ("High school or less", "College, CEGEP or trades", "University degree")
+EDUC_LABELS_FR = ("Études secondaires ou moins", "Collège, cégep ou école de métiers",
+                  "Diplôme universitaire")
+SIZE_LABELS = ("1-4 employees", "5-19 employees", "20-99 employees", "100 or more employees")
+SIZE_LABELS_FR = ("1 à 4 employés", "5 à 19 employés", "20 à 99 employés", "100 employés ou plus")
+REGION_LABELS = ("Atlantic", "Quebec", "Ontario", "Prairies", "British Columbia", "North")
+REGION_LABELS_FR = ("Atlantique", "Québec", "Ontario", "Prairies", "Colombie-Britannique", "Nord")
+INDUSTRY_LABELS = (
+    "Goods-producing (agriculture, resources, utilities, construction)",
+    "Manufacturing",
+    "Wholesale and retail trade",
+    "Professional, scientific, technical and business services",
+    "Accommodation, food and personal services",
+    "Other services (transportation, finance, health, other)",
+)
+INDUSTRY_LABELS_FR = (
+    "Production de biens (agriculture, ressources, services publics, construction)",
+    "Fabrication",
+    "Commerce de gros et de détail",
+    "Services professionnels, scientifiques, techniques et aux entreprises",
+    "Hébergement, restauration et services personnels",
+    "Autres services (transport, finance, santé, autres)",
+)
+
+
+def _data_path(name: str) -> Any:
+    return resources.files("citizensfirst").joinpath("data", "targets", name)
+
+
+def provinces() -> pd.DataFrame:
+    """The 13 provinces and territories: SGC code, abbreviation, names, 2021 population (all ages).
+
+    >>> provinces().loc[0, ["abbr", "name_fr"]].tolist()
+    ['NL', 'Terre-Neuve-et-Labrador']
+    >>> len(provinces())
+    13
+    """
+    return _provinces().copy()
+
+
+@cache
+def _provinces() -> pd.DataFrame:
+    with _data_path("provinces.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, comment="#")
+
+
+@cache
+def _adults() -> pd.DataFrame:
+    with _data_path("canada_2021_adults.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, comment="#")
+
+
+def _resolve_geography(geography: Any) -> list[int]:
+    prov = _provinces()
+    codes = prov["code"].tolist()
+    if geography is None:
+        return codes
+    items = [geography] if isinstance(geography, int | str | Integral) else list(geography)
+    if not items:
+        raise WeightingError("geography= is empty; give one or more province codes (e.g. 24 or 'QC')")
+    by_abbr = dict(zip(prov["abbr"].str.upper(), codes, strict=True))
+    by_name = dict(zip(prov["name_en"].str.casefold(), codes, strict=True))
+    out: list[int] = []
+    for item in items:
+        key = str(item).strip()
+        if key.isdigit() and int(key) in codes:
+            code = int(key)
+        elif key.upper() in by_abbr:
+            code = by_abbr[key.upper()]
+        elif key.casefold() in by_name:
+            code = by_name[key.casefold()]
+        else:
+            raise WeightingError(
+                f"geography {item!r} is not a province or territory; use an SGC code "
+                f"({', '.join(map(str, codes))}) or an abbreviation ({', '.join(prov['abbr'])})")
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _resolve_variables(variables: Iterable[str] | str) -> list[str]:
+    names = [variables] if isinstance(variables, str) else list(variables)
+    if not names:
+        raise WeightingError("no target variables requested; known: "
+                             + ", ".join(CANADA_2021_VARIABLES))
+    out = []
+    for name in names:
+        var = name if name in CANADA_2021_VARIABLES else _ALIASES.get(name)
+        if var is None:
+            raise WeightingError(
+                f"unknown target variable {name!r} for canada_2021; known variables: "
+                + ", ".join(f"{v} (column {c})" for v, c in CANADA_2021_VARIABLES.items()))
+        if var not in out:
+            out.append(var)
+    return out
+
+
+def canada_2021_table(
+    variables: Iterable[str] | str = ("province", "age", "gender"),
+    *,
+    geography: int | str | Iterable[int | str] | None = None,
+    by_province: bool = False,
+    universe: Literal["adults", "all_ages"] = "adults",
+) -> pd.DataFrame:
+    """Canada 2021 Census targets as a tidy table.
+
+    Columns: ``variable``, ``column`` (the sample-study column), ``code``, ``label_en``,
+    ``label_fr``, ``count``, ``share`` (within the variable, and within the province when
+    ``by_province=True``, which adds a ``prov`` column: province x variable cross-tabulations) and
+    ``source``. ``geography=`` keeps one or more provinces (SGC codes, abbreviations or English
+    names). ``universe="all_ages"`` gives the exact all-ages province counts (``province`` only).
+
+    >>> t = canada_2021_table("age", geography="QC")
+    >>> t[["code", "label_en"]].values.tolist()
+    [[1, '18 to 34 years'], [2, '35 to 54 years'], [3, '55 years and over']]
+    >>> round(float(t["share"].sum()), 9)
+    1.0
+    """
+    names = _resolve_variables(variables)
+    geo = _resolve_geography(geography)
+    prov = _provinces().set_index("code").loc[geo]
+    if universe == "all_ages":
+        if names != ["province"]:
+            raise WeightingError("universe='all_ages' has only the 'province' variable (total "
+                                 f"population counts); asked for {', '.join(names)}")
+        adults = None
+    elif universe != "adults":
+        raise WeightingError(f"universe must be 'adults' or 'all_ages', not {universe!r}")
+    else:
+        adults = _adults()
+        adults = adults[adults["prov"].isin(geo)]
+    pieces = []
+    for var in names:
+        if var == "province":
+            if adults is None:
+                counts = prov["population_all_ages"]
+                src = prov["source"].iloc[0]
+            else:
+                counts = adults[adults["variable"] == "age6"].groupby("prov")["count"].sum().loc[geo]
+                src = ("APPROXIMATE adult (18+) counts: sums of the age rows of canada_2021_adults.csv "
+                       "(Statistics Canada 2021 Census, Tables 98-10-0001-01 and 98-10-0020-01)")
+            part = pd.DataFrame({"prov": geo, "code": geo, "label_en": prov["name_en"].to_numpy(),
+                                 "label_fr": prov["name_fr"].to_numpy(),
+                                 "count": counts.to_numpy(), "source": src})
+        else:
+            assert adults is not None
+            raw = var if var != "age" else "age6"
+            part = adults[adults["variable"] == raw].drop(columns="variable")
+            if var == "age":
+                part = part.assign(code=part["code"].map(_AGE3))
+                part = part.groupby(["prov", "code"], as_index=False).agg(
+                    count=("count", "sum"), source=("source", "first"))
+                part["label_en"] = part["code"].map(lambda c: _AGE3_LABELS[c][0])
+                part["label_fr"] = part["code"].map(lambda c: _AGE3_LABELS[c][1])
+        part = part.assign(variable=var, column=CANADA_2021_VARIABLES[var])
+        if not by_province:
+            part = part.groupby(["variable", "column", "code"], as_index=False, sort=False).agg(
+                label_en=("label_en", "first"), label_fr=("label_fr", "first"),
+                count=("count", "sum"), source=("source", "first"))
+            part["share"] = part["count"] / part["count"].sum()
+        else:
+            part["share"] = part["count"] / part.groupby("prov")["count"].transform("sum")
+        pieces.append(part)
+    cols = (["prov"] if by_province else []) + ["variable", "column", "code", "label_en",
+                                                "label_fr", "count", "share", "source"]
+    out = pd.concat(pieces, ignore_index=True)[cols]
+    return out.astype({"code": "int64", "count": "int64"})
+
+
+def _sample_labels(column: str, french: bool) -> dict[int, str] | None:
+    """The sample codebook's value labels of ``column`` (None if the sample has no such column)."""
+    if column == "prov":
+        prov = _provinces()
+        return dict(zip(prov["code"], prov["name_fr" if french else "name_en"], strict=True))
+    labels = {"age_grp": (AGE_LABELS, AGE_LABELS_FR),
+              "gender": (GENDER_LABELS, GENDER_LABELS_FR),
+              "educ": (EDUC_LABELS, EDUC_LABELS_FR)}.get(column)
+    if labels is None:
+        return None
+    return dict(enumerate(labels[1] if french else labels[0], start=1))
+
+
+def _margins_from_table(table: pd.DataFrame, shares: bool, codes: str,
+                        columns: Mapping[str, str] | None) -> Margins:
+    if codes not in ("sample", "label", "label_fr"):
+        raise WeightingError(f"codes must be 'sample', 'label' or 'label_fr', not {codes!r}")
+    rename = dict(columns or {})
+    out: Margins = {}
+    for (var, col), part in table.groupby(["variable", "column"], sort=False):
+        name = rename.get(str(var), rename.get(str(col), str(col)))
+        values = part["share"] if shares else part["count"]
+        keys: list[Code] = [int(k) for k in part["code"]]
+        if codes != "sample":
+            french = codes == "label_fr"
+            sample = _sample_labels(str(col), french)
+            census = part["label_fr" if french else "label_en"].tolist()
+            keys = [sample[k] if sample else lab for k, lab in zip(keys, census, strict=True)]
+        out[name] = {k: float(v) for k, v in zip(keys, values, strict=True)}
+    return out
+
+
+def canada_2021(
+    variables: Iterable[str] | str = ("province", "age", "gender"),
+    *,
+    geography: int | str | Iterable[int | str] | None = None,
+    shares: bool = True,
+    codes: Literal["sample", "label", "label_fr"] = "sample",
+    labels: bool = False,
+    columns: Mapping[str, str] | None = None,
+    universe: Literal["adults", "all_ages"] = "adults",
+) -> Margins:
+    """Raking margins for Canadian adults (2021 Census): ``{column: {code: share}}``.
+
+    ``variables`` are ``province``, ``age``, ``age6``, ``gender`` and ``education`` (or their
+    sample column names ``prov``, ``age_grp``, ``age6``, ``gender``, ``educ``); margins are keyed
+    by the sample-study column names (rename with ``columns={"province": "my_col"}``) and codes.
+    ``labels=True`` (or ``codes="label"`` / ``"label_fr"``) keys the levels by the sample
+    codebook's English (French) value labels instead (census labels for ``age6``).
+    ``shares=False`` gives counts. ``geography=`` restricts to one or more provinces; the margins
+    are then within those provinces. The counts are APPROXIMATE (see the module docstring).
+
+    >>> m = canada_2021(("province", "education"), geography=["NS", 13])
+    >>> sorted(m["prov"]), sorted(m["educ"])
+    ([12, 13], [1, 2, 3])
+    >>> round(sum(m["prov"].values()), 12)
+    1.0
+    >>> list(canada_2021("gender", labels=True)["gender"])
+    ['Man', 'Woman', 'Another gender']
+    """
+    table = canada_2021_table(variables, geography=geography, universe=universe)
+    return _margins_from_table(table, shares, "label" if labels else codes, columns)
+
+
+@cache
+def _business() -> pd.DataFrame:
+    with _data_path("business_frame.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, comment="#")
+
+
+def business_frame(
+    variables: Iterable[str] | str = BUSINESS_VARIABLES,
+    *,
+    shares: bool = True,
+    labels: bool = False,
+) -> Margins:
+    """ILLUSTRATIVE Business First frame margins (employer businesses), keyed like ``bf2023``.
+
+    ``firm_size`` 1 1-4, 2 5-19, 3 20-99, 4 100 or more employees; ``industry`` 1-6 and
+    ``region`` 1 Atlantic, 2 Quebec, 3 Ontario, 4 Prairies, 5 British Columbia, 6 North (see the
+    ``bf2023`` codebook). These are NOT official counts: they are the synthetic frame of the
+    sample study, loosely shaped like Statistics Canada's Canadian Business Counts.
+
+    >>> m = business_frame(("firm_size",))
+    >>> sorted(m["firm_size"]), round(sum(m["firm_size"].values()), 12)
+    ([1, 2, 3, 4], 1.0)
+    """
+    label_sets = {"firm_size": SIZE_LABELS, "industry": INDUSTRY_LABELS, "region": REGION_LABELS}
+    names = [variables] if isinstance(variables, str) else list(variables)
+    if not names:
+        raise WeightingError("no business frame variables requested; known: "
+                             + ", ".join(BUSINESS_VARIABLES))
+    frame = _business()
+    out: Margins = {}
+    for name in names:
+        if name not in BUSINESS_VARIABLES:
+            raise WeightingError(f"unknown business frame variable {name!r}; known variables: "
+                                 + ", ".join(BUSINESS_VARIABLES))
+        counts = frame.groupby(name)["count"].sum().sort_index()
+        values = counts / counts.sum() if shares else counts.astype(float)
+        out[name] = {(label_sets[name][int(k) - 1] if labels else int(k)): float(v)
+                     for k, v in values.items()}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets TOML
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_key(key: str) -> Code | float:
+    """A TOML key as a level: integer-looking keys become int codes, number-looking ones floats."""
+    text = key.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return key
+
+
+def _format_key(key: Any) -> str:
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise WeightingError(f"{where}: value {value!r} is not a number; give a share (0-1) "
+                             "or a count")
+    if not math.isfinite(value):
+        raise WeightingError(f"{where}: value {value!r} is not a finite number")
+    return float(value)
+
+
+def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
+    """Read raking margins from a targets TOML file (format in the module docstring).
+
+    Returns ``{column: {code: share}}`` (each margin normalised to sum to 1), or counts with
+    ``shares=False`` (shares are multiplied by the margin's ``total``, the top-level one or the
+    total of the count margins). The margins are validated by the same function as
+    :func:`citizensfirst.weighting.rake` (:func:`~citizensfirst.weighting.controls.parse_margins`),
+    so a file is refused exactly when its margins would be refused by ``rake``: count margins
+    (or margin totals) that disagree raise a :class:`~citizensfirst.errors.WeightingError` naming
+    both margins and both totals. Errors name the file, the margin and the level at fault.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.toml"
+    >>> _ = p.write_text("total = 200\\n[margins.gender]\\n1 = 0.4\\n2 = 0.6\\n")
+    >>> from_toml(p)
+    {'gender': {1: 0.4, 2: 0.6}}
+    >>> from_toml(p, shares=False)
+    {'gender': {1: 80.0, 2: 120.0}}
+    """
+    path = Path(path)
+    doc = read_toml(path, "targets file", SpecError)
+    unknown = sorted(set(doc) - {"margins", "total"})
+    if unknown:
+        raise SpecError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; a targets file "
+                        "has [margins.<column>] tables and an optional total")
+    total = doc.get("total")
+    if total is not None:
+        total = _number(total, f"{path}: total")
+        if total <= 0:
+            raise WeightingError(f"{path}: total must be positive, not {total:g}")
+    margins = doc.get("margins")
+    if not isinstance(margins, dict) or not margins:
+        raise SpecError(f"{path}: no margins; add tables like [margins.prov] with level = share lines")
+    given: Margins = {}  # as in the file, but shares with a total turned into counts
+    share_values: Margins = {}  # the margins given as shares, as in the file
+    untotalled: list[str] = []  # share margins without a total of their own or a top-level one
+    for name, table in margins.items():
+        where = f"{path}: margin '{name}'"
+        if not isinstance(table, dict):
+            raise SpecError(f"{where} must be a table ([margins.{name}]) of level = value lines")
+        table = dict(table)
+        m_total = None
+        if "total" in table:
+            m_total = _number(table.pop("total"), f"{where}, total")
+            if m_total <= 0:
+                raise WeightingError(f"{where}: total must be positive, not {m_total:g}")
+        if not table:
+            raise WeightingError(f"{where} is empty; give at least one level = value line")
+        values: dict[Any, float] = {}
+        for key, raw in table.items():
+            level = f"{where}, level '{key}'"
+            value = _number(raw, level)
+            if value < 0:
+                raise WeightingError(f"{level}: value {value:g} is negative")
+            values[_parse_key(key)] = value
+        s = sum(values.values())
+        m_total = total if m_total is None else m_total
+        if all(v <= 1 for v in values.values()):
+            if abs(s - 1) > _SHARE_TOL:
+                raise WeightingError(
+                    f"{where}: shares ({', '.join(map(str, values))}) sum to {s:.9g}, not 1 "
+                    f"(tolerance {_SHARE_TOL:g}); fix the shares or give counts")
+            share_values[str(name)] = values
+            if m_total is None:
+                untotalled.append(str(name))
+            else:
+                values = {k: v * m_total for k, v in values.items()}
+        elif m_total is not None and abs(s - m_total) > _SHARE_TOL * max(1.0, m_total):
+            raise WeightingError(f"{where}: counts sum to {s:g} but total = {m_total:g}")
+        given[str(name)] = values
+    try:  # rake's own validation: count margins must describe the same population
+        counts, _ = parse_margins(given, None, 1.0)
+    except WeightingError as err:
+        raise WeightingError(f"{path}: {err}") from None
+    if shares:
+        return {name: share_values.get(name) or {k: v / sum(m.values()) for k, v in m.items()}
+                for name, m in counts.items()}
+    if len(untotalled) == len(given):  # no count margin and no total: the population is unknown
+        raise WeightingError(f"{path}: margin '{untotalled[0]}' gives shares but no total; add "
+                             "total = N to get counts")
+    return counts
+
+
+def to_toml(margins: Mapping[str, Mapping[Code, float]], path: str | Path, *,
+            total: float | None = None) -> Path:
+    """Write raking margins to a targets TOML file that :func:`from_toml` reads back.
+
+    >>> import tempfile, pathlib
+    >>> p = to_toml({"prov": {24: 0.4, 35: 0.6}}, pathlib.Path(tempfile.mkdtemp()) / "t.toml")
+    >>> print(p.read_text().strip())
+    [margins.prov]
+    24 = 0.4
+    35 = 0.6
+    >>> from_toml(p)
+    {'prov': {24: 0.4, 35: 0.6}}
+    """
+    path = Path(path)
+    if not margins:
+        raise WeightingError(f"{path}: no margins to write")
+    doc: dict[str, Any] = {}
+    if total is not None:
+        doc["total"] = float(total) if not float(total).is_integer() else int(total)
+    body: dict[str, dict[str, float]] = {}
+    for name, levels in margins.items():
+        if not levels:
+            raise WeightingError(f"{path}: margin '{name}' is empty")
+        body[str(name)] = {_format_key(k): float(v) for k, v in levels.items()}
+    doc["margins"] = body
+    atomic_write_text(path, tomli_w.dumps(doc))
+    return path
