@@ -1,14 +1,22 @@
 """The ``citizensfirst`` command line.
 
-The commands are listed in one explicit table, :data:`COMMANDS`: name -> the function that adds
-its parser to the subparsers and sets ``handler`` (a function ``(args) -> int``). To add a
-command, write a module in this package with a ``register_<name>(subparsers)`` function and add
-one line to the table.
+The subcommands are listed in one explicit table, :data:`COMMANDS`: name -> a :class:`Command`
+(the function that adds the command's options to its parser, the function that runs it, and
+its one-line help). To add a command, write its two functions in a module of this package and
+add one line to the table; nothing is found by import side effects or by name strings.
+
+Every ``choices=`` of an option is read from the library's own registry (the driver methods
+from :data:`citizensfirst.drivers.METHODS`, the table statistics and test adjustments from
+:data:`citizensfirst.tables.STATS` and ``ADJUSTMENTS``, the lonely-PSU rules, the languages of
+:data:`citizensfirst.i18n.LANGUAGES`, the chart types of :data:`citizensfirst.charts.CHART_TYPES`;
+the file formats named in the help from :mod:`citizensfirst.io.formats`), so a method added to the library is offered here.
 
 Every :class:`~citizensfirst.errors.CitizensFirstError` is printed as
 ``citizensfirst: error: MESSAGE`` on stderr and :func:`main` returns its ``exit_code``
 (2 for bad input, 1 for a check that failed); no traceback.
 
+>>> list(COMMANDS)
+['describe', 'weight', 'drivers', 'tables', 'report', 'reproduce']
 >>> main(["describe", "no-such-file.sav"])
 2
 """
@@ -18,43 +26,96 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from .. import __version__
 from ..errors import CitizensFirstError
-from .describe import register_describe
-from .drivers import register_drivers
-from .report import register_report
-from .tables import register_tables
-from .weight import register_weight
+from .describe import describe_arguments, describe_command
+from .drivers import drivers_arguments, drivers_command
+from .report import report_arguments, report_command, reproduce_arguments, reproduce_command
+from .tables import tables_arguments, tables_command
+from .weight import weight_arguments, weight_command
 
-Registrar = Callable[[Any], None]
 
-#: The subcommands, in the order ``--help`` lists them (``report`` also adds ``reproduce``).
-COMMANDS: Mapping[str, Registrar] = {
-    "describe": register_describe,
-    "weight": register_weight,
-    "drivers": register_drivers,
-    "tables": register_tables,
-    "report": register_report,
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: how to add its options, how to run it, and its one-line help.
+
+    Parameters
+    ----------
+    arguments : callable
+        Adds the command's arguments and options to its (already created) parser.
+    run : callable
+        Runs the command on the parsed arguments; returns the exit code.
+    help : str
+        The line shown by ``citizensfirst --help``.
+    description : str, optional
+        The paragraph shown by ``citizensfirst COMMAND --help`` (default: ``help``).
+    """
+
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    help: str
+    description: str | None = None
+
+
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS: Mapping[str, Command] = {
+    "describe": Command(
+        describe_arguments, describe_command,
+        "list the variables of a survey file with labels, value labels and missing codes",
+        "Describe a survey file: each variable's label, value labels, missing codes "
+        "and how many cells hold each, plus the file's size and SHA-256."),
+    "weight": Command(weight_arguments, weight_command, "rake a survey file to population targets"),
+    "drivers": Command(drivers_arguments, drivers_command, "relative importance of service drivers"),
+    "tables": Command(tables_arguments, tables_command, "weighted crosstabs with significance letters"),
+    "report": Command(report_arguments, report_command,
+                      "run a study spec: tables, charts, report, manifest"),
+    "reproduce": Command(reproduce_arguments, reproduce_command,
+                         "re-create an output folder and list differences"),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand of :data:`COMMANDS`."""
+    """The top-level parser with every subcommand of :data:`COMMANDS`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``citizensfirst`` parser; each subcommand sets ``handler`` (its ``run``).
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["tables", "f.sav", "--rows", "q", "--cols", "g",
+    ...                            "--out", "t.xlsx"]).stat
+    'percent'
+    """
     parser = argparse.ArgumentParser(
         prog="citizensfirst",
         description="Analyse public-service satisfaction surveys (Citizens First, Business First, CMT).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in COMMANDS.values():
-        register(subparsers)
+    for name, command in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.description or command.help)
+        command.arguments(sub)
+        sub.set_defaults(handler=command.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 success, 1 failed check, 2 bad input)."""
+    """Run the command line; return the exit code (0 success, 1 failed check, 2 bad input).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``citizensfirst`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 done, 1 a check failed, 2 bad input or a refused output, 130 interrupted.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,28 +1,60 @@
-"""Helpers shared by the command modules: the design options and the survey + design they give."""
+"""Helpers shared by the command modules: the input file, design and language options, read
+from the library's registries (file formats, lonely-PSU rules, languages)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from .. import i18n
+from ..design import variance
 from ..design.facade import Design
 from ..errors import CitizensFirstError, DataError
+from ..io import formats
 from ..io.readers import read_survey
 
 
-def add_design_arguments(parser: argparse.ArgumentParser, *, weights_help: str | None = None) -> None:
-    """The options that describe a file's sampling design (shared by several commands)."""
+def format_list(suffixes: Any) -> str:
+    """The file suffixes of a format registry as shown in help texts.
+
+    >>> format_list({".sav": "SPSS", ".csv": "CSV"})
+    '.sav .csv'
+    """
+    return " ".join(suffixes)
+
+
+def add_file_argument(parser: argparse.ArgumentParser, **options: Any) -> None:
+    """The input survey file, its help listing every format :mod:`citizensfirst.io` reads."""
+    parser.add_argument("file", help=f"survey file ({format_list(formats.READ_FORMATS)})", **options)
+
+
+def add_language_argument(parser: argparse.ArgumentParser, *, default: Any, many: bool = True,
+                          help_text: str = "language(s) of the output") -> None:
+    """``--lang``: the language(s) of the output, one of :data:`citizensfirst.i18n.LANGUAGES`."""
+    parser.add_argument("--lang", nargs="+" if many else None, default=default, choices=i18n.LANGUAGES,
+                        help=help_text)
+
+
+def add_design_arguments(parser: argparse.ArgumentParser, *, weights_help: str | None = None,
+                         lonely_psu: str = "fail") -> None:
+    """The options that describe a file's sampling design (shared by several commands).
+
+    ``--lonely-psu`` offers the rules of :data:`citizensfirst.design.variance.LONELY_PSU_RULES`;
+    ``lonely_psu`` is the command's default.
+    """
     parser.add_argument("--weights", default=None, help=weights_help or "weight column (default: equal weights)")
     parser.add_argument("--strata", default=None, help="strata column")
     parser.add_argument("--psu", default=None, help="PSU (cluster) column")
     parser.add_argument("--nest", action="store_true", help="PSU ids are unique only within strata")
+    parser.add_argument("--lonely-psu", dest="lonely_psu", default=lonely_psu, choices=variance.LONELY_PSU_RULES,
+                        help=f"variance rule for a stratum with one PSU (default: {lonely_psu})")
 
 
-def survey_and_design(args: argparse.Namespace, **options: Any) -> tuple[Any, Any]:
+def survey_and_design(args: argparse.Namespace) -> tuple[Any, Any]:
     """Read ``args.file`` and build its design from the :func:`add_design_arguments` options."""
     survey = read_survey(args.file)
     return survey, Design(survey, weights=args.weights, strata=args.strata, psu=args.psu,
-                          nest=args.nest, **options)
+                          nest=args.nest, lonely_psu=args.lonely_psu)
 
 
 def usage_error(message: str) -> CitizensFirstError:

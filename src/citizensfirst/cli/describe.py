@@ -7,7 +7,8 @@ import json
 import math
 from typing import Any
 
-from .common import usage_error
+from ..io.readers import read_survey
+from .common import add_file_argument, add_language_argument, usage_error
 
 
 def _json_code(code: Any) -> Any:
@@ -118,13 +119,12 @@ def describe_text(doc: dict[str, Any], language: str = "en") -> str:
     return "\n".join(lines)
 
 
-def _run_describe(args: argparse.Namespace) -> int:
-    from ..io.readers import read_survey
-
+def describe_command(args: argparse.Namespace) -> int:
+    """Describe ``args.file`` (or the bundled sample) as text or JSON on stdout."""
     if args.sample is not None:
         if args.file is not None:
             raise usage_error("describe takes a FILE or --sample, not both")
-        from .. import samplegen  # written separately; imported only when asked for
+        from .. import samplegen  # outside the core's import graph: imported only when asked for
 
         wave = args.sample or None
         path = samplegen.sample_path(wave)
@@ -141,18 +141,11 @@ def _run_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_describe(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "describe",
-        help="list the variables of a survey file with labels, value labels and missing codes",
-        description="Describe a survey file: each variable's label, value labels, missing codes "
-        "and how many cells hold each, plus the file's size and SHA-256.",
-    )
-    parser.add_argument("file", nargs="?", help="survey file (.sav .zsav .por .dta .sas7bdat .xpt "
-                        ".csv .parquet)")
+def describe_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``describe`` arguments to its parser."""
+    add_file_argument(parser, nargs="?")
     parser.add_argument("--sample", nargs="?", const="", default=None, metavar="WAVE",
                         help="describe the bundled sample data (optionally a given wave)")
     parser.add_argument("--json", action="store_true", help="print a JSON document")
-    parser.add_argument("--lang", choices=("en", "fr"), default="en", help="language of labels")
+    add_language_argument(parser, default="en", many=False, help_text="language of labels")
     parser.add_argument("--encoding", default=None, help="text encoding of the file")
-    parser.set_defaults(handler=_run_describe)

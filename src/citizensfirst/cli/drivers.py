@@ -6,7 +6,8 @@
 writes ``drivers/drivers.csv`` (importance, share, rank, CI, performance per driver),
 ``drivers/pairwise.csv`` (differences between drivers with CIs), text cells of both neutralised
 against formula injection, the importance and importance-performance charts (PNG, SVG, alt text
-and data) in each ``--lang``, and ``drivers/manifest.json`` (inputs, versions, seed, every file with its SHA-256). ``--out`` follows
+and data) in each ``--lang`` (``--charts``: any chart type of :mod:`citizensfirst.charts` that draws a
+driver result, by default all), and ``drivers/manifest.json`` (inputs, versions, seed, every file with its SHA-256). ``--out`` follows
 the rule of ``citizensfirst report``: it may be absent, empty or an earlier output (its manifest
 lists every file in it), and never a file, the working folder or a folder holding the input; the
 folder is staged and swapped in whole. Several outcome items are averaged into an index. Exit
@@ -21,19 +22,23 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
+from .. import drivers as driver_registry
+from ..charts import chart_function, chart_names
 from ..fileutil import atomic_write_text, check_replaceable_output, replace_folder
 from ..io.formats import sidecar_path
 from ..report.manifest import file_record, write_manifest
 from ..sanitize import neutralize_frame
-from .common import add_design_arguments, survey_and_design
+from .common import (
+    add_design_arguments,
+    add_file_argument,
+    add_language_argument,
+    survey_and_design,
+)
 
 
-def run_drivers(args: argparse.Namespace) -> int:
+def drivers_command(args: argparse.Namespace) -> int:
     """Read the file, build the design, run the analysis and write table and charts."""
-    from ..drivers.analysis import importance_performance
-
     inputs = [Path(args.file), sidecar_path(args.file)]
     check_replaceable_output(args.out, inputs)
     survey, design = survey_and_design(args)
@@ -43,15 +48,15 @@ def run_drivers(args: argparse.Namespace) -> int:
                             replicates=args.replicates or 2, seed=args.seed)
     out = Path(args.out)
     table = result.to_frame()
-    table["quadrant"] = importance_performance(result)["quadrant"]
+    table["quadrant"] = driver_registry.importance_performance(result)["quadrant"]
     codebook = survey.codebook
     with replace_folder(out, inputs) as staging:
         atomic_write_text(staging / "drivers.csv", neutralize_frame(table.reset_index()).to_csv(index=False))
         atomic_write_text(staging / "pairwise.csv", neutralize_frame(result.pairwise).to_csv(index=False))
         for lang in args.lang:
             labels = {d: codebook.get_variable(d).label_in(lang) for d in args.drivers}
-            result.plot(lang, labels=labels).save(staging / f"importance.{lang}")
-            result.plot_quadrant("mean", lang, labels=labels).save(staging / f"quadrant.{lang}")
+            for chart in args.charts:
+                chart_function(chart)(result, language=lang, labels=labels).save(staging / f"{chart}.{lang}")
         write_manifest(staging, {"command": "drivers",
                                  "inputs": [file_record(p) for p in inputs if p.is_file()],
                                  "seeds": {"drivers": args.seed}})
@@ -60,19 +65,17 @@ def run_drivers(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_drivers(subparsers: Any) -> None:
-    """Add the ``drivers`` subcommand."""
-    parser = subparsers.add_parser("drivers", help="relative importance of service drivers")
-    parser.add_argument("file", help="survey file (.sav .dta .csv .parquet ...)")
+def drivers_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``drivers`` arguments; the methods and charts come from the library's registries."""
+    add_file_argument(parser)
     parser.add_argument("--outcome", nargs="+", required=True, help="outcome item(s); several are averaged")
     parser.add_argument("--drivers", nargs="+", required=True, help="driver items")
     parser.add_argument("--out", required=True, help="output folder")
     add_design_arguments(parser)
-    parser.add_argument("--method", default="shapley",
-                        choices=["shapley", "relative_weights", "beta", "betasq", "correlation",
-                                 "first", "last", "pratt"])
+    parser.add_argument("--method", default="shapley", choices=driver_registry.METHODS, help="importance measure")
     parser.add_argument("--replicates", type=int, default=200,
                         help="bootstrap replicates for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--lang", nargs="+", default=["en", "fr"], choices=["en", "fr"])
-    parser.set_defaults(handler=run_drivers)
+    parser.add_argument("--charts", nargs="+", default=list(chart_names("drivers")),
+                        choices=chart_names("drivers"), help="charts to draw (default: all)")
+    add_language_argument(parser, default=["en", "fr"])

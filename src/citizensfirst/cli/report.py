@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ..errors import SpecError
 from ..report.pipeline import print_progress, run_report, sample_spec_path
@@ -32,7 +31,8 @@ from ..report.reproduce import reproduce
 from ..report.spec import StudySpec
 
 
-def _run_report(args: argparse.Namespace) -> int:
+def report_command(args: argparse.Namespace) -> int:
+    """Run a study spec (or the bundled sample study) into ``args.out``."""
     if args.sample == bool(args.spec):
         raise SpecError("give a study spec file or --sample (not both)")
     spec = StudySpec.from_toml(sample_spec_path() if args.sample else args.spec)
@@ -40,7 +40,8 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_reproduce(args: argparse.Namespace) -> int:
+def reproduce_command(args: argparse.Namespace) -> int:
+    """Check an output folder against its manifest and a fresh run; 0 identical, 1 different."""
     differences = reproduce(args.folder, spec=args.spec, progress=print_progress)
     if not differences:
         print(f"{args.folder}: reproduced exactly (every file, input and number identical)")
@@ -51,16 +52,16 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     return 1
 
 
-def register_report(subparsers: Any) -> None:
-    """Add the ``report`` and ``reproduce`` subcommands."""
-    parser = subparsers.add_parser("report", help="run a study spec: tables, charts, report, manifest")
+def report_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``report`` arguments."""
     parser.add_argument("spec", nargs="?", help="study spec TOML")
     parser.add_argument("--sample", action="store_true", help="run the bundled sample study")
     parser.add_argument("--out", required=True,
                         help="output folder: new, empty, or an earlier report (replaced atomically)")
-    parser.set_defaults(handler=_run_report)
-    parser = subparsers.add_parser("reproduce", help="re-create an output folder and list differences")
+
+
+def reproduce_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``reproduce`` arguments."""
     parser.add_argument("folder", help="a folder written by citizensfirst report")
     parser.add_argument("--spec", default=None,
                         help="the study spec, when it is no longer where the manifest says")
-    parser.set_defaults(handler=_run_reproduce)

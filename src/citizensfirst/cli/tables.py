@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
+from .. import tables as table_registry
 from ..fileutil import check_output_files, replace_files
 from ..io.formats import sidecar_path
-from .common import add_design_arguments, survey_and_design
+from ..tables.render import write_tables
+from .common import (
+    add_design_arguments,
+    add_file_argument,
+    add_language_argument,
+    survey_and_design,
+)
 
 
-def run_tables(args: argparse.Namespace) -> int:
+def tables_command(args: argparse.Namespace) -> int:
     """Build the tables in every language and write the workbook and CSVs."""
-    from ..tables.render import write_tables
-
     out = Path(args.out)
     names = [f"{args.stat}.{lang}" for lang in args.lang]
     inputs = [Path(args.file), sidecar_path(args.file)]
@@ -51,17 +55,16 @@ def run_tables(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_tables(subparsers: Any) -> None:
-    """Add the ``tables`` subcommand."""
-    parser = subparsers.add_parser("tables", help="weighted crosstabs with significance letters")
-    parser.add_argument("file", help="survey file (.sav .dta .csv .parquet ...)")
+def tables_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``tables`` arguments; statistics and adjustments come from :mod:`citizensfirst.tables`."""
+    add_file_argument(parser)
     parser.add_argument("--rows", nargs="+", required=True, help="row variable, or items for mean/top2/score")
     parser.add_argument("--cols", nargs="+", required=True, help="column variable(s); several give a banner")
-    parser.add_argument("--stat", default="percent", choices=["percent", "mean", "top2", "score"])
+    parser.add_argument("--stat", default="percent", choices=table_registry.STATS, help="statistic in each cell")
     parser.add_argument("--value", default=None, help="rated item when --rows is a grouping variable")
     parser.add_argument("--out", required=True, help="output .xlsx (CSVs are written beside it)")
     add_design_arguments(parser)
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--adjust", default="none", choices=["none", "holm", "bh"])
-    parser.add_argument("--lang", nargs="+", default=["en"], choices=["en", "fr"])
-    parser.set_defaults(handler=run_tables)
+    parser.add_argument("--adjust", default="none", choices=table_registry.ADJUSTMENTS,
+                        help="multiple-comparison adjustment of the column tests")
+    add_language_argument(parser, default=["en"])

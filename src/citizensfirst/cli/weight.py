@@ -20,29 +20,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
 from ..fileutil import atomic_write_text, check_output_files, replace_files
+from ..io import formats
 from ..io.codebook import Variable
 from ..io.formats import sidecar_path
+from ..io.survey import Survey
+from ..io.writers import write_survey
 from ..sanitize import neutralize_frame
-from .common import add_design_arguments, survey_and_design
+from ..weighting import targets as targets_module
+from .common import add_design_arguments, add_file_argument, format_list, survey_and_design
 
 
-def run_weight(args: argparse.Namespace) -> int:
+def weight_command(args: argparse.Namespace) -> int:
     """Read, rake, check, then write the weighted file and its report (atomically, as one set)."""
-    from ..io.survey import Survey
-    from ..io.writers import write_survey
-    from ..weighting import targets as targets_module
-
     out_path = Path(args.out)
     inputs = [Path(args.file), sidecar_path(args.file), Path(args.targets)]
     report_csv = out_path.with_name(f"{out_path.stem}.report.csv")
     report_json = out_path.with_name(f"{out_path.stem}.report.json")
     check_output_files([out_path, sidecar_path(out_path), report_csv, report_json], inputs)
-    survey, design = survey_and_design(args, lonely_psu="adjust")
+    survey, design = survey_and_design(args)
     name = args.name
     if name in survey.columns and not args.replace:
         raise OutputError(f"{args.file} already has a column {name!r}; nothing was written: give another "
@@ -72,8 +73,6 @@ def run_weight(args: argparse.Namespace) -> int:
 
 def _has_total(path: str) -> bool:
     """Whether a targets file gives a population total (then weights sum to it)."""
-    import tomllib
-
     try:
         doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
@@ -81,13 +80,13 @@ def _has_total(path: str) -> bool:
     return "total" in doc or any(isinstance(m, dict) and "total" in m for m in doc.get("margins", {}).values())
 
 
-def register_weight(subparsers: Any) -> None:
-    """Add the ``weight`` subcommand."""
-    parser = subparsers.add_parser("weight", help="rake a survey file to population targets")
-    parser.add_argument("file", help="survey file (.sav .dta .csv .parquet ...)")
+def weight_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``weight`` arguments (lonely PSUs are adjusted by default, as the raking needs a variance)."""
+    add_file_argument(parser)
     parser.add_argument("--targets", required=True, help="targets TOML ([margins.<column>] level = share or count)")
-    parser.add_argument("--out", required=True, help="output file; the report is written beside it")
-    add_design_arguments(parser, weights_help="base weight column (default: equal weights)")
+    parser.add_argument("--out", required=True, help=f"output file ({format_list(formats.WRITE_FORMATS)}); "
+                        "the report is written beside it")
+    add_design_arguments(parser, weights_help="base weight column (default: equal weights)", lonely_psu="adjust")
     parser.add_argument("--name", default="weight", help="name of the new weight column")
     parser.add_argument("--replace", action="store_true",
                         help="allow --name to overwrite an existing column (refused otherwise)")
@@ -95,4 +94,3 @@ def register_weight(subparsers: Any) -> None:
     parser.add_argument("--tol", type=float, default=1e-10, help="relative tolerance on every margin")
     parser.add_argument("--bounds", type=float, nargs=2, metavar=("LOW", "HIGH"),
                         help="bounds on the adjustment ratio (bounded raking)")
-    parser.set_defaults(handler=run_weight)
