@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from citizensfirst import drivers as drv
 from citizensfirst.drivers import analysis, measures
@@ -499,7 +500,9 @@ def test_replicate_standard_errors_match_manual_replicates(method: str, mse: boo
     t = res.table
     np.testing.assert_allclose(t["se"], se, rtol=1e-8)
     assert np.all(t["se"] > 0)
-    np.testing.assert_allclose(t["ci_high"] - t["importance"], 1.959963984540054 * se, rtol=1e-8)
+    # t on the replicate df: rank of the 25 bootstrap columns minus one (was normal z before)
+    assert res.df == n_rep - 1
+    np.testing.assert_allclose(t["ci_high"] - t["importance"], stats.t.ppf(0.975, n_rep - 1) * se, rtol=1e-8)
     assert np.all(t["ci_low"] < t["importance"]) and np.all(t["performance_se"] > 0)
     assert res.r2_se > 0 and res.n_replicates == n_rep
 

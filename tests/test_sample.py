@@ -202,7 +202,7 @@ def test_clustered_wave(waves: dict) -> None:
 
 def test_business_first_design(waves: dict) -> None:
     df = waves["bf2023"][0]
-    counts = sg.simulate._bf_frame_counts()
+    counts = sg.simulate.bf_frame_counts()
     assert df["wt_design"].sum() == pytest.approx(counts.sum(), rel=1e-12)
     by_stratum = df.groupby("stratum")["wt_design"].sum()
     for s in range(4):
@@ -232,7 +232,7 @@ def test_documented_skew(waves: dict) -> None:
 def test_analytic_truth_matches_a_population_draw() -> None:
     truth = sg.ground_truth()["means"]
     for year, wave in ((2020, "cf2020"), (2023, "cf2023")):
-        pop = sg.truth._population_draw(year)
+        pop = sg.truth.population_draw(year)
         for name in ("q_time", "q_courtesy", "q_outcome", "q_overall", "q_value"):
             assert pop[name].mean() == pytest.approx(truth[wave][name], abs=0.012), (wave, name)
 
@@ -267,7 +267,7 @@ def test_shapley_ranking_recovered_in_the_samples(waves: dict) -> None:
     assert truth["ranking"]["bf"][:3] == ["timeliness", "outcome", "ease_of_access"]
     for wave in ("cf2023", "cf2020", "cf2018", "bf2023"):
         df = waves[wave][0]
-        shares = sg.truth._weighted_shapley(df, 2018 if wave == "cf2018" else 0, df["wt_design"].to_numpy())
+        shares = sg.truth.weighted_shapley(df, 2018 if wave == "cf2018" else 0, df["wt_design"].to_numpy())
         top = [sg.params.DRIVER_KEYS[j] for j in np.argsort(-shares)[:3]]
         assert top == truth["ranking"]["bf" if wave == "bf2023" else "cf"][:3], wave
 

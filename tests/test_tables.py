@@ -18,7 +18,8 @@ import citizensfirst as cf
 from citizensfirst import tables
 from citizensfirst.errors import DataError
 from citizensfirst.samplegen.generator import sample_path
-from citizensfirst.tables.build import adjust_pvalues, banner, crosstab
+from citizensfirst.tables.build import banner, crosstab
+from citizensfirst.tables.letters import adjust_pvalues
 from citizensfirst.tables.render import Table, write_tables
 
 NBSP = "\u00a0"

@@ -183,7 +183,7 @@ def test_business_frame_matches_bf2023_codes_and_frame():
     for column, margin in m.items():
         assert set(margin) == set(cb[column].value_labels), column
         assert sum(margin.values()) == pytest.approx(1.0, abs=1e-12)
-    frame = sg.simulate._bf_frame_counts()  # (size, region, industry)
+    frame = sg.simulate.bf_frame_counts()  # (size, region, industry)
     counts = tg.business_frame(shares=False)
     assert list(counts["firm_size"].values()) == frame.sum(axis=(1, 2)).tolist()
     assert list(counts["region"].values()) == frame.sum(axis=(0, 2)).tolist()

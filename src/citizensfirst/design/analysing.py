@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
-from ..io.codebook import warn_if_nominal
-from .setup import _bootstrap_of_final_weights, _check_replicate_count
+from ..io.codebook import normalize_code, warn_if_nominal
+from .setup import Step, bootstrap_of_final_weights, check_columns, check_replicate_count
 
 if TYPE_CHECKING:
     from ..drivers.analysis import DriverResult
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from ..inference.glm import ModelResult
     from ..inference.tests import TestResult
     from ..tables.render import Table
+    from .facade import Design
+    from .variance import ReplicateWeights
 
 
 class AnalysisMethods:
@@ -325,6 +328,7 @@ class AnalysisMethods:
         outcome: str | Sequence[str],
         drivers: Sequence[str],
         *,
+        by: str | None = None,
         method: Literal["shapley", "relative_weights", "beta", "betasq", "correlation", "first",
                         "last", "pratt"] = "shapley",
         ci: str | None = "replicate",
@@ -337,8 +341,13 @@ class AnalysisMethods:
         max_exact: int = 20,
         n_permutations: int = 2000,
         warn_collinearity: bool = True,
-    ) -> DriverResult:
+    ) -> DriverResult | dict[Any, DriverResult]:
         """Relative importance of ``drivers`` for ``outcome``, with design-based intervals.
+
+        The importance measures are computed once per replicate weight column and their
+        covariance comes from the design's replicate engine (``ReplicateWeights.vcov``: its
+        scale, rscales and mse, as every estimate); intervals and the pairwise tests use t on the
+        design's degrees of freedom (``degrees_of_freedom()`` of the domain).
 
         An outcome or driver the codebook calls nominal gives a
         :class:`~citizensfirst.errors.NominalVariableWarning`.
@@ -349,13 +358,21 @@ class AnalysisMethods:
             Outcome column, or items averaged into an outcome index.
         drivers : sequence of str
             Driver columns (numeric).
+        by : str, optional
+            A column: the analysis is run in every domain of it (rows outside a domain keep
+            their place with weight zero, as ``subset``), on the same replicates.
         method : str, default "shapley"
             ``shapley`` (LMG), ``relative_weights``, ``beta``, ``betasq``, ``correlation``,
             ``first``, ``last`` or ``pratt``.
         ci : {"replicate", "bootstrap", None}, default "replicate"
-            ``replicate`` uses the design's replicate weights or, on a Taylor design, a
-            bootstrap of PSUs within strata applied to the final weights; ``bootstrap`` always
-            bootstraps; None skips intervals.
+            ``replicate`` uses the design's replicate weights as they are (weighting steps
+            applied after ``as_replicate`` have already re-weighted every replicate) and,
+            on a Taylor design, does as ``bootstrap``. ``bootstrap`` (Taylor designs) draws
+            bootstrap replicates of first-stage PSUs within strata from the design *before
+            weighting* and re-applies every weighting step of its history (rake,
+            calibrate, poststratify, trim) to each replicate, as R's ``calibrate`` on a
+            replicate design, so the intervals carry the weighting
+            (:func:`~citizensfirst.design.analysing.bootstrap_reweighted`). None skips intervals.
         replicates : int, default 200
             Bootstrap replicates (a whole number >= 2 unless ``ci=None``).
         seed : int, optional, default 1
@@ -378,13 +395,15 @@ class AnalysisMethods:
 
         Returns
         -------
-        DriverResult
-            Importance, shares, performance and their intervals per driver.
+        DriverResult or dict
+            Importance, shares, performance and their intervals per driver; with ``by``, a
+            dict from each level (sorted, missing values left out) to its result.
 
         Raises
         ------
         DesignError
-            An unknown ``ci`` or an invalid ``replicates``.
+            An unknown ``ci``, an invalid ``replicates``, or a bootstrap whose weighting steps
+            cannot be re-applied.
         DataError
             Unknown or non-numeric columns, or fewer than ``min_n`` complete cases.
 
@@ -396,27 +415,144 @@ class AnalysisMethods:
 
         names = [outcome] if isinstance(outcome, str) else list(outcome)
         warn_if_nominal(self._codebook, self._data, [*names, *drivers], "a driver analysis", stacklevel=3)
-        weights = self._weights * self._domain
-        reps = self._replicates
-        rep_args: dict[str, Any] = {}
+        reps = None
         if ci is not None:
             if ci not in ("replicate", "bootstrap"):
                 raise DesignError(f"ci must be 'replicate', 'bootstrap' or None, got {ci!r}")
-            _check_replicate_count(replicates)
+            check_replicate_count(replicates)
+            reps = self._replicates
             if reps is None or ci == "bootstrap":
-                source = self if reps is None else self._evolve(replicates=None)
-                boot = _bootstrap_of_final_weights(source, replicates, seed)
-                reps = boot
-            rep_args = {
-                "replicate_weights": reps.analysis_weights(self._weights) * self._domain[:, None],
-                "replicate_scale": reps.scale,
-                "replicate_rscales": reps.rscales,
-                "replicate_mse": reps.mse,
-            }
+                reps = bootstrap_reweighted(self, replicates, seed)
         if scales is None and self._codebook is not None:
             found = {d: self._codebook[d].scale for d in drivers if d in self._codebook and self._codebook[d].scale}
             scales = found if len(found) == len(drivers) else None
-        return driver_importance(self._data, names if len(names) > 1 else names[0], list(drivers),
-                                 weights, method=method, scales=scales, missing=missing, min_n=min_n,
-                                 level=level, max_exact=max_exact, n_permutations=n_permutations,
-                                 warn_collinearity=warn_collinearity, **rep_args)
+        rep_weights = None if reps is None else reps.analysis_weights(self._weights)
+
+        def run(domain: np.ndarray) -> DriverResult:
+            rep_args: dict[str, Any] = {}
+            if reps is not None:
+                rep_args = {
+                    "replicate_weights": rep_weights * domain[:, None],
+                    "replicate_scale": reps.scale,
+                    "replicate_rscales": reps.rscales,
+                    "replicate_mse": reps.mse,
+                    "df": self.degrees_of_freedom(domain & (self._weights != 0)),
+                }
+            return driver_importance(self._data, names if len(names) > 1 else names[0], list(drivers),
+                                     self._weights * domain, method=method, scales=scales, missing=missing,
+                                     min_n=min_n, level=level, max_exact=max_exact,
+                                     n_permutations=n_permutations, warn_collinearity=warn_collinearity,
+                                     **rep_args)
+
+        if by is None:
+            return run(self._domain)
+        check_columns(self._data, [by], "by", self._source)
+        column = self._data[by]
+        levels = sorted(pd.unique(column[self._domain & column.notna().to_numpy()]), key=_level_order)
+        return {level: run(self._domain & (column == level).to_numpy()) for level in levels}
+
+
+def _level_order(value: Any) -> tuple[bool, Any]:
+    """Numbers before text, each in their own order (levels of mixed type sort without error)."""
+    return (isinstance(value, str), value if isinstance(value, str | int | float) else str(value))
+
+
+def _poststratum_totals(design: Design, parameters: dict[str, Any]) -> dict[tuple[Any, ...], float]:
+    """The cell totals of a ``poststratify`` step, keyed by the data's own levels again.
+
+    The step records each cell as ``str`` of its tuple of normalised codes; the sampled cells
+    are found again from the data (unsampled cells carry no weight and are not needed).
+    """
+    names = list(parameters["cells"])
+    recorded = parameters["totals"]
+    cells = design.frame[names].drop_duplicates().dropna()
+    out: dict[tuple[Any, ...], float] = {}
+    for row in cells.itertuples(index=False):
+        key = tuple(normalize_code(v) for v in row)
+        if str(key) in recorded:
+            out[key] = recorded[str(key)]
+    return out
+
+
+def _only(parameters: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: parameters[name] for name in names if name in parameters}
+
+
+#: How :func:`bootstrap_reweighted` re-applies each weighting step of a design's history.
+REWEIGHTING_STEPS: dict[str, Any] = {
+    "rake": lambda d, p: d.rake(p["margins"], **_only(p, "total", "max_iter", "tol", "change_tol", "bounds")),
+    "calibrate": lambda d, p: d.calibrate(p["targets"], **_only(p, "total", "method", "bounds", "cluster")),
+    "poststratify": lambda d, p: d.poststratify(p["cells"], _poststratum_totals(d, p)),
+    "trim": lambda d, p: d.trim(**p),
+}
+#: History steps that do not change the weights.
+_UNWEIGHTED_STEPS = ("design", "options", "subset")
+
+
+def bootstrap_reweighted(design: Design, replicates: int, seed: int | None) -> ReplicateWeights:
+    """Bootstrap replicates of a Taylor design with its weighting re-applied to every replicate.
+
+    The replicates (Canty-Davison, first-stage PSUs within strata) are drawn from the design
+    *before weighting* (its construction weights); then each weighting step of
+    ``design.history`` is applied again to the replicate design, which re-weights every replicate
+    as R's ``calibrate``/``rake``/``postStratify`` do on a replicate design. A design without
+    weighting steps is simply bootstrapped. The full-sample weights this replay gives must equal
+    the design's own, else the weighting cannot be reproduced and a :class:`DesignError` says to
+    make replicates with :meth:`~citizensfirst.Design.as_replicate` before weighting.
+
+    Parameters
+    ----------
+    design : Design
+        A design with strata and PSUs (not a replicate design).
+    replicates : int
+        Number of bootstrap replicates.
+    seed : int or None
+        Seed of the bootstrap draws.
+
+    Returns
+    -------
+    ReplicateWeights
+        The re-weighted replicate analysis weights with the bootstrap's scale.
+
+    Raises
+    ------
+    DesignError
+        A replicate design, a history step that cannot be re-applied, or a replay that does not
+        reproduce the design's weights.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> df = pd.DataFrame({"g": list("ab" * 20)})
+    >>> d = Design(df).rake({"g": {"a": 30, "b": 50}})
+    >>> w = bootstrap_reweighted(d, 20, seed=1).analysis_weights(d.weight_values)
+    >>> a = (df["g"] == "a").to_numpy()
+    >>> bool(np.allclose(w[a].sum(axis=0), 30) and np.allclose(w[~a].sum(axis=0), 50))
+    True
+    """
+    steps = [step for step in design.history if step.action not in _UNWEIGHTED_STEPS]
+    if not steps:
+        return bootstrap_of_final_weights(design, replicates, seed)
+    unknown = [step.action for step in steps if step.action not in REWEIGHTING_STEPS]
+    if unknown:
+        raise DesignError(
+            f"{design.source}: cannot re-apply the step {unknown[0]!r} to bootstrap replicates; "
+            "make replicates with as_replicate() before weighting and use ci='replicate'"
+        )
+    first: Step = design.history[0]
+    built = type(design)(design.frame, **first.parameters)
+    unweighted = design.evolve(weights=np.asarray(built.weight_values, dtype=float), calibrations=(),
+                               report=None)
+    replay = unweighted.evolve(replicates=bootstrap_of_final_weights(unweighted, replicates, seed))
+    for step in steps:
+        replay = REWEIGHTING_STEPS[step.action](replay, dict(step.parameters))
+    if not np.allclose(replay.weight_values, design.weight_values, rtol=1e-8, atol=0.0):
+        raise DesignError(
+            f"{design.source}: re-applying the weighting steps "
+            f"({', '.join(step.action for step in steps)}) to the unweighted design does not give "
+            "its weights, so bootstrap replicates cannot carry the weighting; make replicates with "
+            "as_replicate() before weighting and use ci='replicate'"
+        )
+    assert replay.replicate_weights is not None
+    return replay.replicate_weights

@@ -15,6 +15,7 @@ replicate weights. Estimators (``mean``, ``total``, ``proportion``, ...) are met
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -27,7 +28,8 @@ from . import replicates as _replicates
 from .analysing import AnalysisMethods
 from .condition import parse_condition
 from .estimating import EstimatorMethods
-from .setup import DesignSetup, Step, _check_replicate_count, _unpack, check_columns
+from .setup import DesignSetup, Step, check_columns, check_replicate_count, unpack
+from .state import DESIGN_FIELDS, DesignState
 from .variance import LONELY_PSU_RULES, ReplicateWeights, TaylorStructure
 from .weighting_steps import WeightingMethods
 
@@ -76,7 +78,7 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         lonely_psu: str = "fail",
         adjust_domain_lonely: bool = False,
     ) -> None:
-        frame, codebook, source = _unpack(data)
+        frame, codebook, source = unpack(data)
         self._data = frame
         self._codebook = codebook
         self._source = source
@@ -114,12 +116,79 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
             self._weights = self._base_weights(weights, probs, fpc_weights)
             self._replicates = None
 
-    def _evolve(self, **changes: Any) -> Design:
+    def evolve(self, **changes: Any) -> Design:
+        """A new design with some fields of its :class:`DesignState` changed.
+
+        Parameters
+        ----------
+        **changes
+            New values by field name (``weights``, ``domain``, ``history``, ...; see
+            :class:`~citizensfirst.design.state.DesignState`).
+
+        Returns
+        -------
+        Design
+            A copy sharing every other field with this design (which is left unchanged).
+
+        Raises
+        ------
+        DesignError
+            If a name is not a field of the state.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from citizensfirst import Design
+        >>> d = Design(pd.DataFrame({"y": [1.0, 2.0]}))
+        >>> d.evolve(weights=d.weight_values * 2).weights.tolist()
+        [2.0, 2.0]
+        >>> d.evolve(weight=None)
+        Traceback (most recent call last):
+        ...
+        citizensfirst.errors.DesignError: Design.evolve: unknown field 'weight'; did you mean 'weights'? ...
+        """
+        unknown = sorted(set(changes) - DESIGN_FIELDS)
+        if unknown:
+            hints = [difflib.get_close_matches(name, DESIGN_FIELDS, n=1) for name in unknown]
+            said = ", ".join(repr(name) + (f"; did you mean {hint[0]!r}?" if hint else "")
+                             for name, hint in zip(unknown, hints, strict=True))
+            raise DesignError(f"Design.evolve: unknown field {said} The fields are "
+                              + ", ".join(sorted(DESIGN_FIELDS)))
         new = object.__new__(Design)
         new.__dict__.update(self.__dict__)
         for key, value in changes.items():
             setattr(new, "_" + key, value)
         return new
+
+    @property
+    def state(self) -> DesignState:
+        """Everything the design holds, as one frozen record."""
+        return DesignState(**{name: getattr(self, "_" + name) for name in sorted(DESIGN_FIELDS)})
+
+    @property
+    def source(self) -> str:
+        """Where the data came from (a file path, ``"survey"`` or ``"data"``), used in messages."""
+        return self._source
+
+    @property
+    def weight_values(self) -> np.ndarray:
+        """Analysis weights of every row as a read-only array, before the domain is applied."""
+        return _read_only(self._weights)
+
+    @property
+    def domain(self) -> np.ndarray:
+        """Read-only boolean array: True for the rows in the design's domain."""
+        return _read_only(self._domain)
+
+    @property
+    def calibrations(self) -> tuple[Any, ...]:
+        """Calibration residualisers of the weighting steps applied, in order."""
+        return self._calibrations
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The design's own data frame, not copied: read it, never modify it (see :attr:`data`)."""
+        return self._data
 
     @property
     def data(self) -> pd.DataFrame:
@@ -190,7 +259,7 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         adjust = self._taylor.adjust_domain_lonely if adjust_domain_lonely is None else adjust_domain_lonely
         taylor = replace(self._taylor, lonely_psu=rule, adjust_domain_lonely=adjust)
         step = Step("options", {"lonely_psu": rule, "adjust_domain_lonely": adjust})
-        return self._evolve(taylor=taylor, history=self._history + (step,))
+        return self.evolve(taylor=taylor, history=self._history + (step,))
 
     def subset(self, condition: Any, *, label: str | None = None) -> Design:
         """A domain design: rows outside ``condition`` get weight zero but are kept.
@@ -208,7 +277,7 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         if not (mask & self._domain).any():
             raise DataError(f"{self._source}: subset condition {label or condition!r} selects no rows")
         step = Step("subset", {"condition": label or _describe_condition(condition)})
-        return self._evolve(domain=self._domain & mask, history=self._history + (step,))
+        return self.evolve(domain=self._domain & mask, history=self._history + (step,))
 
     def resolve_mask(self, condition: Any) -> np.ndarray:
         """A boolean numpy mask from a Series, array, callable or text condition (NaN -> False)."""
@@ -256,7 +325,7 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         labels = list(stage.stratum_labels) or [str(h) for h in range(stage.n_strata)]
         popsize = stage.popsize
         if method in ("bootstrap", "subbootstrap"):
-            _check_replicate_count(replicates)
+            check_replicate_count(replicates)
             if seed is None:
                 raise DesignError(f"as_replicate({method!r}) needs seed= so the replicates can be reproduced")
         rng = np.random.default_rng(seed)
@@ -278,7 +347,7 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
                                 stage.cluster, rho if method == "fay" else None)
         step = Step("as_replicate", {"method": method, "replicates": mult.shape[1], "seed": seed,
                                      "rho": rho, "mse": mse})
-        return self._evolve(replicates=reps, taylor=None, degf=None, history=self._history + (step,))
+        return self.evolve(replicates=reps, taylor=None, degf=None, history=self._history + (step,))
 
     def __repr__(self) -> str:
         n = len(self._data)
@@ -301,3 +370,9 @@ def _describe_condition(condition: Any) -> str:
     if isinstance(condition, pd.Series) and condition.name is not None:
         return f"<mask {condition.name}>"
     return "<mask>"
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    view = values.view()
+    view.flags.writeable = False
+    return view

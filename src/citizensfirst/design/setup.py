@@ -36,7 +36,7 @@ class Step:
         return f"{self.action}({args})"
 
 
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
+def as_list(value: str | Sequence[str] | None) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -115,8 +115,8 @@ class DesignSetup:
     ) -> tuple[TaylorStructure, np.ndarray | None]:
         frame, source = self._data, self._source
         n = len(frame)
-        psu_cols = [c for c in _as_list(psu) if c not in ("1", 1)]
-        strata_cols = _as_list(strata)
+        psu_cols = [c for c in as_list(psu) if c not in ("1", 1)]
+        strata_cols = as_list(strata)
         fpc_specs = [] if fpc is None else ([fpc] if isinstance(fpc, str | int | float) else list(fpc))
         check_columns(frame, psu_cols + strata_cols + [f for f in fpc_specs if isinstance(f, str)],
                       "design", source)
@@ -281,7 +281,7 @@ class DesignSetup:
                                 rho_value if method == "fay" else None)
 
 
-def _unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
+def unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
     if isinstance(data, pd.DataFrame):
         if data.columns.duplicated().any():
             dup = data.columns[data.columns.duplicated()].tolist()
@@ -293,7 +293,7 @@ def _unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
     raise DataError(f"Design needs a DataFrame or a Survey, got {type(data).__name__}")
 
 
-def _check_replicate_count(replicates: Any) -> None:
+def check_replicate_count(replicates: Any) -> None:
     """Raise :class:`DesignError` unless ``replicates`` is a whole number of at least 2."""
     if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer) or replicates < 2:
         raise DesignError(
@@ -335,11 +335,11 @@ def _stratum_labels(stratum: np.ndarray, keys: pd.Series) -> list[str]:
     return [str(keys.iloc[i]) for i in first.to_numpy()]
 
 
-def _bootstrap_of_final_weights(design: Design, replicates: int, seed: int | None) -> ReplicateWeights:
+def bootstrap_of_final_weights(design: Design, replicates: int, seed: int | None) -> ReplicateWeights:
     """Bootstrap replicates (of the first-stage PSUs) applied to the design's current weights."""
-    if design._taylor is None:
+    if design.taylor is None:
         raise DesignError("a bootstrap needs the design's strata and PSUs")
-    stage = design._taylor.stages[0]
+    stage = design.taylor.stages[0]
     mult, scale, rscales = _replicates.bootstrap(
         stage.stratum_of_cluster, stage.popsize, replicates, np.random.default_rng(seed)
     )

@@ -74,23 +74,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..design.variance import ReplicateWeights
 from ..errors import DataError
+from ..estimation.result import critical_value
 from ..estimation.scales import Scale
 from .measures import (
-    _CHUNK_ELEMENTS,
+    CHUNK_ELEMENTS,
     CONDITION_THRESHOLD,
     MAX_EXACT,
     VIF_THRESHOLD,
     CollinearityWarning,
-    _shapley_from_perms,
-    _solve_spd,
-    _split_corr,
-    _to_corr,
     collinearity,
     last,
     r2_all_subsets,
     relative_weights,
+    shapley_from_perms,
     shapley_lmg,
+    solve_spd,
+    split_corr,
+    to_corr,
     weighted_moments,
 )
 
@@ -117,15 +119,20 @@ class DriverResult:
     ``table`` (one row per driver): ``importance`` (raw measure; for ``shapley``,
     ``relative_weights`` and ``pratt`` a part of R^2), ``share`` (percent, sums to 100; based on
     absolute values for ``beta`` and ``correlation``), ``rank`` (1 = most important), ``se``,
-    ``ci_low``, ``ci_high`` (replicate-weight standard error and normal confidence interval of
-    ``importance``; NaN without replicate weights), ``share_se``, ``mc_se`` (Monte Carlo standard
+    ``ci_low``, ``ci_high`` (replicate-weight standard error and t interval on ``df`` degrees of
+    freedom of ``importance``; NaN without replicate weights), ``share_se``, ``mc_se`` (Monte Carlo standard
     error of sampled Shapley values; 0 when exact), ``mean`` (weighted mean of the driver),
     ``performance`` (``mean`` rescaled to 0-100 with the driver's scale; NaN without scales),
     ``performance_se``, ``n`` (complete cases used), ``dropped`` (rows with this driver missing),
     ``vif``.
 
     ``pairwise``: one row per pair of drivers, ``difference = importance_a - importance_b`` with
-    ``se``, ``ci_low``, ``ci_high`` from the replicates.
+    ``se`` (from the replicate covariance ``vcov``: ``V_aa + V_bb - 2 V_ab``), the t statistic
+    ``t``, its two-sided ``p_value`` on ``df`` degrees of freedom, ``ci_low`` and ``ci_high``.
+
+    ``vcov`` is the replicate covariance of the importance values (``ReplicateWeights.vcov``,
+    the engine of every design estimate) and ``df`` the degrees of freedom of the intervals and
+    tests (the design's; NaN without replicates).
     """
 
     table: pd.DataFrame
@@ -144,6 +151,8 @@ class DriverResult:
     n_replicates: int
     level: float
     replicate_importance: np.ndarray | None = field(default=None, repr=False)
+    vcov: np.ndarray | None = field(default=None, repr=False)
+    df: float = math.nan
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of the per-driver table.
@@ -253,7 +262,7 @@ def _measure(
     zeros = np.zeros(corr.shape[:-2] + (p,))
     if method == "shapley":
         if exact:
-            chunk = max(1, _CHUNK_ELEMENTS // (3 << p))
+            chunk = max(1, CHUNK_ELEMENTS // (3 << p))
             imp = np.empty(corr.shape[:-2] + (p,))
             r2 = np.empty(corr.shape[:-2])
             for s in range(0, corr.shape[0], chunk):
@@ -261,10 +270,10 @@ def _measure(
                 imp[s : s + chunk] = shapley_lmg(table, p)
                 r2[s : s + chunk] = table[..., -1]
             return imp, r2, zeros
-        est = _shapley_from_perms(corr, perms)
+        est = shapley_from_perms(corr, perms)
         return est.values, est.values.sum(axis=-1), est.mc_se
-    rxx, rxy = _split_corr(corr, o)
-    beta = _solve_spd(rxx, rxy)
+    rxx, rxy = split_corr(corr, o)
+    beta = solve_spd(rxx, rxy)
     r2 = np.sum(beta * rxy, axis=-1)
     funcs = {
         "relative_weights": lambda: relative_weights(corr, o),
@@ -301,6 +310,7 @@ def driver_importance(
     min_n: int = 30,
     scales: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     level: float = 0.95,
+    df: float | None = None,
     max_exact: int = MAX_EXACT,
     n_permutations: int = 2000,
     seed: int | None = 0,
@@ -315,9 +325,14 @@ def driver_importance(
         respondent needs every item).
     drivers : driver columns (numeric).
     weights : survey weight per row of ``data`` (any positive scale; results do not depend on it).
-    replicate_weights : ``(n_rows, R)`` replicate weights; then ``se``/CI come from
-        ``variance = replicate_scale * sum_r rscales_r (theta_r - centre)^2`` where ``centre`` is
-        the full-sample estimate if ``replicate_mse`` else the mean of the replicates.
+    replicate_weights : ``(n_rows, R)`` replicate analysis weights (a column with a missing or
+        infinite weight gives that replicate no estimate); the importance measures are
+        computed once per column and their covariance comes from
+        :meth:`citizensfirst.design.variance.ReplicateWeights.vcov` with ``replicate_scale``,
+        ``replicate_rscales`` and ``replicate_mse`` (``scale * sum_r rscales_r (theta_r -
+        centre)(theta_r - centre)'``, ``centre`` the full-sample estimate if ``replicate_mse``
+        else the mean of the replicates with a positive rscale; replicates giving NaN are
+        dropped), exactly as for every design estimate.
     method : ``"shapley"`` (LMG, exact up to ``max_exact`` drivers, else permutation sampling
         with ``n_permutations`` orderings and ``seed``), ``"relative_weights"`` (Johnson),
         ``"beta"`` (standardised coefficient), ``"betasq"``, ``"correlation"`` (zero-order),
@@ -326,7 +341,10 @@ def driver_importance(
     min_n : fewer complete cases (with positive weight) raise :class:`DataError`.
     scales : ``(low, high)`` of the rating scale, for all drivers or per driver (dict), to
         express ``performance`` on 0-100.
-    level : confidence level of the normal intervals.
+    level : confidence level of the t intervals.
+    df : degrees of freedom of the intervals and pairwise tests (``Design.drivers`` passes the
+        design's); default the rank of the replicate weights among rows with positive weight,
+        minus one (R's ``degf`` for a replicate design).
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(2)
@@ -392,7 +410,7 @@ def driver_importance(
     for i, v in enumerate(var):
         if not v > 1e-14 * max(1.0, float(largest[i]) ** 2):
             raise DataError(f"{names[i]!r} has no variance among the {n_used} complete cases")
-    corr = _to_corr(cov)
+    corr = to_corr(cov)
     p = len(drivers)
     vif, cond = collinearity(corr, p, warn=False)
     if not np.isfinite(cond):
@@ -420,40 +438,43 @@ def driver_importance(
     nan_p = np.full(p, np.nan)
     se = share_se = perf_se = nan_p
     r2_se = math.nan
-    rep_imp = None
+    rep_imp = vcov = None
     n_rep = 0
-    z = float(stats.norm.ppf(0.5 + level / 2))
     if replicate_weights is not None:
         rw = np.asarray(replicate_weights, dtype=float)
         if rw.ndim == 1:
             rw = rw[:, None]
+        # a replicate with non-finite weights (e.g. re-raked with an empty cell) has no estimate:
+        # it gets NaN and the replicate engine leaves it out, as for every design estimate
+        lost = np.zeros(rw.shape[-1] if rw.ndim else 0, dtype=bool)
+        if rw.ndim == 2 and rw.shape[0] == n_rows:
+            lost = ~np.isfinite(rw).all(axis=0)
+            if lost.all():
+                raise DataError("every replicate weight column has missing or infinite values")
+            rw = np.where(lost, w[:, None], rw)
         rw = _weights(rw, n_rows, "replicate weights")
         n_rep = rw.shape[1]
         if n_rep < 2:
             raise DataError("need at least 2 replicate weight columns")
-        rscales = (
-            np.ones(n_rep)
-            if replicate_rscales is None
-            else np.asarray(replicate_rscales, dtype=float).ravel()
-        )
+        rscales = np.ones(n_rep) if replicate_rscales is None else np.asarray(replicate_rscales, float).ravel()
         if rscales.shape != (n_rep,):
             raise DataError(f"replicate_rscales has {rscales.size} values for {n_rep} replicates")
+        engine = ReplicateWeights("other", rw, float(replicate_scale), rscales, bool(replicate_mse))
+        if df is None:
+            df = engine.degrees_of_freedom(w > 0)
         rmean, rcov = weighted_moments(data_matrix, rw if complete.all() else rw[complete])
         if np.any(np.diagonal(rcov, axis1=1, axis2=2) <= 0):
             raise DataError("a replicate has a driver or the outcome with no variance")
-        rimp, rr2, _ = _measure(_to_corr(rcov), method, exact=exact, perms=perms)
+        rimp, rr2, _ = _measure(to_corr(rcov), method, exact=exact, perms=perms)
+        rimp[lost], rr2[lost], rmean[lost] = np.nan, np.nan, np.nan
         rep_imp = rimp
-
-        def rep_var(theta_r: np.ndarray, theta: np.ndarray) -> np.ndarray:
-            centre = theta if replicate_mse else theta_r.mean(axis=0)
-            dev = theta_r - centre
-            return replicate_scale * np.tensordot(rscales, dev**2, axes=(0, 0))
-
-        se = np.sqrt(rep_var(rimp, imp))
-        share_se = np.sqrt(rep_var(_shares(rimp, method), share))
-        rperf = _performance(rmean[:, :p], driver_scales)
-        perf_se = np.sqrt(rep_var(rperf, perf))
-        r2_se = float(np.sqrt(rep_var(rr2, np.asarray(r2))))
+        vcov = engine.vcov(rimp, imp)
+        se = np.sqrt(np.diag(vcov))
+        share_se = _replicate_se(engine, _shares(rimp, method), share)
+        perf_se = _replicate_se(engine, _performance(rmean[:, :p], driver_scales), perf)
+        r2_se = float(_replicate_se(engine, rr2[:, None], np.array([r2]))[0])
+    df = math.nan if replicate_weights is None else float(df)  # type: ignore[arg-type]
+    crit = float(critical_value(level, df)[0])
 
     key = np.abs(imp) if method in _SIGNED else imp
     rank = stats.rankdata(-key, method="min").astype(int)
@@ -463,8 +484,8 @@ def driver_importance(
             "share": share,
             "rank": rank,
             "se": se,
-            "ci_low": imp - z * se,
-            "ci_high": imp + z * se,
+            "ci_low": imp - crit * se,
+            "ci_high": imp + crit * se,
             "share_se": share_se,
             "mc_se": mc_se,
             "mean": mean[:p],
@@ -479,18 +500,23 @@ def driver_importance(
 
     ia, ib = np.triu_indices(p, k=1)
     diff = imp[ia] - imp[ib]
-    if rep_imp is not None:
-        dse = np.sqrt(rep_var(rep_imp[:, ia] - rep_imp[:, ib], diff))
+    if vcov is not None:
+        dse = np.sqrt(np.clip(vcov[ia, ia] + vcov[ib, ib] - 2 * vcov[ia, ib], 0.0, None))
     else:
         dse = np.full(diff.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = diff / dse
     pairwise = pd.DataFrame(
         {
             "driver_a": [drivers[i] for i in ia],
             "driver_b": [drivers[i] for i in ib],
             "difference": diff,
             "se": dse,
-            "ci_low": diff - z * dse,
-            "ci_high": diff + z * dse,
+            "t": tstat,
+            "df": df,
+            "p_value": 2 * stats.t.sf(np.abs(tstat), df),
+            "ci_low": diff - crit * dse,
+            "ci_high": diff + crit * dse,
         }
     )
     return DriverResult(
@@ -510,7 +536,18 @@ def driver_importance(
         n_replicates=n_rep,
         level=level,
         replicate_importance=rep_imp,
+        vcov=vcov,
+        df=df,
     )
+
+
+def _replicate_se(engine: ReplicateWeights, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
+    """Replicate standard errors of the columns of ``thetas`` that have an estimate (else NaN)."""
+    se = np.full(full.shape, np.nan)
+    has = np.isfinite(full)
+    if has.any():
+        se[has] = np.sqrt(np.diag(engine.vcov(thetas[:, has], full[has])))
+    return se
 
 
 def importance_performance(

@@ -33,7 +33,7 @@ _COLLINEAR_TOL = 1e-10
 
 
 # Element budget for intermediate arrays (float64): 2^22 elements = 32 MB.
-_CHUNK_ELEMENTS = 1 << 22
+CHUNK_ELEMENTS = 1 << 22
 
 
 class CollinearityWarning(UserWarning):
@@ -108,7 +108,7 @@ def weighted_moments(
     iu0, iu1 = np.triu_indices(q)
     k = iu0.size
     if chunk_rows is None:
-        chunk_rows = max(1, _CHUNK_ELEMENTS // max(k, 1))
+        chunk_rows = max(1, CHUNK_ELEMENTS // max(k, 1))
     s1 = W.T @ Xc  # (m, q)
     s2 = np.zeros((m, k))
     for start in range(0, n, chunk_rows):
@@ -122,7 +122,7 @@ def weighted_moments(
     return mc + shift, cov
 
 
-def _to_corr(cov: np.ndarray) -> np.ndarray:
+def to_corr(cov: np.ndarray) -> np.ndarray:
     d = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
     return cov / d[..., :, None] / d[..., None, :]
 
@@ -146,9 +146,9 @@ def _reorder(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     return c[..., order, :][..., :, order]
 
 
-def _split_corr(corr: np.ndarray, outcome_index: int) -> tuple[np.ndarray, np.ndarray]:
+def split_corr(corr: np.ndarray, outcome_index: int) -> tuple[np.ndarray, np.ndarray]:
     """Predictor correlation matrix and predictor-outcome correlations."""
-    r = _to_corr(_reorder(corr, outcome_index))
+    r = to_corr(_reorder(corr, outcome_index))
     return r[..., :-1, :-1], r[..., :-1, -1]
 
 
@@ -316,7 +316,7 @@ def _shapley_permutations(a: np.ndarray, perms: np.ndarray) -> tuple[np.ndarray,
     diag = np.diagonal(a, axis1=-2, axis2=-1)
     yvar = diag[..., -1]
     n_lead = int(np.prod(lead, dtype=np.int64))
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, n_lead * q * q))
+    chunk = max(1, CHUNK_ELEMENTS // max(1, n_lead * q * q))
     total = np.zeros(lead + (p,))
     total_sq = np.zeros(lead + (p,))
     for start in range(0, perms.shape[0], chunk):
@@ -369,10 +369,10 @@ def shapley_sampling(
         raise DataError(f"n_permutations must be at least 2, got {n_permutations}")
     rng = np.random.default_rng(seed)
     perms = rng.permuted(np.tile(np.arange(p), (n_permutations, 1)), axis=1)
-    return _shapley_from_perms(a, perms)
+    return shapley_from_perms(a, perms)
 
 
-def _shapley_from_perms(a: np.ndarray, perms: np.ndarray) -> ShapleyEstimate:
+def shapley_from_perms(a: np.ndarray, perms: np.ndarray) -> ShapleyEstimate:
     n = perms.shape[0]
     total, total_sq = _shapley_permutations(a, perms)
     mean = total / n
@@ -380,7 +380,7 @@ def _shapley_from_perms(a: np.ndarray, perms: np.ndarray) -> ShapleyEstimate:
     return ShapleyEstimate(mean, np.sqrt(var / n))
 
 
-def _solve_spd(rxx: np.ndarray, b: np.ndarray) -> np.ndarray:
+def solve_spd(rxx: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(rxx, b[..., None])[..., 0]
     except np.linalg.LinAlgError as err:
@@ -394,7 +394,7 @@ def zero_order(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     >>> zero_order(corr, 2).tolist()
     [0.6, 0.3]
     """
-    return _split_corr(corr, outcome_index)[1]
+    return split_corr(corr, outcome_index)[1]
 
 
 def standardized_betas(corr: np.ndarray, outcome_index: int) -> np.ndarray:
@@ -404,8 +404,8 @@ def standardized_betas(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     >>> standardized_betas(corr, 2).round(4).tolist()
     [0.6, 0.0]
     """
-    rxx, rxy = _split_corr(corr, outcome_index)
-    return _solve_spd(rxx, rxy)
+    rxx, rxy = split_corr(corr, outcome_index)
+    return solve_spd(rxx, rxy)
 
 
 def first(corr: np.ndarray, outcome_index: int) -> np.ndarray:
@@ -427,8 +427,8 @@ def last(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     >>> last(corr, 2).round(4).tolist()
     [0.27, 0.0]
     """
-    rxx, rxy = _split_corr(corr, outcome_index)
-    beta = _solve_spd(rxx, rxy)
+    rxx, rxy = split_corr(corr, outcome_index)
+    beta = solve_spd(rxx, rxy)
     inv_diag = np.diagonal(np.linalg.inv(rxx), axis1=-2, axis2=-1)
     return beta**2 / inv_diag
 
@@ -450,8 +450,8 @@ def pratt(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     >>> pratt(corr, 2).round(4).tolist()
     [0.36, 0.0]
     """
-    rxx, rxy = _split_corr(corr, outcome_index)
-    return _solve_spd(rxx, rxy) * rxy
+    rxx, rxy = split_corr(corr, outcome_index)
+    return solve_spd(rxx, rxy) * rxy
 
 
 def relative_weights(corr: np.ndarray, outcome_index: int) -> np.ndarray:
@@ -466,7 +466,7 @@ def relative_weights(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     >>> relative_weights(corr, 2).round(4).tolist()
     [0.315, 0.045]
     """
-    rxx, rxy = _split_corr(corr, outcome_index)
+    rxx, rxy = split_corr(corr, outcome_index)
     lam, vec = np.linalg.eigh(rxx)
     if np.any(lam <= _COLLINEAR_TOL * lam[..., -1:]):
         raise DataError("the predictors are perfectly collinear; drop redundant ones")
@@ -494,9 +494,9 @@ def collinearity(
     ([1.3333, 1.3333], 1.7321)
     """
     if outcome_index is None:
-        rxx = _to_corr(np.asarray(corr, dtype=float))
+        rxx = to_corr(np.asarray(corr, dtype=float))
     else:
-        rxx = _split_corr(corr, outcome_index)[0]
+        rxx = split_corr(corr, outcome_index)[0]
     if rxx.ndim != 2:
         raise DataError("collinearity takes one matrix")
     lam = np.linalg.eigvalsh(rxx)

@@ -62,7 +62,7 @@ def resolve_deff(design: Design, deff: str | None) -> str | None:
         if deff not in (None, "srswor", "replace"):
             raise DataError(f"deff must be 'auto', 'srswor', 'replace' or None, got {deff!r}")
         return deff
-    taylor = design._taylor
+    taylor = design.taylor
     has_fpc = taylor is not None and taylor.stages[0].popsize is not None
     return "srswor" if has_fpc else "replace"
 
@@ -89,7 +89,7 @@ def _linear(design: Design, variables: Names, statistic: str, by: Names | None, 
     names = _names(variables)
     y = numeric_matrix(design, names)
     if statistic == "mean":
-        warn_if_nominal(design.codebook, design._data, names, "mean()", stacklevel=5)
+        warn_if_nominal(design.codebook, design.frame, names, "mean()", stacklevel=5)
     domains = domains_of(design, by)
     denominators = ONES if statistic == "mean" else None
     result = ratio_engine(design, y, denominators, domains, deff=resolve_deff(design, deff),
@@ -159,7 +159,7 @@ def proportion(
     low, high = proportion_interval(
         table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
         table["n"].to_numpy(), level, ci, design_df=result["df"],
-        transformed_se=_replicate_transformed_se(design, result, ci),
+        transformed_se=replicate_transformed_se(design, result, ci),
     )
     table["ci_low"], table["ci_high"] = low, high
     return est
@@ -170,9 +170,9 @@ def _transform(method: str, p: np.ndarray) -> np.ndarray:
         return logit(p) if method in ("logit", "xlogit") else np.arcsin(np.sqrt(p))
 
 
-def _replicate_transformed_se(design: Design, result: dict[str, Any], method: str) -> np.ndarray | None:
+def replicate_transformed_se(design: Design, result: dict[str, Any], method: str) -> np.ndarray | None:
     """On replicate designs, the SE of logit(p) / asin(sqrt(p)) from transformed replicates."""
-    reps = design._replicates
+    reps = design.replicate_weights
     if reps is None or method not in ("logit", "xlogit", "asin") or result.get("replicates") is None:
         return None
     thetas = _transform(method, result["replicates"])
@@ -296,7 +296,7 @@ def variance(
     for g, rows in enumerate(domains.rows()):
         z[rows] = (y[rows] - centre[g]) ** 2 * counts[g] / (counts[g] - 1)
     result = ratio_engine(design, z, ONES, domains, deff=None)
-    if design._replicates is not None:
+    if design.replicate_weights is not None:
         result["vcov"], result["replicates"] = _replicate_variance(design, y, domains, result["estimate"])
     items = pd.DataFrame({"variable": names})
     return finish(design, "variance", result, domains, items, level=level, df=df, rules=rules)
@@ -306,8 +306,8 @@ def _replicate_variance(
     design: Design, y: np.ndarray, domains: Any, full: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replicate covariance of variance estimates, each replicate re-centred (as ``svyvar``)."""
-    reps = design._replicates
-    weights = design._weights
+    reps = design.replicate_weights
+    weights = design.weight_values
     thetas = []
     for rows in domains.rows():
         ok = ~np.isnan(y[rows]) & (weights[rows] != 0)[:, None]
@@ -350,7 +350,7 @@ def quantile(
         raise DataError(f"quantile probabilities must lie in [0, 1], got {plist}")
     x = numeric_matrix(design, [variable])[:, 0]
     domains = domains_of(design, by)
-    weights = design._weights
+    weights = design.weight_values
     rows_by_domain = domains.rows()
     rows_out: list[dict[str, Any]] = []
     for p in plist:
@@ -403,10 +403,10 @@ def _replicate_quantile_rows(
     rule: str, level: float, df: float | None,
 ) -> list[dict[str, Any]]:
     """Quantile CIs from the quantile re-computed under every replicate (R's ``repCI``)."""
-    reps = design._replicates
+    reps = design.replicate_weights
     if reps is None:
         raise DataError("interval='quantile' needs a replicate design (see Design.as_replicate)")
-    analysis = reps.analysis_weights(design._weights)
+    analysis = reps.analysis_weights(design.weight_values)
     out = []
     for g, rows in enumerate(rows_by_domain):
         ok = np.arange(len(x))[rows][~np.isnan(x[rows])]

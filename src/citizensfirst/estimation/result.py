@@ -203,14 +203,14 @@ class _Domains:
 
 def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
     """Domain codes for ``by`` (None: one domain, the design's own)."""
-    from ..design.setup import _as_list, check_columns
+    from ..design.setup import as_list, check_columns
 
-    names = _as_list(by)
-    base = design._domain.copy()
+    names = as_list(by)
+    base = design.domain.copy()
     if not names:
         return _Domains(np.where(base, 0, -1), pd.DataFrame(index=[0]))
-    data = design._data
-    check_columns(data, names, "by", design._source)
+    data = design.frame
+    check_columns(data, names, "by", design.source)
     keys = data[names]
     valid = keys.notna().all(axis=1).to_numpy() & base
     grouped = keys[valid].groupby(names, sort=True, observed=True, dropna=True)
@@ -240,16 +240,16 @@ def ratio_engine(
     ``g * k + j``. Each domain costs one pass over its rows (group sums), never a loop over
     respondents; cluster totals are stacked densely, or sparsely when there are very many PSUs.
     """
-    weights = design._weights
+    weights = design.weight_values
     n_items = numerators.shape[1]
     missing = np.isnan(numerators)
     if isinstance(denominators, np.ndarray):
         missing = missing | np.isnan(denominators)
     if listwise:
         missing = np.repeat(missing.any(axis=1, keepdims=True), n_items, axis=1)
-    taylor = design._taylor
-    reps = design._replicates
-    calibrated = bool(design._calibrations)
+    taylor = design.taylor
+    reps = design.replicate_weights
+    calibrated = bool(design.calibrations)
     estimates, srs, counts, dfs, thetas, present = [], [], [], [], [], []
     blocks: list[list[Any]] = []
     dense: list[np.ndarray] = []
@@ -307,7 +307,7 @@ def ratio_engine(
         vcov = reps.vcov(replicates, est_all)
     elif calibrated:
         scores = np.hstack(dense)
-        for calibration in design._calibrations:
+        for calibration in design.calibrations:
             scores = calibration.residualize(scores)
         union = np.logical_or.reduce(present)
         vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
@@ -361,13 +361,13 @@ def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray 
     outside the domain); calibration residualisation and the multistage formula are applied.
     ``in_domain`` marks the rows that belong to the estimation domain (default: nonzero rows).
     """
-    taylor = design._taylor
+    taylor = design.taylor
     if taylor is None:
         raise DataError("influence_vcov needs a Taylor design; use replicate_vcov for replicates")
-    scores = np.asarray(influence, dtype=float).reshape(len(design._weights), -1)
+    scores = np.asarray(influence, dtype=float).reshape(len(design.weight_values), -1)
     if in_domain is None:
-        in_domain = (scores != 0).any(axis=1) & design._domain
-    for calibration in design._calibrations:
+        in_domain = (scores != 0).any(axis=1) & design.domain
+    for calibration in design.calibrations:
         scores = calibration.residualize(scores)
     return taylor.vcov(taylor.cluster_totals(scores), taylor.present(in_domain))
 
@@ -380,10 +380,10 @@ def replicate_vcov(
     Returns ``(vcov, thetas)``; ``full`` is the full-sample estimate (used when ``mse``).
     Weights passed to ``statistic`` are zero outside the design's domain.
     """
-    reps = design._replicates
+    reps = design.replicate_weights
     if reps is None:
         raise DataError("replicate_vcov needs a replicate design")
-    analysis = reps.analysis_weights(design._weights) * design._domain[:, None]
+    analysis = reps.analysis_weights(design.weight_values) * design.domain[:, None]
     thetas = np.vstack([np.atleast_1d(statistic(analysis[:, r])) for r in range(reps.n_replicates)])
     return reps.vcov(thetas, np.atleast_1d(full)), thetas
 
@@ -462,7 +462,7 @@ def finish(
         by=tuple(by_cols),
         level=level,
         ci_method=ci if df is None or np.isfinite(df) else "normal",
-        design=_describe(design),
+        design=describe(design),
         notes=tuple(notes),
         replicates=result.get("replicates"),
     )
@@ -483,13 +483,13 @@ def critical_value(level: float, dfs: np.ndarray | float) -> np.ndarray:
     return out
 
 
-def _describe(design: Design) -> str:
-    if design._replicates is not None:
-        r = design._replicates
+def describe(design: Design) -> str:
+    if design.replicate_weights is not None:
+        r = design.replicate_weights
         return f"{r.method} replicate weights (R={r.n_replicates})"
     parts = [f"{design.n_strata} strata" if design.n_strata > 1 else "unstratified",
              f"{design.n_psu} PSUs"]
-    if design._calibrations:
+    if design.calibrations:
         parts.append("calibrated")
     return ", ".join(parts)
 
@@ -501,12 +501,12 @@ def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
     """(n, k) float matrix of ``variables``; a DataError names a non-numeric value."""
     from ..design.setup import check_columns, numeric_column
 
-    check_columns(design._data, variables, "analysis", design._source)
-    frame = design._data[list(variables)]
+    check_columns(design.frame, variables, "analysis", design.source)
+    frame = design.frame[list(variables)]
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
         return frame.to_numpy(dtype=float, na_value=np.nan)
     return np.column_stack(
-        [numeric_column(design._data, v, "variable", design._source) for v in variables]
+        [numeric_column(design.frame, v, "variable", design.source) for v in variables]
     )
 
 
@@ -514,14 +514,14 @@ def level_indicators(design: Design, variable: str) -> tuple[np.ndarray, list[An
     """(n, L) 0/1 indicators of each observed level of ``variable`` (NaN where missing)."""
     from ..design.setup import check_columns
 
-    check_columns(design._data, [variable], "analysis", design._source)
-    series = design._data[variable]
+    check_columns(design.frame, [variable], "analysis", design.source)
+    series = design.frame[variable]
     if isinstance(series.dtype, pd.CategoricalDtype):
         levels = [c for c in series.cat.categories if (series == c).any()]
     else:
-        levels = sorted(series.dropna().unique().tolist(), key=_sort_key)
+        levels = sorted(series.dropna().unique().tolist(), key=sort_key)
     if not levels:
-        raise DataError(f"{design._source}: variable {variable!r} has no observed values")
+        raise DataError(f"{design.source}: variable {variable!r} has no observed values")
     values = series.to_numpy(dtype=object)
     missing = series.isna().to_numpy()
     ind = np.column_stack([(values == lv) for lv in levels]).astype(float)
@@ -529,7 +529,7 @@ def level_indicators(design: Design, variable: str) -> tuple[np.ndarray, list[An
     return ind, levels
 
 
-def _sort_key(value: Any) -> tuple[int, Any]:
+def sort_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, int | float | np.integer | np.floating):
         return (0, float(value))
     return (1, str(value))

@@ -41,9 +41,9 @@ import pandas as pd
 
 from ..errors import DataError
 from .estimators import (
-    _replicate_transformed_se,
     check_proportion_ci,
     proportion_interval,
+    replicate_transformed_se,
     resolve_deff,
 )
 from .quality import QualityRules
@@ -103,7 +103,7 @@ def with_columns(design: Design, **columns: Any) -> Design:
     """
     from ..design.setup import Step
 
-    frame = design._data
+    frame = design.frame
     prepared = {}
     for name, values in columns.items():
         if isinstance(values, pd.Series):
@@ -116,7 +116,7 @@ def with_columns(design: Design, **columns: Any) -> Design:
         prepared[name] = array
     data = frame.assign(**prepared)
     step = Step("with_columns", {"columns": list(columns)})
-    return design._evolve(data=data, history=design._history + (step,))
+    return design.evolve(data=data, history=design.history + (step,))
 
 
 def resolve_scale(design: Design, variable: str, scale: Scale | Sequence[float] | None) -> Scale:
@@ -126,7 +126,7 @@ def resolve_scale(design: Design, variable: str, scale: Scale | Sequence[float] 
     >>> resolve_scale(Design(pd.DataFrame({"q": [1.0]})), "q", (0, 10))
     Scale(low=0.0, high=10.0)
     """
-    return scale_of(design._codebook, variable, scale, design._source)
+    return scale_of(design.codebook, variable, scale, design.source)
 
 
 def _box(
@@ -145,7 +145,7 @@ def _box(
     check_proportion_ci(ci)
     rating = resolve_scale(design, variable, scale)
     x = numeric_matrix(design, [variable])[:, 0]
-    what = f"{design._source}: {variable!r}"
+    what = f"{design.source}: {variable!r}"
     indicator = rating.top_box(x, k, what=what) if top else rating.bottom_box(x, k, what=what)
     name = f"__{variable}_{'top' if top else 'bottom'}{k}"
     derived = with_columns(design, **{name: indicator})
@@ -160,7 +160,7 @@ def _box(
     lower, upper = proportion_interval(
         table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
         table["n"].to_numpy(), level, ci, design_df=table["df"].to_numpy(),
-        transformed_se=_replicate_transformed_se(design, result, ci),
+        transformed_se=replicate_transformed_se(design, result, ci),
     )
     table["ci_low"], table["ci_high"] = lower, upper
     note = (f"share of valid answers in {rating.box_span(k, top)} on the "
@@ -255,7 +255,7 @@ def service_quality_score(
         raise DataError("service_quality_score needs at least one rating column")
     rating = Scale.of(scale)
     values = numeric_matrix(design, names)
-    scores = np.column_stack([rating.to_100(values[:, j], what=f"{design._source}: {name!r}")
+    scores = np.column_stack([rating.to_100(values[:, j], what=f"{design.source}: {name!r}")
                               for j, name in enumerate(names)])
     rated = ~np.isnan(values)
     count = rated.sum(axis=1).astype(float)
@@ -266,7 +266,7 @@ def service_quality_score(
     domains = domains_of(design, by)
     result = ratio_engine(design, numerator, denominator, domains, deff=resolve_deff(design, deff))
     items = pd.DataFrame({"variable": ["sqs"]})
-    in_base = design._domain & (design._weights != 0) & ~none
+    in_base = design.domain & (design.weight_values != 0) & ~none
     note = (f"SQS over {', '.join(names)} on {rating.low:g}-{rating.high:g}: {int(count[in_base].sum())} rated "
             f"service experiences from {int(in_base.sum())} respondents (n counts respondents)")
     return finish(design, "service quality score", result, domains, items, level=level, df=df,

@@ -18,8 +18,8 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from ..errors import CitizensFirstError, ConvergenceError, DataError
 from ..estimation.result import (
-    _describe,
     critical_value,
+    describe,
     influence_vcov,
     replicate_vcov,
 )
@@ -125,7 +125,7 @@ class ModelResult:
             chisq_stat = float(beta @ np.linalg.solve(V, beta))
             if np.isfinite(ddf):
                 F = chisq_stat / k
-                return TestResult(f"Wald test for {label}", "F", F, {"ndf": k, "ddf": _num(ddf)},
+                return TestResult(f"Wald test for {label}", "F", F, {"ndf": k, "ddf": num(ddf)},
                                   float(stats.f.sf(F, k, ddf)), data_name=self.formula)
             return TestResult(f"Wald test for {label}", "Chisq", chisq_stat, {"df": k},
                               float(stats.chi2.sf(chisq_stat, k)), data_name=self.formula)
@@ -143,7 +143,7 @@ class ModelResult:
             stat = self._refit(keep) - self.deviance
             title = f"Working (Rao-Scott) LRT for {label}"
         p = p_fsum(stat, lam, ddf) if np.isfinite(ddf) else p_chisqsum(stat, lam)
-        return TestResult(title, "Chisq", stat, {"df": k, "ddf": _num(ddf)}, float(p),
+        return TestResult(title, "Chisq", stat, {"df": k, "ddf": num(ddf)}, float(p),
                           details={"lambda": lam.tolist()}, data_name=self.formula)
 
     def _term_columns(self, names: list[str]) -> list[int]:
@@ -158,19 +158,19 @@ class ModelResult:
 
     def __repr__(self) -> str:
         head = (f"Survey-weighted GLM: {self.formula} ({self.family}, {self.link} link; "
-                f"{self.design}); df.residual = {_num(self.df_residual)}, "
+                f"{self.design}); df.residual = {num(self.df_residual)}, "
                 f"dispersion = {self.dispersion:.6g}")
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             return head + "\n" + self.to_frame().to_string(index=False)
 
     def _repr_html_(self) -> str:
         caption = html.escape(f"{self.formula} — {self.family} ({self.link}); {self.design}; "
-                              f"df.residual {_num(self.df_residual)}")
+                              f"df.residual {num(self.df_residual)}")
         body = self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0)
         return f"<div><p><b>{caption}</b></p>{body}</div>"
 
 
-def _num(value: float) -> float | int:
+def num(value: float) -> float | int:
     return int(value) if np.isfinite(value) and float(value).is_integer() else float(value)
 
 
@@ -218,7 +218,7 @@ class _Family:
         return _Gaussian()
 
 
-def _family(name: str) -> _Family:
+def family_of(name: str) -> _Family:
     links = {"gaussian": "identity", "binomial": "logit", "quasibinomial": "logit",
              "poisson": "log", "quasipoisson": "log"}
     if name not in links:
@@ -280,9 +280,9 @@ def regress(design: Design, formula: str, family: str = "gaussian", *,
     >>> regress(Design(df, weights="w"), "y ~ g").coefficients.index.tolist()
     ['(Intercept)', 'gb', 'gc']
     """
-    fam = _family(family)
+    fam = family_of(family)
     X, y, used, names, terms = _model_matrices(design, formula, fam)
-    return _fit_model(design, X, y, used, names, terms, fam, formula, level)
+    return fit_model(design, X, y, used, names, terms, fam, formula, level)
 
 
 def _model_matrices(design: Design, formula: str, fam: _Family
@@ -294,21 +294,21 @@ def _model_matrices(design: Design, formula: str, fam: _Family
     lhs, rhs = formula.split("~", 1)
     if not lhs.strip():
         raise DataError(f"formula {formula!r} needs an outcome on the left of '~'")
-    data = design._data
+    data = design.frame
     referenced = _referenced_columns(formula, data.columns)
-    domain_rows = np.flatnonzero(design._domain)
+    domain_rows = np.flatnonzero(design.domain)
     frame = data.iloc[domain_rows].reset_index(drop=True)
     complete = ~frame[referenced].isna().any(axis=1).to_numpy() if referenced else np.ones(len(frame), bool)
     frame = frame[complete].reset_index(drop=True)
     kept = domain_rows[complete]
     if len(frame) == 0:
-        raise DataError(f"{design._source}: no complete rows for {formula!r}")
+        raise DataError(f"{design.source}: no complete rows for {formula!r}")
     try:
         rhs_mat = patsy.dmatrix(rhs, frame, NA_action="raise", return_type="dataframe")
         lhs_mat = patsy.dmatrix("0 + " + lhs, frame, NA_action="raise", return_type="dataframe")
     except patsy.PatsyError as err:
-        raise DataError(f"{design._source}: cannot build the model {formula!r}: {_patsy_message(err, data)}") from None
-    y = _outcome(lhs_mat, lhs.strip(), fam, design._source)
+        raise DataError(f"{design.source}: cannot build the model {formula!r}: {_patsy_message(err, data)}") from None
+    y = _outcome(lhs_mat, lhs.strip(), fam, design.source)
     # patsy puts categorical terms first; R keeps the formula's order
     slices = rhs_mat.design_info.term_name_slices
     order = [t.name() for t in patsy.ModelDesc.from_formula(rhs).rhs_termlist]
@@ -371,16 +371,16 @@ def _r_name(column: str) -> str:
     return re.sub(r"\[T\.(.*)\]$", r"\1", column)
 
 
-def _fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, names: list[str],
+def fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, names: list[str],
                terms: dict[str, list[int]], fam: _Family, formula: str, level: float) -> ModelResult:
-    weights_all = design._weights * design._domain
-    reps = design._replicates
+    weights_all = design.weight_values * design.domain
+    reps = design.replicate_weights
     rows = np.flatnonzero(used)
     Xu, yu = X[rows], y[rows]
-    base = weights_all if design._calibrations and reps is None else weights_all[design._domain]
+    base = weights_all if design.calibrations and reps is None else weights_all[design.domain]
     prior = weights_all[rows] / base.mean()
     if not np.any(prior > 0):
-        raise DataError(f"{design._source}: every row used by {formula!r} has weight zero")
+        raise DataError(f"{design.source}: every row used by {formula!r} has weight zero")
     fit = _glm(Xu, yu, prior, fam)
     coef = np.asarray(fit.params)
     ainv = np.asarray(fit.normalized_cov_params)  # (X' W X)^-1, W the last working weights
@@ -415,7 +415,7 @@ def _fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, n
         df_residual=float(df_res), dispersion=float(dispersion), deviance=float(fit.deviance),
         null_deviance=float(fit.null_deviance),
         naive_vcov=pd.DataFrame(ainv, index=names, columns=names), n=len(rows),
-        r_squared=float(r2), terms=terms, design=_describe(design), level=level,
+        r_squared=float(r2), terms=terms, design=describe(design), level=level,
         iterations=int(fit.fit_history["iteration"]), replicates=thetas, _refit=refit,
     )
 
@@ -429,10 +429,10 @@ def _dispersion(design: Design, fit: Any, prior: np.ndarray, rows: np.ndarray,
     the weights rescaled to mean 1, which is what R's ``svrepglm`` summary reports.
     """
     pearson = fit.resid_response / np.sqrt(fit.family.variance(fit.mu))
-    if design._replicates is not None:
+    if design.replicate_weights is not None:
         return float(np.sum(prior * pearson**2))
     w = weights_all[rows]
-    factor = 1.0 if design._calibrations else w.mean() / weights_all[design._domain].mean()
+    factor = 1.0 if design.calibrations else w.mean() / weights_all[design.domain].mean()
     n = int(np.sum(w > 0))
     r = pearson * np.sqrt(factor)
     centre = np.sum(w * r) / np.sum(w)

@@ -38,13 +38,13 @@ from scipy import stats
 
 from ..errors import DataError
 from ..estimation.result import (
-    _sort_key,
     critical_value,
     domains_of,
     numeric_matrix,
     ratio_engine,
+    sort_key,
 )
-from .glm import _family, _fit_model, _num
+from .glm import family_of, fit_model, num
 from .results import TestResult, p_chisqsum, p_fsum
 
 if TYPE_CHECKING:
@@ -85,9 +85,9 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
     """
     from ..design.setup import check_columns
 
-    check_columns(design._data, [variable] + ([by] if by else []), "t test", design._source)
+    check_columns(design.frame, [variable] + ([by] if by else []), "t test", design.source)
     y = numeric_matrix(design, [variable])[:, 0]
-    answered = design._domain & ~np.isnan(y) & (design._weights > 0)
+    answered = design.domain & ~np.isnan(y) & (design.weight_values > 0)
     if by is None:
         _check_testable(design, variable, y, {"the domain": answered})
         est = design.mean(variable, deff=None)
@@ -97,31 +97,31 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
         _check_test_df(design, variable, df)
         t = diff / se
         crit = float(critical_value(level, df)[0])
-        return TestResult("Design-based one-sample t-test", "t", t, {"df": _num(df)},
+        return TestResult("Design-based one-sample t-test", "t", t, {"df": num(df)},
                           float(2 * stats.t.sf(abs(t), df)), {"mean" if mu == 0 else "mean - mu": diff},
                           (diff - crit * se, diff + crit * se), level, data_name=variable)
-    groups = design._data[by]
-    in_domain = groups[design._domain].dropna()
-    levels = sorted(in_domain.unique().tolist(), key=_sort_key)
+    groups = design.frame[by]
+    in_domain = groups[design.domain].dropna()
+    levels = sorted(in_domain.unique().tolist(), key=sort_key)
     if len(levels) != 2:
-        raise DataError(f"{design._source}: by={by!r} must have exactly 2 levels in the domain, "
+        raise DataError(f"{design.source}: by={by!r} must have exactly 2 levels in the domain, "
                         f"found {len(levels)}: {levels[:10]}")
     indicator = np.where(groups.isna().to_numpy(), np.nan,
                          (groups.to_numpy(dtype=object) == levels[1]).astype(float))
     _check_testable(design, variable, y, {f"group {by} = {level!r}": answered & (indicator == i)
                                           for i, level in enumerate(levels)})
     X = np.column_stack([np.ones(len(y)), indicator])
-    used = design._domain & ~np.isnan(y) & ~np.isnan(indicator)
+    used = design.domain & ~np.isnan(y) & ~np.isnan(indicator)
     name = f"{by}{levels[1]}"
-    model = _fit_model(design, X, y, used, ["(Intercept)", name], {"(Intercept)": [0], by: [1]},
-                       _family("gaussian"), f"{variable} ~ {by}", level)
+    model = fit_model(design, X, y, used, ["(Intercept)", name], {"(Intercept)": [0], by: [1]},
+                       family_of("gaussian"), f"{variable} ~ {by}", level)
     diff = float(model.coefficients.iloc[1]) - mu
     se = float(model.se.iloc[1])
     df = model.df_residual
     _check_test_df(design, variable, df)
     t = diff / se
     crit = float(critical_value(level, df)[0])
-    return TestResult("Design-based t-test", "t", t, {"df": _num(df)},
+    return TestResult("Design-based t-test", "t", t, {"df": num(df)},
                       float(2 * stats.t.sf(abs(t), df)), {"difference in mean": diff},
                       (diff - crit * se, diff + crit * se), level,
                       details={"levels": levels}, data_name=f"{variable} ~ {by}")
@@ -133,13 +133,13 @@ def _check_testable(design: Design, variable: str, y: np.ndarray, groups: dict[s
         n = int(rows.sum())
         if n < 2:
             raise DataError(
-                f"{design._source}: t test of {variable!r}: {n} respondent(s) with a value in "
+                f"{design.source}: t test of {variable!r}: {n} respondent(s) with a value in "
                 f"{group}; a t test needs at least 2 in every group"
             )
     if all(np.ptp(y[rows]) == 0 for rows in groups.values()):
         where = "within each group" if len(groups) > 1 else "for every respondent"
         raise DataError(
-            f"{design._source}: t test of {variable!r}: the values are constant {where} "
+            f"{design.source}: t test of {variable!r}: the values are constant {where} "
             f"({', '.join(groups)}), so the comparison has zero variance and cannot be tested "
             f"(it is not significant)"
         )
@@ -148,16 +148,16 @@ def _check_testable(design: Design, variable: str, y: np.ndarray, groups: dict[s
 def _check_test_df(design: Design, variable: str, df: float) -> None:
     if not df > 0:
         raise DataError(
-            f"{design._source}: t test of {variable!r} has {df} degrees of freedom (too few PSUs "
+            f"{design.source}: t test of {variable!r} has {df} degrees of freedom (too few PSUs "
             f"in the domain for its strata); the test cannot be made"
         )
 
 
 def _levels(design: Design, variable: str) -> list[Any]:
-    series = design._data[variable][design._domain]
+    series = design.frame[variable][design.domain]
     if isinstance(series.dtype, pd.CategoricalDtype):
         return [c for c in series.cat.categories if (series == c).any()]
-    return sorted(series.dropna().unique().tolist(), key=_sort_key)
+    return sorted(series.dropna().unique().tolist(), key=sort_key)
 
 
 def table(design: Design, row_var: str, col_var: str | None = None) -> pd.DataFrame:
@@ -172,16 +172,16 @@ def table(design: Design, row_var: str, col_var: str | None = None) -> pd.DataFr
     from ..design.setup import check_columns
 
     names = [row_var] + ([col_var] if col_var else [])
-    check_columns(design._data, names, "table", design._source)
-    w = design._weights * design._domain
+    check_columns(design.frame, names, "table", design.source)
+    w = design.weight_values * design.domain
     rl = _levels(design, row_var)
-    rcodes = _codes(design._data[row_var], rl)
+    rcodes = _codes(design.frame[row_var], rl)
     if col_var is None:
         ok = rcodes >= 0
         counts = np.bincount(rcodes[ok], weights=w[ok], minlength=len(rl))
         return pd.DataFrame({"count": counts}, index=pd.Index(rl, name=row_var))
     cl = _levels(design, col_var)
-    ccodes = _codes(design._data[col_var], cl)
+    ccodes = _codes(design.frame[col_var], cl)
     ok = (rcodes >= 0) & (ccodes >= 0)
     counts = np.bincount(rcodes[ok] * len(cl) + ccodes[ok], weights=w[ok],
                          minlength=len(rl) * len(cl)).reshape(len(rl), len(cl))
@@ -214,24 +214,24 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
 
     if statistic not in CHISQ_STATISTICS:
         raise DataError(f"statistic must be one of {CHISQ_STATISTICS}, got {statistic!r}")
-    check_columns(design._data, [row_var, col_var], "table", design._source)
+    check_columns(design.frame, [row_var, col_var], "table", design.source)
     rl, cl = _levels(design, row_var), _levels(design, col_var)
     nr, nc = len(rl), len(cl)
     if nr < 2 or nc < 2:
-        raise DataError(f"{design._source}: chisq needs at least 2 levels of each variable; "
+        raise DataError(f"{design.source}: chisq needs at least 2 levels of each variable; "
                         f"{row_var!r} has {nr}, {col_var!r} has {nc}")
-    rcodes = _codes(design._data[row_var], rl)
-    ccodes = _codes(design._data[col_var], cl)
+    rcodes = _codes(design.frame[row_var], rl)
+    ccodes = _codes(design.frame[col_var], cl)
     ok = (rcodes >= 0) & (ccodes >= 0)
     n = len(rcodes)
     cell = np.where(ok, rcodes + nr * ccodes, -1)  # rows vary fastest, as R's interaction()
     mm = np.zeros((n, nr * nc))
     mm[ok, cell[ok]] = 1.0
     mm[~ok] = np.nan
-    N = int(design._domain.sum())
-    if design._replicates is None:
-        assert design._taylor is not None
-        nu = design._taylor.degrees_of_freedom(design._domain)
+    N = int(design.domain.sum())
+    if design.replicate_weights is None:
+        assert design.taylor is not None
+        nu = design.taylor.degrees_of_freedom(design.domain)
     else:
         nu = design.degrees_of_freedom()
     observed = table(design, row_var, col_var)
@@ -271,7 +271,7 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
             ddf = nu - ndf + 1
             F = wald * ddf / (ndf * nu)
         return TestResult("Design-based Wald test of association", "F", F,
-                          {"ndf": ndf, "ddf": _num(ddf)}, float(stats.f.sf(F, ndf, ddf)),
+                          {"ndf": ndf, "ddf": num(ddf)}, float(stats.f.sf(F, ndf, ddf)),
                           observed=obs_frame, expected=exp_frame, details={"wald": wald},
                           data_name=name)
     res = ratio_engine(design, mm, np.where(np.isnan(mm), np.nan, 1.0), domains, deff=None,
@@ -292,7 +292,7 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
         p = float(stats.chi2.sf(pearson / (tr / k), k))
         return TestResult("Pearson's X^2: Rao & Scott adjustment", "X-squared", pearson, {"df": k},
                           p, observed=obs_frame, expected=exp_frame, details=details, data_name=name)
-    if design._replicates is None:
+    if design.replicate_weights is None:
         p = p_fsum(pearson, eig, d0 * nu)
     else:
         p = p_chisqsum(pearson, eig)

@@ -23,7 +23,7 @@ WRITE_FORMATS: tuple[str, ...] = (".sav", ".zsav", ".dta", ".csv", ".parquet")
 SIDECAR_SUFFIX = ".codebook.toml"
 
 
-_PARQUET_TAGS_KEY = b"citizensfirst.tagged_missing"
+PARQUET_TAGS_KEY = b"citizensfirst.tagged_missing"
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -36,9 +36,9 @@ def sidecar_path(path: str | Path) -> Path:
     return path.with_name(path.stem + SIDECAR_SUFFIX)
 
 
-def _extension(path: Path) -> str:
+def file_extension(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _supported_list(formats: Iterable[str]) -> str:
+def supported_list(formats: Iterable[str]) -> str:
     return ", ".join(formats)

@@ -48,7 +48,7 @@ import pandas as pd
 from ..errors import CitizensFirstError, CodebookError, DataError
 from ..fileutil import sha256_file
 from .codebook import Codebook, Variable, normalize_code
-from .formats import _PARQUET_TAGS_KEY, READ_FORMATS, _extension, _supported_list, sidecar_path
+from .formats import PARQUET_TAGS_KEY, READ_FORMATS, file_extension, sidecar_path, supported_list
 from .survey import (
     SourceInfo,
     Survey,
@@ -399,8 +399,8 @@ def _read_parquet(path: Path, columns: Sequence[str] | None, encoding: str | Non
                         f"or not Parquet)") from None
     frame = frame.reset_index(drop=True)
     metadata = schema.metadata or {}
-    if _PARQUET_TAGS_KEY in metadata:
-        tags = json.loads(metadata[_PARQUET_TAGS_KEY])
+    if PARQUET_TAGS_KEY in metadata:
+        tags = json.loads(metadata[PARQUET_TAGS_KEY])
         for name, cells in tags.items():
             if name not in frame.columns:
                 continue
@@ -469,11 +469,11 @@ def read_survey(
     citizensfirst.errors.DataError: no/such/file.sav: no such file
     """
     path = Path(path)
-    ext = _extension(path)
+    ext = file_extension(path)
     if ext not in READ_FORMATS:
         raise DataError(
             f"{path}: unsupported file type {ext or '(no extension)'!r}; supported: "
-            f"{_supported_list(READ_FORMATS)}"
+            f"{supported_list(READ_FORMATS)}"
         )
     if not path.exists():
         raise DataError(f"{path}: no such file")

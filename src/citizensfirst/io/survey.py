@@ -298,16 +298,7 @@ class Survey:
                 codes[name] = found
         full = Codebook((codebook.get_variable(str(n)) for n in frame.columns),
                         title=codebook.title, title_fr=codebook.title_fr)
-        self._init(frame, full, codes, source, mr_sets)
-
-    def _init(self, frame: pd.DataFrame, codebook: Codebook, codes: dict[str, pd.Series],
-              source: SourceInfo, mr_sets: Mapping[str, Mapping[str, Any]] | None) -> None:
-        object.__setattr__(self, "_data", frame)
-        object.__setattr__(self, "_codebook", codebook)
-        object.__setattr__(self, "_codes", codes)
-        object.__setattr__(self, "_source", source)
-        object.__setattr__(self, "_mr_sets", MappingProxyType(
-            {k: MappingProxyType(dict(v)) for k, v in (mr_sets or {}).items()}))
+        _assemble(self, frame, full, codes, source, mr_sets)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Survey attributes are read-only; build a new Survey instead")
@@ -475,7 +466,7 @@ class Survey:
         mr = {k: v for k, v in self._mr_sets.items()
               if all(x in columns for x in v.get("variable_list", ()))}
         new = object.__new__(Survey)
-        new._init(self._data[columns].copy(), self._codebook.select(columns), codes, self._source, mr)
+        _assemble(new, self._data[columns].copy(), self._codebook.select(columns), codes, self._source, mr)
         return new
 
     # -- display ---------------------------------------------------------------------------
@@ -506,3 +497,14 @@ class Survey:
                        ("variable", "label", "dtype", "valid", "missing codes", "value labels"))
         return (f"<p><b>{html.escape(repr(self))}</b></p><table><thead><tr>{head}</tr></thead>"
                 f"<tbody>{''.join(rows)}</tbody></table>{more}")
+
+
+# Survey is immutable (its __setattr__ raises): the constructor and select() fill a new one here.
+def _assemble(survey: Survey, frame: pd.DataFrame, codebook: Codebook, codes: dict[str, pd.Series],
+              source: SourceInfo, mr_sets: Mapping[str, Mapping[str, Any]] | None) -> None:
+    object.__setattr__(survey, "_data", frame)
+    object.__setattr__(survey, "_codebook", codebook)
+    object.__setattr__(survey, "_codes", codes)
+    object.__setattr__(survey, "_source", source)
+    object.__setattr__(survey, "_mr_sets", MappingProxyType(
+        {k: MappingProxyType(dict(v)) for k, v in (mr_sets or {}).items()}))

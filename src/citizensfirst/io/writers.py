@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import CitizensFirstError, CodebookError, DataError
 from ..fileutil import atomic_output, atomic_write_text
 from .codebook import Variable
-from .formats import _PARQUET_TAGS_KEY, WRITE_FORMATS, _extension, _supported_list, sidecar_path
+from .formats import PARQUET_TAGS_KEY, WRITE_FORMATS, file_extension, sidecar_path, supported_list
 from .survey import (
     Survey,
     column_kind,
@@ -187,7 +187,7 @@ def _write_parquet(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -
         raise DataError(f"{path}: cannot write as Parquet: {err}") from None
     if tags:
         metadata = dict(table.schema.metadata or {})
-        metadata[_PARQUET_TAGS_KEY] = json.dumps(tags).encode("utf-8")
+        metadata[PARQUET_TAGS_KEY] = json.dumps(tags).encode("utf-8")
         table = table.replace_schema_metadata(metadata)
     pq.write_table(table, out)
 
@@ -212,10 +212,10 @@ def write_survey(survey: Survey, path: str | Path, *, sidecar: bool = True) -> N
     citizensfirst.errors.DataError: out.xlsx: cannot write file type '.xlsx'; supported: .sav, .zsav, .dta, .csv, .parquet
     """
     path = Path(path)
-    ext = _extension(path)
+    ext = file_extension(path)
     if ext not in WRITE_FORMATS:
         raise DataError(f"{path}: cannot write file type {ext or '(no extension)'!r}; supported: "
-                        f"{_supported_list(WRITE_FORMATS)}")
+                        f"{supported_list(WRITE_FORMATS)}")
     if not isinstance(survey, Survey):
         raise DataError(f"{path}: write_survey needs a Survey, got {type(survey).__name__}")
     bad = [c for c in survey.columns if not isinstance(c, str)]

@@ -163,7 +163,7 @@ def _overall_vars(year: int, business: bool) -> list[Variable]:
     ]
 
 
-def _cf_codebook(year: int, clustered: bool) -> Codebook:
+def cf_codebook(year: int, clustered: bool) -> Codebook:
     prov_labels = {p[0]: p[2] for p in PROVINCES}
     prov_labels_fr = {p[0]: p[3] for p in PROVINCES}
     vars_ = _common_head()
@@ -204,7 +204,7 @@ def _cf_codebook(year: int, clustered: bool) -> Codebook:
                     title_fr=f"Les citoyens d'abord {year} (échantillon synthétique)")
 
 
-def _bf_codebook() -> Codebook:
+def bf_codebook() -> Codebook:
     strata = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS[s]}, {REGION_LABELS[r]}"
               for s in range(len(SIZE_LABELS)) for r in range(len(REGION_LABELS))}
     strata_fr = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS_FR[s]}, {REGION_LABELS_FR[r]}"
@@ -244,9 +244,9 @@ def _bf_codebook() -> Codebook:
                     title_fr="Les entreprises d'abord 2023 (échantillon synthétique)")
 
 
-def _cf_columns(year: int, clustered: bool) -> list[str]:
-    return list(_cf_codebook(year, clustered))
+def cf_columns(year: int, clustered: bool) -> list[str]:
+    return list(cf_codebook(year, clustered))
 
 
-def _bf_columns() -> list[str]:
-    return list(_bf_codebook())
+def bf_columns() -> list[str]:
+    return list(bf_codebook())

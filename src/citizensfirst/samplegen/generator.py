@@ -32,10 +32,10 @@ import pandas as pd
 from ..errors import DataError
 from ..fileutil import atomic_output, atomic_write_text, sha256_file
 from ..io.codebook import Codebook
-from .codebooks import _bf_codebook, _cf_codebook
-from .params import _SAV_DATE, _SAV_TIME, CF_WAVES, SAMPLE_DIR, SAMPLE_WAVES
-from .readme import _readme
-from .simulate import _simulate_bf, _simulate_cf
+from .codebooks import bf_codebook, cf_codebook
+from .params import CF_WAVES, SAMPLE_DIR, SAMPLE_WAVES, SAV_DATE, SAV_TIME
+from .readme import build_readme
+from .simulate import simulate_bf, simulate_cf
 
 
 def simulate_wave(wave: str) -> tuple[pd.DataFrame, Codebook]:
@@ -47,10 +47,10 @@ def simulate_wave(wave: str) -> tuple[pd.DataFrame, Codebook]:
     """
     if wave in CF_WAVES:
         spec = CF_WAVES[wave]
-        df = _simulate_cf(spec)
-        cb = _cf_codebook(spec.year, clustered=bool(spec.psu_prov))
+        df = simulate_cf(spec)
+        cb = cf_codebook(spec.year, clustered=bool(spec.psu_prov))
     elif wave == "bf2023":
-        df, cb = _simulate_bf(), _bf_codebook()
+        df, cb = simulate_bf(), bf_codebook()
     else:
         raise DataError(f"unknown sample wave {wave!r}; known waves: {', '.join(SAMPLE_WAVES)}")
     if list(df.columns) != list(cb):
@@ -114,7 +114,7 @@ def _write_sav(df: pd.DataFrame, cb: Codebook, path: Path) -> None:
         stamp = bytes(data[92:109])
         if data[:4] != b"$FL2" or not re.fullmatch(rb"\d\d [A-Z][a-z]{2} \d\d\d\d:\d\d:\d\d", stamp):
             raise DataError(f"{path}: unexpected SPSS header layout {stamp!r}; cannot fix the date")
-        data[92:109] = _SAV_DATE + _SAV_TIME
+        data[92:109] = SAV_DATE + SAV_TIME
         tmp.write_bytes(bytes(data))
 
 
@@ -142,7 +142,7 @@ def generate_sample(out_dir: str | Path | None = None) -> dict[str, Path]:
         cb.to_toml(toml)
         written[sav.name], written[toml.name] = sav, toml
     readme = out / "README.md"
-    atomic_write_text(readme, _readme(frames, books, written))
+    atomic_write_text(readme, build_readme(frames, books, written))
     written[readme.name] = readme
     sums = "".join(f"{sha256_file(written[name])}  {name}\n" for name in sorted(written))
     atomic_write_text(out / "SHA256SUMS", sums)

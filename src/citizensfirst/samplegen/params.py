@@ -17,10 +17,10 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 
 # The fixed creation date/time written into every SPSS header (bytes 92..108).
-_SAV_DATE = b"01 Jan 24"
+SAV_DATE = b"01 Jan 24"
 
 
-_SAV_TIME = b"00:00:00"
+SAV_TIME = b"00:00:00"
 
 
 # (SGC code, abbreviation, English name, French name, 2021 Census population)
@@ -270,7 +270,7 @@ INDUSTRY_SHIFT = np.array([0.05, -0.05, 0.00, -0.10, 0.05, 0.00])
 
 
 @dataclass(frozen=True)
-class _CFWave:
+class CFWave:
     stem: str
     year: int
     seed: int
@@ -281,9 +281,9 @@ class _CFWave:
 
 
 CF_WAVES = {
-    "cf2018": _CFWave("cf2018", 2018, 20180531, 300, 60),
-    "cf2020": _CFWave("cf2020", 2020, 20201130, 380, 80, psu_prov=16, psu_terr=4),
-    "cf2023": _CFWave("cf2023", 2023, 20230915, 400, 100),
+    "cf2018": CFWave("cf2018", 2018, 20180531, 300, 60),
+    "cf2020": CFWave("cf2020", 2020, 20201130, 380, 80, psu_prov=16, psu_terr=4),
+    "cf2023": CFWave("cf2023", 2023, 20230915, 400, 100),
 }
 
 

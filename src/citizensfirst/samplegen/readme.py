@@ -57,8 +57,8 @@ from .params import (
     TAU5,
     TIMELINESS_CHANGE_2023,
 )
-from .simulate import _bf_allocation, _bf_frame_counts, _cf_allocation
-from .truth import _population_draw, _sqs, _weighted_shapley, ground_truth
+from .simulate import bf_allocation, bf_frame_counts, cf_allocation
+from .truth import ground_truth, population_draw, sqs, weighted_shapley
 
 
 def _fmt_codes(var: Variable) -> str:
@@ -84,7 +84,7 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}"
 
 
-def _readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
+def build_readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
             files: dict[str, Path]) -> str:
     truth = ground_truth()
     m = truth["means"]
@@ -131,7 +131,7 @@ def _readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
         s = CF_WAVES[w]
         clus = (f"strata = province; {s.psu_prov} PSUs per province, {s.psu_terr} per territory"
                 if s.psu_prov else "none (simple random sample within province)")
-        add(f"| {w} | {s.n_prov} | {s.n_terr} | {int(_cf_allocation(s).sum()):,} | {clus} |")
+        add(f"| {w} | {s.n_prov} | {s.n_terr} | {int(cf_allocation(s).sum()):,} | {clus} |")
     add("")
     add("**Design weight** `wt_design` = (province population share) / (province sample share), so\n"
         "the weights **sum to n** (mean 1) and the weighted province shares equal the census shares\n"
@@ -144,7 +144,7 @@ def _readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
         "synthetic study whose population is defined by this table.\n")
     add("| code | province / territory | 2021 Census population | share (%) | design weight cf2023 |")
     add("| --- | --- | --- | --- | --- |")
-    alloc23 = _cf_allocation(CF_WAVES["cf2023"])
+    alloc23 = cf_allocation(CF_WAVES["cf2023"])
     for i, p in enumerate(PROVINCES):
         wt = PROV_SHARE[i] / (alloc23[i] / alloc23.sum())
         add(f"| {p[0]} | {p[2]} | {p[4]:,} | {_pct(PROV_SHARE[i], 3)} | {wt:.4f} |")
@@ -225,9 +225,9 @@ def _readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
     pop_sh = {}
     pop_frames = {}
     for w, year, bus in (("cf2020", 2020, False), ("cf2023", 2023, False), ("bf2023", 2023, True)):
-        pop_frames[w] = _population_draw(year, bus)
-        pop_sh[w] = _weighted_shapley(pop_frames[w], year, None)
-    samp_sh = {w: _weighted_shapley(frames[w], 2018 if w == "cf2018" else 0,
+        pop_frames[w] = population_draw(year, bus)
+        pop_sh[w] = weighted_shapley(pop_frames[w], year, None)
+    samp_sh = {w: weighted_shapley(frames[w], 2018 if w == "cf2018" else 0,
                                     frames[w]["wt_design"].to_numpy()) for w in SAMPLE_WAVES}
     for j, d in enumerate(DRIVERS):
         row = [f"{pop_sh[w][j]:.3f}" for w in ("cf2020", "cf2023", "bf2023")]
@@ -267,8 +267,8 @@ def _readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
         add(f"| {left} | {right} |")
     add("")
     add("Service Quality Score (mean satisfaction over all rated service experiences, 0-100) in the\n"
-        f"simulated populations: cf2020/cf2018 {_sqs(pop_frames['cf2020']):.1f}, "
-        f"cf2023 {_sqs(pop_frames['cf2023']):.1f}, bf2023 {_sqs(pop_frames['bf2023']):.1f} (Monte Carlo\n"
+        f"simulated populations: cf2020/cf2018 {sqs(pop_frames['cf2020']):.1f}, "
+        f"cf2023 {sqs(pop_frames['cf2023']):.1f}, bf2023 {sqs(pop_frames['bf2023']):.1f} (Monte Carlo\n"
         "error about 0.1).\n")
 
     t20, t23 = m["cf2020"]["q_time"], m["cf2023"]["q_time"]
@@ -322,7 +322,7 @@ def _readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
         "used).\n")
 
     add("## Business First design (bf2023)\n")
-    counts = _bf_frame_counts()
+    counts = bf_frame_counts()
     add(f"The frame is **ILLUSTRATIVE** (about {BF_FRAME_TOTAL:,} employer businesses, shaped loosely\n"
         "like Canada's business counts by size and region; not official counts). Frame cell count =\n"
         "round(total x size share x region share x industry share given size). Size shares\n"
@@ -337,7 +337,7 @@ def _readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
         "Atlantic, Quebec, Ontario, Prairies, BC, North) / sample sizes:\n")
     add("| size | " + " | ".join(REGION_LABELS) + " |")
     add("| --- " * 7 + "|")
-    alloc = _bf_allocation()
+    alloc = bf_allocation()
     for s, lab in enumerate(SIZE_LABELS):
         add(f"| {lab} | " + " | ".join(f"{counts[s, r].sum():,} / {alloc[s, r]}" for r in range(6)) + " |")
     add("")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..weighting.targets import INDUSTRY_LABELS
-from .codebooks import _bf_columns, _cf_columns
+from .codebooks import bf_columns, cf_columns
 from .params import (
     BASE_MEANS,
     BETA,
@@ -50,11 +50,11 @@ from .params import (
     TAU5,
     TAU11,
     TIMELINESS_CHANGE_2023,
-    _CFWave,
+    CFWave,
 )
 
 
-def _driver_means(year: int) -> np.ndarray:
+def driver_means(year: int) -> np.ndarray:
     means = BASE_MEANS.copy()
     if year >= 2023:
         means[DRIVER_KEYS.index("timeliness")] += TIMELINESS_CHANGE_2023
@@ -83,13 +83,13 @@ def _with_missing(rng: np.random.Generator, values: np.ndarray, p_dk: np.ndarray
     return out
 
 
-def _ratings(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, year: int,
+def ratings(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, year: int,
              beta: np.ndarray, overall_0_10: bool = False) -> dict[str, Any]:
     """Driver latents, the overall latent and the rating items for people with latent ``shift``."""
     n = shift.shape[0]
     factor = rng.standard_normal(n)
     unique_sd = np.sqrt(1.0 - LOADINGS**2 - CLUSTER_VAR)
-    z = (_driver_means(year) + shift[:, None] + area[:, None] + factor[:, None] * LOADINGS
+    z = (driver_means(year) + shift[:, None] + area[:, None] + factor[:, None] * LOADINGS
          + rng.standard_normal((n, len(DRIVERS))) * unique_sd)
     overall = (z - BASE_MEANS) @ beta + _sigma_overall(beta) * rng.standard_normal(n)
     items: dict[str, Any] = {"_factor": factor}
@@ -105,7 +105,7 @@ def _ratings(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, year
     return items
 
 
-def _services(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, factor: np.ndarray,
+def services(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, factor: np.ndarray,
               table: Sequence[tuple[str, str, int, float, float]]) -> dict[str, np.ndarray]:
     n = shift.shape[0]
     probs = np.array([s[4] for s in table])
@@ -159,9 +159,9 @@ def _simulate_cf_people(rng: np.random.Generator, prov_idx: np.ndarray, cell: np
     }
     used, pref = _channels(rng, age, educ, year)
     cols["chan_used"], cols["chan_pref"] = used, pref
-    items = _ratings(rng, shift, area, year, BETA["cf"], overall_0_10=(year == 2018))
+    items = ratings(rng, shift, area, year, BETA["cf"], overall_0_10=(year == 2018))
     factor = items.pop("_factor")
-    cols.update(_services(rng, shift, area, factor, CF_SERVICES))
+    cols.update(services(rng, shift, area, factor, CF_SERVICES))
     for name, p_dk, p_ref in DK_ITEMS:
         codes = (98, 99) if (name == "q_fair" and year >= 2023) else (8, 9)
         items[name] = _with_missing(rng, items[name], p_dk * DK_AGE_MULT[age], p_ref, codes)
@@ -169,7 +169,7 @@ def _simulate_cf_people(rng: np.random.Generator, prov_idx: np.ndarray, cell: np
         items["q_overall"] = _with_missing(rng, items["q_overall"], np.full(n, OVERALL_DK_2018), 0.0,
                                            (98, 99))
     if year >= 2023:
-        p_use = _online_account_use(age, educ)
+        p_use = online_account_use(age, educ)
         uses = rng.random(n) < p_use
         lat = (ONLINE_ACCT_MEAN + shift + area + 0.55 * factor
                + math.sqrt(1 - 0.55**2 - CLUSTER_VAR) * rng.standard_normal(n))
@@ -181,18 +181,18 @@ def _simulate_cf_people(rng: np.random.Generator, prov_idx: np.ndarray, cell: np
 ONLINE_ACCT_MEAN = -0.05
 
 
-def _online_account_use(age: np.ndarray, educ: np.ndarray) -> np.ndarray:
+def online_account_use(age: np.ndarray, educ: np.ndarray) -> np.ndarray:
     logit = -0.2 + np.array([0.8, 0.2, -0.7])[age] + np.array([-0.5, 0.0, 0.5])[educ]
     return 1.0 / (1.0 + np.exp(-logit))
 
 
-def _cf_allocation(spec: _CFWave) -> np.ndarray:
+def cf_allocation(spec: CFWave) -> np.ndarray:
     return np.where(IS_TERRITORY, spec.n_terr, spec.n_prov)
 
 
-def _simulate_cf(spec: _CFWave) -> pd.DataFrame:
+def simulate_cf(spec: CFWave) -> pd.DataFrame:
     rng = np.random.default_rng(spec.seed)
-    alloc = _cf_allocation(spec)
+    alloc = cf_allocation(spec)
     n = int(alloc.sum())
     prov_idx = np.repeat(np.arange(len(PROVINCES)), alloc)
     cell = rng.choice(len(POP_CELL), size=n, p=SAMPLE_CELL)
@@ -223,17 +223,17 @@ def _simulate_cf(spec: _CFWave) -> pd.DataFrame:
     df.insert(0, "resp_id", (spec.year * 10_000 + np.arange(1, n + 1)).astype(float))
     if spec.year == 2018:
         df = df.rename(columns={"q_staff_knowledge": "q_knowledge"})
-    return df[_cf_columns(spec.year, clustered=psu is not None)]
+    return df[cf_columns(spec.year, clustered=psu is not None)]
 
 
-def _bf_frame_counts() -> np.ndarray:
+def bf_frame_counts() -> np.ndarray:
     """Illustrative frame counts, shape (size, region, industry)."""
     cells = (BF_FRAME_TOTAL * SIZE_SHARE[:, None, None] * REGION_SHARE[None, :, None]
              * INDUSTRY_GIVEN_SIZE[:, None, :])
     return np.maximum(np.rint(cells), 1).astype(np.int64)
 
 
-def _bf_allocation() -> np.ndarray:
+def bf_allocation() -> np.ndarray:
     """Sample size per (size, region) stratum: per size class, regions get sqrt-proportional shares
     (at least 8), rounded by largest remainder."""
     root = np.sqrt(REGION_SHARE)
@@ -248,11 +248,11 @@ def _bf_allocation() -> np.ndarray:
     return alloc
 
 
-def _simulate_bf() -> pd.DataFrame:
+def simulate_bf() -> pd.DataFrame:
     rng = np.random.default_rng(BF_SEED)
-    counts = _bf_frame_counts()
+    counts = bf_frame_counts()
     stratum_n = counts.sum(axis=2)
-    alloc = _bf_allocation()
+    alloc = bf_allocation()
     flat = alloc.ravel()
     n = int(flat.sum())
     h = np.repeat(np.arange(flat.size), flat)
@@ -268,9 +268,9 @@ def _simulate_bf() -> pd.DataFrame:
                             [-0.3, 1.2, 0.8, -0.8], [-1.5, 1.6, 0.9, -0.5]])
     role = _gumbel_choice(rng, role_logits[size]) + 1.0
     used, pref = _channels(rng, np.ones(n, dtype=np.int64), np.full(n, 2), 2023, business=True)
-    items = _ratings(rng, shift, area, 2023, BETA["bf"])
+    items = ratings(rng, shift, area, 2023, BETA["bf"])
     factor = items.pop("_factor")
-    svc = _services(rng, shift, area, factor, BF_SERVICES)
+    svc = services(rng, shift, area, factor, BF_SERVICES)
     for name, p_dk, p_ref in DK_ITEMS:
         codes = (98, 99) if name == "q_fair" else (8, 9)
         items[name] = _with_missing(rng, items[name], np.full(n, p_dk), p_ref, codes)
@@ -297,7 +297,7 @@ def _simulate_bf() -> pd.DataFrame:
     df = pd.DataFrame(frame)
     df = df.iloc[rng.permutation(n)].reset_index(drop=True)
     df.insert(0, "resp_id", (90_000 + np.arange(1, n + 1)).astype(float))
-    return df[_bf_columns()]
+    return df[bf_columns()]
 
 
 PAPERWORK_MEAN = -0.45

@@ -42,11 +42,11 @@ from .simulate import (
     BF_ACCT_USE,
     ONLINE_ACCT_MEAN,
     PAPERWORK_MEAN,
-    _bf_frame_counts,
-    _driver_means,
-    _online_account_use,
-    _ratings,
-    _services,
+    bf_frame_counts,
+    driver_means,
+    online_account_use,
+    ratings,
+    services,
 )
 
 
@@ -64,7 +64,7 @@ def _cf_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _bf_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    counts = _bf_frame_counts().astype(float)
+    counts = bf_frame_counts().astype(float)
     s, r, i = np.meshgrid(np.arange(4), np.arange(6), np.arange(6), indexing="ij")
     shift = SIZE_SHIFT[s] + REGION_SHIFT[r] + INDUSTRY_SHIFT[i]
     return (counts / counts.sum()).ravel(), shift.ravel(), s.ravel()
@@ -79,7 +79,7 @@ def _true_means(year: int, business: bool = False) -> dict[str, float]:
     """True population means of the rating items (among valid answers), analytically."""
     share, shift, group = _bf_cells() if business else _cf_cells()
     beta = BETA["bf" if business else "cf"]
-    means = _driver_means(year)
+    means = driver_means(year)
     out: dict[str, float] = {}
     for j, d in enumerate(DRIVERS):
         valid = None
@@ -96,7 +96,7 @@ def _true_means(year: int, business: bool = False) -> dict[str, float]:
     if year >= 2023 and not business:
         _, _, age = _cf_cells()
         educ = np.tile(CELL_EDUC, len(PROVINCES))
-        use = _online_account_use(age, educ)
+        use = online_account_use(age, educ)
         out["q_online_acct"] = _mean(share, _expected_ordinal(ONLINE_ACCT_MEAN + shift, TAU5), use)
     if business:
         out["q_paperwork"] = _mean(share, _expected_ordinal(PAPERWORK_MEAN + shift, TAU5))
@@ -156,7 +156,7 @@ def _index(df: pd.DataFrame, year: int) -> np.ndarray:
     return np.nanmean(np.vstack(parts), axis=0)
 
 
-def _weighted_shapley(df: pd.DataFrame, year: int, weights: np.ndarray | None) -> np.ndarray:
+def weighted_shapley(df: pd.DataFrame, year: int, weights: np.ndarray | None) -> np.ndarray:
     names = [d[1] for d in DRIVERS]
     if year == 2018:
         names = ["q_knowledge" if n == "q_staff_knowledge" else n for n in names]
@@ -169,7 +169,7 @@ def _weighted_shapley(df: pd.DataFrame, year: int, weights: np.ndarray | None) -
     return _shapley_r2(cov)
 
 
-def _population_draw(year: int, business: bool = False) -> pd.DataFrame:
+def population_draw(year: int, business: bool = False) -> pd.DataFrame:
     """A large simulated population (no sample skew) for observed-scale ground truth."""
     rng = np.random.default_rng(POP_SEED + year + (1 if business else 0))
     if business:
@@ -181,13 +181,13 @@ def _population_draw(year: int, business: bool = False) -> pd.DataFrame:
         idx = rng.choice(share.size, size=POP_N, p=share)
         shift = shift[idx]
     area = rng.normal(0.0, math.sqrt(CLUSTER_VAR), size=POP_N)
-    items = _ratings(rng, shift, area, year, BETA["bf" if business else "cf"], overall_0_10=False)
+    items = ratings(rng, shift, area, year, BETA["bf" if business else "cf"], overall_0_10=False)
     factor = items.pop("_factor")
-    svc = _services(rng, shift, area, factor, BF_SERVICES if business else CF_SERVICES)
+    svc = services(rng, shift, area, factor, BF_SERVICES if business else CF_SERVICES)
     return pd.DataFrame({**items, **svc})
 
 
-def _sqs(df: pd.DataFrame) -> float:
+def sqs(df: pd.DataFrame) -> float:
     """Service Quality Score: mean satisfaction over all rated experiences, on 0-100."""
     sat = df[["svc1_sat", "svc2_sat", "svc3_sat"]].to_numpy(dtype=float)
     return float(((sat[sat <= 5] - 1) * 25).mean())

@@ -1,20 +1,13 @@
-"""Published tables: the calculation (build) and the Table model with its writers (render).
+"""Published tables: the calculation (build), column-test letters (letters) and the Table model
+with its writers (render).
 
 >>> from citizensfirst.tables import crosstab, banner, Table, write_tables
 """
 
-from .build import (
-    ADJUSTMENTS,
-    CELL_COLUMNS,
-    NOT_SHOWN,
-    NOT_TESTED,
-    STATS,
-    TEST_COLUMNS,
-    adjust_pvalues,
-    banner,
-    crosstab,
-    pairwise_t,
-)
-from .render import Table, TableColumn, column_letter, write_tables
+from .build import CELL_COLUMNS, STATS, banner, crosstab
+from .letters import ADJUSTMENTS, NOT_TESTED, TEST_COLUMNS, adjust_pvalues, pairwise_t
+from .render import NOT_SHOWN, Table, TableColumn, column_letter, write_tables
 
-__all__ = ["ADJUSTMENTS", "CELL_COLUMNS", "NOT_SHOWN", "NOT_TESTED", "STATS", "TEST_COLUMNS", "Table", "TableColumn", "adjust_pvalues", "banner", "column_letter", "crosstab", "pairwise_t", "write_tables"]
+__all__ = ["ADJUSTMENTS", "CELL_COLUMNS", "NOT_SHOWN", "NOT_TESTED", "STATS", "TEST_COLUMNS", "Table",
+           "TableColumn", "adjust_pvalues", "banner", "column_letter", "crosstab", "pairwise_t",
+           "write_tables"]

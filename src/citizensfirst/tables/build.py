@@ -51,7 +51,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import DataError
 from ..estimation.estimators import mean, proportion, proportion_interval
@@ -67,7 +66,8 @@ from ..estimation.result import Estimate, level_indicators
 from ..estimation.scales import scale_of
 from ..i18n import check_language, format_number, text
 from ..io.codebook import normalize_code
-from .render import NOT_SHOWN, TOTAL_KEY, Table, TableColumn, _alpha_text, column_letter
+from .letters import ADJUSTMENTS, TEST_COLUMNS, letters_for, relations
+from .render import NOT_SHOWN, TOTAL_KEY, Table, TableColumn, alpha_text, column_letter
 
 if TYPE_CHECKING:
     from ..design.facade import Design
@@ -76,10 +76,8 @@ if TYPE_CHECKING:
 STATS = ("percent", "mean", "top2", "score")
 
 
-ADJUSTMENTS = ("none", "holm", "bh")
 
 
-NOT_TESTED = (SUPPRESSED, "F")
 
 
 
@@ -95,78 +93,12 @@ CELL_COLUMNS = [
 _CONFIDENTIAL = ["estimate", "se", "ci_low", "ci_high", "n", "weighted_n", "value"]
 
 
-_ZERO_VARIANCE = 1e-12
 
 
-TEST_COLUMNS = [
-    "row_level", "column_variable", "level_a", "level_b", "letter_a", "letter_b", "difference",
-    "se", "t", "df", "p", "p_adjusted", "significant",
-]
 
 
-def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "none") -> np.ndarray:
-    """P-values adjusted for multiple comparisons: ``none``, ``holm`` or ``bh`` (Benjamini-Hochberg).
-
-    NaN p-values are left as NaN and do not count among the comparisons (as R's ``p.adjust``).
-
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(4).tolist()
-    [0.03, 0.06, 0.06]
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "bh").round(4).tolist()
-    [0.03, 0.04, 0.04]
-    """
-    if method not in ADJUSTMENTS:
-        raise DataError(f"adjust must be one of {ADJUSTMENTS}, got {method!r}")
-    values = np.asarray(p, dtype=float)
-    out = values.copy()
-    ok = np.flatnonzero(~np.isnan(values))
-    m = ok.size
-    if method == "none" or m == 0:
-        return out
-    order = ok[np.argsort(values[ok], kind="stable")]
-    ranked = values[order]
-    if method == "holm":
-        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
-    else:
-        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
 
 
-def pairwise_t(estimates: np.ndarray, vcov: np.ndarray,
-               df: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Design-based t tests of every pair of estimates: (difference, t, se of the difference, p).
-
-    ``t[i, j] = (e_i - e_j) / sqrt(v_i + v_j - 2 cov_ij)`` with a two-sided p on ``df`` degrees
-    of freedom; a missing covariance (NaN) counts as 0. A pair whose difference has zero variance
-    (se at most ``1e-12 * max(|e_i|, |e_j|, 1)``) is not tested: its se is 0, t NaN and p 1, so it
-    is never significant. A difference within the same tolerance is rounding noise and is 0.
-
-    >>> d, t, se, p = pairwise_t(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100)
-    >>> round(float(d[0, 1]), 4), round(float(t[0, 1]), 4), round(float(se[0, 1]), 4), round(float(p[0, 1]), 4)
-    (0.2, 1.2403, 0.1612, 0.2177)
-
-    Two constant columns: the tiny variance left by floating point makes no test.
-
-    >>> d, t, se, p = pairwise_t(np.array([75.0, 75.0 - 1.4e-14]), np.full((2, 2), 1e-30), 100)
-    >>> float(d[0, 1]), float(p[0, 1])
-    (0.0, 1.0)
-    """
-    est = np.asarray(estimates, dtype=float)
-    cov = np.asarray(vcov, dtype=float)
-    var = np.diag(cov)
-    off = np.where(np.isnan(cov), 0.0, cov)
-    tolerance = _ZERO_VARIANCE * np.maximum(np.maximum(np.abs(est)[:, None], np.abs(est)[None, :]), 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var_diff = var[:, None] + var[None, :] - 2 * off
-        se = np.sqrt(np.clip(var_diff, 0.0, None))
-        diff = est[:, None] - est[None, :]
-        diff = np.where(np.abs(diff) <= tolerance, 0.0, diff)
-        degenerate = se <= tolerance
-        se = np.where(degenerate, 0.0, se)
-        t = np.where(degenerate, np.nan, diff / se)
-        dist = stats.norm if not np.isfinite(df) else stats.t(df)
-        p = np.where(degenerate, 1.0, 2 * dist.sf(np.abs(t)))
-    return diff, t, se, p
 
 
 def _value_label(design: Design, variable: str, level: Any, language: str) -> str:
@@ -206,7 +138,7 @@ def _levels(series: pd.Series) -> list[Any]:
 
 
 @dataclass
-class _Block:
+class Block:
     """Estimates for the columns of one column variable (or the Total column), all rows."""
 
     variable: str | None
@@ -242,7 +174,7 @@ def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | 
     """The working design (derived 0/1 or 0-100 columns added) and the row specification."""
     from ..design.setup import check_columns, numeric_column
 
-    frame, source = design._data, design._source
+    frame, source = design.frame, design.source
     if stat == "percent":
         if value is not None:
             raise DataError("stat='percent' tabulates the levels of rows=; value= is for mean, top2 and score")
@@ -279,13 +211,13 @@ def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | 
         names.append(derived_name)
     work = design
     if derived:
-        work = design._evolve(data=frame.assign(**derived))
-    valid = np.column_stack([work._data[n].notna().to_numpy() for n in names]).any(axis=1)
+        work = design.evolve(data=frame.assign(**derived))
+    valid = np.column_stack([work.frame[n].notna().to_numpy() for n in names]).any(axis=1)
     if group is None:
         spec = _Spec(stat, "variables", None, names, list(items), valid, 0.95, None)
     else:
         valid &= frame[group].notna().to_numpy()
-        keys = _levels(frame.loc[design._domain & (design._weights != 0), group])
+        keys = _levels(frame.loc[design.domain & (design.weight_values != 0), group])
         spec = _Spec(stat, "groups", group, names, [*keys, TOTAL_KEY], valid, 0.95, None)
     return work, spec, items
 
@@ -303,15 +235,15 @@ def _estimate(work: Design, spec: _Spec, variables: list[str], by: list[str]) ->
     return est
 
 
-def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
+def _block(work: Design, spec: _Spec, column: str | None) -> Block:
     """Estimate every row of the table for the categories of ``column`` (None: the Total)."""
-    data = work._data
-    weights = work._weights * work._domain
+    data = work.frame
+    weights = work.weight_values * work.domain
     by = [column] if column else []
     if column:
         keys = data[column]
         in_col = keys.notna().to_numpy()
-        levels = _levels(data.loc[work._domain & (work._weights != 0) & in_col, column])
+        levels = _levels(data.loc[work.domain & (work.weight_values != 0) & in_col, column])
         col_code = pd.Index(levels).get_indexer(keys)
         col_code = np.where(in_col, col_code, -1)
     else:
@@ -379,7 +311,7 @@ def _block(work: Design, spec: _Spec, column: str | None) -> _Block:
     base_ok = usable & spec.base_mask
     base_n = np.bincount(col_code[base_ok], minlength=n_cols).astype(float)
     base_wn = np.bincount(col_code[base_ok], weights=weights[base_ok], minlength=n_cols)
-    return _Block(column, levels, out["estimate"], out["se"], out["ci_low"], out["ci_high"],
+    return Block(column, levels, out["estimate"], out["se"], out["ci_low"], out["ci_high"],
                   count, wsum, out["cv"], cov, base_n, base_wn)
 
 
@@ -391,77 +323,8 @@ def _cross_sum(row_code: np.ndarray, col_code: np.ndarray, ok: np.ndarray, shape
     return flat.reshape(shape).astype(float)
 
 
-def _relations(mode: str, widths: list[int], wsum: np.ndarray) -> list[np.ndarray]:
-    """The linear relations published cells obey: (estimates, respondent counts) coefficients.
-
-    One row per relation, one column per cell (row-major, as in ``cells``). In every row the
-    Total (first column) is the weighted average of the categories of each column variable; in
-    a percent table the cells of a column add up to 100 %; in a table of groups with a Total row,
-    that row is the weighted average of the group rows. Counts add up the same way.
-    """
-    n_rows, n_cols = wsum.shape
-    estimates: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-
-    def add(cells: np.ndarray, weights: np.ndarray, total: int | None) -> None:
-        est, cnt = np.zeros(n_rows * n_cols), np.zeros(n_rows * n_cols)
-        est[cells], cnt[cells] = weights, 1.0
-        if total is not None:
-            est[total], cnt[total] = -weights.sum(), -1.0
-        estimates.append(est)
-        counts.append(cnt)
-
-    bounds = np.cumsum(widths)
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-        for r in range(n_rows):
-            add(r * n_cols + np.arange(start, stop), wsum[r, start:stop], r * n_cols)
-    if mode == "levels":
-        for c in range(n_cols):
-            add(np.arange(n_rows) * n_cols + c, np.ones(n_rows), None)
-    elif mode == "groups":
-        groups = np.arange(n_rows - 1)
-        for c in range(n_cols):
-            add(groups * n_cols + c, wsum[groups, c], (n_rows - 1) * n_cols + c)
-    empty = np.zeros((0, n_rows * n_cols))
-    return [np.array(estimates) if estimates else empty, np.array(counts) if counts else empty]
 
 
-def _letters_for(block: _Block, flags: np.ndarray, letters: list[str], df: float, alpha: float, adjust: str,
-                 row_keys: list[Any]) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Significance letters of every cell of a block and the pairwise tests between its
-    published cells (``flags``: the block's final flags)."""
-    n_rows, n_cols = block.estimate.shape
-    marks = np.full((n_rows, n_cols), "", dtype=object)
-    tests: list[dict[str, Any]] = []
-    if n_cols < 2:
-        return marks, tests
-    a_idx, b_idx = np.triu_indices(n_cols, k=1)
-    for r in range(n_rows):
-        est = block.estimate[r]
-        diff, t, se, p = pairwise_t(est, block.cov[r], df)
-        testable = ~np.isin(flags[r], NOT_TESTED) & np.isfinite(est)
-        pair_ok = testable[a_idx] & testable[b_idx]
-        p_pairs = np.where(pair_ok, p[a_idx, b_idx], np.nan)
-        p_adj = adjust_pvalues(p_pairs, adjust)
-        significant = np.nan_to_num(p_adj, nan=1.0) < alpha
-        for k, (a, b) in enumerate(zip(a_idx, b_idx, strict=True)):
-            if not pair_ok[k]:
-                continue  # a suppressed or F cell: no test is published
-            if significant[k]:
-                winner, loser = (a, b) if diff[a, b] > 0 else (b, a)
-                marks[r, winner] += letters[loser] + " "
-            tests.append({
-                "row_level": row_keys[r], "column_variable": block.variable,
-                "level_a": block.levels[a], "level_b": block.levels[b],
-                "letter_a": letters[a], "letter_b": letters[b],
-                "difference": diff[a, b], "se": se[a, b], "t": t[a, b], "df": df,
-                "p": p_pairs[k], "p_adjusted": p_adj[k], "significant": bool(significant[k]),
-            })
-    for r in range(n_rows):
-        for c in range(n_cols):
-            found = marks[r, c].split()
-            marks[r, c] = "".join(sorted(found, key=lambda s: (len(s), s)))
-    return marks, tests
 
 
 def banner(
@@ -514,7 +377,7 @@ def banner(
         raise DataError(f"column variables repeat: {columns_vars}")
     from ..design.setup import check_columns
 
-    check_columns(design._data, columns_vars, "column", design._source)
+    check_columns(design.frame, columns_vars, "column", design.source)
     row_vars = [rows] if isinstance(rows, str) else list(rows)
     clash = [c for c in columns_vars if c in row_vars or c == value]
     if clash:
@@ -567,7 +430,7 @@ def banner(
     widths = [len(b.levels) for b in blocks]
     complement = complementary_suppression(
         primary.ravel(), ((flags == "F") | ~np.isfinite(estimate)).ravel(),
-        _relations(spec.mode, widths, stack("weighted_n")), count.ravel()).reshape(flags.shape)
+        relations(spec.mode, widths, stack("weighted_n")), count.ravel()).reshape(flags.shape)
     flags = np.where(complement, SUPPRESSED, flags)
 
     # letters and tests, between published cells only
@@ -575,7 +438,7 @@ def banner(
     bounds = np.cumsum([0, *widths])
     for block, block_letters, start, stop in zip(blocks, letters_by_block, bounds[:-1], bounds[1:],
                                                  strict=True):
-        m, t = _letters_for(block, flags[:, start:stop], block_letters, df, alpha, adjust, row_levels)
+        m, t = letters_for(block, flags[:, start:stop], block_letters, df, alpha, adjust, row_levels)
         marks.append(m)
         tests += t
     factor = 100.0 if stat in ("percent", "top2") else 1.0
@@ -626,11 +489,11 @@ def banner(
                 ", ".join(dims[:-1]) + f" {text('table_and', language)} " + dims[-1])
             title += f", {text('table_by', language)} {joined}"
     method_key = "table_method_replicate" if design.is_replicate else "table_method_taylor"
-    from ..estimation.result import _describe
+    from ..estimation.result import describe
 
     notes = [
         text("table_bases_note", language),
-        text(method_key, language).format(design=_describe(design)),
+        text(method_key, language).format(design=describe(design)),
         text("table_quality_note", language).format(min_n=rules_used.min_n),
         text("suppressed", language) if rules_used.min_n == 10 else f"x: n < {rules_used.min_n}",
         text("use_with_caution", language),
@@ -638,7 +501,7 @@ def banner(
     ]
     if columns_vars:
         notes.append(text("table_letters_note", language).format(
-            alpha=_alpha_text(alpha, language), df=format_number(df, language, decimals=0),
+            alpha=alpha_text(alpha, language), df=format_number(df, language, decimals=0),
             adjust=text(f"table_adjust_{adjust}", language)))
     return Table(
         title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),

@@ -38,7 +38,7 @@ def column_letter(index: int) -> str:
     return out
 
 
-def _alpha_text(alpha: float, language: str) -> str:
+def alpha_text(alpha: float, language: str) -> str:
     shown = f"{alpha:g}"
     return shown.replace(".", ",") if language == "fr" else shown
 
@@ -266,7 +266,9 @@ class Table:
         """Write an Excel workbook (a formatted sheet plus a Notes sheet), atomically."""
         write_tables([self], path, sheet_names=[sheet_name])
 
-    def _write_sheet(self, ws: Any) -> None:
+    def write_sheet(self, ws: Any) -> None:
+        """Write the table (title, grid, notes) into the openpyxl worksheet ``ws``."""
+        # openpyxl is imported lazily, for import time: only the xlsx export needs it
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
 
@@ -317,7 +319,8 @@ class Table:
             ws.column_dimensions[get_column_letter(3 + 2 * j)].width = 6
         ws.freeze_panes = "B4"
 
-    def _notes_lines(self) -> list[str]:
+    def notes_lines(self) -> list[str]:
+        """The lines printed under the table: title, base, flags and test notes."""
         lines = [self.title]
         header = self.row_header
         bases = self.bases
@@ -378,11 +381,11 @@ def write_tables(tables: Sequence[Table], path: str | Path, *, sheet_names: Sequ
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table, name in zip(tables, clean, strict=True):
-        table._write_sheet(workbook.create_sheet(name))
+        table.write_sheet(workbook.create_sheet(name))
     notes = workbook.create_sheet("Notes")
     row = 1
     for table, name in zip(tables, clean, strict=True):
-        lines = table._notes_lines()
+        lines = table.notes_lines()
         _text_cell(notes, row, 1, f"{name}: {lines[0]}").font = Font(bold=True)
         for line in lines[1:]:
             row += 1

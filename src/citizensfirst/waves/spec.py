@@ -73,7 +73,7 @@ _VARIABLE_KEYS = {"label", "label_fr", "scale", "strict"}
 _RULE_KEYS = {"source", "recode", "missing", "missing_ranges", "rescale", "values", "absent"}
 
 
-_STATS = re.compile(r"^(mean|sqs|(top|bottom)(\d+))$")
+STATS = re.compile(r"^(mean|sqs|(top|bottom)(\d+))$")
 
 
 def sample_harmonization_path() -> Path:
@@ -87,7 +87,7 @@ def sample_harmonization_path() -> Path:
     return Path(SAMPLE_DIR) / "harmonization.toml"
 
 
-def _wave_key(key: Any) -> Wave:
+def wave_key(key: Any) -> Wave:
     """Wave keys as written in TOML ("2018") become ints when integral."""
     if isinstance(key, bool):
         raise HarmonizationError(f"wave {key!r} must be a year or a label")
@@ -360,7 +360,7 @@ class HarmonizationSpec:
         if "waves" in raw:
             if not isinstance(raw["waves"], list | tuple) or not raw["waves"]:
                 raise HarmonizationError(f"{source}: waves must be a non-empty list")
-            waves = tuple(_wave_key(w) for w in raw["waves"])
+            waves = tuple(wave_key(w) for w in raw["waves"])
             if len(set(waves)) != len(waves):
                 raise HarmonizationError(f"{source}: waves {list(waves)} repeat a wave")
         table = raw.get("variables", {})
@@ -403,7 +403,7 @@ def _parse_variable(name: str, body: Any, waves: tuple[Wave, ...] | None, source
     for key, value in body.items():
         if key in _VARIABLE_KEYS:
             continue
-        wave = _wave_key(key)
+        wave = wave_key(key)
         if isinstance(wave, str) and not isinstance(value, Mapping):
             raise HarmonizationError(
                 f"{where}: unknown key {key!r}; allowed: {sorted(_VARIABLE_KEYS)} or a wave table"
@@ -438,7 +438,7 @@ def _harmonized_column(design: Design, var: CommonVariable, wave: Wave, strict: 
     name = var.name
     src = var.source(wave)
     where = f"wave {wave}, variable {name!r}"
-    data = design._data
+    data = design.frame
     if src not in data.columns:
         close = difflib.get_close_matches(src, [str(c) for c in data.columns], n=3)
         hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
@@ -464,8 +464,8 @@ def _harmonized_column(design: Design, var: CommonVariable, wave: Wave, strict: 
         values[(original >= lo) & (original <= hi)] = np.nan
     observed = ~np.isnan(values)
     valid = var.valid_range(wave)
-    if valid is None and rule.values is None and design._codebook is not None:
-        scale = design._codebook.get_variable(src).scale
+    if valid is None and rule.values is None and design.codebook is not None:
+        scale = design.codebook.get_variable(src).scale
         valid = (float(scale[0]), float(scale[1])) if scale is not None else None
     if valid is not None or rule.values is not None:
         outside = np.zeros(len(values), dtype=bool)
@@ -516,16 +516,16 @@ def harmonize(
     from ..design.setup import Step
 
     spec = load_spec(spec)
-    wave = _wave_key(wave)
+    wave = wave_key(wave)
     if spec.waves is not None and wave not in spec.waves:
         raise HarmonizationError(f"{spec.source}: wave {wave!r} is not one of the spec's waves {list(spec.waves)}")
     columns: dict[str, np.ndarray] = {}
     entries: list[Variable] = []
-    codebook = design._codebook
+    codebook = design.codebook
     for name, var in spec.variables.items():
         rule = var.rule(wave)
         if rule.absent:
-            columns[name] = np.full(len(design._data), np.nan)
+            columns[name] = np.full(len(design.frame), np.nan)
             entries.append(Variable(name, label=var.label, scale=var.scale))
             continue
         use_strict = strict if strict is not None else (var.strict if var.strict is not None else spec.strict)
@@ -540,7 +540,7 @@ def harmonize(
         if rule.rescale is not None:
             changes.update(value_labels={}, value_labels_fr={})
         entries.append(replace(base, **changes))
-    data = design._data.assign(**columns)
+    data = design.frame.assign(**columns)
     names = set(columns)
     listed = set() if codebook is None else set(codebook)
     kept = [codebook.get_variable(str(c)) for c in data.columns  # type: ignore[union-attr]
@@ -550,4 +550,4 @@ def harmonize(
         title=getattr(codebook, "title", None), title_fr=getattr(codebook, "title_fr", None),
     )
     step = Step("harmonize", {"wave": wave, "variables": len(columns)})
-    return design._evolve(data=data, codebook=new_codebook, history=design._history + (step,))
+    return design.evolve(data=data, codebook=new_codebook, history=design.history + (step,))

@@ -15,7 +15,7 @@ from scipy import stats
 
 from ..errors import DataError, HarmonizationError
 from ..estimation.result import Estimate, critical_value
-from .spec import _STATS, HarmonizationSpec, Wave, _wave_key, harmonize, load_spec
+from .spec import STATS, HarmonizationSpec, Wave, harmonize, load_spec, wave_key
 
 if TYPE_CHECKING:
     from ..design.facade import Design
@@ -95,7 +95,7 @@ class Study:
     ) -> None:
         if not designs:
             raise HarmonizationError("a Study needs at least one wave")
-        keyed = {_wave_key(w): d for w, d in designs.items()}
+        keyed = {wave_key(w): d for w, d in designs.items()}
         try:
             order = sorted(keyed)
         except TypeError:
@@ -128,10 +128,10 @@ class Study:
         return self._spec
 
     def __getitem__(self, wave: Wave) -> Design:
-        return self._designs[_wave_key(wave)]
+        return self._designs[wave_key(wave)]
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{w}: n={len(d._data)}" for w, d in self._designs.items())
+        parts = ", ".join(f"{w}: n={len(d.frame)}" for w, d in self._designs.items())
         return f"<Study: {len(self._designs)} waves ({parts})>"
 
     def has(self, variable: str | Sequence[str], wave: Wave) -> bool:
@@ -141,7 +141,7 @@ class Study:
         for name in names:
             if self._spec is not None and self._spec.is_absent(name, wave):
                 return False
-            if name not in design._data.columns:
+            if name not in design.frame.columns:
                 return False
         return True
 
@@ -159,13 +159,13 @@ class Study:
             text = common.label_fr if language == "fr" and common.label_fr else common.label
             if text:
                 return text
-        codebook = self._designs[self.waves[-1]]._codebook
+        codebook = self._designs[self.waves[-1]].codebook
         return codebook.get_variable(variable).label_in(language) if codebook is not None else variable
 
     def _scale(self, design: Design, name: str) -> tuple[float, float] | None:
         if self._spec is not None and name in self._spec and self._spec[name].scale is not None:
             return self._spec[name].scale
-        codebook = design._codebook
+        codebook = design.codebook
         found = codebook.get_variable(name).scale if codebook is not None else None
         return None if found is None else (float(found[0]), float(found[1]))
 
@@ -177,7 +177,7 @@ class Study:
             top_box,
         )
 
-        match = _STATS.match(stat)
+        match = STATS.match(stat)
         if match is None:
             raise DataError(f"stat must be 'mean', 'sqs', 'topK' or 'bottomK' (e.g. 'top2'), got {stat!r}")
         if stat == "mean":
@@ -316,7 +316,7 @@ class Study:
         for pair in compare:
             if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
                 raise DataError(f"compare pairs must be (from_wave, to_wave), got {pair!r}")
-            a, b = (_wave_key(w) for w in pair)
+            a, b = (wave_key(w) for w in pair)
             for w in (a, b):
                 if w not in self._designs:
                     raise DataError(f"wave {w!r} is not in the study (waves {list(self._designs)})")

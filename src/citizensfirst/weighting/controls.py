@@ -95,7 +95,7 @@ def check_controls(
     citizensfirst.errors.WeightingError: tol=nan is not allowed: give a finite number with 0 < tol <= 0.001 (the largest relative miss of a margin that still counts as met); a NaN, infinite, zero, negative or larger tolerance would pass weights that miss their targets
     """
     limit = TOL_MAX if change_tol is None else R_RULE_TOL_MAX
-    number = _real(tol, "tol")
+    number = real_number(tol, "tol")
     if not 0 < number <= limit:  # also refuses NaN
         rule = "" if change_tol is None else " with R's stopping rule change_tol"
         raise WeightingError(
@@ -109,7 +109,7 @@ def check_controls(
     if bounds is not None:
         if isinstance(bounds, str | bytes) or not isinstance(bounds, Sequence | np.ndarray) or len(bounds) != 2:
             raise WeightingError(f"bounds={bounds!r} is not allowed: give a pair (lower, upper) with lower < 1 < upper")
-        low, high = _real(bounds[0], "bounds (lower)"), _real(bounds[1], "bounds (upper)")
+        low, high = real_number(bounds[0], "bounds (lower)"), real_number(bounds[1], "bounds (upper)")
         if not low < 1 < high:  # also refuses NaN
             raise WeightingError(
                 f"bounds={tuple(bounds)!r} is not allowed: give lower < 1 < upper (the unadjusted weight, "
@@ -118,7 +118,7 @@ def check_controls(
         checked_bounds = (low, high)
     checked_change = None
     if change_tol is not None:
-        checked_change = _real(change_tol, "change_tol")
+        checked_change = real_number(change_tol, "change_tol")
         if not 0 < checked_change < np.inf:
             raise WeightingError(
                 f"change_tol={change_tol!r} is not allowed: give a positive finite change in weighted "
@@ -127,14 +127,14 @@ def check_controls(
     return number, int(max_iter), checked_bounds, checked_change
 
 
-def _real(value: Any, name: str) -> float:
+def real_number(value: Any, name: str) -> float:
     """``value`` as a float; a WeightingError naming ``name`` when it is not a real number."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise WeightingError(f"{name}={value!r} is not a number")
     return float(value)
 
 
-def _checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd.DataFrame, tol: float,
+def checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd.DataFrame, tol: float,
                     iterations: int, converged: bool = True, advice: str = "") -> WeightingReport:
     """The report of a weighting step, after checking its margins (achieved from the final weights).
 
@@ -156,15 +156,15 @@ def _checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: p
     return WeightingReport.build(method, base, final, margins, converged, iterations)
 
 
-def _level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+def level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
     """Row codes (index into ``levels``) of ``variable``; errors name variable and level."""
     from ..design.setup import check_columns
 
-    check_columns(design._data, [variable], "weighting", design._source)
-    series = design._data[variable]
+    check_columns(design.frame, [variable], "weighting", design.source)
+    series = design.frame[variable]
     if series.isna().any():
         raise WeightingError(
-            f"{design._source}: weighting variable {variable!r} is missing for "
+            f"{design.source}: weighting variable {variable!r} is missing for "
             f"{int(series.isna().sum())} respondents; recode them to a category with a target"
         )
     keys = [normalize_code(level) for level in levels]
@@ -179,7 +179,7 @@ def _level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[
         if key not in lookup:
             count = int((observed == j).sum())
             raise WeightingError(
-                f"{design._source}: level {value!r} of {variable!r} ({count} respondents) has no "
+                f"{design.source}: level {value!r} of {variable!r} ({count} respondents) has no "
                 f"target; targets cover {keys}"
             )
         index[j] = lookup[key]
@@ -188,14 +188,14 @@ def _level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[
     if not present.all():
         absent = [keys[i] for i in np.flatnonzero(~present)]
         raise WeightingError(
-            f"{design._source}: target level(s) {absent} of {variable!r} have no respondents in "
+            f"{design.source}: target level(s) {absent} of {variable!r} have no respondents in "
             "the sample; collapse them with a neighbouring level"
         )
     return codes, keys
 
 
 def _value_labels(design: Design, variable: str) -> dict[Any, Any]:
-    codebook = design._codebook
+    codebook = design.codebook
     if codebook is None or variable not in codebook:
         return {}
     return {normalize_code(k): normalize_code(v) for k, v in codebook[variable].value_labels.items()}
@@ -219,7 +219,7 @@ def parse_margins(
     citizensfirst.errors.WeightingError: margins do not sum to the same population: 'age' sums to 3000, 'sex' to 4010; give every count margin the same total (or give shares)
     """
     if total is not None:
-        given = _real(total, "total")
+        given = real_number(total, "total")
         if not 0 < given < np.inf:
             raise WeightingError(f"total={total!r} is not allowed: the population total must be a positive finite number")
         total = given
@@ -279,41 +279,41 @@ def parse_margins(
     return parsed, population
 
 
-def _check_base_weights(design: Design) -> np.ndarray:
-    weights = design._weights
+def check_base_weights(design: Design) -> np.ndarray:
+    weights = design.weight_values
     bad = weights <= 0
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise WeightingError(
-            f"{design._source}: {int(bad.sum())} respondents have zero base weight (first at row {first}); "
+            f"{design.source}: {int(bad.sum())} respondents have zero base weight (first at row {first}); "
             "weighting needs positive base weights"
         )
     return weights
 
 
-def _step(action: str, **parameters: Any) -> Any:
+def make_step(action: str, **parameters: Any) -> Any:
     from ..design.setup import Step
 
     return Step(action, parameters)
 
 
-def _reweighted(design: Design, weights: np.ndarray, rep_weights: np.ndarray | None,
+def reweighted(design: Design, weights: np.ndarray, rep_weights: np.ndarray | None,
                 residuals: Any, step: Any) -> Design:
     from dataclasses import replace
 
-    changes: dict[str, Any] = {"weights": weights, "history": design._history + (step,)}
+    changes: dict[str, Any] = {"weights": weights, "history": design.history + (step,)}
     if rep_weights is not None:
-        reps = design._replicates
+        reps = design.replicate_weights
         changes["replicates"] = replace(reps, multipliers=rep_weights, group=None)
     if residuals is not None:
-        changes["calibrations"] = design._calibrations + (residuals,)
-    return design._evolve(**changes)
+        changes["calibrations"] = design.calibrations + (residuals,)
+    return design.evolve(**changes)
 
 
-def _with_margin_report(new: Design, old: Design, names: list[str], coded: list[tuple[np.ndarray, list[Any]]],
+def with_margin_report(new: Design, old: Design, names: list[str], coded: list[tuple[np.ndarray, list[Any]]],
                         targets: list[np.ndarray], method: str, iterations: int, tol: float,
                         converged: bool = True, advice: str = "") -> Design:
     """``new`` with its checked report: margins achieved by its final weights against the targets."""
-    margins = margin_table(names, coded, targets, new._weights)
-    report = _checked_report(method, old._weights, new._weights, margins, tol, iterations, converged, advice)
-    return new._evolve(report=report)
+    margins = margin_table(names, coded, targets, new.weight_values)
+    report = checked_report(method, old.weight_values, new.weight_values, margins, tol, iterations, converged, advice)
+    return new.evolve(report=report)

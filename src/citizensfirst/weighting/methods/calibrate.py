@@ -16,13 +16,13 @@ from ..calibration import CALFUNS, GregResiduals, solve_g
 from ..controls import (
     SHARE_TOLERANCE,
     ReplicateCalibrationWarning,
-    _check_base_weights,
-    _checked_report,
-    _level_codes,
-    _real,
-    _reweighted,
-    _step,
+    check_base_weights,
     check_controls,
+    checked_report,
+    level_codes,
+    make_step,
+    real_number,
+    reweighted,
 )
 
 if TYPE_CHECKING:
@@ -35,28 +35,28 @@ def _from_model_names(design: Design, targets: dict[str, Any], total: float | No
     A name that is not a column but a column name followed by one of its levels is a treatment
     dummy; the first level's count is the total minus the others.
     """
-    if all(name in design._data.columns for name in targets if name != "(Intercept)") and \
+    if all(name in design.frame.columns for name in targets if name != "(Intercept)") and \
             "(Intercept)" not in targets:
         return targets, total
-    total = _real(targets.pop("(Intercept)"), "'(Intercept)'") if "(Intercept)" in targets else total
+    total = real_number(targets.pop("(Intercept)"), "'(Intercept)'") if "(Intercept)" in targets else total
     out: dict[str, Any] = {}
     for name, value in targets.items():
-        if name in design._data.columns:
+        if name in design.frame.columns:
             out[name] = value
             continue
-        column = max((c for c in map(str, design._data.columns) if name.startswith(c)), key=len, default=None)
+        column = max((c for c in map(str, design.frame.columns) if name.startswith(c)), key=len, default=None)
         if column is None or isinstance(value, Mapping):
             raise WeightingError(f"calibration target {name!r} is neither a column nor a column followed by a level")
-        levels = {str(normalize_code(v)): v for v in design._data[column].dropna().unique()}
+        levels = {str(normalize_code(v)): v for v in design.frame[column].dropna().unique()}
         level = name[len(column):]
         if level not in levels:
             raise WeightingError(f"calibration target {name!r}: {column!r} has no level {level!r}")
-        out.setdefault(column, {})[levels[level]] = _real(value, f"calibration target {name!r}")
+        out.setdefault(column, {})[levels[level]] = real_number(value, f"calibration target {name!r}")
     for column, given in out.items():
         if isinstance(given, dict):
             if total is None:
                 raise WeightingError("R-style dummy totals need '(Intercept)' (or total=) for the first level")
-            levels = sorted(design._data[column].dropna().unique(),
+            levels = sorted(design.frame[column].dropna().unique(),
                             key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
             first = levels[0]
             given[first] = total - sum(given.values())
@@ -73,7 +73,7 @@ def _model_matrix(
         items = target.items() if isinstance(target, Mapping) else [(None, target)]
         for level, value in items:
             where = f"calibration target {variable!r}" + ("" if level is None else f", level {level!r}")
-            if not np.isfinite(_real(value, where)):
+            if not np.isfinite(real_number(value, where)):
                 raise WeightingError(f"{where}: {value!r} is not a finite number")
     columns: list[np.ndarray] = []
     values: list[float] = []
@@ -84,13 +84,13 @@ def _model_matrix(
         first_sum = sum(float(x) for x in next(iter(categorical.values())).values())
         population = population if population is not None else first_sum
     if population is not None:
-        columns.append(np.ones(len(design._weights)))
+        columns.append(np.ones(len(design.weight_values)))
         values.append(float(population))
         names.append("(Intercept)")
     for variable, target in targets.items():
         if isinstance(target, Mapping):
             levels = sorted(target, key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
-            codes, keys = _level_codes(design, variable, levels)
+            codes, keys = level_codes(design, variable, levels)
             level_sum = sum(float(target[lv]) for lv in levels)
             if population is not None and abs(level_sum - population) > SHARE_TOLERANCE * population:
                 if abs(level_sum - 1) <= SHARE_TOLERANCE:
@@ -104,10 +104,10 @@ def _model_matrix(
                 values.append(float(target[level]))
                 names.append(f"{variable}{keys[j]}")
         else:
-            column = numeric_column(design._data, variable, "calibration variable", design._source)
+            column = numeric_column(design.frame, variable, "calibration variable", design.source)
             if np.isnan(column).any():
                 raise WeightingError(
-                    f"{design._source}: calibration variable {variable!r} is missing for "
+                    f"{design.source}: calibration variable {variable!r} is missing for "
                     f"{int(np.isnan(column).sum())} respondents"
                 )
             columns.append(column)
@@ -149,20 +149,20 @@ def calibrate(
     if method == "logit" and (bounds is None or not np.isfinite(bounds).all()):
         raise WeightingError(f"logit calibration needs finite bounds=(lower, upper) with lower < 1 < upper, got {bounds}")
     if total is not None:
-        total = _real(total, "total")
+        total = real_number(total, "total")
         if not 0 < total < np.inf:
             raise WeightingError(f"total={total!r} is not allowed: the population size must be a positive finite number")
-    _check_base_weights(design)
+    check_base_weights(design)
     X, values, names = _model_matrix(design, targets, total)
-    step = _step("calibrate", targets=dict(targets), total=total, method=method, bounds=bounds,
+    step = make_step("calibrate", targets=dict(targets), total=total, method=method, bounds=bounds,
                  cluster=cluster)
     new, iterations = calibrate_matrix(design, X, values, method=method, bounds=bounds,
                                        max_iter=max_iter, tol=tol, cluster=cluster, step=step)
-    margins = pd.DataFrame({"margin": names, "level": "", "target": values, "achieved": X.T @ new._weights,
+    margins = pd.DataFrame({"margin": names, "level": "", "target": values, "achieved": X.T @ new.weight_values,
                             "sample_share": np.nan})
-    report = _checked_report(f"calibration ({method})", design._weights, new._weights, margins, tol, iterations,
+    report = checked_report(f"calibration ({method})", design.weight_values, new.weight_values, margins, tol, iterations,
                              advice=" Raise max_iter, widen the bounds or check the targets")
-    return new._evolve(report=report)
+    return new.evolve(report=report)
 
 
 def calibrate_matrix(
@@ -178,14 +178,14 @@ def calibrate_matrix(
     cluster: int | str | None = None,
 ) -> tuple[Design, int]:
     """Calibrate the design's weights on model matrix ``X`` to ``values``: (new design, iterations)."""
-    base = design._weights
+    base = design.weight_values
     lo, hi = bounds if bounds is not None else (-np.inf, np.inf)
     group = _cluster_codes(design, cluster)
     Xc, wc = (X, base) if group is None else (_cluster_mean(X, group), _cluster_mean(base, group))
     g, iterations = solve_g(Xc, wc, values, method, (lo, hi), max_iter, tol)
     weights = base * g
     rep_weights = None
-    reps = design._replicates
+    reps = design.replicate_weights
     if reps is not None:
         rep_weights = reps.analysis_weights(base).copy()
         failed = 0
@@ -201,7 +201,7 @@ def calibrate_matrix(
                 ReplicateCalibrationWarning, stacklevel=3,
             )
     residuals = None if reps is not None else GregResiduals.build(Xc, wc, g)
-    return _reweighted(design, weights, rep_weights, residuals, step), iterations
+    return reweighted(design, weights, rep_weights, residuals, step), iterations
 
 
 def _cluster_codes(design: Design, cluster: int | str | None) -> np.ndarray | None:
@@ -210,10 +210,10 @@ def _cluster_codes(design: Design, cluster: int | str | None) -> np.ndarray | No
     if isinstance(cluster, str):
         from ...design.groups import factorize
 
-        return factorize(design._data[cluster].to_numpy())[0]
-    if design._taylor is None:
+        return factorize(design.frame[cluster].to_numpy())[0]
+    if design.taylor is None:
         raise WeightingError("cluster=<stage> needs a design with PSUs; give a column name instead")
-    return design._taylor.stages[int(cluster) - 1].cluster
+    return design.taylor.stages[int(cluster) - 1].cluster
 
 
 def _cluster_mean(values: np.ndarray, group: np.ndarray) -> np.ndarray:

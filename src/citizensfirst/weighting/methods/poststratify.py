@@ -14,12 +14,12 @@ from ...io.codebook import normalize_code
 from ..calibration import PostStratumResiduals
 from ..controls import (
     EXACT_TOL,
-    _check_base_weights,
-    _checked_report,
-    _level_codes,
-    _real,
-    _reweighted,
-    _step,
+    check_base_weights,
+    checked_report,
+    level_codes,
+    make_step,
+    real_number,
+    reweighted,
 )
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def poststratify(
     finite and non-negative. The achieved cell totals are recomputed from the final weights and
     checked (relative tolerance :data:`EXACT_TOL`).
     """
-    base = _check_base_weights(design)
+    base = check_base_weights(design)
     names = [cells] if isinstance(cells, str) else list(cells)
     if isinstance(totals, pd.DataFrame):
         count_col = "Freq" if "Freq" in totals.columns else "count"
@@ -53,7 +53,7 @@ def poststratify(
                  for k, v in totals.items()]
     table: dict[tuple[Any, ...], float] = {}
     for key, value in pairs:
-        count = _real(value, f"post-stratification total of cell {key}")
+        count = real_number(value, f"post-stratification total of cell {key}")
         if not 0 <= count < np.inf:
             raise WeightingError(f"post-stratification total of cell {key} is {value!r}; give a finite count >= 0")
         if len(key) != len(names):
@@ -64,7 +64,7 @@ def poststratify(
     coded = []
     for i, name in enumerate(names):
         levels = sorted({key[i] for key in table}, key=lambda v: (isinstance(v, str), v))
-        codes, keys = _level_codes(design, name, levels)
+        codes, keys = level_codes(design, name, levels)
         coded.append((codes, keys))
     cell = np.zeros(len(base), dtype=np.int64)
     sizes = [len(keys) for _, keys in coded]
@@ -78,24 +78,24 @@ def poststratify(
     empty_sample = np.isfinite(target) & (current == 0)
     if empty_sample.any():
         raise WeightingError(
-            f"{design._source}: {int(empty_sample.sum())} post-stratification cell(s) with a target have "
+            f"{design.source}: {int(empty_sample.sum())} post-stratification cell(s) with a target have "
             "no respondents; collapse cells"
         )
     no_target = (current > 0) & ~np.isfinite(target)
     if no_target.any():
-        raise WeightingError(f"{design._source}: {int(no_target.sum())} sampled cell(s) of {names} have no target")
+        raise WeightingError(f"{design.source}: {int(no_target.sum())} sampled cell(s) of {names} have no target")
     factor = np.where(current > 0, target / np.where(current > 0, current, 1.0), 0.0)
     weights = base * factor[cell]
     rep_weights = None
-    reps = design._replicates
+    reps = design.replicate_weights
     if reps is not None:
         rep_weights = reps.analysis_weights(base).copy()
         rep_current = group_sums(cell, rep_weights, n_cells)
         with np.errstate(divide="ignore", invalid="ignore"):
             rep_weights *= np.where(rep_current > 0, target[:, None] / rep_current, 0.0)[cell]
     residuals = None if reps is not None else PostStratumResiduals(cell, n_cells, base, weights)
-    step = _step("poststratify", cells=names, totals={str(k): v for k, v in table.items()})
-    new = _reweighted(design, weights, rep_weights, residuals, step)
+    step = make_step("poststratify", cells=names, totals={str(k): v for k, v in table.items()})
+    new = reweighted(design, weights, rep_weights, residuals, step)
     margins = pd.DataFrame({
         "margin": "x".join(names),
         "level": [str(k) for k in table],
@@ -103,8 +103,8 @@ def poststratify(
         "achieved": np.bincount(cell, weights=weights, minlength=n_cells)[index],
         "sample_share": np.bincount(cell, minlength=n_cells)[index] / len(cell),
     })
-    report = _checked_report("post-stratification", base, weights, margins, EXACT_TOL, 1)
-    return new._evolve(report=report)
+    report = checked_report("post-stratification", base, weights, margins, EXACT_TOL, 1)
+    return new.evolve(report=report)
 
 
 def _cell_index(coded: list[tuple[np.ndarray, list[Any]]], key: tuple[Any, ...]) -> int:

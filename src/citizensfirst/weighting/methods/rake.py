@@ -11,13 +11,13 @@ import pandas as pd
 from ...design.groups import group_sums
 from ..calibration import RakingResiduals
 from ..controls import (
-    _check_base_weights,
-    _level_codes,
-    _reweighted,
-    _step,
-    _with_margin_report,
+    check_base_weights,
     check_controls,
+    level_codes,
+    make_step,
     parse_margins,
+    reweighted,
+    with_margin_report,
 )
 from .calibrate import calibrate_matrix
 
@@ -52,10 +52,10 @@ def rake(
     """
     tol, max_iter, bounds, change_tol = check_controls(tol=tol, max_iter=max_iter, bounds=bounds,
                                                        change_tol=change_tol)
-    base = _check_base_weights(design)
+    base = check_base_weights(design)
     targets, population = parse_margins(margins, total, float(base.sum()))
     names = list(targets)
-    coded = [_level_codes(design, var, list(targets[var])) for var in names]
+    coded = [level_codes(design, var, list(targets[var])) for var in names]
     target_vectors = [np.array([targets[var][lv] for lv in targets[var]]) for var in names]
     if bounds is not None:
         # intercept + each margin's levels but its first: full rank, as R's model matrix
@@ -63,9 +63,9 @@ def rake(
         values = np.concatenate([[population]] + [t[1:] for t in target_vectors])
         new, iterations = calibrate_matrix(
             design, np.hstack(blocks), values, method="raking", bounds=bounds,
-            max_iter=max_iter, tol=tol, step=_step("rake", margins=targets, bounds=bounds),
+            max_iter=max_iter, tol=tol, step=make_step("rake", margins=targets, bounds=bounds),
         )
-        return _with_margin_report(new, design, names, coded, target_vectors, "raking (bounded)", iterations,
+        return with_margin_report(new, design, names, coded, target_vectors, "raking (bounded)", iterations,
                                    tol, advice=_RAKE_ADVICE)
     # Raking only depends on the cell (the combination of margin levels): fit the cell table,
     # then map the cell factors back to the rows (one pass over the data).
@@ -73,7 +73,7 @@ def rake(
     n_cells = len(cell_levels[0])
     cell_base = np.bincount(cell, weights=base, minlength=n_cells)
     factor = np.ones(n_cells)
-    reps = design._replicates
+    reps = design.replicate_weights
     rep_weights = None if reps is None else reps.analysis_weights(base)
     rep_base = None if rep_weights is None else group_sums(cell, rep_weights, n_cells)
     rep_factor = None if rep_base is None else np.ones_like(rep_base)
@@ -105,10 +105,10 @@ def rake(
         rep_weights = rep_weights * rep_factor[cell]
     residuals = RakingResiduals(tuple((codes, len(keys), base * f[cell])
                                       for (codes, keys), f in zip(coded, last_factors, strict=True)))
-    step = _step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
+    step = make_step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
                  change_tol=change_tol)
-    new = _reweighted(design, weights, rep_weights, residuals, step)
-    return _with_margin_report(new, design, names, coded, target_vectors, "raking",
+    new = reweighted(design, weights, rep_weights, residuals, step)
+    return with_margin_report(new, design, names, coded, target_vectors, "raking",
                                iteration, tol, converged=converged, advice=_RAKE_ADVICE)
 
 

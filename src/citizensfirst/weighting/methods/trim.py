@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import ConvergenceError, WeightingError
-from ..controls import _real, _reweighted, _step
+from ..controls import make_step, real_number, reweighted
 from ..report import WeightingReport
 
 if TYPE_CHECKING:
@@ -55,12 +55,12 @@ def trim(
     """
     if redistribute not in ("equal", "proportional", "none"):
         raise WeightingError(f"redistribute must be equal, proportional or none, got {redistribute!r}")
-    lower, upper = _real(lower, "lower"), _real(upper, "upper")
-    base = design._weights
+    lower, upper = real_number(lower, "lower"), real_number(upper, "upper")
+    base = design.weight_values
     if relative:
         positive = base[base > 0]
         if not positive.size:
-            raise WeightingError(f"{design._source}: relative=True needs positive weights to take their median")
+            raise WeightingError(f"{design.source}: relative=True needs positive weights to take their median")
         median = float(np.median(positive))
         lower, upper = lower * median, upper * median
     if not (lower < upper and upper > 0 and lower < np.inf):  # also refuses NaN
@@ -70,16 +70,16 @@ def trim(
         )
     weights, trimmed = _trim_vector(base, lower, upper, strict, redistribute)
     rep_weights = None
-    reps = design._replicates
+    reps = design.replicate_weights
     if reps is not None:
         rep_weights = reps.analysis_weights(base).copy()
         for r in range(rep_weights.shape[1]):
             rep_weights[:, r], _ = _trim_vector(rep_weights[:, r], lower, upper, strict, redistribute,
                                                 where=f"replicate {r + 1}: ")
-    step = _step("trim", lower=lower, upper=upper, strict=strict, redistribute=redistribute)
-    new = _reweighted(design, weights, rep_weights, None, step)
+    step = make_step("trim", lower=lower, upper=upper, strict=strict, redistribute=redistribute)
+    new = reweighted(design, weights, rep_weights, None, step)
     report = WeightingReport.build("trimming", base, weights, None, True, 1, trimmed=trimmed)
-    return new._evolve(report=report)
+    return new.evolve(report=report)
 
 
 def _trim_vector(w: np.ndarray, lower: float, upper: float, strict: bool, redistribute: str,
