@@ -448,7 +448,7 @@ def test_failed_exports_leave_no_partial_file(tmp_path: Path, monkeypatch: pytes
         ws.cell(row=1, column=1, value="half a table")  # type: ignore[attr-defined]
         raise RuntimeError("sheet failed")
 
-    monkeypatch.setattr(Table, "_write_sheet", broken_sheet)
+    monkeypatch.setattr(Table, "write_sheet", broken_sheet)
     with pytest.raises(RuntimeError, match="sheet failed"):
         table.to_xlsx(tmp_path / "new.xlsx")
 
