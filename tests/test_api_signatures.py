@@ -34,10 +34,10 @@ FORWARDED: dict[str, Callable[..., object]] = {
 
 # Design.drivers builds the data, weights and replicate arguments itself; its own ``seed``
 # seeds the bootstrap replicates (driver_importance's ``seed`` is for Shapley permutations),
-# and ``ci``/``replicates`` choose the replicates.
+# ``ci``/``replicates`` choose the replicates, ``by`` the domains; the df is the design's.
 DRIVER_BUILT = {"data", "weights", "replicate_weights", "replicate_scale", "replicate_rscales",
-                "replicate_mse", "seed"}
-DRIVER_OWN = {"ci", "replicates", "seed"}
+                "replicate_mse", "seed", "df"}
+DRIVER_OWN = {"ci", "replicates", "seed", "by"}
 
 
 def _params(func: Callable[..., object], drop: set[str]) -> dict[str, tuple[object, object]]:
