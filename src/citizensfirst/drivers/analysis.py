@@ -68,7 +68,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -164,19 +164,6 @@ class DriverResult:
         ['a', 'b']
         """
         return self.table.copy()
-
-    def plot(self, language: str = "en", title: str = "", **kwargs: Any) -> Any:
-        """Importance bars with confidence intervals (a :class:`citizensfirst.charts.base.Chart`)."""
-        from ..charts import importance_chart
-
-        return importance_chart(self, language, title, **kwargs)
-
-    def plot_quadrant(self, thresholds: str | tuple[float, float] = "mean", language: str = "en",
-                      title: str = "", **kwargs: Any) -> Any:
-        """Importance against performance with the four action quadrants (a Chart)."""
-        from ..charts import quadrant_chart
-
-        return quadrant_chart(self, thresholds, language, title, **kwargs)
 
     def _repr_html_(self) -> str:
         cols = [
