@@ -18,11 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import expit, logit
 
 from ..errors import DataError
 from ..io.codebook import warn_if_nominal
+from .intervals import (
+    PROPORTION_METHODS,
+    QUANTILE_METHODS,
+    TRANSFORMED,
+    IntervalInputs,
+    check_interval_method,
+    interval,
+    transform,
+)
 from .quality import QualityRules
 from .quantile_rules import RULES
 from .quantile_rules import quantile as rule_quantile
@@ -41,8 +48,6 @@ if TYPE_CHECKING:
     from ..design.facade import Design
 
 Names = str | Sequence[str]
-PROPORTION_CI = ("logit", "xlogit", "wald", "mean", "wilson", "beta", "asin")
-QUANTILE_CI = ("mean", "beta", "xlogit", "asin", "quantile")
 
 
 def _names(variables: Names) -> list[str]:
@@ -149,54 +154,33 @@ def proportion(
     (= ``mean``), ``wilson`` (score interval with the effective sample size p(1-p)/se²),
     ``beta`` (Korn-Graubard, as ``svyciprop(method="beta")``), ``asin``, ``xlogit``.
     """
-    check_proportion_ci(ci)
+    check_interval_method(ci, PROPORTION_METHODS)
     indicators, items = _indicators(design, _names(variable))
     domains = domains_of(design, by)
     result = ratio_engine(design, indicators, ONES, domains, deff=resolve_deff(design, deff))
-    est = finish(design, "proportion", result, domains, items, level=level, df=df, rules=rules,
-                 ci=ci)
-    table = est.table
-    low, high = proportion_interval(
-        table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
-        table["n"].to_numpy(), level, ci, design_df=result["df"],
-        transformed_se=replicate_transformed_se(design, result, ci),
-    )
-    table["ci_low"], table["ci_high"] = low, high
-    return est
+    extras = {"design_df": result["df"], "transformed_se": replicate_transformed_se(design, result)}
+    return finish(design, "proportion", result, domains, items, level=level, df=df, rules=rules,
+                  ci=ci, extras=extras)
 
 
-def _transform(method: str, p: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return logit(p) if method in ("logit", "xlogit") else np.arcsin(np.sqrt(p))
-
-
-def replicate_transformed_se(design: Design, result: dict[str, Any], method: str) -> np.ndarray | None:
-    """On replicate designs, the SE of logit(p) / asin(sqrt(p)) from transformed replicates."""
+def replicate_transformed_se(design: Design, result: dict[str, Any]) -> dict[str, np.ndarray]:
+    """On replicate designs, the SE of logit(p) / asin(sqrt(p)) from transformed replicates,
+    per :data:`~citizensfirst.estimation.intervals.TRANSFORMED` method (empty otherwise)."""
     reps = design.replicate_weights
-    if reps is None or method not in ("logit", "xlogit", "asin") or result.get("replicates") is None:
-        return None
-    thetas = _transform(method, result["replicates"])
-    vcov = reps.vcov(thetas, _transform(method, result["estimate"]))
-    return np.sqrt(np.diag(vcov))
-
-
-def check_proportion_ci(ci: str) -> None:
-    """Refuse an interval method that :func:`proportion_interval` does not know.
-
-    >>> check_proportion_ci("nonsense")
-    Traceback (most recent call last):
-    ...
-    citizensfirst.errors.DataError: ci must be one of ('logit', 'xlogit', 'wald', 'mean', 'wilson', 'beta', 'asin'), got 'nonsense'
-    """
-    if ci not in PROPORTION_CI:
-        raise DataError(f"ci must be one of {PROPORTION_CI}, got {ci!r}")
+    if reps is None or result.get("replicates") is None:
+        return {}
+    out = {}
+    for method in TRANSFORMED:
+        thetas = transform(method, result["replicates"])
+        out[method] = np.sqrt(np.diag(reps.vcov(thetas, transform(method, result["estimate"]))))
+    return out
 
 
 def proportion_interval(
     p: np.ndarray, se: np.ndarray, dfs: np.ndarray, n: np.ndarray, level: float, method: str,
     design_df: np.ndarray | None = None, transformed_se: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Confidence limits for proportions ``p`` with standard errors ``se`` (see ``proportion``).
+    """Confidence limits for proportions ``p`` by ``method`` of the interval table (see ``proportion``).
 
     The Korn-Graubard ``beta`` interval always uses the design df (``design_df``, default
     ``dfs``) in its effective-sample-size correction, as R's ``svyciprop`` does. For ``logit``
@@ -208,29 +192,10 @@ def proportion_interval(
     >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
     (0.7556, 0.8626)
     """
-    t = critical_value(level, dfs)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if method in ("logit", "xlogit"):
-            half = t * (se / (p * (1 - p)) if transformed_se is None else transformed_se)
-            return expit(logit(p) - half), expit(logit(p) + half)
-        if method in ("wald", "mean"):
-            return p - t * se, p + t * se
-        if method == "asin":
-            scale_se = se / (2 * np.sqrt(p * (1 - p))) if transformed_se is None else transformed_se
-            centre, half = np.arcsin(np.sqrt(p)), t * scale_se
-            return np.sin(centre - half) ** 2, np.sin(centre + half) ** 2
-        n_eff = p * (1 - p) / se**2
-        if method == "wilson":
-            z2 = t**2
-            centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
-            half = t / (1 + z2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
-            return centre - half, centre + half
-        alpha = 1 - level
-        df_design = dfs if design_df is None else design_df
-        n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df_design)) ** 2
-        lower = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-        upper = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
-        return lower, upper
+    check_interval_method(method, PROPORTION_METHODS)
+    return interval(method, IntervalInputs(np.asarray(p, dtype=float), np.asarray(se, dtype=float),
+                                           np.asarray(dfs, dtype=float), level, np.asarray(n, dtype=float),
+                                           design_df, transformed_se))
 
 
 def count(
@@ -343,8 +308,7 @@ def quantile(
     """
     if rule not in RULES:
         raise DataError(f"rule must be one of {RULES}, got {rule!r}")
-    if interval not in QUANTILE_CI:
-        raise DataError(f"interval must be one of {QUANTILE_CI}, got {interval!r}")
+    check_interval_method(interval, QUANTILE_METHODS, argument="interval")
     plist = [float(probs)] if np.isscalar(probs) else [float(p) for p in probs]  # type: ignore[arg-type]
     if any(not 0 <= p <= 1 for p in plist):
         raise DataError(f"quantile probabilities must lie in [0, 1], got {plist}")
@@ -384,11 +348,9 @@ def quantile(
         "df": table["df"].to_numpy(),
     }
     items = pd.DataFrame({"variable": variable, "level": plist})
-    est = finish(design, "quantile", result, domains, items, level=level, df=df, rules=rules,
-                 ci=f"woodruff-{interval}")
-    est.table["ci_low"], est.table["ci_high"] = table["ci_low"].to_numpy(), table["ci_high"].to_numpy()
-    est.table["se"] = table["se"].to_numpy()
-    return est
+    stored = (table["se"].to_numpy(), table["ci_low"].to_numpy(), table["ci_high"].to_numpy())
+    return finish(design, "quantile", result, domains, items, level=level, df=df, rules=rules,
+                  ci="quantile" if interval == "quantile" else f"woodruff-{interval}", stored=stored)
 
 
 def _diagonal(variances: np.ndarray) -> np.ndarray:

@@ -11,9 +11,8 @@ Conventions (see docs/methods.md):
 
 * **Missing values**: ``missing="available"`` (default) uses, for each variable, the rows where
   it is observed; ``"listwise"`` the rows observed on every requested variable (R's ``na.rm``).
-* **Confidence intervals**: ``estimate +/- t(df) x se`` with the design degrees of freedom of the
-  domain (PSUs minus strata with respondents in it, as R's ``degf`` on the subset design);
-  ``df=np.inf`` gives normal intervals, as R's ``confint`` default.
+* **Confidence intervals**: ``estimate +/- t(df) x se`` on the design df of the domain (R's ``degf``
+  on the subset; ``df=np.inf``: normal), or a method of :mod:`~citizensfirst.estimation.intervals`.
 * **Design effect**: ``deff="srswor"`` compares with simple random sampling without
   replacement of the same n from a population of size sum(w) (R's ``deff=TRUE``);
   ``deff="replace"`` with replacement (R's ``deff="replace"``).
@@ -40,10 +39,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from ..design.groups import group_sums
+from ..design.setup import as_list, check_columns, numeric_column
 from ..errors import DataError
+from .intervals import (
+    INTERVAL_METHODS,
+    IntervalInputs,
+    independent_difference,
+    interval,
+    linear_combination,
+    pairwise_tests,
+    table_limits,
+)
+from .intervals import critical_value as critical_value  # re-exported: inference and drivers use it
 from .quality import DEFAULT_RULES, QualityRules
 
 if TYPE_CHECKING:
@@ -67,6 +77,8 @@ class Estimate:
     design: str = ""
     notes: tuple[str, ...] = ()
     replicates: np.ndarray | None = field(default=None, repr=False)
+    #: inputs of some interval methods besides se/df/n (see intervals.IntervalInputs)
+    interval_extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def labels(self) -> list[str]:
@@ -120,6 +132,72 @@ class Estimate:
         """(lower, upper) confidence limits."""
         return self._column("ci_low"), self._column("ci_high")
 
+    def conf_int(self, level: float | None = None, method: str | None = None) -> pd.DataFrame:
+        """Confidence limits, one row per ``labels`` (columns ``ci_low``, ``ci_high``).
+
+        The default is the estimate's own ``level`` and ``ci_method`` (the table's columns);
+        another level or method (a name of :data:`~citizensfirst.estimation.intervals.INTERVAL_METHODS`)
+        is recomputed from the stored se, df and n, as R's ``confint(x, level=)``.
+
+        >>> from citizensfirst import Design
+        >>> e = Design(pd.DataFrame({"y": [1.0, 2.0, 4.0]})).mean("y")
+        >>> e.conf_int(level=0.5).round(3)
+           ci_low  ci_high
+        y   1.613    3.053
+        """
+        level = self.level if level is None else float(level)
+        method = self.ci_method if method is None else method
+        if level == self.level and method == self.ci_method:
+            low, high = self.table["ci_low"].to_numpy(float), self.table["ci_high"].to_numpy(float)
+        else:
+            if method == self.ci_method and method not in INTERVAL_METHODS:
+                raise DataError(f"a {method!r} interval needs the data: re-run {self.statistic} with level={level}")
+            low, high = table_limits(self.table, level, method, self.interval_extras)
+        return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.labels)
+
+    def contrast(self, coefficients: Any, names: Sequence[str] | None = None) -> Estimate:
+        """Linear combinations ``L @ estimate`` with covariance ``L V L'`` (as R's ``svycontrast``).
+
+        ``coefficients``: one row of ``L`` (length = number of rows) or a matrix; each result row
+        has a t interval on the smallest df of the rows it uses. A covariance the combination
+        needs but the estimate does not know (NaN) gives NaN.
+        """
+        coef = np.atleast_2d(np.asarray(coefficients, dtype=float))
+        names = [f"contrast{i + 1}" for i in range(len(coef))] if names is None else list(names)
+        if coef.ndim != 2 or coef.shape[1] != len(self.table) or len(names) != len(coef):
+            raise DataError(f"contrast needs {len(self.table)} coefficients per row (one per estimate: "
+                            f"{self.labels}) and one name per row; got shape {np.shape(coefficients)}, {names}")
+        est, vcov, dfs = linear_combination(coef, self.table["estimate"], self.vcov, self.table["df"])
+        se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+        low, high = interval("t", IntervalInputs(est, se, dfs, self.level))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cv = se / np.abs(est)
+        table = pd.DataFrame({"variable": names, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
+                              "deff": np.nan, "cv": cv, "n": np.nan, "df": dfs, "flag": ""})
+        return Estimate(f"contrast of {self.statistic}", table, vcov, (), self.level,
+                        "t" if np.isfinite(dfs).all() else "normal", self.design, self.notes)
+
+    def pairwise(self, adjust: str = "none") -> pd.DataFrame:
+        """The t test of every pair of rows: ``difference = estimate_a - estimate_b``.
+
+        Columns ``a``, ``b`` (labels), ``difference``, ``se`` (``sqrt(V_aa + V_bb - 2 V_ab)``; an
+        unknown covariance counts as 0, as table letters), ``t``, ``df`` (the smaller of the two),
+        ``p`` (two-sided; 1 for a zero-variance pair) and ``p_adjusted`` (``none``, ``holm``, ``bh``).
+        """
+        return pairwise_tests(self.table["estimate"], self.vcov, self.table["df"], adjust, self.labels)
+
+    def compare(self, other: Estimate, df: float | None = None) -> pd.DataFrame:
+        """Row-by-row differences ``other - self`` for an estimate from an independent design.
+
+        ``se = sqrt(se_self^2 + se_other^2)``, ``df = min`` of the two (``df`` overrides), t, p and
+        a t interval at this estimate's level (:func:`~citizensfirst.estimation.intervals.independent_difference`).
+        """
+        if len(other.table) != len(self.table):
+            raise DataError(f"compare needs estimates with the same rows: {self.labels} vs {other.labels}")
+        a, b = self.table, other.table
+        return independent_difference(a["estimate"], a["se"], a["df"], b["estimate"], b["se"], b["df"],
+                                      self.level, df).set_axis(self.labels)
+
     def vcov_frame(self) -> pd.DataFrame:
         """The covariance matrix as a labelled DataFrame."""
         labels = self.labels
@@ -146,8 +224,7 @@ class Estimate:
 
     def to_json(self, **kwargs: Any) -> str:
         """The result as stable JSON (``to_dict`` serialised; NaN written as null)."""
-        text = json.dumps(self.to_dict(), **kwargs, default=str)
-        return text.replace("NaN", "null")
+        return json.dumps(self.to_dict(), **kwargs, default=str).replace("NaN", "null")
 
     def __repr__(self) -> str:
         head = f"{self.statistic} ({self.design}; {int(self.level * 100)}% CI, {self.ci_method})"
@@ -162,7 +239,7 @@ class Estimate:
 
     def plot(self, **kwargs: Any) -> Any:
         """A dot-and-whisker chart of the estimates with their CIs (matplotlib Figure)."""
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: heavy optional library, imported on use for import time
 
         fig, ax = plt.subplots(figsize=kwargs.pop("figsize", (6, 0.4 * len(self.table) + 1)))
         y = np.arange(len(self.table))[::-1]
@@ -203,8 +280,6 @@ class _Domains:
 
 def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
     """Domain codes for ``by`` (None: one domain, the design's own)."""
-    from ..design.setup import as_list, check_columns
-
     names = as_list(by)
     base = design.domain.copy()
     if not names:
@@ -429,13 +504,20 @@ def finish(
     rules: QualityRules | None,
     notes: Sequence[str] = (),
     ci: str = "t",
+    extras: dict[str, Any] | None = None,
+    stored: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Estimate:
-    """Assemble an :class:`Estimate`: CIs, cv, flags and the tidy table."""
+    """Assemble an :class:`Estimate`: CIs by method ``ci`` with ``extras`` (kept for ``conf_int``),
+    or ``stored`` = (se, ci_low, ci_high) when the interval needs the data (quantiles); cv, flags."""
     est = result["estimate"]
-    se = np.sqrt(np.clip(np.diag(result["vcov"]), 0.0, None))
     dfs = result["df"] if df is None else np.full(len(est), float(df))
-    crit = critical_value(level, dfs)
-    low, high = est - crit * se, est + crit * se
+    extras = extras or {}
+    if stored is None:
+        se = np.sqrt(np.clip(np.diag(result["vcov"]), 0.0, None))
+        low, high = interval(ci, IntervalInputs(est, se, dfs, level, result["n"], extras.get("design_df"),
+                                                extras.get("transformed_se", {}).get(ci)))
+    else:
+        se, low, high = stored
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = se / np.abs(est)
     rules = rules or DEFAULT_RULES
@@ -461,26 +543,12 @@ def finish(
         vcov=result["vcov"],
         by=tuple(by_cols),
         level=level,
-        ci_method=ci if df is None or np.isfinite(df) else "normal",
+        ci_method=ci if ci != "t" or df is None or np.isfinite(df) else "normal",
         design=describe(design),
         notes=tuple(notes),
         replicates=result.get("replicates"),
+        interval_extras=extras,
     )
-
-
-def critical_value(level: float, dfs: np.ndarray | float) -> np.ndarray:
-    """Two-sided critical value: t with ``dfs`` degrees of freedom (normal where df is inf).
-
-    >>> critical_value(0.95, np.array([np.inf, 10.0])).round(4).tolist()
-    [1.96, 2.2281]
-    """
-    alpha = 1 - level
-    dfs = np.atleast_1d(np.asarray(dfs, dtype=float))
-    out = np.full(dfs.shape, stats.norm.ppf(1 - alpha / 2))
-    finite = np.isfinite(dfs)
-    with np.errstate(invalid="ignore"):
-        out[finite] = stats.t.ppf(1 - alpha / 2, np.where(dfs[finite] > 0, dfs[finite], np.nan))
-    return out
 
 
 def describe(design: Design) -> str:
@@ -499,8 +567,6 @@ def describe(design: Design) -> str:
 
 def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
     """(n, k) float matrix of ``variables``; a DataError names a non-numeric value."""
-    from ..design.setup import check_columns, numeric_column
-
     check_columns(design.frame, variables, "analysis", design.source)
     frame = design.frame[list(variables)]
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
@@ -512,8 +578,6 @@ def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
 
 def level_indicators(design: Design, variable: str) -> tuple[np.ndarray, list[Any]]:
     """(n, L) 0/1 indicators of each observed level of ``variable`` (NaN where missing)."""
-    from ..design.setup import check_columns
-
     check_columns(design.frame, [variable], "analysis", design.source)
     series = design.frame[variable]
     if isinstance(series.dtype, pd.CategoricalDtype):

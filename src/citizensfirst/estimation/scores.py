@@ -39,13 +39,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..design.setup import Step
 from ..errors import DataError
 from .estimators import (
-    check_proportion_ci,
-    proportion_interval,
+    mean,
     replicate_transformed_se,
     resolve_deff,
 )
+from .intervals import PROPORTION_METHODS, check_interval_method
 from .quality import QualityRules
 from .result import Estimate, domains_of, finish, numeric_matrix, ratio_engine
 from .scales import Scale, scale_of
@@ -101,8 +102,6 @@ def with_columns(design: Design, **columns: Any) -> Design:
     >>> "z" in d2.data.columns, "z" in d.data.columns
     (True, False)
     """
-    from ..design.setup import Step
-
     frame = design.frame
     prepared = {}
     for name, values in columns.items():
@@ -142,31 +141,26 @@ def _box(
     df: float | None,
     rules: QualityRules | None,
 ) -> Estimate:
-    check_proportion_ci(ci)
+    check_interval_method(ci, PROPORTION_METHODS)
     rating = resolve_scale(design, variable, scale)
     x = numeric_matrix(design, [variable])[:, 0]
     what = f"{design.source}: {variable!r}"
     indicator = rating.top_box(x, k, what=what) if top else rating.bottom_box(x, k, what=what)
     name = f"__{variable}_{'top' if top else 'bottom'}{k}"
     derived = with_columns(design, **{name: indicator})
-    from .estimators import mean
-
     est = mean(derived, name, by=by, level=level, df=df, rules=rules)
     table = est.table.copy()
     table["variable"] = variable
     label = f"{'top' if top else 'bottom'}{k}"
     table.insert(table.columns.get_loc("variable") + 1, "level", label)
     result = {"estimate": table["estimate"].to_numpy(), "replicates": est.replicates}
-    lower, upper = proportion_interval(
-        table["estimate"].to_numpy(), table["se"].to_numpy(), table["df"].to_numpy(),
-        table["n"].to_numpy(), level, ci, design_df=table["df"].to_numpy(),
-        transformed_se=replicate_transformed_se(design, result, ci),
-    )
-    table["ci_low"], table["ci_high"] = lower, upper
+    extras = {"design_df": table["df"].to_numpy(), "transformed_se": replicate_transformed_se(design, result)}
+    limits = replace(est, interval_extras=extras).conf_int(method=ci)  # the mean's se, df and n
+    table["ci_low"], table["ci_high"] = limits["ci_low"].to_numpy(), limits["ci_high"].to_numpy()
     note = (f"share of valid answers in {rating.box_span(k, top)} on the "
             f"{rating.low:g}-{rating.high:g} scale")
     return replace(est, statistic=f"{label} box", table=table, ci_method=ci,
-                   notes=est.notes + (note,))
+                   notes=est.notes + (note,), interval_extras=extras)
 
 
 def top_box(

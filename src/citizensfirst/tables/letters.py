@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
 
-from ..errors import DataError
-from ..estimation.quality import (
-    SUPPRESSED,
-)
+from ..estimation.intervals import ADJUSTMENTS, adjust_pvalues, difference_test
+from ..estimation.quality import SUPPRESSED
 
 if TYPE_CHECKING:
     from .build import Block
 
 
-
-ADJUSTMENTS = ("none", "holm", "bh")
+__all__ = ["ADJUSTMENTS", "NOT_TESTED", "TEST_COLUMNS", "adjust_pvalues", "letters_for", "pairwise_t", "relations"]
 
 
 NOT_TESTED = (SUPPRESSED, "F")
@@ -30,42 +25,15 @@ TEST_COLUMNS = [
 ]
 
 
-def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "none") -> np.ndarray:
-    """P-values adjusted for multiple comparisons: ``none``, ``holm`` or ``bh`` (Benjamini-Hochberg).
-
-    NaN p-values are left as NaN and do not count among the comparisons (as R's ``p.adjust``).
-
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(4).tolist()
-    [0.03, 0.06, 0.06]
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "bh").round(4).tolist()
-    [0.03, 0.04, 0.04]
-    """
-    if method not in ADJUSTMENTS:
-        raise DataError(f"adjust must be one of {ADJUSTMENTS}, got {method!r}")
-    values = np.asarray(p, dtype=float)
-    out = values.copy()
-    ok = np.flatnonzero(~np.isnan(values))
-    m = ok.size
-    if method == "none" or m == 0:
-        return out
-    order = ok[np.argsort(values[ok], kind="stable")]
-    ranked = values[order]
-    if method == "holm":
-        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
-    else:
-        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
-
-
 def pairwise_t(estimates: np.ndarray, vcov: np.ndarray,
                df: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Design-based t tests of every pair of estimates: (difference, t, se of the difference, p).
 
-    ``t[i, j] = (e_i - e_j) / sqrt(v_i + v_j - 2 cov_ij)`` with a two-sided p on ``df`` degrees
-    of freedom; a missing covariance (NaN) counts as 0. A pair whose difference has zero variance
-    (se at most ``1e-12 * max(|e_i|, |e_j|, 1)``) is not tested: its se is 0, t NaN and p 1, so it
-    is never significant. A difference within the same tolerance is rounding noise and is 0.
+    Square (k, k) matrices of :func:`~citizensfirst.estimation.intervals.difference_test` (the
+    test of every comparison): ``t[i, j] = (e_i - e_j) / sqrt(v_i + v_j - 2 cov_ij)`` with a
+    two-sided p on ``df`` degrees of freedom; a missing covariance (NaN) counts as 0. A pair
+    whose difference has zero variance (se at most ``1e-12 * max(|e_i|, |e_j|, 1)``) is not
+    tested: its se is 0, t NaN and p 1, so it is never significant.
 
     >>> d, t, se, p = pairwise_t(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100)
     >>> round(float(d[0, 1]), 4), round(float(t[0, 1]), 4), round(float(se[0, 1]), 4), round(float(p[0, 1]), 4)
@@ -81,17 +49,9 @@ def pairwise_t(estimates: np.ndarray, vcov: np.ndarray,
     cov = np.asarray(vcov, dtype=float)
     var = np.diag(cov)
     off = np.where(np.isnan(cov), 0.0, cov)
-    tolerance = ZERO_VARIANCE * np.maximum(np.maximum(np.abs(est)[:, None], np.abs(est)[None, :]), 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var_diff = var[:, None] + var[None, :] - 2 * off
-        se = np.sqrt(np.clip(var_diff, 0.0, None))
-        diff = est[:, None] - est[None, :]
-        diff = np.where(np.abs(diff) <= tolerance, 0.0, diff)
-        degenerate = se <= tolerance
-        se = np.where(degenerate, 0.0, se)
-        t = np.where(degenerate, np.nan, diff / se)
-        dist = stats.norm if not np.isfinite(df) else stats.t(df)
-        p = np.where(degenerate, 1.0, 2 * dist.sf(np.abs(t)))
+    magnitude = np.maximum(np.abs(est)[:, None], np.abs(est)[None, :])
+    diff, se, t, p = difference_test(est[:, None] - est[None, :], var[:, None] + var[None, :] - 2 * off,
+                                     df, magnitude)
     return diff, t, se, p
 
 
@@ -166,6 +126,3 @@ def letters_for(block: Block, flags: np.ndarray, letters: list[str], df: float, 
             found = marks[r, c].split()
             marks[r, c] = "".join(sorted(found, key=lambda s: (len(s), s)))
     return marks, tests
-
-
-ZERO_VARIANCE = 1e-12

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import DataError, HarmonizationError
-from ..estimation.result import Estimate, critical_value
+from ..estimation.intervals import independent_difference
+from ..estimation.result import Estimate
+from ..estimation.scores import DEFAULT_SQS_RATINGS, bottom_box, service_quality_score, top_box
 from .spec import STATS, HarmonizationSpec, Wave, harmonize, load_spec, wave_key
 
 if TYPE_CHECKING:
@@ -170,13 +171,6 @@ class Study:
         return None if found is None else (float(found[0]), float(found[1]))
 
     def _one(self, design: Design, variable: Any, stat: str, by: Any, **kwargs: Any) -> Estimate:
-        from ..estimation.scores import (
-            DEFAULT_SQS_RATINGS,
-            bottom_box,
-            service_quality_score,
-            top_box,
-        )
-
         match = STATS.match(stat)
         if match is None:
             raise DataError(f"stat must be 'mean', 'sqs', 'topK' or 'bottomK' (e.g. 'top2'), got {stat!r}")
@@ -194,11 +188,8 @@ class Study:
         return box(design, variable, k, self._scale(design, variable), by=by, **kwargs)
 
     def _variables(self, variable: Any, stat: str) -> list[str]:
-        if stat == "sqs":
-            from ..estimation.scores import DEFAULT_SQS_RATINGS
-
-            if variable in (None, "sqs"):
-                return list(DEFAULT_SQS_RATINGS)
+        if stat == "sqs" and variable in (None, "sqs"):
+            return list(DEFAULT_SQS_RATINGS)
         return [variable] if isinstance(variable, str) else list(variable)
 
     def estimate(
@@ -329,24 +320,12 @@ class Study:
 
 
 def _change_tests(merged: pd.DataFrame, level: float, df: float | None) -> pd.DataFrame:
-    out = merged.copy()
-    out["change"] = out["estimate_to"] - out["estimate_from"]
-    out["se"] = np.sqrt(out["se_from"] ** 2 + out["se_to"] ** 2)
-    if df is None:
-        dfs = np.minimum(out["df_from"].to_numpy(dtype=float), out["df_to"].to_numpy(dtype=float))
-    else:
-        dfs = np.full(len(out), float(df))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = out["change"].to_numpy() / out["se"].to_numpy()
-    finite = np.isfinite(dfs)
-    p = np.full(len(out), np.nan)
-    p[finite] = 2 * stats.t.sf(np.abs(t[finite]), np.where(dfs[finite] > 0, dfs[finite], np.nan))
-    p[~finite] = 2 * stats.norm.sf(np.abs(t[~finite]))
-    crit = critical_value(level, dfs)
-    out["ci_low"] = out["change"] - crit * out["se"]
-    out["ci_high"] = out["change"] + crit * out["se"]
-    out["t"] = t
-    out["df"] = dfs
-    out["p_value"] = p
-    out["significant"] = np.nan_to_num(p, nan=1.0) < 1 - level
+    """Each row's change ``to - from`` tested by the one test of estimates from independent
+    designs (:func:`~citizensfirst.estimation.intervals.independent_difference`)."""
+    test = independent_difference(merged["estimate_from"], merged["se_from"], merged["df_from"],
+                                  merged["estimate_to"], merged["se_to"], merged["df_to"], level, df)
+    out = merged.assign(change=test["difference"].to_numpy(), se=test["se"].to_numpy(),
+                        ci_low=test["ci_low"].to_numpy(), ci_high=test["ci_high"].to_numpy(),
+                        t=test["t"].to_numpy(), df=test["df"].to_numpy(), p_value=test["p"].to_numpy())
+    out["significant"] = np.nan_to_num(out["p_value"].to_numpy(), nan=1.0) < 1 - level
     return out
