@@ -76,7 +76,13 @@ from scipy import stats
 
 from ..design.variance import ReplicateWeights
 from ..errors import DataError
-from ..estimation.result import critical_value
+from ..estimation.intervals import (
+    IntervalInputs,
+    check_level,
+    critical_value,
+    interval,
+    pairwise_tests,
+)
 from ..estimation.scales import Scale
 from .measures import (
     CHUNK_ELEMENTS,
@@ -165,19 +171,28 @@ class DriverResult:
         """
         return self.table.copy()
 
+    @property
+    def estimate(self) -> pd.Series:
+        """The importance of each driver (indexed by driver), as ``Estimate.estimate``."""
+        return self.table["importance"].copy()
+
+    @property
+    def se(self) -> pd.Series:
+        """The replicate standard error of each importance (NaN without replicate weights)."""
+        return self.table["se"].copy()
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """Limits ``importance +/- t(df) se`` (``ci_low``, ``ci_high`` per driver); default ``level``
+        is the result's own (the table's columns)."""
+        if level is None or level == self.level:
+            return self.table[["ci_low", "ci_high"]].copy()
+        low, high = interval("t", IntervalInputs(self.table["importance"].to_numpy(float),
+                                                 self.table["se"].to_numpy(float), np.full(len(self.table), self.df),
+                                                 check_level(level)))
+        return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.table.index)
+
     def _repr_html_(self) -> str:
-        cols = [
-            "importance",
-            "share",
-            "rank",
-            "se",
-            "ci_low",
-            "ci_high",
-            "performance",
-            "n",
-            "dropped",
-            "vif",
-        ]
+        cols = ["importance", "share", "rank", "se", "ci_low", "ci_high", "performance", "n", "dropped", "vif"]
         caption = (
             f"Driver importance ({html.escape(self.method)}) for "
             f"{html.escape(str(self.outcome))}: R&sup2; = {self.r2:.4f}, n = {self.n}, "
@@ -485,27 +500,10 @@ def driver_importance(
         index=pd.Index(drivers, name="driver"),
     )
 
-    ia, ib = np.triu_indices(p, k=1)
-    diff = imp[ia] - imp[ib]
-    if vcov is not None:
-        dse = np.sqrt(np.clip(vcov[ia, ia] + vcov[ib, ib] - 2 * vcov[ia, ib], 0.0, None))
-    else:
-        dse = np.full(diff.shape, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tstat = diff / dse
-    pairwise = pd.DataFrame(
-        {
-            "driver_a": [drivers[i] for i in ia],
-            "driver_b": [drivers[i] for i in ib],
-            "difference": diff,
-            "se": dse,
-            "t": tstat,
-            "df": df,
-            "p_value": 2 * stats.t.sf(np.abs(tstat), df),
-            "ci_low": diff - crit * dse,
-            "ci_high": diff + crit * dse,
-        }
-    )
+    tests = pairwise_tests(imp, np.full((p, p), np.nan) if vcov is None else vcov, df, labels=drivers)
+    pairwise = tests.drop(columns="p_adjusted").rename(columns={"a": "driver_a", "b": "driver_b", "p": "p_value"})
+    pairwise["ci_low"] = pairwise["difference"] - crit * pairwise["se"]
+    pairwise["ci_high"] = pairwise["difference"] + crit * pairwise["se"]
     return DriverResult(
         table=table,
         pairwise=pairwise,

@@ -162,6 +162,19 @@ def check_interval_method(name: str, allowed: Sequence[str] | None = None, argum
     return name
 
 
+def check_level(level: float) -> float:
+    """``level`` as a float if it lies strictly between 0 and 1, else DataError.
+
+    >>> check_level(1.5)
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.DataError: level must lie strictly between 0 and 1 (e.g. 0.95), got 1.5
+    """
+    if not 0 < float(level) < 1:
+        raise DataError(f"level must lie strictly between 0 and 1 (e.g. 0.95), got {level}")
+    return float(level)
+
+
 def interval(method: str, inputs: IntervalInputs) -> Limits:
     """Confidence limits of ``inputs`` by ``method`` (a name of :data:`INTERVAL_METHODS`)."""
     return INTERVAL_METHODS[check_interval_method(method, argument="method")](inputs)
@@ -307,11 +320,10 @@ def table_limits(table: pd.DataFrame, level: float, method: str,
     ``extras``: ``design_df`` and ``transformed_se`` (method -> array), see :class:`IntervalInputs`.
     """
     check_interval_method(method, argument="method")
-    if not 0 < level < 1:
-        raise DataError(f"level must lie strictly between 0 and 1, got {level}")
     extras = extras or {}
     inputs = IntervalInputs(
-        table["estimate"].to_numpy(float), table["se"].to_numpy(float), table["df"].to_numpy(float), level,
+        table["estimate"].to_numpy(float), table["se"].to_numpy(float), table["df"].to_numpy(float),
+        check_level(level),
         table["n"].to_numpy(float), extras.get("design_df"), extras.get("transformed_se", {}).get(method))
     return interval(method, inputs)
 

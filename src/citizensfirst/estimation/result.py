@@ -177,14 +177,15 @@ class Estimate:
         return Estimate(f"contrast of {self.statistic}", table, vcov, (), self.level,
                         "t" if np.isfinite(dfs).all() else "normal", self.design, self.notes)
 
-    def pairwise(self, adjust: str = "none") -> pd.DataFrame:
+    def pairwise(self, adjust: str = "none", df: float | None = None) -> pd.DataFrame:
         """The t test of every pair of rows: ``difference = estimate_a - estimate_b``.
 
         Columns ``a``, ``b`` (labels), ``difference``, ``se`` (``sqrt(V_aa + V_bb - 2 V_ab)``; an
-        unknown covariance counts as 0, as table letters), ``t``, ``df`` (the smaller of the two),
-        ``p`` (two-sided; 1 for a zero-variance pair) and ``p_adjusted`` (``none``, ``holm``, ``bh``).
+        unknown covariance counts as 0, as table letters), ``t``, ``df`` (the smaller of the two, or
+        ``df``: tables use the design's), ``p`` (two-sided; 1 for a zero-variance pair), ``p_adjusted``.
         """
-        return pairwise_tests(self.table["estimate"], self.vcov, self.table["df"], adjust, self.labels)
+        return pairwise_tests(self.table["estimate"], self.vcov, self.table["df"] if df is None else df,
+                              adjust, self.labels)
 
     def compare(self, other: Estimate, df: float | None = None) -> pd.DataFrame:
         """Row-by-row differences ``other - self`` for an estimate from an independent design.

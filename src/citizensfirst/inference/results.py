@@ -6,15 +6,11 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-
-if TYPE_CHECKING:
-    pass
-
 
 
 def _fmt(value: Any) -> str:
@@ -28,8 +24,8 @@ class TestResult:
     """The result of a design-based test (as R's ``htest``).
 
     ``parameters`` holds the degrees of freedom (``df``, or ``ndf`` and ``ddf`` for F tests);
-    ``estimate`` maps a name to the estimated quantity (t tests); ``conf_int`` is its
-    confidence interval; ``observed``/``expected`` are the (scaled) tables of a chi-squared
+    ``estimate`` maps a name to the estimated quantity (t tests), ``se`` is its standard error;
+    ``conf_int`` is its confidence interval (a pair, as R's ``htest$conf.int``); ``observed``/``expected`` are the (scaled) tables of a chi-squared
     test; ``details`` keeps further numbers (e.g. the design-effect eigenvalues).
     """
 
@@ -48,14 +44,26 @@ class TestResult:
     details: dict[str, Any] = field(default_factory=dict)
     data_name: str = ""
 
+    @property
+    def se(self) -> float:
+        """Standard error of the tested estimate: ``|estimate / t|`` for a t test of one
+        estimate (R's ``htest$stderr``), NaN for other tests.
+
+        >>> TestResult("t-test", "t", 2.0, {"df": 10.0}, 0.07, {"mean": 3.0}).se
+        1.5
+        """
+        if self.statistic_name != "t" or len(self.estimate) != 1 or self.statistic == 0:
+            return math.nan
+        return abs(next(iter(self.estimate.values())) / self.statistic)
+
     def to_frame(self) -> pd.DataFrame:
-        """One row: method, statistic, parameters, p-value, estimate and CI."""
+        """One row: method, statistic, parameters, p-value, estimate, se and CI."""
         row: dict[str, Any] = {"method": self.method, "statistic_name": self.statistic_name,
                                "statistic": self.statistic}
         row.update(self.parameters)
         row["p_value"] = self.p_value
         for name, value in self.estimate.items():
-            row["estimate_name"], row["estimate"] = name, value
+            row["estimate_name"], row["estimate"], row["se"] = name, value, self.se
         if self.conf_int is not None:
             row["ci_low"], row["ci_high"] = self.conf_int
         return pd.DataFrame([row])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -40,10 +40,32 @@ class Trend:
     by: tuple[str, ...] = ()
     level: float = 0.95
     notes: tuple[str, ...] = ()
+    #: the per-wave :class:`Estimate` objects behind ``estimates`` (wave -> Estimate)
+    wave_estimates: Mapping[Wave, Estimate] = field(default_factory=dict, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The changes table (a copy): each pair's two estimates, the change and its test."""
         return self.changes.copy()
+
+    @property
+    def estimate(self) -> pd.Series:
+        """The per-wave estimates, indexed by wave (and the by-columns)."""
+        return self.estimates.set_index(["wave", *self.by])["estimate"]
+
+    @property
+    def se(self) -> pd.Series:
+        """The per-wave standard errors, indexed as :attr:`estimate`."""
+        return self.estimates.set_index(["wave", *self.by])["se"]
+
+    def conf_int(self, level: float | None = None, method: str | None = None) -> pd.DataFrame:
+        """Per-wave confidence limits (``ci_low``, ``ci_high``; index wave and row label), from
+        each wave's :meth:`Estimate.conf_int` (default: this trend's level and each estimate's method).
+        """
+        if not self.wave_estimates:
+            raise DataError("this Trend keeps no per-wave estimates; build it with Study.trend")
+        level = self.level if level is None else level
+        parts = {wave: est.conf_int(level, method) for wave, est in self.wave_estimates.items()}
+        return pd.concat(parts, names=["wave", "label"])
 
     def significant_changes(self) -> pd.DataFrame:
         """Only the rows of ``changes`` whose test is significant at ``level``."""
@@ -273,7 +295,7 @@ class Study:
         notes += self._rescale_notes(self._variables(variable, stat), pairs)
         name = "sqs" if stat == "sqs" else (variable if isinstance(variable, str) else ",".join(variable))
         return Trend(str(name), stat, per_wave, changes.reset_index(drop=True), tuple(by_cols),
-                     level, tuple(notes))
+                     level, tuple(notes), MappingProxyType(dict(estimates)))
 
     def _rescale_notes(self, names: list[str], pairs: list[tuple[Wave, Wave]]) -> list[str]:
         """A warning for each compared wave whose item was rescaled from another scale."""
