@@ -263,7 +263,7 @@ def _measure(
     o = q - 1
     zeros = np.zeros(corr.shape[:-2] + (p,))
     if method == "shapley":
-        if exact:
+        if exact or perms is None:
             chunk = max(1, CHUNK_ELEMENTS // (3 << p))
             imp = np.empty(corr.shape[:-2] + (p,))
             r2 = np.empty(corr.shape[:-2])
@@ -432,8 +432,8 @@ def driver_importance(
     if not exact:
         rng = np.random.default_rng(seed)
         perms = rng.permuted(np.tile(np.arange(p), (n_permutations, 1)), axis=1)
-    imp, r2, mc_se = _measure(corr[None], method, exact=exact, perms=perms)
-    imp, r2, mc_se = imp[0], float(r2[0]), mc_se[0]
+    imp_stack, r2_stack, mc_stack = _measure(corr[None], method, exact=exact, perms=perms)
+    imp, r2, mc_se = imp_stack[0], float(r2_stack[0]), mc_stack[0]
     share = _shares(imp, method)
     perf = _performance(mean[:p], driver_scales)
 

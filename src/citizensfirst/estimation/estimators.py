@@ -272,6 +272,8 @@ def _replicate_variance(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replicate covariance of variance estimates, each replicate re-centred (as ``svyvar``)."""
     reps = design.replicate_weights
+    if reps is None:
+        raise DataError("replicate variances need a replicate design (see Design.as_replicate)")
     weights = design.weight_values
     thetas = []
     for rows in domains.rows():
@@ -309,7 +311,7 @@ def quantile(
     if rule not in RULES:
         raise DataError(f"rule must be one of {RULES}, got {rule!r}")
     check_interval_method(interval, QUANTILE_METHODS, argument="interval")
-    plist = [float(probs)] if np.isscalar(probs) else [float(p) for p in probs]  # type: ignore[arg-type]
+    plist = [float(probs)] if isinstance(probs, int | float | np.number) else [float(p) for p in probs]
     if any(not 0 <= p <= 1 for p in plist):
         raise DataError(f"quantile probabilities must lie in [0, 1], got {plist}")
     x = numeric_matrix(design, [variable])[:, 0]
@@ -361,7 +363,7 @@ def _diagonal(variances: np.ndarray) -> np.ndarray:
 
 
 def _replicate_quantile_rows(
-    design: Design, x: np.ndarray, p: float, qhat: np.ndarray, rows_by_domain: list[np.ndarray],
+    design: Design, x: np.ndarray, p: float, qhat: np.ndarray, rows_by_domain: list[np.ndarray | slice],
     rule: str, level: float, df: float | None,
 ) -> list[dict[str, Any]]:
     """Quantile CIs from the quantile re-computed under every replicate (R's ``repCI``)."""

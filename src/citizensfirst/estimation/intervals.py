@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
@@ -285,8 +286,8 @@ def pairwise_tests(estimates: Any, vcov: np.ndarray, df: Any, adjust: str = "non
 
 
 def independent_difference(
-    estimate_a: np.ndarray, se_a: np.ndarray, df_a: np.ndarray,
-    estimate_b: np.ndarray, se_b: np.ndarray, df_b: np.ndarray,
+    estimate_a: npt.ArrayLike, se_a: npt.ArrayLike, df_a: npt.ArrayLike,
+    estimate_b: npt.ArrayLike, se_b: npt.ArrayLike, df_b: npt.ArrayLike,
     level: float = 0.95, df: float | None = None,
 ) -> pd.DataFrame:
     """Differences ``b - a`` of estimates from independent designs (waves), row by row.

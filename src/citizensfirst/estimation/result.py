@@ -254,9 +254,6 @@ class Estimate:
         return fig
 
 
-# ------------------------------------------------------------------------------ the engine
-
-
 @dataclass
 class _Domains:
     """Row codes 0..G-1 of the domains (``-1``: outside every domain) and their labels."""
@@ -308,7 +305,7 @@ def ratio_engine(
     *,
     deff: str | None = "srswor",
     listwise: bool = False,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Point estimates, covariance, deff and n for ratios ``sum w y / sum w x`` (or totals).
 
     ``numerators``/``denominators`` are (n, k) with NaN for missing; ``denominators`` None
@@ -366,6 +363,7 @@ def ratio_engine(
             full[rows] = _influence(wy, wx, est)
             dense.append(full)
             continue
+        assert taylor is not None  # no replicate weights: a Taylor design
         stage_totals = []
         for stage in taylor.used_stages:
             codes = stage.cluster[rows]
@@ -381,7 +379,7 @@ def ratio_engine(
     if reps is not None:
         replicates = np.hstack(thetas)
         vcov = reps.vcov(replicates, est_all)
-    elif calibrated:
+    elif calibrated and taylor is not None:
         scores = np.hstack(dense)
         for calibration in design.calibrations:
             scores = calibration.residualize(scores)
@@ -477,7 +475,7 @@ def _srs_variance(wm: np.ndarray, y: np.ndarray, wy: np.ndarray, x: np.ndarray |
     nobs = (wm != 0).sum(axis=0).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         syy = np.einsum("ij,ij->j", wy, y)
-        if x is None:
+        if x is None or wx is None:
             centre = wy.sum(axis=0) / psum
             ss = syy - centre * wy.sum(axis=0)
             scale = psum**2
@@ -553,17 +551,13 @@ def finish(
 
 
 def describe(design: Design) -> str:
-    if design.replicate_weights is not None:
-        r = design.replicate_weights
+    if (r := design.replicate_weights) is not None:
         return f"{r.method} replicate weights (R={r.n_replicates})"
     parts = [f"{design.n_strata} strata" if design.n_strata > 1 else "unstratified",
              f"{design.n_psu} PSUs"]
     if design.calibrations:
         parts.append("calibrated")
     return ", ".join(parts)
-
-
-# ------------------------------------------------------------------------------ data access
 
 
 def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:

@@ -132,7 +132,7 @@ def _box(
     design: Design,
     variable: str,
     k: int,
-    scale: Sequence[float] | None,
+    scale: Scale | Sequence[float] | None,
     *,
     top: bool,
     by: str | Sequence[str] | None,
@@ -152,7 +152,7 @@ def _box(
     table = est.table.copy()
     table["variable"] = variable
     label = f"{'top' if top else 'bottom'}{k}"
-    table.insert(table.columns.get_loc("variable") + 1, "level", label)
+    table.insert(list(table.columns).index("variable") + 1, "level", label)
     result = {"estimate": table["estimate"].to_numpy(), "replicates": est.replicates}
     extras = {"design_df": table["df"].to_numpy(), "transformed_se": replicate_transformed_se(design, result)}
     limits = replace(est, interval_extras=extras).conf_int(method=ci)  # the mean's se, df and n

@@ -293,7 +293,7 @@ class Study:
         if missing:
             notes.append(f"not asked in wave(s) {missing}")
         notes += self._rescale_notes(self._variables(variable, stat), pairs)
-        name = "sqs" if stat == "sqs" else (variable if isinstance(variable, str) else ",".join(variable))
+        name = "sqs" if stat == "sqs" else (variable if isinstance(variable, str) else ",".join(variable or []))
         return Trend(str(name), stat, per_wave, changes.reset_index(drop=True), tuple(by_cols),
                      level, tuple(notes), MappingProxyType(dict(estimates)))
 
