@@ -8,12 +8,19 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from .. import inference, tables
+from ..drivers.analysis import DriverResult, driver_importance
 from ..errors import DesignError
 from ..io.codebook import normalize_code, warn_if_nominal
-from .setup import Step, bootstrap_of_final_weights, check_columns, check_replicate_count
+from .setup import (
+    DesignBase,
+    Step,
+    bootstrap_of_final_weights,
+    check_columns,
+    check_replicate_count,
+)
 
 if TYPE_CHECKING:
-    from ..drivers.analysis import DriverResult
     from ..estimation.quality import QualityRules
     from ..inference.glm import ModelResult
     from ..inference.tests import TestResult
@@ -22,7 +29,7 @@ if TYPE_CHECKING:
     from .variance import ReplicateWeights
 
 
-class AnalysisMethods:
+class AnalysisMethods(DesignBase):
     """Models, tests, tables and driver analysis on a design."""
 
     def regress(self, formula: str, family: str = "gaussian", *, level: float = 0.95) -> ModelResult:
@@ -59,9 +66,7 @@ class AnalysisMethods:
         >>> Design(df).regress("y ~ g").coefficients.index.tolist()
         ['(Intercept)', 'gb', 'gc']
         """
-        from ..inference.glm import regress
-
-        return regress(self, formula, family, level=level)
+        return inference.regress(self._as_design(), formula, family, level=level)
 
     def ttest(self, variable: str, by: str | None = None, mu: float = 0.0, *,
               level: float = 0.95) -> TestResult:
@@ -100,9 +105,7 @@ class AnalysisMethods:
         >>> Design(df).ttest("y", by="g").parameters
         {'df': 4}
         """
-        from ..inference.tests import ttest
-
-        return ttest(self, variable, by, mu, level=level)
+        return inference.ttest(self._as_design(), variable, by, mu, level=level)
 
     def chisq(self, row_var: str, col_var: str, statistic: str = "F") -> TestResult:
         """Rao-Scott test of independence in a two-way table (R's ``svychisq``).
@@ -136,9 +139,7 @@ class AnalysisMethods:
         >>> Design(df).chisq("a", "b").statistic_name
         'F'
         """
-        from ..inference.tests import chisq
-
-        return chisq(self, row_var, col_var, statistic)
+        return inference.chisq(self._as_design(), row_var, col_var, statistic)
 
     def table(self, row_var: str, col_var: str | None = None) -> pd.DataFrame:
         """Weighted counts (R's ``svytable``): a one-column frame, or a row x column table.
@@ -172,9 +173,7 @@ class AnalysisMethods:
         >>> Design(df, weights="w").table("a", "b").to_numpy().tolist()
         [[1.0, 2.0], [7.0, 0.0]]
         """
-        from ..inference.tests import table
-
-        return table(self, row_var, col_var)
+        return inference.table(self._as_design(), row_var, col_var)
 
     def crosstab(
         self,
@@ -244,11 +243,10 @@ class AnalysisMethods:
         >>> Design(df).crosstab("ch", "g").to_frame().loc["web"].tolist()
         ['75.0', '75.0', '75.0']
         """
-        from ..tables.build import crosstab
-
-        return crosstab(self, rows, cols, stat, value=value, language=language, alpha=alpha,
-                        adjust=adjust, rules=rules, decimals=decimals, scale=scale, level=level,
-                        title=title)
+        return tables.crosstab(
+            self._as_design(), rows, cols, stat, value=value, language=language, alpha=alpha,
+            adjust=adjust, rules=rules, decimals=decimals, scale=scale, level=level, title=title,
+        )
 
     def banner(
         self,
@@ -317,11 +315,10 @@ class AnalysisMethods:
         >>> [c.header for c in Design(df).banner("ch", ["age"]).columns]
         ['Total', 'o (A)', 'y (B)']
         """
-        from ..tables.build import banner
-
-        return banner(self, rows, cols, stat, value=value, language=language, alpha=alpha,
-                      adjust=adjust, rules=rules, decimals=decimals, scale=scale, level=level,
-                      title=title)
+        return tables.banner(
+            self._as_design(), rows, cols, stat, value=value, language=language, alpha=alpha,
+            adjust=adjust, rules=rules, decimals=decimals, scale=scale, level=level, title=title,
+        )
 
     def drivers(
         self,
@@ -411,8 +408,6 @@ class AnalysisMethods:
         --------
         citizensfirst.drivers.driver_importance
         """
-        from ..drivers.analysis import driver_importance
-
         names = [outcome] if isinstance(outcome, str) else list(outcome)
         warn_if_nominal(self._codebook, self._data, [*names, *drivers], "a driver analysis", stacklevel=3)
         reps = None
@@ -422,7 +417,7 @@ class AnalysisMethods:
             check_replicate_count(replicates)
             reps = self._replicates
             if reps is None or ci == "bootstrap":
-                reps = bootstrap_reweighted(self, replicates, seed)
+                reps = bootstrap_reweighted(self._as_design(), replicates, seed)
         if scales is None and self._codebook is not None:
             found = {d: self._codebook[d].scale for d in drivers if d in self._codebook and self._codebook[d].scale}
             scales = found if len(found) == len(drivers) else None
@@ -436,7 +431,7 @@ class AnalysisMethods:
                     "replicate_scale": reps.scale,
                     "replicate_rscales": reps.rscales,
                     "replicate_mse": reps.mse,
-                    "df": self.degrees_of_freedom(domain & (self._weights != 0)),
+                    "df": self._as_design().degrees_of_freedom(domain & (self._weights != 0)),
                 }
             return driver_importance(self._data, names if len(names) > 1 else names[0], list(drivers),
                                      self._weights * domain, method=method, scales=scales, missing=missing,

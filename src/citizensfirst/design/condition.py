@@ -251,7 +251,7 @@ class _Evaluator:
                 self.check_types(left.id, column, value)
             found = column.isin([v for v in values if v is not None]).astype("boolean")
             missing = column.isna().to_numpy()
-            found[missing] = True if None in values else pd.NA
+            found = found.mask(missing, True if None in values else pd.NA)
             return ~found if isinstance(op, ast.NotIn) else found
         if not isinstance(left, ast.Name):  # value OP column: flip it to column OP' value
             flipped = {ast.Lt: ast.Gt(), ast.LtE: ast.GtE(), ast.Gt: ast.Lt(), ast.GtE: ast.LtE()}

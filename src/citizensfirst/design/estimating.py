@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..estimation import estimators
+from .setup import DesignBase
+
 if TYPE_CHECKING:
     from ..estimation.quality import QualityRules
     from ..estimation.result import Estimate
 
 
-class EstimatorMethods:
+class EstimatorMethods(DesignBase):
     """Estimators on a design, each returning an :class:`~citizensfirst.estimation.result.Estimate`."""
 
     def mean(
@@ -67,10 +70,10 @@ class EstimatorMethods:
         >>> round(Design(df, weights="w").mean("y").estimate, 4)
         2.8333
         """
-        from ..estimation.estimators import mean
-
-        return mean(self, variables, by=by, missing=missing, deff=deff, level=level, df=df,
-                    rules=rules)
+        return estimators.mean(
+            self._as_design(), variables, by=by, missing=missing, deff=deff, level=level, df=df,
+            rules=rules,
+        )
 
     def total(
         self,
@@ -126,10 +129,10 @@ class EstimatorMethods:
         >>> float(Design(df, weights="w").total("y").estimate)
         17.0
         """
-        from ..estimation.estimators import total
-
-        return total(self, variables, by=by, missing=missing, deff=deff, level=level, df=df,
-                     rules=rules)
+        return estimators.total(
+            self._as_design(), variables, by=by, missing=missing, deff=deff, level=level, df=df,
+            rules=rules,
+        )
 
     def proportion(
         self,
@@ -184,10 +187,9 @@ class EstimatorMethods:
         >>> Design(df).proportion("g").estimate.tolist()
         [0.75, 0.25]
         """
-        from ..estimation.estimators import proportion
-
-        return proportion(self, variable, by=by, ci=ci, deff=deff, level=level, df=df,
-                          rules=rules)
+        return estimators.proportion(
+            self._as_design(), variable, by=by, ci=ci, deff=deff, level=level, df=df, rules=rules,
+        )
 
     def count(
         self,
@@ -239,9 +241,9 @@ class EstimatorMethods:
         >>> Design(df, weights="w").count("g").estimate.tolist()
         [3.0, 5.0]
         """
-        from ..estimation.estimators import count
-
-        return count(self, variable, by=by, deff=deff, level=level, df=df, rules=rules)
+        return estimators.count(
+            self._as_design(), variable, by=by, deff=deff, level=level, df=df, rules=rules,
+        )
 
     def ratio(
         self,
@@ -294,10 +296,10 @@ class EstimatorMethods:
         >>> float(Design(df).ratio("y", "x").estimate)
         1.0
         """
-        from ..estimation.estimators import ratio
-
-        return ratio(self, numerator, denominator, by=by, deff=deff, level=level, df=df,
-                     rules=rules)
+        return estimators.ratio(
+            self._as_design(), numerator, denominator, by=by, deff=deff, level=level, df=df,
+            rules=rules,
+        )
 
     def variance(
         self,
@@ -345,9 +347,9 @@ class EstimatorMethods:
         >>> round(float(Design(df).variance("y").estimate), 4)
         1.6667
         """
-        from ..estimation.estimators import variance
-
-        return variance(self, variables, by=by, level=level, df=df, rules=rules)
+        return estimators.variance(
+            self._as_design(), variables, by=by, level=level, df=df, rules=rules,
+        )
 
     def quantile(
         self,
@@ -404,7 +406,7 @@ class EstimatorMethods:
         >>> float(Design(df).quantile("y", 0.5).estimate)
         3.0
         """
-        from ..estimation.estimators import quantile
-
-        return quantile(self, variable, probs, by=by, rule=rule, interval=interval, level=level,
-                        df=df, rules=rules)
+        return estimators.quantile(
+            self._as_design(), variable, probs, by=by, rule=rule, interval=interval, level=level,
+            df=df, rules=rules,
+        )

@@ -82,7 +82,7 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         self._data = frame
         self._codebook = codebook
         self._source = source
-        self._spec: dict[str, Any] = {
+        self._spec = {
             "weights": weights, "probs": probs, "strata": strata, "psu": psu, "fpc": fpc,
             "nest": nest, "replicate_weights": replicate_weights, "method": method,
         }
@@ -91,9 +91,9 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         n = len(frame)
         if n == 0:
             raise DataError(f"{source}: the data has no rows")
-        self._history: tuple[Step, ...] = (Step("design", {k: v for k, v in self._spec.items() if v}),)
+        self._history = (Step("design", {k: v for k, v in self._spec.items() if v}),)
         self._report = None
-        self._calibrations: tuple[Any, ...] = ()
+        self._calibrations = ()
         self._domain = np.ones(n, dtype=bool)
         self._degf = degf
         if replicate_weights is not None:

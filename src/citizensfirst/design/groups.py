@@ -37,5 +37,5 @@ def factorize(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
         codes, uniques = pd.factorize(pd.Series(columns[0]), sort=False)
         return codes.astype(np.int64), len(uniques)
     frame = pd.DataFrame({i: pd.Series(np.asarray(c)) for i, c in enumerate(columns)})
-    codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
-    return codes.astype(np.int64), int(codes.max()) + 1 if len(codes) else 0
+    groups = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+    return groups.astype(np.int64), int(groups.max()) + 1 if len(groups) else 0

@@ -174,7 +174,7 @@ def bootstrap(
         counts = np.apply_along_axis(np.bincount, 1, draws, minlength=n_h)
         mult[members] = counts.T
     n_bar = 1.0 / np.mean(1.0 / np.bincount(psu_stratum))
-    scale = n_bar / ((n_bar - 1) * (replicates - 1))
+    scale = float(n_bar / ((n_bar - 1) * (replicates - 1)))
     return mult, scale, np.ones(replicates)
 
 

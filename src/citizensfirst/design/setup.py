@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,6 @@ from .variance import ReplicateWeights, Stage, TaylorStructure
 
 if TYPE_CHECKING:
     from .facade import Design
-    pass
 
 
 REPLICATE_METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap", "subbootstrap", "other")
@@ -74,19 +73,48 @@ def numeric_column(data: pd.DataFrame, name: str, role: str, source: str = "data
     return converted.to_numpy(dtype=float, na_value=np.nan)
 
 
-class DesignSetup:
+class DesignBase:
+    """Typed base of :class:`~citizensfirst.Design` and of its method groups (mixins).
+
+    Declares the design's state attributes, one per field of
+    :class:`~citizensfirst.design.state.DesignState` with ``_`` before its name: the
+    :class:`~citizensfirst.Design` constructor sets them and :meth:`~citizensfirst.Design.evolve`
+    copies them. The method groups (:class:`DesignSetup`, ``EstimatorMethods``,
+    ``AnalysisMethods``, ``WeightingMethods``) are mixed into ``Design`` only.
+    """
+
+    _data: pd.DataFrame
+    _codebook: Any
+    _source: str
+    _spec: dict[str, Any]
+    _weights: np.ndarray
+    _taylor: TaylorStructure | None
+    _replicates: ReplicateWeights | None
+    _domain: np.ndarray
+    _calibrations: tuple[Any, ...]
+    _history: tuple[Step, ...]
+    _report: Any
+    _degf: int | None
+
+    def _as_design(self) -> Design:
+        """This object, typed as the :class:`~citizensfirst.Design` it is (every method group is
+        mixed into ``Design`` only), to hand to the functions its methods forward to."""
+        return cast("Design", self)
+
+
+class DesignSetup(DesignBase):
     """Construction helpers of a design (weights, Taylor structure, replicates)."""
 
     def _base_weights(self, weights: str | None, probs: str | None, fpc_weights: np.ndarray | None) -> np.ndarray:
         frame, source = self._data, self._source
         if weights is not None and probs is not None:
             raise DesignError("give weights= or probs=, not both")
-        if weights is None and probs is None:
-            if fpc_weights is not None:
-                return fpc_weights
-            return np.ones(len(frame))
-        name = weights if weights is not None else probs
-        role = "weights" if weights is not None else "probs"
+        if weights is not None:
+            name, role = weights, "weights"
+        elif probs is not None:
+            name, role = probs, "probs"
+        else:
+            return fpc_weights if fpc_weights is not None else np.ones(len(frame))
         check_columns(frame, [name], role, source)
         values = numeric_column(frame, name, role, source)
         _check_finite(values, name, role, source)
@@ -131,7 +159,7 @@ class DesignSetup:
                     f"{source}: design column {col!r} has {int(frame[col].isna().sum())} missing values"
                 )
         stages: list[Stage] = []
-        parent: np.ndarray | None = None
+        parent = np.zeros(n, dtype=np.int64)  # above the first stage: the population, one cluster
         popsizes: list[np.ndarray] = []
         as_counts = self._fpc_are_counts(fpc_specs)
         for s in range(n_stages):
@@ -202,7 +230,7 @@ class DesignSetup:
             raise DataError(f"{source}: fpc {name!r} must be positive")
         varying = pd.Series(values).groupby(stratum).nunique()
         if (varying > 1).any():
-            bad = labels[int(varying.index[np.argmax(varying.to_numpy() > 1)])]
+            bad = labels[int(varying.index[int(np.argmax(varying.to_numpy() > 1))])]
             raise DesignError(f"{source}: fpc {name!r} varies within stratum {bad} at stage {stage + 1}")
         popsize = values if as_counts else n_sampled / values
         if (popsize < n_sampled - 1e-9).any():

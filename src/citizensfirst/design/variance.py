@@ -307,7 +307,7 @@ class ReplicateWeights:
     def _sketch(self) -> tuple[np.ndarray, np.ndarray]:
         """CountSketch of the rows (bucket and sign per row), fixed seed: rank-preserving."""
         rng = np.random.default_rng(20261126)
-        n_rows = self.multipliers.shape[0]
+        n_rows = int(self.multipliers.shape[0])
         buckets = SKETCH_ROWS_PER_REPLICATE * self.n_replicates
         return rng.integers(0, buckets, n_rows), rng.choice(np.array([-1.0, 1.0]), n_rows)
 

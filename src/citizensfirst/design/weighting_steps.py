@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import weighting
+from .setup import DesignBase
+
 if TYPE_CHECKING:
     from .facade import Design
-    pass
 
 
-class WeightingMethods:
+class WeightingMethods(DesignBase):
     """Weighting steps, each returning a new design."""
 
     def rake(
@@ -67,10 +69,10 @@ class WeightingMethods:
         >>> Design(df, weights="w").rake({"g": {"a": 30, "b": 10}}).weights.tolist()
         [15.0, 15.0, 5.0, 5.0]
         """
-        from ..weighting import rake
-
-        return rake(self, margins, total=total, max_iter=max_iter, tol=tol,
-                    change_tol=change_tol, bounds=bounds)
+        return weighting.rake(
+            self._as_design(), margins, total=total, max_iter=max_iter, tol=tol,
+            change_tol=change_tol, bounds=bounds,
+        )
 
     def calibrate(
         self,
@@ -126,10 +128,10 @@ class WeightingMethods:
         >>> Design(df).calibrate({"g": {"a": 6, "b": 2}}).weights.round(6).tolist()
         [3.0, 3.0, 1.0, 1.0]
         """
-        from ..weighting import calibrate
-
-        return calibrate(self, targets, total=total, method=method, bounds=bounds,
-                         max_iter=max_iter, tol=tol, cluster=cluster)
+        return weighting.calibrate(
+            self._as_design(), targets, total=total, method=method, bounds=bounds,
+            max_iter=max_iter, tol=tol, cluster=cluster,
+        )
 
     def poststratify(
         self, cells: str | Sequence[str], totals: Mapping[Any, float] | pd.DataFrame
@@ -166,9 +168,7 @@ class WeightingMethods:
         >>> Design(df).poststratify("g", {"a": 10, "b": 5}).weights.tolist()
         [5.0, 5.0, 5.0]
         """
-        from ..weighting import poststratify
-
-        return poststratify(self, cells, totals)
+        return weighting.poststratify(self._as_design(), cells, totals)
 
     def trim(
         self,
@@ -214,7 +214,7 @@ class WeightingMethods:
         >>> d.trim(upper=3).weights.round(4).tolist()
         [1.6667, 1.6667, 1.6667, 3.0]
         """
-        from ..weighting import trim
-
-        return trim(self, lower=lower, upper=upper, relative=relative, strict=strict,
-                    redistribute=redistribute)
+        return weighting.trim(
+            self._as_design(), lower=lower, upper=upper, relative=relative, strict=strict,
+            redistribute=redistribute,
+        )

@@ -94,7 +94,7 @@ def _shahvaish(x: np.ndarray, w: np.ndarray, p: float) -> float:
     knots, inverse = np.unique(pk, return_inverse=True)
     values = np.bincount(inverse, weights=x) / np.bincount(inverse)  # ties: mean, as approx()
     idx = np.searchsorted(knots, p, side="right") - 1
-    return float(values[max(idx, 0)])
+    return float(values[max(int(idx), 0)])
 
 
 def _previous(cumw: np.ndarray) -> np.ndarray:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -287,7 +288,7 @@ def regress(design: Design, formula: str, family: str = "gaussian", *,
 
 def _model_matrices(design: Design, formula: str, fam: _Family
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], dict[str, list[int]]]:
-    import patsy
+    import patsy  # lazy: heavy optional library, imported on use for import time
 
     if "~" not in formula:
         raise DataError(f"formula {formula!r} needs an outcome: 'y ~ x + ...'")
@@ -335,8 +336,6 @@ def _patsy_message(err: Exception, data: pd.DataFrame) -> str:
     text = str(err).splitlines()[0]
     match = re.search(r"name '([^']+)' is not defined", str(err))
     if match:
-        import difflib
-
         close = difflib.get_close_matches(match.group(1), [str(c) for c in data.columns], n=3)
         text = f"column {match.group(1)!r} not found" + (
             f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
@@ -345,7 +344,7 @@ def _patsy_message(err: Exception, data: pd.DataFrame) -> str:
     return text
 
 
-def _referenced_columns(formula: str, columns: Sequence[Any]) -> list[Any]:
+def _referenced_columns(formula: str, columns: Iterable[Any]) -> list[Any]:
     out = []
     for col in columns:
         name = str(col)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..design.setup import check_columns
 from ..errors import DataError
 from ..estimation.result import (
     critical_value,
@@ -83,17 +84,15 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
     >>> round(res.estimate["difference in mean"], 6), res.parameters
     (3.0, {'df': 4})
     """
-    from ..design.setup import check_columns
-
     check_columns(design.frame, [variable] + ([by] if by else []), "t test", design.source)
     y = numeric_matrix(design, [variable])[:, 0]
     answered = design.domain & ~np.isnan(y) & (design.weight_values > 0)
     if by is None:
         _check_testable(design, variable, y, {"the domain": answered})
         est = design.mean(variable, deff=None)
-        diff = float(est.estimate) - mu
-        se = float(est.se)
-        df = design.degrees_of_freedom() - 1
+        diff = float(est.table["estimate"].iloc[0]) - mu
+        se = float(est.table["se"].iloc[0])
+        df: float = design.degrees_of_freedom() - 1
         _check_test_df(design, variable, df)
         t = diff / se
         crit = float(critical_value(level, df)[0])
@@ -169,8 +168,6 @@ def table(design: Design, row_var: str, col_var: str | None = None) -> pd.DataFr
     >>> table(Design(df, weights="w"), "a", "b").to_numpy().tolist()
     [[1.0, 2.0], [7.0, 0.0]]
     """
-    from ..design.setup import check_columns
-
     names = [row_var] + ([col_var] if col_var else [])
     check_columns(design.frame, names, "table", design.source)
     w = design.weight_values * design.domain
@@ -210,8 +207,6 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
     >>> res.statistic_name, sorted(res.parameters)
     ('F', ['ddf', 'ndf'])
     """
-    from ..design.setup import check_columns
-
     if statistic not in CHISQ_STATISTICS:
         raise DataError(f"statistic must be one of {CHISQ_STATISTICS}, got {statistic!r}")
     check_columns(design.frame, [row_var, col_var], "table", design.source)

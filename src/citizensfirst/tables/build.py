@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..design.setup import check_columns, numeric_column
 from ..errors import DataError
 from ..estimation.estimators import mean, proportion, proportion_interval
 from ..estimation.quality import (
@@ -62,7 +63,7 @@ from ..estimation.quality import (
     QualityRules,
     complementary_suppression,
 )
-from ..estimation.result import Estimate, level_indicators
+from ..estimation.result import Estimate, describe, level_indicators
 from ..estimation.scales import scale_of
 from ..i18n import check_language, format_number, text
 from ..io.codebook import normalize_code
@@ -172,8 +173,6 @@ class _Spec:
 def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | Sequence[str] | None,
              scale: tuple[float, float] | None) -> tuple[Design, _Spec, list[str]]:
     """The working design (derived 0/1 or 0-100 columns added) and the row specification."""
-    from ..design.setup import check_columns, numeric_column
-
     frame, source = design.frame, design.source
     if stat == "percent":
         if value is not None:
@@ -212,7 +211,7 @@ def _prepare(design: Design, rows: str | Sequence[str], stat: str, value: str | 
     work = design
     if derived:
         work = design.evolve(data=frame.assign(**derived))
-    valid = np.column_stack([work.frame[n].notna().to_numpy() for n in names]).any(axis=1)
+    valid = work.frame[names].notna().any(axis=1).to_numpy(dtype=bool, copy=True)
     if group is None:
         spec = _Spec(stat, "variables", None, names, list(items), valid, 0.95, None)
     else:
@@ -288,7 +287,7 @@ def _block(work: Design, spec: _Spec, column: str | None) -> Block:
         count[:] = _cross_sum(row_code, col_code, ok & (row_code >= 0), shape)
     elif spec.mode == "variables":
         est = _estimate(work, spec, spec.variables, by)
-        r_idx = pd.Index(spec.variables).get_indexer(est.table["variable"])
+        r_idx = pd.Index(spec.variables).get_indexer(pd.Index(est.table["variable"]))
         place(est, r_idx, column_index(est.table))
         for r, name in enumerate(spec.variables):
             ok = usable & data[name].notna().to_numpy()
@@ -375,8 +374,6 @@ def banner(
     columns_vars = list(cols)
     if len(set(columns_vars)) != len(columns_vars):
         raise DataError(f"column variables repeat: {columns_vars}")
-    from ..design.setup import check_columns
-
     check_columns(design.frame, columns_vars, "column", design.source)
     row_vars = [rows] if isinstance(rows, str) else list(rows)
     clash = [c for c in columns_vars if c in row_vars or c == value]
@@ -390,6 +387,7 @@ def banner(
 
     # labels
     if spec.mode == "levels":
+        assert spec.rows is not None
         row_labels = [_value_label(design, spec.rows, k, language) for k in spec.row_keys]
         row_header = _variable_label(design, spec.rows, language)
         row_levels = list(spec.row_keys)
@@ -489,8 +487,6 @@ def banner(
                 ", ".join(dims[:-1]) + f" {text('table_and', language)} " + dims[-1])
             title += f", {text('table_by', language)} {joined}"
     method_key = "table_method_replicate" if design.is_replicate else "table_method_taylor"
-    from ..estimation.result import describe
-
     notes = [
         text("table_bases_note", language),
         text(method_key, language).format(design=describe(design)),

@@ -268,7 +268,7 @@ class Table:
 
     def write_sheet(self, ws: Any) -> None:
         """Write the table (title, grid, notes) into the openpyxl worksheet ``ws``."""
-        # openpyxl is imported lazily, for import time: only the xlsx export needs it
+        # lazy: heavy optional library (only the xlsx export needs it), imported on use for import time
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
 
@@ -286,9 +286,9 @@ class Table:
                 col += width
                 continue
             ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + width - 1)
-            for j, c in enumerate(cols):
+            for j, column in enumerate(cols):
                 at = col + 2 * j
-                _text_cell(ws, 3, at, c.header).font = bold
+                _text_cell(ws, 3, at, column.header).font = bold
                 ws.merge_cells(start_row=3, start_column=at, end_row=3, end_column=at + 1)
                 ws.cell(row=3, column=at).alignment = Alignment(horizontal="center", wrap_text=True)
             ws.cell(row=2, column=col).alignment = Alignment(horizontal="center", wrap_text=True)
@@ -367,6 +367,7 @@ def write_tables(tables: Sequence[Table], path: str | Path, *, sheet_names: Sequ
     >>> import openpyxl; openpyxl.load_workbook(target).sheetnames
     ['Table 1', 'Table 2', 'Notes']
     """
+    # lazy: heavy optional library (only the xlsx export needs it), imported on use for import time
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -41,6 +41,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..design.setup import Step
 from ..errors import HarmonizationError
 from ..fileutil import read_toml
 from ..io.codebook import Codebook, Variable
@@ -82,9 +84,7 @@ def sample_harmonization_path() -> Path:
     >>> sample_harmonization_path().name
     'harmonization.toml'
     """
-    from ..samplegen.params import SAMPLE_DIR
-
-    return Path(SAMPLE_DIR) / "harmonization.toml"
+    return Path(str(resources.files("citizensfirst").joinpath("data", "sample", "harmonization.toml")))
 
 
 def wave_key(key: Any) -> Wave:
@@ -513,8 +513,6 @@ def harmonize(
     >>> harmonize(Design(pd.DataFrame({"q_new": [1, 98, 5]})), spec, 2023).data["q"].tolist()
     [1.0, nan, 5.0]
     """
-    from ..design.setup import Step
-
     spec = load_spec(spec)
     wave = wave_key(wave)
     if spec.waves is not None and wave not in spec.waves:
@@ -543,7 +541,7 @@ def harmonize(
     data = design.frame.assign(**columns)
     names = set(columns)
     listed = set() if codebook is None else set(codebook)
-    kept = [codebook.get_variable(str(c)) for c in data.columns  # type: ignore[union-attr]
+    kept = [codebook.get_variable(str(c)) for c in data.columns
             if str(c) not in names and str(c) in listed]
     new_codebook = Codebook(
         kept + entries,
