@@ -256,10 +256,12 @@ class ReplicateWeights:
     def n_replicates(self) -> int:
         return self.multipliers.shape[1]
 
-    def weighted_totals(self, values: np.ndarray, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def weighted_totals(self, values: np.ndarray, rows: np.ndarray | slice,
+                        weights: np.ndarray) -> np.ndarray:
         """(R, k) replicate totals ``sum_i a_ir * values_i`` over ``rows``.
 
-        ``values`` is (len(rows), k); ``weights`` the full-sample analysis weights of all rows.
+        ``rows`` selects rows (integer positions, a boolean mask or a slice); ``values`` is
+        (number of rows selected, k); ``weights`` the full-sample analysis weights of all rows.
         """
         values = values.reshape(values.shape[0], -1)
         if self.group is None:
