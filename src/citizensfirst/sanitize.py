@@ -59,7 +59,8 @@ def _neutralize_series(series: pd.Series) -> pd.Series:
         return series.cat.rename_categories([neutralize(c) for c in series.cat.categories])
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return series
-    text = series.where(series.map(type).eq(str))  # non-text cells become NaN and never match
+    is_text = series.map(lambda cell: type(cell) is str)
+    text = series.where(is_text)  # non-text cells become NaN and never match
     risky = text.str.match(_RISKY).fillna(False).astype(bool)
     risky &= ~text.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
     if not risky.any():
@@ -94,7 +95,8 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for position in range(out.shape[1]):
-        out.isetitem(position, _neutralize_series(out.iloc[:, position]))
+        # pandas-stubs leave a Series out of isetitem's value types; pandas takes it
+        out.isetitem(position, _neutralize_series(out.iloc[:, position]))  # type: ignore[arg-type]
     if isinstance(out.columns, pd.MultiIndex):
         out.columns = pd.MultiIndex.from_tuples(
             [tuple(neutralize(part) for part in key) for key in out.columns], names=out.columns.names

@@ -21,6 +21,7 @@ behind it.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..errors import CodebookError
 from ..fileutil import atomic_output, atomic_write_text
 from ..i18n import check_language, format_number, format_percent
+from ..io.cmt import dimension
+from ..io.codebook import Codebook
 from ..sanitize import neutralize_frame
 from . import theme
 
@@ -213,8 +217,6 @@ def resolve_labels(keys: Sequence[Any], labels: Any, language: str) -> dict[Any,
     >>> resolve_labels(["a", "b"], {"a": "Alpha"}, "en")
     {'a': 'Alpha', 'b': 'b'}
     """
-    from ..io.codebook import Codebook
-
     out = {}
     for key in keys:
         label: Any = None
@@ -233,9 +235,6 @@ def resolve_labels(keys: Sequence[Any], labels: Any, language: str) -> dict[Any,
 def _dimension_name(dim_id: str | None, language: str) -> str | None:
     if not dim_id:
         return None
-    from ..errors import CodebookError
-    from ..io.cmt import dimension
-
     try:
         return dimension(dim_id).name_in(language)
     except (CodebookError, KeyError, ValueError):
@@ -249,7 +248,5 @@ def check(language: str) -> str:
 
 def wrap(text: str, width: int = 32) -> str:
     """``text`` wrapped on spaces to lines of at most ``width`` characters (for tick labels)."""
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 

@@ -57,7 +57,8 @@ def collapse_levels(
     for variable, part in table.groupby("variable", sort=False):
         levels = part["level"].astype(float).to_numpy()
         shares = part["estimate"].to_numpy(float)
-        row: dict[str, Any] = {"item": (labels or {}).get(variable, variable)}
+        name = str(variable)
+        row: dict[str, Any] = {"item": (labels or {}).get(name, name)}
         for category in CATEGORIES:
             wanted = np.isin(levels, np.asarray(bands.get(category, ()), dtype=float))
             row[category] = float(shares[wanted].sum())
@@ -158,12 +159,13 @@ def _alt_text(long: pd.DataFrame, items: list[str], language: str, title: str) -
     share = long.pivot(index="item", columns="category", values="share").loc[items]
     template = text("chart_distribution_item", language)
     listed = items if len(items) <= 6 else []
-    parts = [template.format(item=item, sep=colon(language), **table.loc[item].to_dict())
+    parts = [template.format(item=item, sep=colon(language),
+                             **{c: table.loc[item, c] for c in CATEGORIES})
              for item in listed]
     sentences = ["; ".join(parts) + "."] if parts else []
     if len(items) > 1:
-        best = share["satisfied"].idxmax()
-        worst = share["satisfied"].idxmin()
+        best = str(share["satisfied"].idxmax())  # the index is ``items``, all text
+        worst = str(share["satisfied"].idxmin())
         sentences.append(text("chart_distribution_highest", language).format(
             item=best, value=table.loc[best, "satisfied"]))
         if len(items) > 6:

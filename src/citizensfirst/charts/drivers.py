@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -93,12 +93,13 @@ def importance_chart(
     ``ci_low``, ``ci_high``, ``rank``, ``value_label`` (as written on the bar).
     """
     language = check(language)
-    results = dict(driver_result) if isinstance(driver_result, Mapping) else {"": driver_result}
+    results: dict[Hashable, DriverResult] = (dict(driver_result) if isinstance(driver_result, Mapping)
+                                             else {"": driver_result})
     single = list(results) == [""]
     frames = []
     for key, res in results.items():
         part = _share_table(res, measure)
-        part.insert(0, "series", key)
+        part.insert(0, "series", [key] * len(part))
         frames.append(part)
     frame = pd.concat(frames, ignore_index=True)
     last = frames[-1].sort_values("value", ascending=False, kind="stable")["driver"].tolist()
@@ -113,7 +114,7 @@ def importance_chart(
     else:
         frame["value_label"] = [format_number(v, language, 3) for v in frame["value"]]
     series_keys = list(results)
-    styles = (theme.series_styles(series_keys) if not single
+    styles: Mapping[Hashable, theme.SeriesStyle] = (theme.series_styles(series_keys) if not single
               else {"": theme.SeriesStyle("", 0, theme.BLUE, "o", "-", "")})
 
     with theme.style():
@@ -163,9 +164,10 @@ def importance_chart(
         names_legend: list[str] = []
         if not single:
             for bar_container in ax.containers:
-                if hasattr(bar_container, "patches") and bar_container.get_label():
+                label = bar_container.get_label()
+                if hasattr(bar_container, "patches") and label:
                     handles.append(bar_container)
-                    names_legend.append(bar_container.get_label())
+                    names_legend.append(label)
         if np.isfinite(frame["ci_low"]).any():
             handles.append(Line2D([], [], color=theme.TEXT, marker="|", markersize=10,
                                   linewidth=1.2))
@@ -207,7 +209,7 @@ def _importance_alt(frame: pd.DataFrame, results: Mapping[Hashable, DriverResult
 
 def quadrant_chart(
     driver_result: DriverResult,
-    thresholds: str | tuple[float, float] = "mean",
+    thresholds: Literal["mean", "median"] | tuple[float, float] = "mean",
     language: str = "en",
     title: str = "",
     *,

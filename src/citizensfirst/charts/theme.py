@@ -31,10 +31,13 @@ import zlib
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from matplotlib.colors import to_rgba
+
+if TYPE_CHECKING:  # matplotlib >= 3.9 names its rcParams keys; annotations only
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "BLUE",
@@ -123,7 +126,7 @@ QUADRANT_MARKERS: dict[str, str] = {
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 5.0, 100
 
 #: matplotlib settings applied while a chart is built and saved (see :func:`style`).
-RC: dict[str, Any] = {
+RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 11,
     "axes.titlesize": 13,

@@ -172,6 +172,7 @@ def trend_chart(
     waves = list(dict.fromkeys(sorted(frame["wave"].tolist())))
     numeric = all(isinstance(w, (int, float, np.integer, np.floating)) for w in waves)
     xpos = {w: (float(w) if numeric else float(i)) for i, w in enumerate(waves)}
+    styles: Mapping[Hashable, theme.SeriesStyle]
     if single:  # one unnamed line: the first style (blue circles, solid)
         styles = {"": theme.SeriesStyle("", 0, theme.BLUE, "o", "-", "")}
     else:

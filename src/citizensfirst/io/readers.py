@@ -105,7 +105,7 @@ def _readstat_error(path: Path, kind: str, err: Exception, encoding: str | None)
 
 def _call_readstat(path: Path, kind: str, func: Callable[..., Any], user_encoding: str | None,
                    **kwargs: Any) -> tuple[pd.DataFrame, Any]:
-    import pyreadstat
+    import pyreadstat  # lazy: heavy library, imported on use for import time
 
     try:
         with warnings.catch_warnings():
@@ -197,9 +197,9 @@ def _tags_to_codes(frame: pd.DataFrame, meta: Any) -> pd.DataFrame:
 
 def _read_readstat(path: Path, fmt: str, columns: Sequence[str] | None, encoding: str | None,
                    catalog: Path | None) -> _Raw:
-    import pyreadstat
+    import pyreadstat  # lazy: heavy library, imported on use for import time
 
-    kinds = {"sav": ("SPSS .sav file", pyreadstat.read_sav), "zsav": ("SPSS .zsav file", pyreadstat.read_sav),
+    kinds: dict[str, tuple[str, Callable[..., Any]]] = {"sav": ("SPSS .sav file", pyreadstat.read_sav), "zsav": ("SPSS .zsav file", pyreadstat.read_sav),
              "por": ("SPSS .por file", pyreadstat.read_por), "dta": ("Stata .dta file", pyreadstat.read_dta),
              "sas7bdat": ("SAS .sas7bdat file", pyreadstat.read_sas7bdat),
              "xpt": ("SAS transport .xpt file", pyreadstat.read_xport)}
@@ -288,7 +288,7 @@ def _check_xport_rows(path: Path, meta: Any, n_read: int) -> None:
 
 
 def _catalog_labels(catalog: Path, meta: Any, encoding: str | None) -> dict[str, dict[Any, str]]:
-    import pyreadstat
+    import pyreadstat  # lazy: heavy library, imported on use for import time
 
     if not catalog.is_file():
         raise DataError(f"{catalog}: SAS catalog file does not exist")
@@ -378,8 +378,8 @@ def _read_csv(path: Path, columns: Sequence[str] | None, encoding: str | None,
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None, encoding: str | None) -> _Raw:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # lazy: heavy library, imported on use for import time
+    import pyarrow.parquet as pq  # lazy: heavy library, imported on use for import time
 
     if encoding is not None:
         raise DataError(f"{path}: Parquet files are always UTF-8; leave encoding out")

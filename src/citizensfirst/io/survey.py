@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
 
 from ..errors import CodebookError, DataError
 from .codebook import Code, Codebook, Variable, normalize_code
@@ -207,12 +208,12 @@ def _split_column(values: pd.Series, var: Variable, kind: str) -> tuple[pd.Serie
         mask = values.isin(numeric_codes).to_numpy(dtype=bool, copy=True)
         for lo, hi in var.missing_ranges:
             mask = mask | values.between(lo, hi).fillna(False).to_numpy(dtype=bool)
-        positions = np.flatnonzero(mask)
-        codes = pd.Series([normalize_code(v) for v in values.to_numpy()[positions]],
-                          index=positions, dtype=object)
-        if len(positions):
+        hits = np.flatnonzero(mask)
+        codes = pd.Series([normalize_code(v) for v in values.to_numpy()[hits]],
+                          index=hits, dtype=object)
+        if len(hits):
             out = values.astype("float64") if not pd.api.types.is_float_dtype(values.dtype) else values.copy()
-            out.iloc[positions] = np.nan
+            out.iloc[hits] = np.nan
             return out, codes
         return values, codes
     # object/string columns (and numeric columns carrying tagged codes): cell by cell
@@ -264,6 +265,11 @@ class Survey:
     """
 
     __slots__ = ("_codebook", "_codes", "_data", "_mr_sets", "_source")
+    _codebook: Codebook
+    _codes: dict[str, pd.Series]
+    _data: pd.DataFrame
+    _mr_sets: Mapping[str, Mapping[str, Any]]
+    _source: SourceInfo
 
     def __init__(
         self,
@@ -360,6 +366,7 @@ class Survey:
         for name, found in self._codes.items():
             column = frame[name]
             text_codes = any(isinstance(c, str) for c in found)
+            dtype: np.dtype | ExtensionDtype | type[object]
             if pd.api.types.is_numeric_dtype(column.dtype) and not text_codes:
                 dtype = column.dtype
             elif column_kind(column) == "string" or pd.api.types.is_string_dtype(column.dtype):
@@ -447,12 +454,6 @@ class Survey:
     def with_codebook(self, codebook: Codebook) -> Survey:
         """A new survey from this one's data (missing codes restored) under ``codebook``."""
         return Survey(self.with_missing_codes(), codebook, source=self._source, mr_sets=self._mr_sets)
-
-    def design(self, **kwargs: Any) -> Any:
-        """A :class:`~citizensfirst.design.Design` of this survey (``weights=``, ``strata=``, ...)."""
-        from ..design.facade import Design
-
-        return Design(self, **kwargs)
 
     def select(self, columns: Iterable[str]) -> Survey:
         """A new survey with only ``columns`` (unknown names raise :class:`DataError`)."""

@@ -22,7 +22,7 @@ from .survey import (
 
 
 def _codebook_toml(survey: Survey) -> str:
-    import tomli_w
+    import tomli_w  # lazy: heavy library, imported on use for import time
 
     doc = survey.codebook.to_dict()
     if survey.mr_sets:
@@ -45,7 +45,8 @@ def _spss_missing(var: Variable, kind: str, path: Path) -> list[Any]:
                 f"most 3 for a text variable"
             )
         return discrete
-    discrete = [c for c in discrete if not any(lo <= c <= hi for lo, hi in spans)]
+    discrete = [c for c in discrete
+                if isinstance(c, str) or not any(lo <= c <= hi for lo, hi in spans)]
     if len(spans) > 1 or (spans and len(discrete) > 1) or len(discrete) > 3:
         raise CodebookError(
             f"{path}: variable {var.name!r} has missing codes {discrete} and ranges {spans}; SPSS "
@@ -87,10 +88,13 @@ def _drop_tags(frame: pd.DataFrame, path: Path, fmt: str) -> pd.DataFrame:
 
 
 def _write_sav(survey: Survey, frame: pd.DataFrame, out: Path, path: Path, compress: bool) -> None:
-    import pyreadstat
+    import pyreadstat  # lazy: heavy library, imported on use for import time
 
     frame = _drop_tags(frame, path, "SPSS")
-    labels, value_labels, missing, measure = {}, {}, {}, {}
+    labels: dict[str, str] = {}
+    value_labels: dict[str, dict[Any, str]] = {}
+    missing: dict[str, list[Any]] = {}
+    measure: dict[str, str] = {}
     for name in frame.columns:
         var = survey.codebook.get_variable(name)
         kind = column_kind(frame[name])
@@ -114,7 +118,7 @@ def _write_sav(survey: Survey, frame: pd.DataFrame, out: Path, path: Path, compr
 
 
 def _write_dta(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
-    import pyreadstat
+    import pyreadstat  # lazy: heavy library, imported on use for import time
 
     labels, value_labels, tagged = {}, {}, {}
     for name in frame.columns:
@@ -165,8 +169,8 @@ def _write_csv(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> No
 
 
 def _write_parquet(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # lazy: heavy library, imported on use for import time
+    import pyarrow.parquet as pq  # lazy: heavy library, imported on use for import time
 
     tags: dict[str, dict[str, str]] = {}
     for name in frame.columns:

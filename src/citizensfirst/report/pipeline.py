@@ -29,14 +29,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..charts import (
+    channel_chart,
+    channel_table,
+    collapse_levels,
+    distribution_chart,
+    importance_chart,
+    quadrant_chart,
+    trend_chart,
+)
 from ..design.facade import Design
-from ..errors import SpecError
+from ..design.setup import check_columns
+from ..drivers.analysis import DriverResult, importance_performance
+from ..errors import DataError, SpecError
 from ..estimation.quality import DEFAULT_RULES, SUPPRESSED, UNPUBLISHED_COLUMNS, suppress_shares
 from ..estimation.scales import Scale
 from ..fileutil import atomic_write_text, check_replaceable_output, output_path, replace_folder
+from ..i18n import format_number
 from ..io.formats import sidecar_path
 from ..io.readers import read_survey
+from ..samplegen.params import SAMPLE_DIR
 from ..sanitize import neutralize_frame
+from ..tables.render import write_tables
+from ..waves.study import Study
+from ..weighting import targets
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
 from .spec import StudySpec
@@ -46,8 +62,6 @@ Progress = Callable[[str], None]
 
 def sample_spec_path() -> Path:
     """The bundled sample study's spec (``data/sample/study.toml`` in the package)."""
-    from ..samplegen.params import SAMPLE_DIR
-
     return Path(SAMPLE_DIR) / "study.toml"
 
 
@@ -95,8 +109,6 @@ def load_waves(run: Run) -> None:
 
 def weight_waves(run: Run) -> None:
     """Rake every wave to the spec's targets; any missed margin stops the run (exit 1)."""
-    from ..weighting import targets
-
     spec = run.spec
     if spec.targets is None:
         return
@@ -126,8 +138,6 @@ def weight_waves(run: Run) -> None:
 def _weighting_html(name: str, report: Any, language: str) -> str:
     labels = {"en": ("Wave", "margins met within", "Kish design effect", "effective sample size"),
               "fr": ("Vague", "marges atteintes à", "effet de plan de Kish", "taille effective")}[language]
-    from ..i18n import format_number
-
     return (f"<p><strong>{labels[0]} {html.escape(name)}</strong>: {labels[1]} {report.max_relative_error:.1e}; "
             f"{labels[2]} {format_number(report.kish_deff, language, 2)}; "
             f"{labels[3]} {format_number(report.effective_n, language, 0)}.</p>")
@@ -165,9 +175,6 @@ def build_tables(run: Run) -> None:
 
 def analyse_drivers(run: Run, progress: Progress) -> None:
     """The driver analysis with replicate CIs, its importance and quadrant charts."""
-    from ..charts import importance_chart, quadrant_chart
-    from ..drivers.analysis import importance_performance
-
     spec = run.spec
     if spec.drivers is None:
         return
@@ -176,8 +183,11 @@ def analyse_drivers(run: Run, progress: Progress) -> None:
     _check_variables(design, [*d.outcome, *d.drivers], "[drivers]", spec)
     progress(f"  drivers: {len(d.drivers)} drivers, {d.replicates} replicates")
     outcome = list(d.outcome) if len(d.outcome) > 1 else d.outcome[0]
-    result = design.drivers(outcome, list(d.drivers), method=d.method, replicates=d.replicates,
-                            seed=spec.seed)
+    # d.method was checked against drivers.METHODS when the spec was read (StudySpec.from_toml);
+    # drivers.analysis names no Literal type for it yet, so mypy cannot narrow the str
+    result = design.drivers(outcome, list(d.drivers), method=d.method,  # type: ignore[arg-type]
+                            replicates=d.replicates, seed=spec.seed)
+    assert isinstance(result, DriverResult)  # one result: no by= domains
     quadrants = importance_performance(result)
     table = result.to_frame()
     run.numbers["drivers"] = {
@@ -199,8 +209,6 @@ def analyse_drivers(run: Run, progress: Progress) -> None:
 
 def chart_latest_wave(run: Run) -> None:
     """Rating distributions and channels used vs preferred, for the latest wave."""
-    from ..charts import channel_chart, channel_table, collapse_levels, distribution_chart
-
     spec = run.spec
     charts = spec.charts
     if not charts.distribution and not charts.channel_used:
@@ -227,9 +235,10 @@ def chart_latest_wave(run: Run) -> None:
         numbers["channels"] = {"used": _records(used), "preferred": _records(preferred)}
         for lang in spec.languages:
             codebook = design.codebook
-            labels = dict(codebook[charts.channel_used].value_labels_in(lang)) if codebook is not None else None
+            channel_labels = (dict(codebook[charts.channel_used].value_labels_in(lang))
+                              if codebook is not None else None)
             section.charts.append((f"channels.{lang}", channel_chart(
-                channel_table(used, preferred, labels), lang,
+                channel_table(used, preferred, channel_labels), lang,
                 {"en": "Service channel used and preferred", "fr": "Mode de prestation utilisé et préféré"}[lang])))
     run.numbers["latest_wave"] = numbers
     run.sections.append(section)
@@ -237,16 +246,13 @@ def chart_latest_wave(run: Run) -> None:
 
 def follow_trends(run: Run) -> None:
     """Harmonise the waves into a Study and chart every trend on a 0-100 axis."""
-    from ..charts import trend_chart
-    from ..waves.study import Study
-
     spec = run.spec
     if not spec.trends:
         return
     if spec.harmonization is None:
         raise SpecError(f"{spec.source}: [[trends]] need a [harmonization] file")
     run.inputs.append(Path(spec.harmonization))
-    years = {}
+    years: dict[int | str, Design] = {}
     for wave in spec.waves:
         if wave.year is None:
             raise SpecError(f"{spec.source}: [waves.{wave.name}] needs a year for trends")
@@ -358,9 +364,6 @@ def _labels(design: Design, names: Any) -> dict[str, dict[str, str]]:
 
 
 def _check_variables(design: Design, names: list[str], where: str, spec: StudySpec) -> None:
-    from ..design.setup import check_columns
-    from ..errors import DataError
-
     try:
         check_columns(design.data, names, "spec", str(spec.source or "spec"))
     except DataError as err:
@@ -398,8 +401,6 @@ def write_outputs(run: Run, staging: Path, out: Path | None = None) -> dict[str,
     to ``out`` and the inputs' paths relative to the spec's folder, so that a project folder (spec,
     data and report) can be moved or sent to a reviewer and still be reproduced.
     """
-    from ..tables.render import write_tables
-
     out = out or staging
     for folder in ("tables", "charts", "weighting"):
         output_path(staging, folder).mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ CONTENT_COMPARED = (".xlsx",)
 
 
 def _xlsx_cells(path: Path) -> list[tuple[str, str, Any]]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # lazy: heavy library, imported on use for import time
 
     workbook = load_workbook(path, read_only=True)
     cells = [(sheet.title, cell.coordinate, cell.value)

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..drivers.analysis import METHODS as DRIVER_METHODS
 from ..errors import SpecError, WeightingError
 from ..fileutil import read_toml
 from ..weighting.controls import check_controls
@@ -200,7 +201,7 @@ class StudySpec:
     def latest_wave(self) -> WaveSpec:
         """The wave with the largest year (the last listed when years are absent)."""
         dated = [w for w in self.waves if w.year is not None]
-        return max(dated, key=lambda w: w.year) if dated else self.waves[-1]
+        return max(dated, key=lambda w: w.year or 0) if dated else self.waves[-1]  # years set
 
     def wave(self, name: str | None) -> WaveSpec:
         """The wave called ``name`` (None: the latest)."""
@@ -272,9 +273,12 @@ class StudySpec:
         if "drivers" in doc:
             d = _table(doc, "drivers", src)
             _check_keys(d, {"outcome", "drivers", "wave", "method", "replicates"}, "[drivers]", src)
+            method = d.get("method", "shapley")
+            if method not in DRIVER_METHODS:
+                raise SpecError(f"{src}: [drivers] method must be one of {DRIVER_METHODS}, got {method!r}")
             drivers = DriverSpec(_strings(d.get("outcome"), "[drivers] outcome", src),
                                  _strings(d.get("drivers"), "[drivers] drivers", src),
-                                 d.get("wave"), d.get("method", "shapley"), int(d.get("replicates", 200)))
+                                 d.get("wave"), method, int(d.get("replicates", 200)))
         trends = []
         for i, trend in enumerate(doc.get("trends", [])):
             where = f"[[trends]] #{i + 1}"

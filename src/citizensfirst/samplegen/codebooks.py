@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from ..io.codebook import Codebook, Variable
+from ..io.codebook import Code, Codebook, Measure, Variable
 from ..weighting.targets import (
     AGE_LABELS,
     AGE_LABELS_FR,
@@ -31,24 +31,24 @@ from .params import (
     PROVINCES,
 )
 
-SAT5 = {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neither satisfied nor dissatisfied",
+SAT5: dict[Code, str] = {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neither satisfied nor dissatisfied",
         4: "Satisfied", 5: "Very satisfied"}
-SAT5_FR = {1: "Très insatisfait", 2: "Insatisfait", 3: "Ni satisfait ni insatisfait",
+SAT5_FR: dict[Code, str] = {1: "Très insatisfait", 2: "Insatisfait", 3: "Ni satisfait ni insatisfait",
            4: "Satisfait", 5: "Très satisfait"}
-AGREE5 = {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree", 4: "Agree",
+AGREE5: dict[Code, str] = {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree", 4: "Agree",
           5: "Strongly agree"}
-AGREE5_FR = {1: "Fortement en désaccord", 2: "En désaccord", 3: "Ni en accord ni en désaccord",
+AGREE5_FR: dict[Code, str] = {1: "Fortement en désaccord", 2: "En désaccord", 3: "Ni en accord ni en désaccord",
              4: "D'accord", 5: "Fortement d'accord"}
-EXPECT5 = {1: "Much worse than expected", 2: "Worse than expected", 3: "About as expected",
+EXPECT5: dict[Code, str] = {1: "Much worse than expected", 2: "Worse than expected", 3: "About as expected",
            4: "Better than expected", 5: "Much better than expected"}
-EXPECT5_FR = {1: "Bien pire que prévu", 2: "Pire que prévu", 3: "À peu près comme prévu",
+EXPECT5_FR: dict[Code, str] = {1: "Bien pire que prévu", 2: "Pire que prévu", 3: "À peu près comme prévu",
               4: "Mieux que prévu", 5: "Bien mieux que prévu"}
-VALUE5 = {1: "Very poor value", 2: "Poor value", 3: "Fair value", 4: "Good value",
+VALUE5: dict[Code, str] = {1: "Very poor value", 2: "Poor value", 3: "Fair value", 4: "Good value",
           5: "Very good value"}
-VALUE5_FR = {1: "Très mauvaise valeur", 2: "Mauvaise valeur", 3: "Valeur passable",
+VALUE5_FR: dict[Code, str] = {1: "Très mauvaise valeur", 2: "Mauvaise valeur", 3: "Valeur passable",
              4: "Bonne valeur", 5: "Très bonne valeur"}
-SAT11 = {0: "Extremely dissatisfied", 5: "Neither satisfied nor dissatisfied", 10: "Extremely satisfied"}
-SAT11_FR = {0: "Extrêmement insatisfait", 5: "Ni satisfait ni insatisfait", 10: "Extrêmement satisfait"}
+SAT11: dict[Code, str] = {0: "Extremely dissatisfied", 5: "Neither satisfied nor dissatisfied", 10: "Extremely satisfied"}
+SAT11_FR: dict[Code, str] = {0: "Extrêmement insatisfait", 5: "Ni satisfait ni insatisfait", 10: "Extrêmement satisfait"}
 
 
 DK, DK_FR = "Don't know", "Ne sait pas"
@@ -72,20 +72,20 @@ DRIVER_TEXT = {
 }
 
 
-def _labels(labels: Sequence[str], start: int = 1) -> dict[int, str]:
+def _labels(labels: Sequence[str], start: int = 1) -> dict[Code, str]:
     return {i + start: lab for i, lab in enumerate(labels)}
 
 
 def _nominal(name: str, label: str, label_fr: str, values: Sequence[str] | None = None,
-             values_fr: Sequence[str] | None = None, measure: str = "nominal") -> Variable:
-    return Variable(name, label=label, label_fr=label_fr, measure=measure,  # type: ignore[arg-type]
+             values_fr: Sequence[str] | None = None, measure: Measure = "nominal") -> Variable:
+    return Variable(name, label=label, label_fr=label_fr, measure=measure,
                     value_labels=_labels(values) if values else {},
                     value_labels_fr=_labels(values_fr) if values_fr else {})
 
 
-def _rating(name: str, label: str, label_fr: str, values: dict[int, str], values_fr: dict[int, str],
-            dimension: str | None, missing: dict[int, str] | None = None,
-            missing_fr: dict[int, str] | None = None, scale: tuple[int, int] = (1, 5)) -> Variable:
+def _rating(name: str, label: str, label_fr: str, values: Mapping[Code, str],
+            values_fr: Mapping[Code, str], dimension: str | None, missing: Mapping[Code, str] | None = None,
+            missing_fr: Mapping[Code, str] | None = None, scale: tuple[int, int] = (1, 5)) -> Variable:
     return Variable(name, label=label, label_fr=label_fr, measure="ordinal", scale=scale,
                     dimension=dimension, value_labels=values, value_labels_fr=values_fr,
                     missing=missing or {}, missing_fr=missing_fr or {})
@@ -100,8 +100,8 @@ def _common_head() -> list[Variable]:
 
 
 def _service_vars(table: Sequence[tuple[str, str, int, float, float]]) -> list[Variable]:
-    types = {i + 1: s[0] for i, s in enumerate(table)}
-    types_fr = {i + 1: s[1] for i, s in enumerate(table)}
+    types: dict[Code, str] = {i + 1: s[0] for i, s in enumerate(table)}
+    types_fr: dict[Code, str] = {i + 1: s[1] for i, s in enumerate(table)}
     out = [Variable("n_services", label="Number of service experiences rated (1-3)",
                     label_fr="Nombre d'expériences de service évaluées (1 à 3)", measure="ordinal")]
     for k in (1, 2, 3):
@@ -127,8 +127,8 @@ def _driver_vars(year: int) -> list[Variable]:
     out = []
     for _key, name, dim, *_ in DRIVERS:
         label, label_fr = DRIVER_TEXT[name]
-        missing: dict[int, str] = {}
-        missing_fr: dict[int, str] = {}
+        missing: dict[Code, str] = {}
+        missing_fr: dict[Code, str] = {}
         for item, *_p in DK_ITEMS:
             if item == name:
                 second = (NA, NA_FR) if name == "q_extra_mile" else (REF, REF_FR)
@@ -164,8 +164,8 @@ def _overall_vars(year: int, business: bool) -> list[Variable]:
 
 
 def cf_codebook(year: int, clustered: bool) -> Codebook:
-    prov_labels = {p[0]: p[2] for p in PROVINCES}
-    prov_labels_fr = {p[0]: p[3] for p in PROVINCES}
+    prov_labels: dict[Code, str] = {p[0]: p[2] for p in PROVINCES}
+    prov_labels_fr: dict[Code, str] = {p[0]: p[3] for p in PROVINCES}
     vars_ = _common_head()
     vars_.append(Variable("prov", label="Province or territory of residence (SGC code)",
                           label_fr="Province ou territoire de résidence (code de la CGT)",
@@ -205,9 +205,9 @@ def cf_codebook(year: int, clustered: bool) -> Codebook:
 
 
 def bf_codebook() -> Codebook:
-    strata = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS[s]}, {REGION_LABELS[r]}"
+    strata: dict[Code, str] = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS[s]}, {REGION_LABELS[r]}"
               for s in range(len(SIZE_LABELS)) for r in range(len(REGION_LABELS))}
-    strata_fr = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS_FR[s]}, {REGION_LABELS_FR[r]}"
+    strata_fr: dict[Code, str] = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS_FR[s]}, {REGION_LABELS_FR[r]}"
                  for s in range(len(SIZE_LABELS)) for r in range(len(REGION_LABELS))}
     vars_ = _common_head()
     vars_ += [

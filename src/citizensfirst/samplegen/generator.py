@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..fileutil import atomic_output, atomic_write_text, sha256_file
-from ..io.codebook import Codebook
+from ..io.codebook import Code, Codebook
 from .codebooks import bf_codebook, cf_codebook
 from .params import CF_WAVES, SAMPLE_DIR, SAMPLE_WAVES, SAV_DATE, SAV_TIME
 from .readme import build_readme
@@ -83,16 +83,16 @@ def sample_codebook_path(wave: str | None = None) -> Path:
 
 
 def _sav_kwargs(cb: Codebook) -> dict[str, Any]:
-    value_labels: dict[str, dict[int | float, str]] = {}
-    missing: dict[str, list[int | float | str]] = {}
+    value_labels: dict[str, dict[Code, str]] = {}
+    missing: dict[str, list[Code]] = {}
     formats: dict[str, str] = {}
     measures: dict[str, str] = {}
     for name, var in cb.items():
         labels = {**var.value_labels, **var.missing}
         if labels:
-            value_labels[name] = {k: v for k, v in sorted(labels.items())}  # type: ignore[misc]
+            value_labels[name] = {k: v for k, v in sorted(labels.items())}
         if var.missing:
-            missing[name] = sorted(var.missing)  # type: ignore[arg-type]
+            missing[name] = sorted(var.missing)
         formats[name] = "F12.6" if name == "wt_design" else ("F9.0" if name == "resp_id" else "F4.0")
         measures[name] = var.measure or "nominal"
     return {
@@ -106,7 +106,7 @@ def _sav_kwargs(cb: Codebook) -> dict[str, Any]:
 
 
 def _write_sav(df: pd.DataFrame, cb: Codebook, path: Path) -> None:
-    import pyreadstat
+    import pyreadstat  # lazy: heavy library, imported on use for import time
 
     with atomic_output(path) as tmp:
         pyreadstat.write_sav(df, str(tmp), row_compress=True, **_sav_kwargs(cb))

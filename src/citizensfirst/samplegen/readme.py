@@ -338,8 +338,9 @@ def build_readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
     add("| size | " + " | ".join(REGION_LABELS) + " |")
     add("| --- " * 7 + "|")
     alloc = bf_allocation()
-    for s, lab in enumerate(SIZE_LABELS):
-        add(f"| {lab} | " + " | ".join(f"{counts[s, r].sum():,} / {alloc[s, r]}" for r in range(6)) + " |")
+    for size, lab in enumerate(SIZE_LABELS):
+        add(f"| {lab} | " + " | ".join(f"{counts[size, r].sum():,} / {alloc[size, r]}" for r in range(6))
+            + " |")
     add("")
     add("Frame industry totals: " + ", ".join(
         f"{INDUSTRY_LABELS[i].split(' (')[0]} {counts[:, :, i].sum():,}" for i in range(6)) + ".\n")

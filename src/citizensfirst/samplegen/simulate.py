@@ -86,7 +86,7 @@ def _with_missing(rng: np.random.Generator, values: np.ndarray, p_dk: np.ndarray
 def ratings(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, year: int,
              beta: np.ndarray, overall_0_10: bool = False) -> dict[str, Any]:
     """Driver latents, the overall latent and the rating items for people with latent ``shift``."""
-    n = shift.shape[0]
+    n = len(shift)
     factor = rng.standard_normal(n)
     unique_sd = np.sqrt(1.0 - LOADINGS**2 - CLUSTER_VAR)
     z = (driver_means(year) + shift[:, None] + area[:, None] + factor[:, None] * LOADINGS
@@ -107,7 +107,7 @@ def ratings(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, year:
 
 def services(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, factor: np.ndarray,
               table: Sequence[tuple[str, str, int, float, float]]) -> dict[str, np.ndarray]:
-    n = shift.shape[0]
+    n = len(shift)
     probs = np.array([s[4] for s in table])
     effects = np.array([s[3] for s in table])
     levels = np.array([s[2] for s in table])

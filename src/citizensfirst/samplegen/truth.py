@@ -70,7 +70,7 @@ def _bf_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (counts / counts.sum()).ravel(), shift.ravel(), s.ravel()
 
 
-def _mean(share: np.ndarray, values: np.ndarray, valid: np.ndarray | None = None) -> float:
+def _mean(share: np.ndarray, values: np.ndarray, valid: np.ndarray | float | None = None) -> float:
     w = share if valid is None else share * valid
     return float((w * values).sum() / w.sum())
 
@@ -82,7 +82,7 @@ def _true_means(year: int, business: bool = False) -> dict[str, float]:
     means = driver_means(year)
     out: dict[str, float] = {}
     for j, d in enumerate(DRIVERS):
-        valid = None
+        valid: np.ndarray | float | None = None
         for item, p_dk, p_ref in DK_ITEMS:
             if item == d[1]:
                 valid = 1 - (p_dk * (1.0 if business else DK_AGE_MULT[group]) + p_ref)

@@ -19,6 +19,7 @@ Taylor-linearised variances account for weighting (R's ``svyrecvar`` with ``post
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,8 @@ CALFUNS = ("linear", "raking", "logit")
 _EPS = np.finfo(float).eps
 
 
-def _calfun(method: str, lower: float, upper: float):  # type: ignore[no-untyped-def]
+def _calfun(method: str, lower: float, upper: float) -> tuple[Callable[[np.ndarray], np.ndarray],
+                                                               Callable[[np.ndarray], np.ndarray]]:
     """(F(u), F'(u)) of the calibration function, with g = 1 + F(u)."""
     if method == "linear":
         def f(u: np.ndarray) -> np.ndarray:

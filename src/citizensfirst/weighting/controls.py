@@ -26,11 +26,13 @@ re-weight every replicate the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ..design.setup import Step, check_columns
 from ..errors import ConvergenceError, WeightingError
 from ..io.codebook import normalize_code
 from .report import WeightingReport, margin_table, relative_errors
@@ -158,8 +160,6 @@ def checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd
 
 def level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
     """Row codes (index into ``levels``) of ``variable``; errors name variable and level."""
-    from ..design.setup import check_columns
-
     check_columns(design.frame, [variable], "weighting", design.source)
     series = design.frame[variable]
     if series.isna().any():
@@ -291,19 +291,16 @@ def check_base_weights(design: Design) -> np.ndarray:
     return weights
 
 
-def make_step(action: str, **parameters: Any) -> Any:
-    from ..design.setup import Step
-
+def make_step(action: str, **parameters: Any) -> Step:
     return Step(action, parameters)
 
 
 def reweighted(design: Design, weights: np.ndarray, rep_weights: np.ndarray | None,
-                residuals: Any, step: Any) -> Design:
-    from dataclasses import replace
-
+                residuals: Any, step: Step) -> Design:
     changes: dict[str, Any] = {"weights": weights, "history": design.history + (step,)}
     if rep_weights is not None:
         reps = design.replicate_weights
+        assert reps is not None, "replicate weights are only computed for a replicate design"
         changes["replicates"] = replace(reps, multipliers=rep_weights, group=None)
     if residuals is not None:
         changes["calibrations"] = design.calibrations + (residuals,)

@@ -319,12 +319,13 @@ def _margins_from_table(table: pd.DataFrame, shares: bool, codes: str,
     for (var, col), part in table.groupby(["variable", "column"], sort=False):
         name = rename.get(str(var), rename.get(str(col), str(col)))
         values = part["share"] if shares else part["count"]
-        keys: list[Code] = [int(k) for k in part["code"]]
+        numbers = [int(k) for k in part["code"]]
+        keys: list[Code] = list(numbers)
         if codes != "sample":
             french = codes == "label_fr"
             sample = _sample_labels(str(col), french)
             census = part["label_fr" if french else "label_en"].tolist()
-            keys = [sample[k] if sample else lab for k, lab in zip(keys, census, strict=True)]
+            keys = [sample[k] if sample else lab for k, lab in zip(numbers, census, strict=True)]
         out[name] = {k: float(v) for k, v in zip(keys, values, strict=True)}
     return out
 
@@ -398,7 +399,7 @@ def business_frame(
         counts = frame.groupby(name)["count"].sum().sort_index()
         values = counts / counts.sum() if shares else counts.astype(float)
         out[name] = {(label_sets[name][int(k) - 1] if labels else int(k)): float(v)
-                     for k, v in values.items()}
+                     for k, v in zip(values.index.to_numpy(int), values.to_numpy(float), strict=True)}
     return out
 
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ...design.groups import group_sums
+from ...design.groups import factorize, group_sums
+from ...design.setup import numeric_column
 from ...errors import WeightingError
 from ...io.codebook import normalize_code
 from ..calibration import CALFUNS, GregResiduals, solve_g
@@ -56,9 +57,9 @@ def _from_model_names(design: Design, targets: dict[str, Any], total: float | No
         if isinstance(given, dict):
             if total is None:
                 raise WeightingError("R-style dummy totals need '(Intercept)' (or total=) for the first level")
-            levels = sorted(design.frame[column].dropna().unique(),
-                            key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
-            first = levels[0]
+            ordered = sorted(design.frame[column].dropna().unique(),
+                             key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
+            first = ordered[0]
             given[first] = total - sum(given.values())
     return out, total
 
@@ -67,8 +68,6 @@ def _model_matrix(
     design: Design, targets: Mapping[str, Any], total: float | None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """R's model.matrix(~ a + b + x): intercept, treatment dummies (first level dropped), numerics."""
-    from ...design.setup import numeric_column
-
     for variable, target in targets.items():
         items = target.items() if isinstance(target, Mapping) else [(None, target)]
         for level, value in items:
@@ -208,8 +207,6 @@ def _cluster_codes(design: Design, cluster: int | str | None) -> np.ndarray | No
     if cluster is None:
         return None
     if isinstance(cluster, str):
-        from ...design.groups import factorize
-
         return factorize(design.frame[cluster].to_numpy())[0]
     if design.taylor is None:
         raise WeightingError("cluster=<stage> needs a design with PSUs; give a column name instead")

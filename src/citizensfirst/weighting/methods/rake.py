@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ...design.groups import group_sums
+from ...design.groups import factorize, group_sums
 from ..calibration import RakingResiduals
 from ..controls import (
     check_base_weights,
@@ -71,7 +71,7 @@ def rake(
     # then map the cell factors back to the rows (one pass over the data).
     cell, cell_levels = _cells(coded)
     n_cells = len(cell_levels[0])
-    cell_base = np.bincount(cell, weights=base, minlength=n_cells)
+    cell_base: np.ndarray = np.bincount(cell, weights=base, minlength=n_cells)  # float: weighted
     factor = np.ones(n_cells)
     reps = design.replicate_weights
     rep_weights = None if reps is None else reps.analysis_weights(base)
@@ -101,7 +101,7 @@ def rake(
             converged = True
             break
     weights = base * factor[cell]
-    if rep_weights is not None:
+    if rep_weights is not None and rep_factor is not None:  # both or neither
         rep_weights = rep_weights * rep_factor[cell]
     residuals = RakingResiduals(tuple((codes, len(keys), base * f[cell])
                                       for (codes, keys), f in zip(coded, last_factors, strict=True)))
@@ -117,8 +117,6 @@ _RAKE_ADVICE = " Raise max_iter, check for empty or tiny cells, or collapse leve
 
 def _cells(coded: list[tuple[np.ndarray, list[Any]]]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Cell of every row (occupied combinations of margin levels) and each margin's level per cell."""
-    from ...design.groups import factorize
-
     sizes = [len(keys) for _, keys in coded]
     if float(np.prod(sizes, dtype=float)) < 2**62:
         key = np.zeros(len(coded[0][0]), dtype=np.int64)
