@@ -62,6 +62,11 @@ class ModelResult:
     _refit: Callable[[list[int]], float] | None = field(default=None, repr=False, compare=False)
 
     @property
+    def estimate(self) -> pd.Series:
+        """The coefficients (the name every result shares)."""
+        return self.coefficients
+
+    @property
     def se(self) -> pd.Series:
         """Standard errors of the coefficients."""
         return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.coefficients.index,

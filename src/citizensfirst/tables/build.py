@@ -54,7 +54,7 @@ import pandas as pd
 
 from ..design.setup import check_columns, numeric_column
 from ..errors import DataError
-from ..estimation.estimators import mean, proportion, proportion_interval
+from ..estimation.estimators import mean, proportion
 from ..estimation.quality import (
     COMPLEMENTARY,
     DEFAULT_RULES,
@@ -226,11 +226,9 @@ def _estimate(work: Design, spec: _Spec, variables: list[str], by: list[str]) ->
     if spec.stat == "percent":
         return proportion(work, variables[0], ci="logit", **kwargs)
     est = mean(work, variables, **kwargs)
-    if spec.stat == "top2":
-        t = est.table
-        low, high = proportion_interval(t["estimate"].to_numpy(), t["se"].to_numpy(), t["df"].to_numpy(),
-                                        t["n"].to_numpy(), spec.level, "logit")
-        t["ci_low"], t["ci_high"] = low, high
+    if spec.stat == "top2":  # a share: its interval by the logit method of the one interval table
+        limits = est.conf_int(method="logit")
+        est.table["ci_low"], est.table["ci_high"] = limits["ci_low"].to_numpy(), limits["ci_high"].to_numpy()
     return est
 
 
