@@ -352,6 +352,47 @@ def banner(
     ``bh``) applies over the pairs of one variable within one row. The Total column has no
     letter and is not tested. ``level`` is the CI level of the estimates in ``cells``.
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    rows : str or sequence of str
+        The row variable, or (with ``value=None`` and ``mean``, ``top2`` or ``score``) the items.
+    cols : sequence of str
+        The column variables, side by side after the Total column.
+    stat : str, default "percent"
+        ``"percent"``, ``"mean"``, ``"top2"`` or ``"score"``.
+    value : str or None, optional
+        The rated item when ``rows`` is a grouping variable.
+    language : str, default "en"
+        Language of labels and notes (``"en"`` or ``"fr"``).
+    alpha : float, default 0.05
+        Significance level of the column tests.
+    adjust : str, default "none"
+        Multiple-comparison adjustment: ``"none"``, ``"holm"`` or ``"bh"``.
+    rules : QualityRules or None, optional
+        Quality and suppression rules; None uses the defaults.
+    decimals : int, default 1
+        Decimals of the displayed estimates.
+    scale : tuple of (float, float) or None, optional
+        The (lowest, highest) scale points, overriding the codebook.
+    level : float, default 0.95
+        Confidence level of the intervals in ``cells``.
+    title : str or None, optional
+        The table title; None builds one from the variables and statistic.
+
+    Returns
+    -------
+    Table
+        The table.
+
+    Raises
+    ------
+    DataError
+        When an option is invalid or a variable is missing or used twice.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> df = pd.DataFrame({"ch": ["web", "phone"] * 20, "age": ["y"] * 20 + ["o"] * 20,
@@ -415,6 +456,18 @@ def banner(
         letters_by_block.append(block_letters)
 
     def stack(name: str) -> np.ndarray:
+        """Join one array attribute of every block side by side.
+
+        Parameters
+        ----------
+        name : str
+            The block attribute (e.g. ``"estimate"``).
+
+        Returns
+        -------
+        numpy.ndarray
+            The blocks' arrays concatenated along the columns.
+        """
         return np.concatenate([getattr(b, name) for b in blocks], axis=1)
 
     # disclosure control: primary suppression on the respondents of each cell, then
@@ -527,6 +580,47 @@ def crosstab(
     See :func:`banner` for the statistics, tests and options; ``cols=None`` gives the Total
     column alone.
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    rows : str or sequence of str
+        The row variable, or (with ``value=None`` and ``mean``, ``top2`` or ``score``) the items.
+    cols : str or None, optional
+        The column variable; None gives the Total column alone.
+    stat : str, default "percent"
+        ``"percent"``, ``"mean"``, ``"top2"`` or ``"score"``.
+    value : str or None, optional
+        The rated item when ``rows`` is a grouping variable.
+    language : str, default "en"
+        Language of labels and notes (``"en"`` or ``"fr"``).
+    alpha : float, default 0.05
+        Significance level of the column tests.
+    adjust : str, default "none"
+        Multiple-comparison adjustment: ``"none"``, ``"holm"`` or ``"bh"``.
+    rules : QualityRules or None, optional
+        Quality and suppression rules; None uses the defaults.
+    decimals : int, default 1
+        Decimals of the displayed estimates.
+    scale : tuple of (float, float) or None, optional
+        The (lowest, highest) scale points, overriding the codebook.
+    level : float, default 0.95
+        Confidence level of the intervals in ``cells``.
+    title : str or None, optional
+        The table title; None builds one from the variables and statistic.
+
+    Returns
+    -------
+    Table
+        The table.
+
+    Raises
+    ------
+    DataError
+        When an option is invalid or a variable is missing or used twice.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> df = pd.DataFrame({"ch": ["web", "phone", "web", "web"] * 50,

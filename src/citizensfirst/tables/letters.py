@@ -35,6 +35,22 @@ def pairwise_t(estimates: np.ndarray, vcov: np.ndarray,
     whose difference has zero variance (se at most ``1e-12 * max(|e_i|, |e_j|, 1)``) is not
     tested: its se is 0, t NaN and p 1, so it is never significant.
 
+    Parameters
+    ----------
+    estimates : numpy.ndarray
+        The k estimates.
+    vcov : numpy.ndarray
+        Their (k, k) covariance matrix.
+    df : float
+        Degrees of freedom of the t tests.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Four (k, k) matrices: difference, t, se of the difference and two-sided p.
+
+    Examples
+    --------
     >>> d, t, se, p = pairwise_t(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100)
     >>> round(float(d[0, 1]), 4), round(float(t[0, 1]), 4), round(float(se[0, 1]), 4), round(float(p[0, 1]), 4)
     (0.2, 1.2403, 0.1612, 0.2177)
@@ -62,12 +78,39 @@ def relations(mode: str, widths: list[int], wsum: np.ndarray) -> list[np.ndarray
     Total (first column) is the weighted average of the categories of each column variable; in
     a percent table the cells of a column add up to 100 %; in a table of groups with a Total row,
     that row is the weighted average of the group rows. Counts add up the same way.
+
+    Parameters
+    ----------
+    mode : str
+        The table kind: ``"levels"`` (percent table), ``"groups"`` (group rows with a Total
+        row) or another value (no row relations).
+    widths : list of int
+        Number of columns of each block, the Total first.
+    wsum : numpy.ndarray
+        (rows, columns) sums of weights of the cells.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Two matrices, one row per relation: the coefficients on the estimates and on the
+        respondent counts.
     """
     n_rows, n_cols = wsum.shape
     estimates: list[np.ndarray] = []
     counts: list[np.ndarray] = []
 
     def add(cells: np.ndarray, weights: np.ndarray, total: int | None) -> None:
+        """Append one relation: the weighted ``cells`` minus the ``total`` cell.
+
+        Parameters
+        ----------
+        cells : numpy.ndarray
+            Flat indices of the cells added up.
+        weights : numpy.ndarray
+            Their coefficients.
+        total : int or None
+            Flat index of the cell they add up to, or None for a relation with no total.
+        """
         est, cnt = np.zeros(n_rows * n_cols), np.zeros(n_rows * n_cols)
         est[cells], cnt[cells] = weights, 1.0
         if total is not None:
@@ -93,7 +136,30 @@ def relations(mode: str, widths: list[int], wsum: np.ndarray) -> list[np.ndarray
 def letters_for(block: Block, flags: np.ndarray, letters: list[str], df: float, alpha: float, adjust: str,
                  row_keys: list[Any]) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Significance letters of every cell of a block and the pairwise tests between its
-    published cells (``flags``: the block's final flags)."""
+    published cells.
+
+    Parameters
+    ----------
+    block : Block
+        The block of columns (estimates and covariances per row).
+    flags : numpy.ndarray
+        The block's final flags; suppressed and F cells are not tested.
+    letters : list of str
+        The test letter of each column.
+    df : float
+        Degrees of freedom of the t tests.
+    alpha : float
+        Significance level.
+    adjust : str
+        Multiple-comparison adjustment of the p values.
+    row_keys : list
+        The row level of each row, as reported in the tests.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, list of dict)
+        The letters of every cell and one record per pairwise test.
+    """
     n_rows, n_cols = block.estimate.shape
     marks = np.full((n_rows, n_cols), "", dtype=object)
     tests: list[dict[str, Any]] = []

@@ -27,6 +27,18 @@ TOTAL_KEY = "__total__"  # the key of the Total column
 def column_letter(index: int) -> str:
     """Spreadsheet-style column letters: 0 -> A, 25 -> Z, 26 -> AA.
 
+    Parameters
+    ----------
+    index : int
+        Zero-based column number.
+
+    Returns
+    -------
+    str
+        The column letters.
+
+    Examples
+    --------
     >>> [column_letter(i) for i in (0, 1, 25, 26, 27)]
     ['A', 'B', 'Z', 'AA', 'AB']
     """
@@ -39,6 +51,20 @@ def column_letter(index: int) -> str:
 
 
 def alpha_text(alpha: float, language: str) -> str:
+    """Format a significance level for notes (decimal comma in French).
+
+    Parameters
+    ----------
+    alpha : float
+        The significance level.
+    language : str
+        Output language code (``"en"`` or ``"fr"``).
+
+    Returns
+    -------
+    str
+        The level as shown, e.g. ``"0.05"`` or ``"0,05"``.
+    """
     shown = f"{alpha:g}"
     return shown.replace(".", ",") if language == "fr" else shown
 
@@ -55,6 +81,13 @@ class TableColumn:
 
     @property
     def header(self) -> str:
+        """The column header: the label, with the test letter in parentheses when there is one.
+
+        Returns
+        -------
+        str
+            The header text.
+        """
         return f"{self.label} ({self.letter})" if self.letter else self.label
 
 
@@ -159,7 +192,13 @@ class Table:
     # ------------------------------------------------------------------ views
 
     def to_frame(self) -> pd.DataFrame:
-        """The display grid: formatted strings, rows = row labels and bases, two-level columns."""
+        """The display grid: formatted strings, rows = row labels and bases, two-level columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The formatted grid.
+        """
         layout = self._layout()
         columns = pd.MultiIndex.from_tuples(
             [(c.group_label, c.header) for c in self.columns], names=[None, None]
@@ -208,7 +247,18 @@ class Table:
 
     def to_html(self, path: str | Path | None = None) -> str:
         """Accessible HTML (caption, ``th scope``, ``lang``); written atomically as a page when
-        ``path`` is given. Returns the HTML (the fragment, or the page when ``path`` is given)."""
+        ``path`` is given.
+
+        Parameters
+        ----------
+        path : str or Path or None, optional
+            Where to write a full HTML page; None writes nothing.
+
+        Returns
+        -------
+        str
+            The HTML (the fragment, or the page when ``path`` is given).
+        """
         fragment = self._html_fragment()
         if path is None:
             return fragment
@@ -224,6 +274,13 @@ class Table:
         note is escaped (``& < >`` as HTML entities; ``\\ ` * _ [ ] |`` with a backslash; line breaks
         as spaces), so a label such as ``<script>``, ``[link](url)`` or ``a|b`` shows as written.
 
+        Returns
+        -------
+        str
+            The Markdown text, ending with a newline.
+
+        Examples
+        --------
         >>> print(_markdown_text("<b>A|B</b> *x*"))
         &lt;b&gt;A\\|B&lt;/b&gt; \\*x\\*
         """
@@ -256,6 +313,15 @@ class Table:
         Text that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first)
         gets a leading apostrophe (:func:`citizensfirst.sanitize.neutralize`); suppressed and F
         cells carry no number.
+
+        Parameters
+        ----------
+        path : str or Path
+            The CSV file to write.
+        tidy : bool, default False
+            Write the public ``cells`` (one row per cell) instead of the display grid.
+        encoding : str, default "utf-8-sig"
+            Text encoding of the file.
         """
         with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding=encoding) as handle:
             writer = csv.writer(handle)
@@ -263,11 +329,25 @@ class Table:
                 writer.writerow(row)
 
     def to_xlsx(self, path: str | Path, *, sheet_name: str = "Table 1") -> None:
-        """Write an Excel workbook (a formatted sheet plus a Notes sheet), atomically."""
+        """Write an Excel workbook (a formatted sheet plus a Notes sheet), atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.xlsx`` file to write.
+        sheet_name : str, default "Table 1"
+            Name of the table's sheet.
+        """
         write_tables([self], path, sheet_names=[sheet_name])
 
     def write_sheet(self, ws: Any) -> None:
-        """Write the table (title, grid, notes) into the openpyxl worksheet ``ws``."""
+        """Write the table (title, grid, notes) into an openpyxl worksheet.
+
+        Parameters
+        ----------
+        ws : openpyxl.worksheet.worksheet.Worksheet
+            The worksheet to write into.
+        """
         # lazy: heavy optional library (only the xlsx export needs it), imported on use for import time
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
@@ -320,7 +400,13 @@ class Table:
         ws.freeze_panes = "B4"
 
     def notes_lines(self) -> list[str]:
-        """The lines printed under the table: title, base, flags and test notes."""
+        """The lines printed under the table: title, base, flags and test notes.
+
+        Returns
+        -------
+        list of str
+            The note lines.
+        """
         lines = [self.title]
         header = self.row_header
         bases = self.bases
@@ -358,6 +444,23 @@ def _markdown_text(value: str) -> str:
 def write_tables(tables: Sequence[Table], path: str | Path, *, sheet_names: Sequence[str] | None = None) -> None:
     """Write several tables to one Excel workbook (one sheet each, plus a "Notes" sheet), atomically.
 
+    Parameters
+    ----------
+    tables : sequence of Table
+        The tables, one sheet each.
+    path : str or Path
+        The ``.xlsx`` file to write.
+    sheet_names : sequence of str or None, optional
+        Sheet names; None names them "Table 1", "Table 2", ...
+
+    Raises
+    ------
+    DataError
+        When ``tables`` is empty, or the sheet names do not match the tables, repeat or
+        use "Notes".
+
+    Examples
+    --------
     >>> import tempfile, pathlib, pandas as pd
     >>> from citizensfirst import Design
     >>> from citizensfirst.tables import crosstab
