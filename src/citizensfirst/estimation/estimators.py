@@ -62,6 +62,23 @@ def resolve_deff(design: Design, deff: str | None) -> str | None:
 
     (Stata's convention; R's ``deff=TRUE`` is ``"srswor"`` and needs weights that sum to the
     population size.)
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    deff : {'auto', 'srswor', 'replace'} or None
+        The requested convention.
+
+    Returns
+    -------
+    str or None
+        ``'srswor'``, ``'replace'`` or None.
+
+    Raises
+    ------
+    DataError
+        If ``deff`` is not one of the accepted values.
     """
     if deff != "auto":
         if deff not in (None, "srswor", "replace"):
@@ -118,6 +135,30 @@ def mean(
 
     A variable the codebook calls nominal (codes such as provinces) gives a
     :class:`~citizensfirst.errors.NominalVariableWarning`, unless it is a 0/1 indicator.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variables : str or sequence of str
+        Numeric variable(s) to average.
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    missing : {'available', 'listwise'}, default 'available'
+        ``available`` uses every non-missing value per variable; ``listwise`` drops rows missing on any of ``variables``.
+    deff : {'auto', 'srswor', 'replace'} or None, default 'auto'
+        Design-effect convention (see :func:`resolve_deff`); None skips design effects.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per variable (and domain).
     """
     return _linear(design, variables, "mean", by, missing, deff, level, df, rules)
 
@@ -133,7 +174,32 @@ def total(
     df: float | None = None,
     rules: QualityRules | None = None,
 ) -> Estimate:
-    """Weighted totals of numeric ``variables`` (as ``svytotal``)."""
+    """Weighted totals of numeric ``variables`` (as ``svytotal``).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variables : str or sequence of str
+        Numeric variable(s) to total.
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    missing : {'available', 'listwise'}, default 'available'
+        ``available`` uses every non-missing value per variable; ``listwise`` drops rows missing on any of ``variables``.
+    deff : {'auto', 'srswor', 'replace'} or None, default 'auto'
+        Design-effect convention (see :func:`resolve_deff`); None skips design effects.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per variable (and domain).
+    """
     return _linear(design, variables, "total", by, missing, deff, level, df, rules)
 
 
@@ -153,6 +219,35 @@ def proportion(
     ``ci``: ``logit`` (``svyciprop(method="logit")``, the default: stays inside 0-1), ``wald``
     (= ``mean``), ``wilson`` (score interval with the effective sample size p(1-p)/se²),
     ``beta`` (Korn-Graubard, as ``svyciprop(method="beta")``), ``asin``, ``xlogit``.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str or sequence of str
+        Categorical variable(s).
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    ci : str, default 'logit'
+        Interval method, one of :data:`~citizensfirst.estimation.intervals.PROPORTION_METHODS`.
+    deff : {'auto', 'srswor', 'replace'} or None, default 'auto'
+        Design-effect convention (see :func:`resolve_deff`); None skips design effects.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per level of each variable (and domain).
+
+    Raises
+    ------
+    DataError
+        If ``ci`` is not a proportion interval method.
     """
     check_interval_method(ci, PROPORTION_METHODS)
     indicators, items = _indicators(design, _names(variable))
@@ -165,7 +260,20 @@ def proportion(
 
 def replicate_transformed_se(design: Design, result: dict[str, Any]) -> dict[str, np.ndarray]:
     """On replicate designs, the SE of logit(p) / asin(sqrt(p)) from transformed replicates,
-    per :data:`~citizensfirst.estimation.intervals.TRANSFORMED` method (empty otherwise)."""
+    per :data:`~citizensfirst.estimation.intervals.TRANSFORMED` method (empty otherwise).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    result : dict
+        The ratio-engine result (``estimate`` and ``replicates``).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Method name -> SE on that method's scale; empty without replicates.
+    """
     reps = design.replicate_weights
     if reps is None or result.get("replicates") is None:
         return {}
@@ -187,6 +295,37 @@ def proportion_interval(
     and ``asin``, ``transformed_se`` (the SE on the transformed scale, from replicates) replaces
     the delta-method SE when given, as R does on replicate designs.
 
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Estimated proportions.
+    se : numpy.ndarray
+        Their standard errors.
+    dfs : numpy.ndarray
+        Degrees of freedom per row.
+    n : numpy.ndarray
+        Unweighted sample size per row.
+    level : float
+        Confidence level.
+    method : str
+        Interval method, one of :data:`~citizensfirst.estimation.intervals.PROPORTION_METHODS`.
+    design_df : numpy.ndarray, optional
+        Design df of the Korn-Graubard correction (default ``dfs``).
+    transformed_se : numpy.ndarray, optional
+        SE on the logit / arcsine scale from replicates.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(lower, upper)`` limits.
+
+    Raises
+    ------
+    DataError
+        If ``method`` is not a proportion interval method.
+
+    Examples
+    --------
     >>> lo, hi = proportion_interval(np.array([0.815]), np.array([0.0270776]), np.array([199.0]),
     ...                              np.array([200]), 0.95, "logit")
     >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
@@ -208,7 +347,30 @@ def count(
     df: float | None = None,
     rules: QualityRules | None = None,
 ) -> Estimate:
-    """Estimated population count of every level of ``variable`` (``svytotal`` of a factor)."""
+    """Estimated population count of every level of ``variable`` (``svytotal`` of a factor).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str or sequence of str
+        Categorical variable(s).
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    deff : {'auto', 'srswor', 'replace'} or None, default 'auto'
+        Design-effect convention (see :func:`resolve_deff`); None skips design effects.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per level of each variable (and domain).
+    """
     indicators, items = _indicators(design, _names(variable))
     domains = domains_of(design, by)
     result = ratio_engine(design, indicators, None, domains, deff=resolve_deff(design, deff))
@@ -229,6 +391,30 @@ def ratio(
     """Ratios of totals, every numerator over every denominator (as ``svyratio``).
 
     Rows missing on the numerator or the denominator are left out of that ratio (``na.rm``).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    numerator : str or sequence of str
+        Numeric numerator variable(s).
+    denominator : str or sequence of str
+        Numeric denominator variable(s).
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    deff : {'auto', 'srswor', 'replace'} or None, default 'auto'
+        Design-effect convention (see :func:`resolve_deff`); None skips design effects.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per ``numerator/denominator`` pair (and domain).
     """
     nums, dens = _names(numerator), _names(denominator)
     pairs = [(a, b) for b in dens for a in nums]
@@ -249,7 +435,28 @@ def variance(
     df: float | None = None,
     rules: QualityRules | None = None,
 ) -> Estimate:
-    """Design-based estimate of the population variance (divisor n-1, as ``svyvar``)."""
+    """Design-based estimate of the population variance (divisor n-1, as ``svyvar``).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variables : str or sequence of str
+        Numeric variable(s).
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per variable (and domain).
+    """
     names = _names(variables)
     y = numeric_matrix(design, names)
     domains = domains_of(design, by)
@@ -307,6 +514,37 @@ def quantile(
     ``se`` = (upper - lower) / (2 t), as R reports it. On replicate designs ``interval="quantile"``
     instead re-computes the quantile with every replicate's weights and uses
     ``q_hat +/- t sqrt(V_rep)``. Design effects are not defined (NaN).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        Numeric variable.
+    probs : float or sequence of float, default (0.5,)
+        Probabilities in [0, 1].
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    rule : str, default 'math'
+        Quantile rule, one of :data:`~citizensfirst.estimation.quantile_rules.RULES`.
+    interval : str, default 'mean'
+        Interval method, one of :data:`~citizensfirst.estimation.intervals.QUANTILE_METHODS`.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per probability (and domain); ``deff`` is NaN.
+
+    Raises
+    ------
+    DataError
+        If ``rule`` or ``interval`` is unknown, or a probability lies outside [0, 1].
     """
     if rule not in RULES:
         raise DataError(f"rule must be one of {RULES}, got {rule!r}")
