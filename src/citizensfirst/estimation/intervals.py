@@ -66,6 +66,20 @@ Limits = tuple[np.ndarray, np.ndarray]
 def critical_value(level: float, dfs: np.ndarray | float) -> np.ndarray:
     """Two-sided critical value: t with ``dfs`` degrees of freedom (normal where df is inf).
 
+    Parameters
+    ----------
+    level : float
+        Confidence level, e.g. 0.95.
+    dfs : numpy.ndarray or float
+        Degrees of freedom (inf for the normal).
+
+    Returns
+    -------
+    numpy.ndarray
+        The critical value per df (NaN where df is not positive).
+
+    Examples
+    --------
     >>> critical_value(0.95, np.array([np.inf, 10.0])).round(4).tolist()
     [1.96, 2.2281]
     """
@@ -152,6 +166,27 @@ TRANSFORMED = ("logit", "xlogit", "asin")
 def check_interval_method(name: str, allowed: Sequence[str] | None = None, argument: str = "ci") -> str:
     """``name`` if it is an interval method (of ``allowed``, default every method), else DataError.
 
+    Parameters
+    ----------
+    name : str
+        The method name to check.
+    allowed : sequence of str, optional
+        The accepted methods (default: every method of :data:`INTERVAL_METHODS`).
+    argument : str, default 'ci'
+        The argument name used in the error message.
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    DataError
+        If ``name`` is not an accepted method.
+
+    Examples
+    --------
     >>> check_interval_method("nonsense", PROPORTION_METHODS)
     Traceback (most recent call last):
     ...
@@ -166,6 +201,23 @@ def check_interval_method(name: str, allowed: Sequence[str] | None = None, argum
 def check_level(level: float) -> float:
     """``level`` as a float if it lies strictly between 0 and 1, else DataError.
 
+    Parameters
+    ----------
+    level : float
+        The confidence level to check.
+
+    Returns
+    -------
+    float
+        ``level`` as a float.
+
+    Raises
+    ------
+    DataError
+        If ``level`` is not strictly between 0 and 1.
+
+    Examples
+    --------
     >>> check_level(1.5)
     Traceback (most recent call last):
     ...
@@ -177,12 +229,43 @@ def check_level(level: float) -> float:
 
 
 def interval(method: str, inputs: IntervalInputs) -> Limits:
-    """Confidence limits of ``inputs`` by ``method`` (a name of :data:`INTERVAL_METHODS`)."""
+    """Confidence limits of ``inputs`` by ``method`` (a name of :data:`INTERVAL_METHODS`).
+
+    Parameters
+    ----------
+    method : str
+        A name of :data:`INTERVAL_METHODS`.
+    inputs : IntervalInputs
+        Estimates, se, df, level and extras.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(lower, upper)`` limits.
+
+    Raises
+    ------
+    DataError
+        If ``method`` is unknown.
+    """
     return INTERVAL_METHODS[check_interval_method(method, argument="method")](inputs)
 
 
 def transform(method: str, p: np.ndarray) -> np.ndarray:
-    """``p`` on the scale of a :data:`TRANSFORMED` method (logit, or arcsine square root)."""
+    """``p`` on the scale of a :data:`TRANSFORMED` method (logit, or arcsine square root).
+
+    Parameters
+    ----------
+    method : str
+        A :data:`TRANSFORMED` method.
+    p : numpy.ndarray
+        Proportions.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``logit(p)`` or ``arcsin(sqrt(p))``.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         return logit(p) if method in ("logit", "xlogit") else np.arcsin(np.sqrt(p))
 
@@ -191,6 +274,20 @@ def p_value(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
     """Two-sided p of ``t`` on ``df`` degrees of freedom: normal where df is inf, NaN where df
     is NaN or not positive.
 
+    Parameters
+    ----------
+    t : numpy.ndarray
+        t statistics.
+    df : numpy.ndarray or float
+        Degrees of freedom.
+
+    Returns
+    -------
+    numpy.ndarray
+        Two-sided p-values.
+
+    Examples
+    --------
     >>> p_value(np.array([1.96, 2.0]), np.array([np.inf, 10.0])).round(4).tolist()
     [0.05, 0.0734]
     """
@@ -214,6 +311,24 @@ def difference_test(difference: np.ndarray, variance: np.ndarray, df: np.ndarray
     max(magnitude, 1)`` is not tested: se 0, t NaN, p 1 (never significant), and a difference
     within the same tolerance is rounding noise, set to 0.
 
+    Parameters
+    ----------
+    difference : numpy.ndarray
+        The differences.
+    variance : numpy.ndarray
+        The variance of each difference.
+    df : numpy.ndarray or float
+        Degrees of freedom of the test.
+    magnitude : numpy.ndarray or float, default 1.0
+        Size of the compared estimates, for the zero-variance tolerance.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(difference, se, t, p)``.
+
+    Examples
+    --------
     >>> d, se, t, p = difference_test(np.array([0.2]), np.array([0.026]), 100.0)
     >>> round(float(t[0]), 4), round(float(p[0]), 4)
     (1.2403, 0.2177)
@@ -235,6 +350,25 @@ def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "none") -> np.
 
     NaN p-values are left as NaN and do not count among the comparisons (as R's ``p.adjust``).
 
+    Parameters
+    ----------
+    p : sequence of float or numpy.ndarray
+        The p-values.
+    method : {'none', 'holm', 'bh'}, default 'none'
+        The adjustment.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, capped at 1.
+
+    Raises
+    ------
+    DataError
+        If ``method`` is unknown.
+
+    Examples
+    --------
     >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(4).tolist()
     [0.03, 0.06, 0.06]
     >>> adjust_pvalues([0.01, 0.04, 0.03], "bh").round(4).tolist()
@@ -266,6 +400,31 @@ def pairwise_tests(estimates: Any, vcov: np.ndarray, df: Any, adjust: str = "non
     NaN covariance counting as 0), ``t``, ``df`` (the smaller df of the pair), ``p`` and
     ``p_adjusted`` (by ``adjust``, over the pairs).
 
+    Parameters
+    ----------
+    estimates : array_like
+        The estimates.
+    vcov : numpy.ndarray
+        Their covariance matrix.
+    df : array_like or float
+        Degrees of freedom per estimate.
+    adjust : {'none', 'holm', 'bh'}, default 'none'
+        p-value adjustment over the pairs.
+    labels : sequence, optional
+        Names of the estimates (default: positions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair, columns as above.
+
+    Raises
+    ------
+    DataError
+        If ``adjust`` is unknown.
+
+    Examples
+    --------
     >>> pairwise_tests(np.array([0.5, 0.3]), np.array([[0.01, 0.002], [0.002, 0.02]]), 100.0).round(4)
        a  b  difference      se       t     df       p  p_adjusted
     0  0  1         0.2  0.1612  1.2403  100.0  0.2177      0.2177
@@ -297,6 +456,32 @@ def independent_difference(
     and a t interval at ``level``. Columns ``difference``, ``se``, ``t``, ``df``, ``p``,
     ``ci_low``, ``ci_high``.
 
+    Parameters
+    ----------
+    estimate_a : array_like
+        Estimates of the first design.
+    se_a : array_like
+        Their standard errors.
+    df_a : array_like
+        Their degrees of freedom.
+    estimate_b : array_like
+        Estimates of the second design.
+    se_b : array_like
+        Their standard errors.
+    df_b : array_like
+        Their degrees of freedom.
+    level : float, default 0.95
+        Confidence level of the interval.
+    df : float, optional
+        Degrees of freedom overriding ``min(df_a, df_b)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per difference, columns as above.
+
+    Examples
+    --------
     >>> independent_difference(np.array([1.0]), np.array([0.3]), np.array([20.0]),
     ...                        np.array([2.0]), np.array([0.4]), np.array([30.0])).round(4)
        difference   se    t    df       p  ci_low  ci_high
@@ -319,6 +504,27 @@ def table_limits(table: pd.DataFrame, level: float, method: str,
     """Limits by ``method`` at ``level`` from a result table's ``estimate``, ``se``, ``df`` and ``n``.
 
     ``extras``: ``design_df`` and ``transformed_se`` (method -> array), see :class:`IntervalInputs`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A result table with ``estimate``, ``se``, ``df`` and ``n``.
+    level : float
+        Confidence level, e.g. 0.95.
+    method : str
+        A name of :data:`INTERVAL_METHODS`.
+    extras : dict, optional
+        ``design_df`` and ``transformed_se``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(lower, upper)`` limits.
+
+    Raises
+    ------
+    DataError
+        If ``method`` is unknown or ``level`` is not strictly between 0 and 1.
     """
     check_interval_method(method, argument="method")
     extras = extras or {}
@@ -334,6 +540,24 @@ def linear_combination(coefficients: np.ndarray, estimate: Any, vcov: np.ndarray
     """``(L @ estimate, L V L', df)`` for the rows of ``L``: each row's df is the smallest df of the
     estimates it uses; a covariance it needs that is unknown (NaN) makes its variance NaN.
 
+    Parameters
+    ----------
+    coefficients : numpy.ndarray
+        The matrix ``L``, one combination per row.
+    estimate : array_like
+        The estimates.
+    vcov : numpy.ndarray
+        Their covariance matrix (NaN where unknown).
+    df : array_like
+        Degrees of freedom per estimate.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(L @ estimate, L V L', df)``.
+
+    Examples
+    --------
     >>> est, v, d = linear_combination(np.array([[1.0, -1.0]]), [3.0, 1.0], np.eye(2), [10.0, 20.0])
     >>> est.tolist(), v.tolist(), d.tolist()
     ([2.0], [[2.0]], [10.0])
