@@ -24,7 +24,20 @@ def _json_code(code: Any) -> Any:
 
 def describe_document(survey: Any, language: str = "en") -> dict[str, Any]:
     """A JSON-ready description of a survey: source, shape, and per variable its wording, value
-    labels, missing codes with counts, and system-missing count."""
+    labels, missing codes with counts, and system-missing count.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey to describe.
+    language : str, default "en"
+        The language of the wording and value labels.
+
+    Returns
+    -------
+    dict
+        The description, ready for :func:`json.dumps`.
+    """
     cb = survey.codebook
     data = survey.data
     variables = []
@@ -77,7 +90,20 @@ _TEXT = {
 
 
 def describe_text(doc: dict[str, Any], language: str = "en") -> str:
-    """The human-readable form of :func:`describe_document`."""
+    """The human-readable form of :func:`describe_document`.
+
+    Parameters
+    ----------
+    doc : dict
+        A description made by :func:`describe_document`.
+    language : str, default "en"
+        The language of the headings.
+
+    Returns
+    -------
+    str
+        The description as lines of text.
+    """
     t = _TEXT.get(language, _TEXT["en"])
     src = doc["source"]
     lines = [
@@ -125,7 +151,23 @@ def describe_text(doc: dict[str, Any], language: str = "en") -> str:
 
 
 def describe_command(args: argparse.Namespace) -> int:
-    """Describe ``args.file`` (or the bundled sample) as text or JSON on stdout."""
+    """Describe ``args.file`` (or the bundled sample) as text or JSON on stdout.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success.
+
+    Raises
+    ------
+    DataError
+        If both or neither of a file and ``--sample`` are given.
+    """
     if args.sample is not None:
         if args.file is not None:
             raise usage_error("describe takes a FILE or --sample, not both")
@@ -144,7 +186,13 @@ def describe_command(args: argparse.Namespace) -> int:
 
 
 def describe_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``describe`` arguments to its parser."""
+    """Add the ``describe`` arguments to its parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, changed in place.
+    """
     add_file_argument(parser, nargs="?")
     parser.add_argument("--sample", nargs="?", const="", default=None, metavar="WAVE",
                         help="describe the bundled sample data (optionally a given wave)")

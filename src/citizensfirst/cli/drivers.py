@@ -38,7 +38,18 @@ from .common import (
 
 
 def drivers_command(args: argparse.Namespace) -> int:
-    """Read the file, build the design, run the analysis and write table and charts."""
+    """Read the file, build the design, run the analysis and write table and charts.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success.
+    """
     inputs = [Path(args.file), sidecar_path(args.file)]
     check_replaceable_output(args.out, inputs)
     survey, design = survey_and_design(args)
@@ -66,7 +77,13 @@ def drivers_command(args: argparse.Namespace) -> int:
 
 
 def drivers_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``drivers`` arguments; the methods and charts come from the library's registries."""
+    """Add the ``drivers`` arguments; the methods and charts come from the library's registries.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, changed in place.
+    """
     add_file_argument(parser)
     parser.add_argument("--outcome", nargs="+", required=True, help="outcome item(s); several are averaged")
     parser.add_argument("--drivers", nargs="+", required=True, help="driver items")

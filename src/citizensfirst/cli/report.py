@@ -32,7 +32,23 @@ from ..report.spec import StudySpec
 
 
 def report_command(args: argparse.Namespace) -> int:
-    """Run a study spec (or the bundled sample study) into ``args.out``."""
+    """Run a study spec (or the bundled sample study) into ``args.out``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success.
+
+    Raises
+    ------
+    SpecError
+        If both or neither of a spec file and ``--sample`` are given.
+    """
     if args.sample == bool(args.spec):
         raise SpecError("give a study spec file or --sample (not both)")
     spec = StudySpec.from_toml(sample_spec_path() if args.sample else args.spec)
@@ -41,7 +57,18 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def reproduce_command(args: argparse.Namespace) -> int:
-    """Check an output folder against its manifest and a fresh run; 0 identical, 1 different."""
+    """Check an output folder against its manifest and a fresh run; 0 identical, 1 different.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code: 0 when the folder is reproduced exactly, 1 when anything differs.
+    """
     differences = reproduce(args.folder, spec=args.spec, progress=print_progress)
     if not differences:
         print(f"{args.folder}: reproduced exactly (every file, input and number identical)")
@@ -53,7 +80,13 @@ def reproduce_command(args: argparse.Namespace) -> int:
 
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``report`` arguments."""
+    """Add the ``report`` arguments.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, changed in place.
+    """
     parser.add_argument("spec", nargs="?", help="study spec TOML")
     parser.add_argument("--sample", action="store_true", help="run the bundled sample study")
     parser.add_argument("--out", required=True,
@@ -61,7 +94,13 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def reproduce_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``reproduce`` arguments."""
+    """Add the ``reproduce`` arguments.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, changed in place.
+    """
     parser.add_argument("folder", help="a folder written by citizensfirst report")
     parser.add_argument("--spec", default=None,
                         help="the study spec, when it is no longer where the manifest says")

@@ -31,7 +31,18 @@ from .common import (
 
 
 def tables_command(args: argparse.Namespace) -> int:
-    """Build the tables in every language and write the workbook and CSVs."""
+    """Build the tables in every language and write the workbook and CSVs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success.
+    """
     out = Path(args.out)
     names = [f"{args.stat}.{lang}" for lang in args.lang]
     inputs = [Path(args.file), sidecar_path(args.file)]
@@ -56,7 +67,13 @@ def tables_command(args: argparse.Namespace) -> int:
 
 
 def tables_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``tables`` arguments; statistics and adjustments come from :mod:`citizensfirst.tables`."""
+    """Add the ``tables`` arguments; statistics and adjustments come from :mod:`citizensfirst.tables`.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, changed in place.
+    """
     add_file_argument(parser)
     parser.add_argument("--rows", nargs="+", required=True, help="row variable, or items for mean/top2/score")
     parser.add_argument("--cols", nargs="+", required=True, help="column variable(s); several give a banner")

@@ -37,7 +37,23 @@ from .common import add_design_arguments, add_file_argument, format_list, survey
 
 
 def weight_command(args: argparse.Namespace) -> int:
-    """Read, rake, check, then write the weighted file and its report (atomically, as one set)."""
+    """Read, rake, check, then write the weighted file and its report (atomically, as one set).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success.
+
+    Raises
+    ------
+    OutputError
+        If the file already has the weight column and ``--replace`` is not given.
+    """
     out_path = Path(args.out)
     inputs = [Path(args.file), sidecar_path(args.file), Path(args.targets)]
     report_csv = out_path.with_name(f"{out_path.stem}.report.csv")
@@ -81,7 +97,13 @@ def _has_total(path: str) -> bool:
 
 
 def weight_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``weight`` arguments (lonely PSUs are adjusted by default, as the raking needs a variance)."""
+    """Add the ``weight`` arguments (lonely PSUs are adjusted by default, as the raking needs a variance).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, changed in place.
+    """
     add_file_argument(parser)
     parser.add_argument("--targets", required=True, help="targets TOML ([margins.<column>] level = share or count)")
     parser.add_argument("--out", required=True, help=f"output file ({format_list(formats.WRITE_FORMATS)}); "
