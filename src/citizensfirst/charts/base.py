@@ -76,7 +76,20 @@ class Chart:
         return meta
 
     def render(self, target: Any, fmt: str = "png") -> None:
-        """Write the figure in ``fmt`` to a path or binary file object, with the theme applied."""
+        """Write the figure in ``fmt`` to a path or binary file object, with the theme applied.
+
+        Parameters
+        ----------
+        target : str, Path or binary file object
+            Where matplotlib writes the figure.
+        fmt : str, default "png"
+            One of :data:`FORMATS`.
+
+        Raises
+        ------
+        ValueError
+            If ``fmt`` is not one of :data:`FORMATS`.
+        """
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
         with theme.style():
@@ -86,6 +99,18 @@ class Chart:
     def to_bytes(self, fmt: str = "png") -> bytes:
         """The figure encoded as ``fmt`` ("png", "svg" or "pdf").
 
+        Parameters
+        ----------
+        fmt : str, default "png"
+            One of :data:`FORMATS`.
+
+        Returns
+        -------
+        bytes
+            The encoded figure.
+
+        Examples
+        --------
         >>> import pandas as pd
         >>> from citizensfirst.charts import channel_chart
         >>> data = pd.DataFrame({"channel": ["Online", "Phone"], "used": [0.5, 0.3],
@@ -104,6 +129,23 @@ class Chart:
 
         Files carry no dates or version strings, so saving the same chart twice gives the same
         bytes; PNG and SVG embed the title and alt text as metadata.
+
+        Parameters
+        ----------
+        path_stem : str or Path
+            Path without extension; each file adds its own suffix.
+        formats : sequence of str, default ("png", "svg")
+            Image formats to write, each one of :data:`FORMATS`.
+
+        Returns
+        -------
+        list of Path
+            The image files, then the ``.txt`` and ``.csv`` files, in the order written.
+
+        Raises
+        ------
+        ValueError
+            If a format is not one of :data:`FORMATS`.
         """
         stem = Path(path_stem)
         bad = [f for f in formats if f not in FORMATS]
@@ -134,7 +176,13 @@ class Chart:
 
 
 def new_figure() -> tuple[Figure, Axes]:
-    """A themed 8 x 5 inch figure on the Agg canvas with one axes (call inside theme.style())."""
+    """A themed 8 x 5 inch figure on the Agg canvas with one axes (call inside theme.style()).
+
+    Returns
+    -------
+    tuple of (Figure, Axes)
+        The new figure and its single axes.
+    """
     fig = Figure(figsize=(theme.WIDTH_IN, theme.HEIGHT_IN), dpi=theme.DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -148,6 +196,26 @@ def finish(fig: Figure, *, title: str, alt_text: str, data: pd.DataFrame, langua
     Constrained layout starts from the current axes positions, so each draw may move them a
     little; the layout is re-run until it stops moving (at most 6 draws) and then fixed, so
     every later save gives the same image.  Ticks are created now, under the theme.
+
+    Parameters
+    ----------
+    fig : Figure
+        The drawn figure.
+    title : str
+        Chart title.
+    alt_text : str
+        Alternative text stating the main finding.
+    data : pandas.DataFrame
+        The data plotted (its index is dropped).
+    language : str
+        Language code of the chart.
+    kind : str
+        Chart kind, e.g. ``"trend"``.
+
+    Returns
+    -------
+    Chart
+        The frozen chart.
     """
     previous = None
     for _ in range(6):
@@ -162,20 +230,56 @@ def finish(fig: Figure, *, title: str, alt_text: str, data: pd.DataFrame, langua
 
 
 def hatch_color(patch: Any, color: str) -> None:
-    """Set a patch's hatch colour (matplotlib >= 3.10; older versions draw hatches in the
-    edge colour, which every chart sets to the same colour explicitly)."""
+    """Set a patch's hatch colour.
+
+    Needs matplotlib >= 3.10; older versions draw hatches in the edge colour, which every chart
+    sets to the same colour explicitly, so this is then a no-op.
+
+    Parameters
+    ----------
+    patch : matplotlib.patches.Patch
+        The patch to colour.
+    color : str
+        Hatch colour.
+    """
     setter = getattr(patch, "set_hatchcolor", None)
     if setter is not None:
         setter(color)
 
 
 def number_formatter(language: str, decimals: int = 0) -> FuncFormatter:
-    """Tick formatter with the language's decimal mark (``3,5`` in French)."""
+    """Tick formatter with the language's decimal mark (``3,5`` in French).
+
+    Parameters
+    ----------
+    language : str
+        Language code (``"en"`` or ``"fr"``).
+    decimals : int, default 0
+        Decimal places shown.
+
+    Returns
+    -------
+    FuncFormatter
+        The formatter for an axis.
+    """
     return FuncFormatter(lambda value, _pos: format_number(float(value), language, decimals))
 
 
 def percent_formatter(language: str, decimals: int = 0) -> FuncFormatter:
-    """Tick formatter for values in percent (0-100): ``72%`` / ``72 %``."""
+    """Tick formatter for values in percent (0-100): ``72%`` / ``72 %``.
+
+    Parameters
+    ----------
+    language : str
+        Language code (``"en"`` or ``"fr"``).
+    decimals : int, default 0
+        Decimal places shown.
+
+    Returns
+    -------
+    FuncFormatter
+        The formatter for an axis.
+    """
     return FuncFormatter(
         lambda value, _pos: format_percent(float(value) / 100.0, language, decimals))
 
@@ -183,6 +287,20 @@ def percent_formatter(language: str, decimals: int = 0) -> FuncFormatter:
 def join_list(items: Sequence[str], language: str) -> str:
     """``a, b and c`` / ``a, b et c``.
 
+    Parameters
+    ----------
+    items : sequence of str
+        The items to join.
+    language : str
+        Language code; ``"fr"`` joins with ``et``, anything else with ``and``.
+
+    Returns
+    -------
+    str
+        The joined list (the single item, or ``""`` for none).
+
+    Examples
+    --------
     >>> join_list(["a", "b", "c"], "fr"), join_list(["a"], "en")
     ('a, b et c', 'a')
     """
@@ -196,6 +314,22 @@ def join_list(items: Sequence[str], language: str) -> str:
 def signed(value: float, language: str, decimals: int = 1) -> str:
     """A number with an explicit sign: ``+2.4``, ``-1,0``.
 
+    Parameters
+    ----------
+    value : float
+        The number.
+    language : str
+        Language code, for the decimal mark.
+    decimals : int, default 1
+        Decimal places shown.
+
+    Returns
+    -------
+    str
+        The formatted number with ``+`` or ``-``.
+
+    Examples
+    --------
     >>> signed(2.4, "en"), signed(-1.0, "fr")
     ('+2.4', '-1,0')
     """
@@ -204,7 +338,18 @@ def signed(value: float, language: str, decimals: int = 1) -> str:
 
 
 def colon(language: str) -> str:
-    """``": "`` in English, ``" : "`` (non-breaking space before) in French."""
+    """``": "`` in English, ``" : "`` (non-breaking space before) in French.
+
+    Parameters
+    ----------
+    language : str
+        Language code.
+
+    Returns
+    -------
+    str
+        The colon with its spacing.
+    """
     return "\u00a0: " if language == "fr" else ": "
 
 
@@ -214,6 +359,22 @@ def resolve_labels(keys: Sequence[Any], labels: Any, language: str) -> dict[Any,
     With a :class:`~citizensfirst.codebook.Codebook`, a variable tied to a CMT dimension gets
     the dimension's short name (``Timeliness`` / ``Rapidité``), others their label.
 
+    Parameters
+    ----------
+    keys : sequence
+        The keys (usually variable names) to label.
+    labels : Mapping, callable, Codebook or None
+        Source of labels; a key it has no label for keeps the key as its label.
+    language : str
+        Language code for codebook labels.
+
+    Returns
+    -------
+    dict
+        Key to display label (str).
+
+    Examples
+    --------
     >>> resolve_labels(["a", "b"], {"a": "Alpha"}, "en")
     {'a': 'Alpha', 'b': 'b'}
     """
@@ -242,11 +403,35 @@ def _dimension_name(dim_id: str | None, language: str) -> str | None:
 
 
 def check(language: str) -> str:
-    """Validated language code."""
+    """Validated language code.
+
+    Parameters
+    ----------
+    language : str
+        Language code to check.
+
+    Returns
+    -------
+    str
+        The validated code (see :func:`citizensfirst.i18n.check_language`).
+    """
     return check_language(language)
 
 
 def wrap(text: str, width: int = 32) -> str:
-    """``text`` wrapped on spaces to lines of at most ``width`` characters (for tick labels)."""
+    """``text`` wrapped on spaces to lines of at most ``width`` characters (for tick labels).
+
+    Parameters
+    ----------
+    text : str
+        Text to wrap.
+    width : int, default 32
+        Maximum line length; longer words are not broken.
+
+    Returns
+    -------
+    str
+        The wrapped text (``text`` itself if wrapping gives nothing).
+    """
     return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 

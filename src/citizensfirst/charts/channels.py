@@ -40,6 +40,22 @@ def channel_table(
     (or tables with ``level`` and ``estimate``), levels named by ``labels`` (e.g. a codebook
     variable's ``value_labels_in(language)``).
 
+    Parameters
+    ----------
+    used : Estimate or pandas.DataFrame
+        Shares of respondents who used each channel.
+    preferred : Estimate or pandas.DataFrame
+        Shares of respondents who prefer each channel.
+    labels : Mapping, optional
+        Level code to channel name; unnamed levels keep their code.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``channel``, ``used`` and ``preferred`` (0 for a level missing from one side).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> u = pd.DataFrame({"level": [1.0, 2.0], "estimate": [0.7, 0.3]})
     >>> p = pd.DataFrame({"level": [1.0, 2.0], "estimate": [0.4, 0.6]})
@@ -47,6 +63,18 @@ def channel_table(
     {'channel': ['Online', 'Phone'], 'used': [0.7, 0.3], 'preferred': [0.4, 0.6]}
     """
     def shares(est: Any) -> pd.Series:
+        """Estimates indexed by level.
+
+        Parameters
+        ----------
+        est : Estimate or pandas.DataFrame
+            A proportion estimate or its table.
+
+        Returns
+        -------
+        pandas.Series
+            The ``estimate`` column indexed by ``level``.
+        """
         table = est.table if hasattr(est, "table") else pd.DataFrame(est)
         return pd.Series(table["estimate"].to_numpy(float), index=table["level"].to_numpy())
 
@@ -76,6 +104,31 @@ def channel_chart(
     ``data`` has ``channel`` and shares 0-1 in ``used`` and ``preferred``.  ``data`` of the
     result is long: ``channel``, ``measure``, ``measure_label``, ``share``, ``label``.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per channel, with shares 0-1 in ``used`` and ``preferred``.
+    language : str, default "en"
+        Language of numbers, labels and alt text.
+    title : str, default ""
+        Chart title.
+    channel_column : str, default "channel"
+        Column holding the channel names.
+    decimals : int, default 0
+        Decimal places of the percentages.
+
+    Returns
+    -------
+    Chart
+        The chart, with the long ``data`` above.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a share lies outside 0-1 or ``language`` is not supported.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"channel": ["Online"], "used": [0.5], "preferred": [0.625]})
     >>> channel_chart(d, decimals=1).data["label"].tolist()

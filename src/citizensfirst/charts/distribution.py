@@ -45,6 +45,23 @@ def collapse_levels(
     ``bands`` defaults to 1-2 dissatisfied, 3 neutral, 4-5 satisfied; ``labels`` maps variable
     names to the item labels drawn (e.g. codebook question wording).
 
+    Parameters
+    ----------
+    proportions : Estimate or pandas.DataFrame
+        Proportions with ``variable``, ``level`` and ``estimate``.
+    bands : Mapping, optional
+        Category (``dissatisfied``, ``neutral``, ``satisfied``) to the levels it sums;
+        default :data:`FIVE_POINT`.
+    labels : Mapping, optional
+        Variable name to item label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item``, ``dissatisfied``, ``neutral`` and ``satisfied``.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"variable": ["q"] * 5, "level": [1.0, 2.0, 3.0, 4.0, 5.0],
     ...                   "estimate": [0.1, 0.1, 0.2, 0.3, 0.3]})
@@ -87,6 +104,34 @@ def distribution_chart(
     ``data`` is long: ``item``, ``category``, ``category_label`` (as in the legend), ``share``,
     ``label`` (the percentage as written, ``72 %`` in French).
 
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        One row per item with the three category shares.
+    language : str, default "en"
+        Language of numbers, labels and alt text.
+    title : str, default ""
+        Chart title.
+    item_column : str, default "item"
+        Column holding the item labels.
+    decimals : int, default 0
+        Decimal places of the percentages.
+    min_label_share : float, default 0.06
+        Segments narrower than this share get no label.
+
+    Returns
+    -------
+    Chart
+        The chart, with the long ``data`` above.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a share is negative, a row does not sum to 1 or ``language``
+        is not supported.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> chart = distribution_chart(pd.DataFrame({"item": ["A"], "dissatisfied": [0.1],
     ...                                          "neutral": [0.2], "satisfied": [0.7]}))

@@ -91,6 +91,29 @@ def importance_chart(
 
     ``data``: ``series`` (wave; empty for one result), ``driver``, ``label``, ``value``,
     ``ci_low``, ``ci_high``, ``rank``, ``value_label`` (as written on the bar).
+
+    Parameters
+    ----------
+    driver_result : DriverResult or Mapping
+        One result, or wave to result.
+    language : str, default "en"
+        Language of numbers, labels and alt text.
+    title : str, default ""
+        Chart title.
+    labels : Mapping, callable or Codebook, optional
+        Names of the drivers (see :func:`~citizensfirst.charts.base.resolve_labels`).
+    measure : {"share", "importance"}, default "share"
+        What the bars show.
+
+    Returns
+    -------
+    Chart
+        The chart, with the ``data`` above.
+
+    Raises
+    ------
+    ValueError
+        If ``measure`` or ``language`` is not supported.
     """
     language = check(language)
     results: dict[Hashable, DriverResult] = (dict(driver_result) if isinstance(driver_result, Mapping)
@@ -225,6 +248,24 @@ def quadrant_chart(
 
     ``data``: ``driver``, ``label``, ``share``, ``performance``, ``quadrant``,
     ``quadrant_label``, ``importance_threshold``, ``performance_threshold``.
+
+    Parameters
+    ----------
+    driver_result : DriverResult
+        The key driver result.
+    thresholds : {"mean", "median"} or tuple of (float, float), default "mean"
+        Where the quadrant lines lie: ``(share, performance)`` or a statistic of each.
+    language : str, default "en"
+        Language of numbers, labels and alt text.
+    title : str, default ""
+        Chart title.
+    labels : Mapping, callable or Codebook, optional
+        Names of the drivers (see :func:`~citizensfirst.charts.base.resolve_labels`).
+
+    Returns
+    -------
+    Chart
+        The chart, with the ``data`` above.
     """
     language = check(language)
     ip = importance_performance(driver_result, thresholds)

@@ -200,12 +200,36 @@ def relative_luminance(color: Any) -> float:
     ``L = 0.2126 R + 0.7152 G + 0.0722 B`` of the linearised sRGB channels
     (``c / 12.92`` up to 0.04045, else ``((c + 0.055) / 1.055) ** 2.4``).
 
+    Parameters
+    ----------
+    color : str or tuple
+        Any matplotlib colour spec.
+
+    Returns
+    -------
+    float
+        Relative luminance, 0 (black) to 1 (white).
+
+    Examples
+    --------
     >>> relative_luminance("white"), relative_luminance("black")
     (1.0, 0.0)
     """
     r, g, b, _ = to_rgba(color)
 
     def linear(c: float) -> float:
+        """Linearised sRGB channel value.
+
+        Parameters
+        ----------
+        c : float
+            Gamma-encoded channel, 0 to 1.
+
+        Returns
+        -------
+        float
+            Linear channel value.
+        """
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
     return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
@@ -214,6 +238,20 @@ def relative_luminance(color: Any) -> float:
 def contrast_ratio(color1: Any, color2: Any = WHITE) -> float:
     """WCAG 2.1 contrast ratio ``(L1 + 0.05) / (L2 + 0.05)``, lighter over darker (1 to 21).
 
+    Parameters
+    ----------
+    color1 : str or tuple
+        First colour (any matplotlib colour spec).
+    color2 : str or tuple, default WHITE
+        Second colour; the order of the two does not matter.
+
+    Returns
+    -------
+    float
+        Contrast ratio, 1 to 21.
+
+    Examples
+    --------
     >>> round(contrast_ratio(BLUE, WHITE), 2), round(contrast_ratio("#767676"), 2)
     (5.19, 4.54)
     """
@@ -247,6 +285,18 @@ def series_key(key: Hashable) -> str:
     Whole-number floats lose their ``.0``; a year with a short survey prefix (``"cf2023"``,
     ``"CF 2023"``) is the year.
 
+    Parameters
+    ----------
+    key : Hashable
+        Series key (a wave, a region, ...).
+
+    Returns
+    -------
+    str
+        The normalised key.
+
+    Examples
+    --------
     >>> series_key(2023.0), series_key("cf2018"), series_key(" Ontario ")
     ('2023', '2018', 'Ontario')
     """
@@ -270,6 +320,18 @@ def _hashed_index(key: str) -> int:
 def series_style(key: Hashable) -> SeriesStyle:
     """The fixed style of a series key (a wave, a region, ...), the same in every chart.
 
+    Parameters
+    ----------
+    key : Hashable
+        Series key; normalised by :func:`series_key`.
+
+    Returns
+    -------
+    SeriesStyle
+        The pinned style from :data:`FIXED_SERIES`, else one chosen by a hash of the key.
+
+    Examples
+    --------
     >>> s = series_style(2023)
     >>> s.color, s.marker, s.linestyle
     ('#0072B2', 'o', '-')
@@ -284,6 +346,18 @@ def series_style(key: Hashable) -> SeriesStyle:
 def series_color(key: Hashable) -> str:
     """The fixed colour of a series key (see :func:`series_style`).
 
+    Parameters
+    ----------
+    key : Hashable
+        Series key.
+
+    Returns
+    -------
+    str
+        Hex colour.
+
+    Examples
+    --------
     >>> series_color("2018"), series_color("2020")
     ('#A35D00', '#007A5A')
     """
@@ -295,9 +369,25 @@ def series_styles(keys: Iterable[Hashable]) -> dict[Hashable, SeriesStyle]:
 
     Keys pinned in :data:`FIXED_SERIES` always get their style; others get their hashed style
     unless an earlier key of the same chart already holds it, in which case the next free
-    style is used (so two series never share a colour in one chart).  More keys than styles
-    raise a ValueError.
+    style is used (so two series never share a colour in one chart).
 
+    Parameters
+    ----------
+    keys : iterable of Hashable
+        Series keys of the chart; duplicates are dropped.
+
+    Returns
+    -------
+    dict
+        Key to its :class:`SeriesStyle`, in the order of ``keys``.
+
+    Raises
+    ------
+    ValueError
+        If there are more distinct keys than styles.
+
+    Examples
+    --------
     >>> styles = series_styles([2018, 2020, 2023])
     >>> [s.color for s in styles.values()] == [ORANGE, GREEN, BLUE]
     True

@@ -44,6 +44,28 @@ def score_table(
 
     ``scale`` may differ between waves: pass a mapping ``{wave: (low, high)}``.
 
+    Parameters
+    ----------
+    estimates : Mapping
+        Wave to an :class:`~citizensfirst.estimate.Estimate` or its table.
+    variable : str, optional
+        The ``variable`` row to take when a table has several rows.
+    scale : tuple of (float, float) or Mapping, optional
+        ``(low, high)`` of the rating scale, or a mapping wave to ``(low, high)``; none keeps
+        the estimates as they are.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per wave: ``wave``, ``estimate``, ``ci_low``, ``ci_high``.
+
+    Raises
+    ------
+    ValueError
+        If a wave's table does not have exactly one row (pass ``variable``).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> row = lambda m: pd.DataFrame({"variable": ["q"], "estimate": [m], "ci_low": [m - .1],
     ...                               "ci_high": [m + .1]})
@@ -74,6 +96,19 @@ def from_trend(trend: Any) -> pd.DataFrame:
     from its tests of each wave against the previous wave that has the item (other pairs, e.g.
     ``compare="first"``, are not marked).
 
+    Parameters
+    ----------
+    trend : citizensfirst.waves.Trend
+        The trend to chart.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``wave``, ``series`` (with ``by`` only), ``estimate``, ``ci_low``, ``ci_high``
+        and ``significant_change``.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> from citizensfirst.waves import Study
@@ -85,6 +120,18 @@ def from_trend(trend: Any) -> pd.DataFrame:
     est = trend.estimates.copy()
     by = list(trend.by)
     def plain(value: Any) -> Any:  # codes 1.0 -> 1, so labels {1: "Man"} apply
+        """A whole-number float as an int, other values unchanged.
+
+        Parameters
+        ----------
+        value : Any
+            A ``by`` code.
+
+        Returns
+        -------
+        Any
+            The code, whole-number floats as int.
+        """
         return int(value) if isinstance(value, float) and value.is_integer() else value
 
     if len(by) == 1:
@@ -133,10 +180,37 @@ def trend_chart(
     so they never rely on colour.  ``score_axis`` fixes the y axis to 0-100 (scores); otherwise
     it fits the data.  Numbers (ticks, labels, alt text) follow ``language``: ``72,5`` in French.
 
-    Returns a :class:`~citizensfirst.charts.base.Chart`; ``data`` has ``series``, ``wave``,
-    ``estimate``, ``ci_low``, ``ci_high``, ``significant_change``, ``change`` (from the
-    previous wave of the series), ``series_label`` and ``label`` (the value as written).
+    Parameters
+    ----------
+    estimates : pandas.DataFrame or citizensfirst.waves.Trend
+        The per-wave estimates (columns above) or a trend.
+    language : str, default "en"
+        Language of numbers, labels and alt text (``"en"`` or ``"fr"``).
+    title : str, default ""
+        Chart title.
+    score_axis : bool, default True
+        Fix the y axis to 0-100; if False it fits the data.
+    series_labels : Mapping, optional
+        Display names of the ``series`` keys.
+    ylabel : str, optional
+        Y-axis label.
+    decimals : int, default 1
+        Decimal places of the labels and alt text.
 
+    Returns
+    -------
+    Chart
+        The chart; its ``data`` has ``series``, ``wave``, ``estimate``, ``ci_low``,
+        ``ci_high``, ``significant_change``, ``change`` (from the previous wave of the series),
+        ``series_label`` and ``label`` (the value as written).
+
+    Raises
+    ------
+    ValueError
+        If a required column is missing or ``language`` is not supported.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"wave": [2020, 2023] * 2, "series": ["ON", "ON", "QC", "QC"],
     ...                   "estimate": [70.0, 71.0, 66.0, 70.5], "ci_low": [68.0, 69.0, 64.0, 68.5],
