@@ -57,7 +57,20 @@ class QualityRules:
 
     def flags(self, n: np.ndarray | list[float], cv: np.ndarray | list[float]) -> np.ndarray:
         """Flag per estimate: ``"x"`` when fewer than ``min_n`` respondents contribute to it (primary
-        suppression), else the CV letter (F for an undefined CV)."""
+        suppression), else the CV letter (F for an undefined CV).
+
+        Parameters
+        ----------
+        n : array_like
+            Unweighted number of respondents per estimate.
+        cv : array_like
+            Coefficient of variation per estimate (NaN when undefined).
+
+        Returns
+        -------
+        numpy.ndarray
+            Object array of flags: ``"x"`` or a letter of ``letters``.
+        """
         n_arr = np.asarray(n, dtype=float)
         cv_arr = np.abs(np.asarray(cv, dtype=float))
         band = np.searchsorted(np.asarray(self.cv_bands), np.nan_to_num(cv_arr, nan=np.inf), side="right")

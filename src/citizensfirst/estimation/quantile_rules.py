@@ -118,7 +118,29 @@ _RULES: dict[str, Callable[..., float]] = {
 
 
 def quantile(x: np.ndarray, w: np.ndarray, p: float, rule: str = "math") -> float:
-    """The weighted ``p`` quantile of ``x`` under ``rule`` (NaN-free inputs)."""
+    """The weighted ``p`` quantile of ``x`` under ``rule`` (NaN-free inputs).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Values.
+    w : numpy.ndarray
+        Their weights.
+    p : float
+        Probability in [0, 1].
+    rule : str, default 'math'
+        One of :data:`RULES`.
+
+    Returns
+    -------
+    float
+        The quantile (NaN when no value has a positive weight).
+
+    Raises
+    ------
+    ValueError
+        If ``rule`` is unknown.
+    """
     try:
         fn = _RULES[rule]
     except KeyError:
