@@ -82,7 +82,13 @@ class Estimate:
 
     @property
     def labels(self) -> list[str]:
-        """One readable label per row: ``[by=value, ...:]variable[=level]``."""
+        """One readable label per row: ``[by=value, ...:]variable[=level]``.
+
+        Returns
+        -------
+        list of str
+            One label per row of ``table``.
+        """
         out = []
         for _, row in self.table.iterrows():
             prefix = ",".join(f"{b}={row[b]}" for b in self.by)
@@ -100,36 +106,90 @@ class Estimate:
 
     @property
     def estimate(self) -> float | pd.Series:
-        """The point estimate (a float for a single row, else a Series indexed by ``labels``)."""
+        """The point estimate (a float for a single row, else a Series indexed by ``labels``).
+
+        Returns
+        -------
+        float or pandas.Series
+            The point estimates.
+        """
         return self._column("estimate")
 
     @property
     def se(self) -> float | pd.Series:
+        """Standard errors (a float for a single row, else a Series indexed by ``labels``).
+
+        Returns
+        -------
+        float or pandas.Series
+            The standard errors.
+        """
         return self._column("se")
 
     @property
     def deff(self) -> float | pd.Series:
+        """Design effects (a float for a single row, else a Series indexed by ``labels``).
+
+        Returns
+        -------
+        float or pandas.Series
+            The design effects (NaN where not computed).
+        """
         return self._column("deff")
 
     @property
     def cv(self) -> float | pd.Series:
+        """Coefficients of variation, se / |estimate| (a float for a single row, else a Series).
+
+        Returns
+        -------
+        float or pandas.Series
+            The coefficients of variation.
+        """
         return self._column("cv")
 
     @property
     def n(self) -> float | pd.Series:
+        """Unweighted numbers of respondents (a float for a single row, else a Series).
+
+        Returns
+        -------
+        float or pandas.Series
+            The unweighted counts.
+        """
         return self._column("n")
 
     @property
     def df(self) -> float | pd.Series:
+        """Degrees of freedom of the intervals (a float for a single row, else a Series).
+
+        Returns
+        -------
+        float or pandas.Series
+            The degrees of freedom.
+        """
         return self._column("df")
 
     @property
     def flag(self) -> Any:
+        """Quality flags (a string for a single row, else a Series indexed by ``labels``).
+
+        Returns
+        -------
+        str or pandas.Series
+            ``"x"`` (suppressed) or a CV letter.
+        """
         return self._column("flag")
 
     @property
     def ci(self) -> tuple[Any, Any]:
-        """(lower, upper) confidence limits."""
+        """(lower, upper) confidence limits.
+
+        Returns
+        -------
+        tuple
+            ``(ci_low, ci_high)``, each a float or a Series indexed by ``labels``.
+        """
         return self._column("ci_low"), self._column("ci_high")
 
     def conf_int(self, level: float | None = None, method: str | None = None) -> pd.DataFrame:
@@ -139,6 +199,25 @@ class Estimate:
         another level or method (a name of :data:`~citizensfirst.estimation.intervals.INTERVAL_METHODS`)
         is recomputed from the stored se, df and n, as R's ``confint(x, level=)``.
 
+        Parameters
+        ----------
+        level : float, optional
+            Confidence level (default: the estimate's ``level``).
+        method : str, optional
+            Interval method (default: the estimate's ``ci_method``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``ci_low`` and ``ci_high``, indexed by ``labels``.
+
+        Raises
+        ------
+        DataError
+            If another level is asked of an interval that needs the data (quantiles), or the method or level is invalid.
+
+        Examples
+        --------
         >>> from citizensfirst import Design
         >>> e = Design(pd.DataFrame({"y": [1.0, 2.0, 4.0]})).mean("y")
         >>> e.conf_int(level=0.5).round(3)
@@ -161,6 +240,23 @@ class Estimate:
         ``coefficients``: one row of ``L`` (length = number of rows) or a matrix; each result row
         has a t interval on the smallest df of the rows it uses. A covariance the combination
         needs but the estimate does not know (NaN) gives NaN.
+
+        Parameters
+        ----------
+        coefficients : array_like
+            One row of ``L`` or a matrix, one column per row of the estimate.
+        names : sequence of str, optional
+            One name per combination (default ``contrast1``, ...).
+
+        Returns
+        -------
+        Estimate
+            One row per combination.
+
+        Raises
+        ------
+        DataError
+            If the shape of ``coefficients`` or the number of ``names`` does not fit.
         """
         coef = np.atleast_2d(np.asarray(coefficients, dtype=float))
         names = [f"contrast{i + 1}" for i in range(len(coef))] if names is None else list(names)
@@ -183,6 +279,23 @@ class Estimate:
         Columns ``a``, ``b`` (labels), ``difference``, ``se`` (``sqrt(V_aa + V_bb - 2 V_ab)``; an
         unknown covariance counts as 0, as table letters), ``t``, ``df`` (the smaller of the two, or
         ``df``: tables use the design's), ``p`` (two-sided; 1 for a zero-variance pair), ``p_adjusted``.
+
+        Parameters
+        ----------
+        adjust : {'none', 'holm', 'bh'}, default 'none'
+            p-value adjustment over the pairs.
+        df : float, optional
+            Degrees of freedom of every test (default: the smaller df of the pair).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair, columns as above.
+
+        Raises
+        ------
+        DataError
+            If ``adjust`` is unknown.
         """
         return pairwise_tests(self.table["estimate"], self.vcov, self.table["df"] if df is None else df,
                               adjust, self.labels)
@@ -192,6 +305,23 @@ class Estimate:
 
         ``se = sqrt(se_self^2 + se_other^2)``, ``df = min`` of the two (``df`` overrides), t, p and
         a t interval at this estimate's level (:func:`~citizensfirst.estimation.intervals.independent_difference`).
+
+        Parameters
+        ----------
+        other : Estimate
+            The estimate from the independent design, with the same rows.
+        df : float, optional
+            Degrees of freedom overriding the smaller of the two.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``difference``, ``se``, ``t``, ``df``, ``p``, ``ci_low``, ``ci_high``, indexed by ``labels``.
+
+        Raises
+        ------
+        DataError
+            If the two estimates have a different number of rows.
         """
         if len(other.table) != len(self.table):
             raise DataError(f"compare needs estimates with the same rows: {self.labels} vs {other.labels}")
@@ -200,16 +330,34 @@ class Estimate:
                                       self.level, df).set_axis(self.labels)
 
     def vcov_frame(self) -> pd.DataFrame:
-        """The covariance matrix as a labelled DataFrame."""
+        """The covariance matrix as a labelled DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows and columns indexed by ``labels``.
+        """
         labels = self.labels
         return pd.DataFrame(self.vcov, index=labels, columns=labels)
 
     def to_frame(self) -> pd.DataFrame:
-        """The result table (a copy)."""
+        """The result table (a copy).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of ``table``.
+        """
         return self.table.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: statistic, settings, rows and the covariance matrix."""
+        """A JSON-ready dict: statistic, settings, rows and the covariance matrix.
+
+        Returns
+        -------
+        dict
+            Keys ``statistic``, ``by``, ``level``, ``ci_method``, ``design``, ``notes``, ``rows``, ``labels`` and ``vcov``.
+        """
         rows = json.loads(self.table.to_json(orient="records", double_precision=17))
         return {
             "statistic": self.statistic,
@@ -224,7 +372,18 @@ class Estimate:
         }
 
     def to_json(self, **kwargs: Any) -> str:
-        """The result as stable JSON (``to_dict`` serialised; NaN written as null)."""
+        """The result as stable JSON (``to_dict`` serialised; NaN written as null).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`json.dumps` (e.g. ``indent``).
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), **kwargs, default=str).replace("NaN", "null")
 
     def __repr__(self) -> str:
@@ -239,7 +398,18 @@ class Estimate:
         return f"<div><p><b>{caption}</b></p>{body}{'<ul>' + notes + '</ul>' if notes else ''}</div>"
 
     def plot(self, **kwargs: Any) -> Any:
-        """A dot-and-whisker chart of the estimates with their CIs (matplotlib Figure)."""
+        """A dot-and-whisker chart of the estimates with their CIs (matplotlib Figure).
+
+        Parameters
+        ----------
+        **kwargs
+            Only ``figsize`` is read (default: a height growing with the rows).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The chart.
+        """
         import matplotlib.pyplot as plt  # lazy: heavy optional library, imported on use for import time
 
         fig, ax = plt.subplots(figsize=kwargs.pop("figsize", (6, 0.4 * len(self.table) + 1)))
@@ -277,7 +447,25 @@ class _Domains:
 
 
 def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
-    """Domain codes for ``by`` (None: one domain, the design's own)."""
+    """Domain codes for ``by`` (None: one domain, the design's own).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    by : str or sequence of str or None
+        Domain variable(s).
+
+    Returns
+    -------
+    _Domains
+        Row codes (``-1`` outside every domain) and one row of by-values per domain.
+
+    Raises
+    ------
+    DataError
+        If a ``by`` column is missing from the data.
+    """
     names = as_list(by)
     base = design.domain.copy()
     if not names:
@@ -312,6 +500,26 @@ def ratio_engine(
     means totals and :data:`ONES` means means. Results are ordered domain-major: item
     ``g * k + j``. Each domain costs one pass over its rows (group sums), never a loop over
     respondents; cluster totals are stacked densely, or sparsely when there are very many PSUs.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    numerators : numpy.ndarray
+        ``(n, k)`` values, NaN where missing.
+    denominators : numpy.ndarray or str or None
+        ``(n, k)`` values, :data:`ONES` for means, or None for totals.
+    domains : _Domains
+        The estimation domains (:func:`domains_of`).
+    deff : str or None, default 'srswor'
+        Design-effect convention (``'srswor'``, ``'replace'``, or None for none).
+    listwise : bool, default False
+        Drop a row from every item when it is missing on any numerator.
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``vcov``, ``deff``, ``n``, ``df`` and ``replicates`` (None on Taylor designs).
     """
     weights = design.weight_values
     n_items = numerators.shape[1]
@@ -434,6 +642,25 @@ def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray 
     This is the kernel for any new linearised estimator: pass ``w_i x IF_i`` per row (zero
     outside the domain); calibration residualisation and the multistage formula are applied.
     ``in_domain`` marks the rows that belong to the estimation domain (default: nonzero rows).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    influence : numpy.ndarray
+        ``(n, k)`` weighted influence values.
+    in_domain : numpy.ndarray, optional
+        Boolean mask of the domain's rows (default: nonzero rows in the design's domain).
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``(k, k)`` covariance matrix.
+
+    Raises
+    ------
+    DataError
+        If the design has no Taylor linearisation (replicate designs).
     """
     taylor = design.taylor
     if taylor is None:
@@ -453,6 +680,25 @@ def replicate_vcov(
 
     Returns ``(vcov, thetas)``; ``full`` is the full-sample estimate (used when ``mse``).
     Weights passed to ``statistic`` are zero outside the design's domain.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    statistic : callable
+        Function of an ``(n,)`` weight vector returning ``(k,)`` estimates.
+    full : numpy.ndarray
+        The full-sample estimate.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(vcov, thetas)``: the ``(k, k)`` covariance and the ``(R, k)`` replicate estimates.
+
+    Raises
+    ------
+    DataError
+        If the design has no replicate weights.
     """
     reps = design.replicate_weights
     if reps is None:
@@ -507,7 +753,40 @@ def finish(
     stored: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Estimate:
     """Assemble an :class:`Estimate`: CIs by method ``ci`` with ``extras`` (kept for ``conf_int``),
-    or ``stored`` = (se, ci_low, ci_high) when the interval needs the data (quantiles); cv, flags."""
+    or ``stored`` = (se, ci_low, ci_high) when the interval needs the data (quantiles); cv, flags.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    statistic : str
+        Name of the statistic (``mean``, ``proportion``, ...).
+    result : dict
+        The :func:`ratio_engine` result (``estimate``, ``vcov``, ``deff``, ``n``, ``df``).
+    domains : _Domains
+        The estimation domains.
+    items : pandas.DataFrame
+        One row per item (``variable``, and ``level`` where relevant).
+    level : float
+        Confidence level.
+    df : float or None
+        Degrees of freedom overriding the design's.
+    rules : QualityRules or None
+        Flagging rules (None: the default rules).
+    notes : sequence of str, default ()
+        Notes kept on the result.
+    ci : str, default 't'
+        Interval method.
+    extras : dict, optional
+        Extra interval inputs (``design_df``, ``transformed_se``).
+    stored : tuple of numpy.ndarray, optional
+        ``(se, ci_low, ci_high)`` computed by the caller.
+
+    Returns
+    -------
+    Estimate
+        The assembled result.
+    """
     est = result["estimate"]
     dfs = result["df"] if df is None else np.full(len(est), float(df))
     extras = extras or {}
@@ -551,6 +830,18 @@ def finish(
 
 
 def describe(design: Design) -> str:
+    """A short description of the design for result headers.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+
+    Returns
+    -------
+    str
+        Replicate method and count, or strata, PSUs and calibration.
+    """
     if (r := design.replicate_weights) is not None:
         return f"{r.method} replicate weights (R={r.n_replicates})"
     parts = [f"{design.n_strata} strata" if design.n_strata > 1 else "unstratified",
@@ -561,7 +852,25 @@ def describe(design: Design) -> str:
 
 
 def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
-    """(n, k) float matrix of ``variables``; a DataError names a non-numeric value."""
+    """(n, k) float matrix of ``variables``; a DataError names a non-numeric value.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variables : sequence of str
+        Column names.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, k)`` floats, NaN where missing.
+
+    Raises
+    ------
+    DataError
+        If a column is missing or holds a non-numeric value.
+    """
     check_columns(design.frame, variables, "analysis", design.source)
     frame = design.frame[list(variables)]
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
@@ -572,7 +881,25 @@ def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
 
 
 def level_indicators(design: Design, variable: str) -> tuple[np.ndarray, list[Any]]:
-    """(n, L) 0/1 indicators of each observed level of ``variable`` (NaN where missing)."""
+    """(n, L) 0/1 indicators of each observed level of ``variable`` (NaN where missing).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        Column name.
+
+    Returns
+    -------
+    tuple
+        ``(indicators, levels)``: the ``(n, L)`` array and the list of observed levels.
+
+    Raises
+    ------
+    DataError
+        If the column is missing or has no observed values.
+    """
     check_columns(design.frame, [variable], "analysis", design.source)
     series = design.frame[variable]
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -589,6 +916,18 @@ def level_indicators(design: Design, variable: str) -> tuple[np.ndarray, list[An
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
+    """Sort key putting numbers (in numeric order) before strings.
+
+    Parameters
+    ----------
+    value : Any
+        A level value.
+
+    Returns
+    -------
+    tuple
+        ``(0, float)`` for numbers, ``(1, str)`` otherwise.
+    """
     if isinstance(value, int | float | np.integer | np.floating):
         return (0, float(value))
     return (1, str(value))
