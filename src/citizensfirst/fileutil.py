@@ -52,7 +52,18 @@ STAGING_MARKER = ".citizensfirst-staging"
 
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it onto ``path`` if the block succeeds."""
+    """Yield a temporary path beside ``path``; move it onto ``path`` if the block succeeds.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final file; its folder is created if needed.
+
+    Yields
+    ------
+    Path
+        The temporary file to write; it is removed if the block fails.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix,
@@ -68,13 +79,36 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> None:
-    """Write ``text`` to ``path`` atomically."""
+    """Write ``text`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    text : str
+        The content.
+    encoding : str, default "utf-8"
+        Text encoding.
+    """
     with atomic_output(path) as tmp:
         tmp.write_text(text, encoding=encoding)
 
 
 def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
+    """Hex SHA-256 of a file's bytes, read in chunks.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to hash.
+    chunk_size : int, default 1 MiB
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_size):
@@ -85,6 +119,27 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
 def read_toml(path: str | Path, what: str, error: type[Exception]) -> dict[str, Any]:
     """Parse a UTF-8 TOML file; a missing or invalid file raises ``error`` naming ``what`` and the path.
 
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file.
+    what : str
+        What the file is, for messages (e.g. ``"spec"``).
+    error : type of Exception
+        The exception class raised for a missing or invalid file.
+
+    Returns
+    -------
+    dict
+        The parsed TOML.
+
+    Raises
+    ------
+    Exception
+        ``error``, when the file is missing, not UTF-8 or not valid TOML.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.toml"
     >>> _ = p.write_text("x = 1")
@@ -124,9 +179,24 @@ def _show(names: Sequence[str], limit: int = 5) -> str:
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     """The parsed ``manifest.json`` of a citizensfirst output folder.
 
-    Raises :class:`~citizensfirst.errors.OutputError` when the manifest is missing, unreadable,
-    not JSON, has no ``citizensfirst_manifest`` key, or its ``outputs`` list is malformed.
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder.
 
+    Returns
+    -------
+    dict
+        The manifest.
+
+    Raises
+    ------
+    OutputError
+        When the manifest is missing, unreadable, not JSON, has no ``citizensfirst_manifest``
+        key, or its ``outputs`` list is malformed.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "manifest.json").write_text('{"citizensfirst_manifest": 2, "outputs": []}')
@@ -159,6 +229,18 @@ def folder_files(folder: str | Path) -> list[str]:
     """Every entry of ``folder`` that is not a folder (files, symbolic links), as sorted relative
     POSIX paths; symbolic links are listed, never followed.
 
+    Parameters
+    ----------
+    folder : str or Path
+        The folder to list.
+
+    Returns
+    -------
+    list of str
+        Sorted relative POSIX paths.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> (folder / "charts").mkdir()
@@ -176,7 +258,23 @@ def folder_files(folder: str | Path) -> list[str]:
 
 
 def unlisted_files(folder: str | Path) -> list[str]:
-    """The files of an output folder that its manifest does not list (the manifest itself aside)."""
+    """The files of an output folder that its manifest does not list (the manifest itself aside).
+
+    Parameters
+    ----------
+    folder : str or Path
+        A citizensfirst output folder.
+
+    Returns
+    -------
+    list of str
+        Sorted relative POSIX paths.
+
+    Raises
+    ------
+    OutputError
+        If the folder's manifest is missing or invalid (see :func:`read_manifest`).
+    """
     listed = {record["path"] for record in read_manifest(folder)["outputs"]} | {MANIFEST}
     return [name for name in folder_files(folder) if name not in listed]
 
@@ -191,6 +289,25 @@ def check_replaceable_output(out: str | Path, inputs: Iterable[str | Path] = ())
     contains one of ``inputs`` (spec, data, codebooks, targets, harmonisation), a folder of other
     files, and an earlier output to which files were added.
 
+    Parameters
+    ----------
+    out : str or Path
+        The output folder.
+    inputs : iterable of str or Path, default ()
+        The run's input files, which the folder must neither be nor contain.
+
+    Returns
+    -------
+    Path
+        ``out``, absolute with links resolved.
+
+    Raises
+    ------
+    OutputError
+        If the run may not replace the folder.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> project = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (project / "study.toml").write_text("[study]")
@@ -242,6 +359,25 @@ def output_path(root: str | Path, *parts: str) -> Path:
     """``root / parts``, refused with an :class:`~citizensfirst.errors.OutputError` unless it
     resolves inside ``root`` (no ``..``, no absolute part, no link out of the folder).
 
+    Parameters
+    ----------
+    root : str or Path
+        The output folder.
+    *parts : str
+        Path parts below ``root``.
+
+    Returns
+    -------
+    Path
+        ``root`` joined with ``parts`` (not resolved).
+
+    Raises
+    ------
+    OutputError
+        If the path resolves outside ``root``.
+
+    Examples
+    --------
     >>> output_path("out", "tables", "a.csv").as_posix()
     'out/tables/a.csv'
     >>> try:
@@ -260,6 +396,20 @@ def output_path(root: str | Path, *parts: str) -> Path:
 def check_output_files(paths: Iterable[str | Path], inputs: Iterable[str | Path] = ()) -> None:
     """Refuse output files that are folders or that are (or link to) an input of the run.
 
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The output files.
+    inputs : iterable of str or Path, default ()
+        The run's input files.
+
+    Raises
+    ------
+    OutputError
+        If an output is a folder or would overwrite an input.
+
+    Examples
+    --------
     >>> check_output_files(["weighted.sav"], ["cf2023.sav"])
     >>> try:
     ...     check_output_files(["cf2023.sav"], ["cf2023.sav"])
@@ -329,7 +479,18 @@ def _discard(folder: Path) -> None:
 def clean_leftovers(target: str | Path) -> list[Path]:
     """Delete the ``.NAME.staging-*`` and ``.NAME.old-*`` folders that a killed run left beside
     ``target`` when they hold only citizensfirst files; warn (:class:`LeftoverWarning`) about any
-    other. Returns the folders deleted."""
+    other.
+
+    Parameters
+    ----------
+    target : str or Path
+        The output whose leftovers are cleaned.
+
+    Returns
+    -------
+    list of Path
+        The folders deleted.
+    """
     target = Path(target)
     if not target.parent.is_dir():
         return []
@@ -370,6 +531,23 @@ def replace_folder(out: str | Path, inputs: Iterable[str | Path] = ()) -> Iterat
     renames only: the old folder is moved aside, the staged one moved in, and the old one (ours,
     by the check) deleted; if the block or the swap fails, the old folder is left as it was and the
     staging folder is removed. Leftovers of a killed run are cleaned first (:func:`clean_leftovers`).
+
+    Parameters
+    ----------
+    out : str or Path
+        The output folder to replace.
+    inputs : iterable of str or Path, default ()
+        The run's input files (see :func:`check_replaceable_output`).
+
+    Yields
+    ------
+    Path
+        The staging folder to write into.
+
+    Raises
+    ------
+    OutputError
+        If ``out`` may not be replaced, files are written outside the manifest, or the swap fails.
     """
     inputs = list(inputs)
     target = check_replaceable_output(out, inputs)
@@ -408,6 +586,25 @@ def replace_files(out: str | Path, inputs: Iterable[str | Path] = ()) -> Iterato
     first; if any move fails, every target is put back as it was, so either all the files change
     or none does.
 
+    Parameters
+    ----------
+    out : str or Path
+        The main output file; the staged files go into its folder.
+    inputs : iterable of str or Path, default ()
+        The run's input files, which no output may overwrite.
+
+    Yields
+    ------
+    Path
+        The staging folder to write the files into.
+
+    Raises
+    ------
+    OutputError
+        If an output is refused by :func:`check_output_files` or the files cannot be moved.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> with replace_files(folder / "weighted.sav") as staging:

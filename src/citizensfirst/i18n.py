@@ -168,21 +168,65 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def check_language(language: str) -> str:
-    """``language`` if supported ("en" or "fr"), else a ValueError naming the choices."""
+    """``language`` if supported ("en" or "fr"), else a ValueError naming the choices.
+
+    Parameters
+    ----------
+    language : str
+        Language code to check.
+
+    Returns
+    -------
+    str
+        ``language``.
+
+    Raises
+    ------
+    ValueError
+        If the language is not supported.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
     return language
 
 
 def text(key: str, language: str = "en") -> str:
-    """The label ``key`` in ``language``; unknown keys are returned as they are."""
+    """The label ``key`` in ``language``; unknown keys are returned as they are.
+
+    Parameters
+    ----------
+    key : str
+        Key in :data:`STRINGS`.
+    language : str, default "en"
+        Language code.
+
+    Returns
+    -------
+    str
+        The label, or ``key`` when unknown.
+    """
     check_language(language)
     entry = STRINGS.get(key)
     return entry[language] if entry else key
 
 
 def format_number(value: float, language: str = "en", decimals: int = 1) -> str:
-    """A number with the language's decimal mark and thousands separator (NaN -> "..")."""
+    """A number with the language's decimal mark and thousands separator (NaN -> "..").
+
+    Parameters
+    ----------
+    value : float
+        The number; None or NaN gives ``".."``.
+    language : str, default "en"
+        Language code.
+    decimals : int, default 1
+        Decimal places.
+
+    Returns
+    -------
+    str
+        The formatted number (``1,234.5`` / ``1 234,5``).
+    """
     check_language(language)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ".."
@@ -193,6 +237,21 @@ def format_number(value: float, language: str = "en", decimals: int = 1) -> str:
 
 
 def format_percent(share: float, language: str = "en", decimals: int = 1) -> str:
-    """A 0-1 share as a percentage: ``72.5%`` or ``72,5 %``."""
+    """A 0-1 share as a percentage: ``72.5%`` or ``72,5 %``.
+
+    Parameters
+    ----------
+    share : float
+        The share, 0 to 1.
+    language : str, default "en"
+        Language code.
+    decimals : int, default 1
+        Decimal places of the percentage.
+
+    Returns
+    -------
+    str
+        The formatted percentage.
+    """
     number = format_number(share * 100 if share == share else share, language, decimals)
     return f"{number}{NBSP}%" if language == "fr" else f"{number}%"
