@@ -88,6 +88,35 @@ def solve_g(
     exists. Raises :class:`ConvergenceError` (with the worst misfits) when the targets cannot be
     met, unless ``strict`` is False; then the last iterate is returned with ``iterations = -1``
     (R's behaviour for replicate weights, where a failure is only warned about).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (n, p) calibration variables.
+    w : numpy.ndarray
+        The n starting weights.
+    totals : numpy.ndarray
+        The p target totals.
+    method : str, default "linear"
+        Calibration function: one of ``CALFUNS``.
+    bounds : tuple of (float, float), default (-inf, inf)
+        Lower and upper bounds on g.
+    max_iter : int, default 50
+        Maximum Newton iterations.
+    tol : float, default 1e-7
+        Tolerance on the relative misfit of each total.
+    strict : bool, default True
+        Raise when the targets are not met; otherwise return the last iterate.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, int)
+        The g-weights and the iterations used (-1 when not converged and not ``strict``).
+
+    Raises
+    ------
+    ConvergenceError
+        When the targets cannot be met and ``strict`` is True.
     """
     start = np.zeros(X.shape[1])
     g, iterations, eta, relative = _newton(X, w, totals, method, bounds, max_iter, tol, start)
@@ -171,6 +200,22 @@ class GregResiduals:
 
     @classmethod
     def build(cls, X: np.ndarray, base_weights: np.ndarray, g: np.ndarray) -> GregResiduals:
+        """Build the residualiser from the calibration model.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            (n, p) calibration variables.
+        base_weights : numpy.ndarray
+            The weights before calibration.
+        g : numpy.ndarray
+            The g-weights.
+
+        Returns
+        -------
+        GregResiduals
+            The residualiser (columns of ``X`` that are collinear are dropped from the basis).
+        """
         whalf = np.sqrt(base_weights)
         q, r = np.linalg.qr(X * whalf[:, None])
         diag = np.abs(np.diag(r))
@@ -178,6 +223,18 @@ class GregResiduals:
         return cls(q[:, keep], g * whalf)
 
     def residualize(self, scores: np.ndarray) -> np.ndarray:
+        """Residuals of the scores on the calibration model.
+
+        Parameters
+        ----------
+        scores : numpy.ndarray
+            (n, k) influence scores.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (n, k) residualised scores.
+        """
         z = scores / self.scale[:, None]
         z = z - self.basis @ (self.basis.T @ z)
         return z * self.scale[:, None]
@@ -193,6 +250,18 @@ class PostStratumResiduals:
     new_weights: np.ndarray
 
     def residualize(self, scores: np.ndarray) -> np.ndarray:
+        """Remove the post-stratum means from the scores.
+
+        Parameters
+        ----------
+        scores : numpy.ndarray
+            (n, k) influence scores.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (n, k) residualised scores.
+        """
         sums = group_sums(self.cells, scores * (self.old_weights / self.new_weights)[:, None], self.n_cells)
         means = sums / np.bincount(self.cells, weights=self.old_weights, minlength=self.n_cells)[:, None]
         return scores - means[self.cells] * self.new_weights[:, None]
@@ -210,6 +279,18 @@ class RakingResiduals:
     sweeps: int = 10
 
     def residualize(self, scores: np.ndarray) -> np.ndarray:
+        """Remove the raking margins' means from the scores, ``sweeps`` times.
+
+        Parameters
+        ----------
+        scores : numpy.ndarray
+            (n, k) influence scores.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (n, k) residualised scores.
+        """
         x = scores.copy()
         for _ in range(self.sweeps):
             for codes, n_levels, weights in self.margins:

@@ -89,6 +89,29 @@ def check_controls(
     error is a :class:`~citizensfirst.errors.WeightingError` naming the parameter, the value and
     the allowed range.
 
+    Parameters
+    ----------
+    tol : Any
+        Relative tolerance on the margins.
+    max_iter : Any
+        Maximum number of iterations.
+    bounds : Any, optional
+        ``(lower, upper)`` bounds on g, or None.
+    change_tol : Any, optional
+        R's stopping rule (change in weighted counts), or None.
+
+    Returns
+    -------
+    tuple
+        ``(tol, max_iter, bounds, change_tol)`` as float, int, pair of floats or None, float or None.
+
+    Raises
+    ------
+    WeightingError
+        When a control is out of its allowed range.
+
+    Examples
+    --------
     >>> check_controls(tol=1e-8, max_iter=50)
     (1e-08, 50, None, None)
     >>> check_controls(tol=float("nan"), max_iter=50)
@@ -130,7 +153,25 @@ def check_controls(
 
 
 def real_number(value: Any, name: str) -> float:
-    """``value`` as a float; a WeightingError naming ``name`` when it is not a real number."""
+    """``value`` as a float; a WeightingError naming ``name`` when it is not a real number.
+
+    Parameters
+    ----------
+    value : Any
+        The value to check.
+    name : str
+        The parameter name used in the error message.
+
+    Returns
+    -------
+    float
+        The value as a float.
+
+    Raises
+    ------
+    WeightingError
+        When ``value`` is not a real number (booleans included).
+    """
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise WeightingError(f"{name}={value!r} is not a number")
     return float(value)
@@ -142,6 +183,35 @@ def checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd
 
     Raises :class:`ConvergenceError` listing the worst margins when any relative error exceeds
     ``tol`` or is not a number, so the report's ``max_relative_error`` is never above ``tol``.
+
+    Parameters
+    ----------
+    method : str
+        Name of the weighting method.
+    base : numpy.ndarray
+        The weights before the step.
+    final : numpy.ndarray
+        The weights after the step.
+    margins : pandas.DataFrame
+        The :func:`~citizensfirst.weighting.report.margin_table` of the final weights.
+    tol : float
+        Relative tolerance on every margin level.
+    iterations : int
+        Number of iterations used.
+    converged : bool, default True
+        Whether the step converged.
+    advice : str, default ""
+        Text appended to the error message.
+
+    Returns
+    -------
+    WeightingReport
+        The report of the step.
+
+    Raises
+    ------
+    ConvergenceError
+        When a margin misses its target by more than ``tol``.
     """
     errors = relative_errors(margins["achieved"].to_numpy(), margins["target"].to_numpy())
     if not np.all(errors <= tol):  # NaN fails too
@@ -159,7 +229,28 @@ def checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd
 
 
 def level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
-    """Row codes (index into ``levels``) of ``variable``; errors name variable and level."""
+    """Row codes (index into ``levels``) of ``variable``; errors name variable and level.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        The weighting variable.
+    levels : sequence
+        The target levels (codes or value labels).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, list)
+        Each respondent's index into the levels, and the normalised level keys.
+
+    Raises
+    ------
+    WeightingError
+        When the variable has missing values, a level without a target, or a target level
+        without respondents.
+    """
     check_columns(design.frame, [variable], "weighting", design.source)
     series = design.frame[variable]
     if series.isna().any():
@@ -211,6 +302,29 @@ def parse_margins(
     margin's sum, else the sum of the current weights). This is the one validation of margins:
     :func:`rake` and :func:`citizensfirst.targets.from_toml` both use it.
 
+    Parameters
+    ----------
+    margins : mapping or pandas.DataFrame
+        ``{variable: {level: share or count}}``, or a table with columns ``variable``,
+        ``level`` and ``target``.
+    total : float or None
+        The population total for share margins, or None.
+    base_total : float
+        The sum of the current weights, the total when no other is given.
+
+    Returns
+    -------
+    tuple of (dict, float)
+        The margins as counts, and the population total.
+
+    Raises
+    ------
+    WeightingError
+        When a margin is empty, a target is not a positive number, shares do not sum to 1, or
+        totals disagree.
+
+    Examples
+    --------
     >>> parse_margins({"age": {1: 1000, 2: 2000}, "sex": {"m": 0.5, "f": 0.5}}, None, 10.0)
     ({'age': {1: 1000.0, 2: 2000.0}, 'sex': {'m': 1500.0, 'f': 1500.0}}, 3000.0)
     >>> parse_margins({"age": {1: 1000, 2: 2000}, "sex": {"m": 2000, "f": 2010}}, None, 10.0)
@@ -280,6 +394,23 @@ def parse_margins(
 
 
 def check_base_weights(design: Design) -> np.ndarray:
+    """The design's weights, checked to be positive.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights.
+
+    Raises
+    ------
+    WeightingError
+        When a respondent has a zero or negative base weight.
+    """
     weights = design.weight_values
     bad = weights <= 0
     if bad.any():
@@ -292,11 +423,45 @@ def check_base_weights(design: Design) -> np.ndarray:
 
 
 def make_step(action: str, **parameters: Any) -> Step:
+    """A history step recording a weighting action and its parameters.
+
+    Parameters
+    ----------
+    action : str
+        The action name.
+    **parameters : Any
+        Its parameters.
+
+    Returns
+    -------
+    Step
+        The step.
+    """
     return Step(action, parameters)
 
 
 def reweighted(design: Design, weights: np.ndarray, rep_weights: np.ndarray | None,
                 residuals: Any, step: Step) -> Design:
+    """The design with new weights, a new history step and, optionally, replicates and residualiser.
+
+    Parameters
+    ----------
+    design : Design
+        The design before the step.
+    weights : numpy.ndarray
+        The new weights.
+    rep_weights : numpy.ndarray or None
+        New replicate multipliers, or None to keep the current ones.
+    residuals : Any
+        A calibration residualiser to append, or None.
+    step : Step
+        The history step to append.
+
+    Returns
+    -------
+    Design
+        The new design.
+    """
     changes: dict[str, Any] = {"weights": weights, "history": design.history + (step,)}
     if rep_weights is not None:
         reps = design.replicate_weights
@@ -310,7 +475,41 @@ def reweighted(design: Design, weights: np.ndarray, rep_weights: np.ndarray | No
 def with_margin_report(new: Design, old: Design, names: list[str], coded: list[tuple[np.ndarray, list[Any]]],
                         targets: list[np.ndarray], method: str, iterations: int, tol: float,
                         converged: bool = True, advice: str = "") -> Design:
-    """``new`` with its checked report: margins achieved by its final weights against the targets."""
+    """``new`` with its checked report: margins achieved by its final weights against the targets.
+
+    Parameters
+    ----------
+    new : Design
+        The design after the step.
+    old : Design
+        The design before the step.
+    names : list of str
+        The margin variables.
+    coded : list of tuple of (numpy.ndarray, list)
+        Per margin, each respondent's level code and the level keys.
+    targets : list of numpy.ndarray
+        Per margin, the target total of each level.
+    method : str
+        Name of the weighting method.
+    iterations : int
+        Number of iterations used.
+    tol : float
+        Relative tolerance on every margin level.
+    converged : bool, default True
+        Whether the step converged.
+    advice : str, default ""
+        Text appended to a convergence error.
+
+    Returns
+    -------
+    Design
+        ``new`` with its report.
+
+    Raises
+    ------
+    ConvergenceError
+        When a margin misses its target by more than ``tol``.
+    """
     margins = margin_table(names, coded, targets, new.weight_values)
     report = checked_report(method, old.weight_values, new.weight_values, margins, tol, iterations, converged, advice)
     return new.evolve(report=report)

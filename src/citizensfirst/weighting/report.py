@@ -18,7 +18,25 @@ import pandas as pd
 
 def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], targets: list[np.ndarray],
                  weights: np.ndarray) -> pd.DataFrame:
-    """Per margin level: target, achieved weighted total, their shares and the sample share."""
+    """Per margin level: target, achieved weighted total, their shares and the sample share.
+
+    Parameters
+    ----------
+    names : list of str
+        The margin variables.
+    coded : list of tuple of (numpy.ndarray, list)
+        Per margin, each respondent's level code and the level keys.
+    targets : list of numpy.ndarray
+        Per margin, the target total of each level.
+    weights : numpy.ndarray
+        The final weights.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per margin level: ``margin``, ``level``, ``target``, ``achieved``,
+        ``target_share``, ``achieved_share`` and ``sample_share``.
+    """
     rows = []
     total = float(weights.sum())
     for name, (codes, keys), target in zip(names, coded, targets, strict=True):
@@ -33,6 +51,20 @@ def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], ta
 def relative_errors(achieved: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``|achieved - target| / |target|`` per margin level (the absolute miss where a target is 0).
 
+    Parameters
+    ----------
+    achieved : numpy.ndarray
+        Achieved weighted totals.
+    target : numpy.ndarray
+        Target totals.
+
+    Returns
+    -------
+    numpy.ndarray
+        The relative error of each level.
+
+    Examples
+    --------
     >>> relative_errors(np.array([99.0, 0.0]), np.array([100.0, 0.0])).tolist()
     [0.01, 0.0]
     """
@@ -60,12 +92,24 @@ class WeightingReport:
 
     @property
     def efficiency(self) -> float:
-        """Effective sample size as a share of n (1 / Kish deff)."""
+        """Effective sample size as a share of n (1 / Kish deff).
+
+        Returns
+        -------
+        float
+            The efficiency.
+        """
         return 1.0 / self.kish_deff
 
     @property
     def max_relative_error(self) -> float:
-        """Largest :func:`relative_errors` over all margin levels (0 without margins)."""
+        """Largest :func:`relative_errors` over all margin levels (0 without margins).
+
+        Returns
+        -------
+        float
+            The largest relative error.
+        """
         if self.margins is None or self.margins.empty:
             return 0.0
         m = self.margins
@@ -74,6 +118,30 @@ class WeightingReport:
     @classmethod
     def build(cls, method: str, base: np.ndarray, final: np.ndarray, margins: pd.DataFrame | None,
               converged: bool, iterations: int, trimmed: int = 0) -> WeightingReport:
+        """Compute the weight diagnostics of a weighting step.
+
+        Parameters
+        ----------
+        method : str
+            Name of the weighting method.
+        base : numpy.ndarray
+            The weights before the step.
+        final : numpy.ndarray
+            The weights after the step.
+        margins : pandas.DataFrame or None
+            The :func:`margin_table`, or None for a step without margins.
+        converged : bool
+            Whether the step converged.
+        iterations : int
+            Number of iterations used.
+        trimmed : int, default 0
+            Number of weights trimmed.
+
+        Returns
+        -------
+        WeightingReport
+            The report.
+        """
         positive = base > 0
         ratio = final[positive] / base[positive]
         deff = len(final) * float(np.sum(final**2)) / float(np.sum(final)) ** 2
@@ -82,7 +150,13 @@ class WeightingReport:
                    deff, len(final) / deff, trimmed)
 
     def summary(self) -> pd.Series:
-        """The scalar diagnostics as a Series."""
+        """The scalar diagnostics as a Series.
+
+        Returns
+        -------
+        pandas.Series
+            Method, convergence, weight range, Kish deff, effective n and the largest error.
+        """
         return pd.Series({
             "method": self.method, "converged": self.converged, "iterations": self.iterations,
             "n": self.n, "weight_min": self.weight_min, "weight_max": self.weight_max,
@@ -93,7 +167,13 @@ class WeightingReport:
         })
 
     def to_frame(self) -> pd.DataFrame:
-        """The margin table (target, achieved, shares) or, without margins, the summary."""
+        """The margin table (target, achieved, shares) or, without margins, the summary.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of the margin table, or the summary as a one-column frame.
+        """
         if self.margins is None:
             return self.summary().to_frame("value")
         return self.margins.copy()

@@ -160,6 +160,13 @@ def _data_path(name: str) -> Any:
 def provinces() -> pd.DataFrame:
     """The 13 provinces and territories: SGC code, abbreviation, names, 2021 population (all ages).
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per province or territory (a copy).
+
+    Examples
+    --------
     >>> provinces().loc[0, ["abbr", "name_fr"]].tolist()
     ['NL', 'Terre-Neuve-et-Labrador']
     >>> len(provinces())
@@ -240,6 +247,29 @@ def canada_2021_table(
     ``source``. ``geography=`` keeps one or more provinces (SGC codes, abbreviations or English
     names). ``universe="all_ages"`` gives the exact all-ages province counts (``province`` only).
 
+    Parameters
+    ----------
+    variables : str or iterable of str, default ("province", "age", "gender")
+        Target variables (or their sample column names).
+    geography : int or str or iterable of (int or str) or None, optional
+        Province(s) to keep: SGC codes, abbreviations or English names; None keeps all.
+    by_province : bool, default False
+        Cross each variable with the province (adds a ``prov`` column).
+    universe : {"adults", "all_ages"}, default "adults"
+        Adults (18+), or all ages (``province`` only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy targets table.
+
+    Raises
+    ------
+    WeightingError
+        When a variable, province or universe is unknown.
+
+    Examples
+    --------
     >>> t = canada_2021_table("age", geography="QC")
     >>> t[["code", "label_en"]].values.tolist()
     [[1, '18 to 34 years'], [2, '35 to 54 years'], [3, '55 years and over']]
@@ -350,6 +380,35 @@ def canada_2021(
     ``shares=False`` gives counts. ``geography=`` restricts to one or more provinces; the margins
     are then within those provinces. The counts are APPROXIMATE (see the module docstring).
 
+    Parameters
+    ----------
+    variables : str or iterable of str, default ("province", "age", "gender")
+        Target variables (or their sample column names).
+    geography : int or str or iterable of (int or str) or None, optional
+        Province(s) to keep: SGC codes, abbreviations or English names; None keeps all.
+    shares : bool, default True
+        Shares summing to 1 per margin; False gives counts.
+    codes : {"sample", "label", "label_fr"}, default "sample"
+        Key the levels by sample codes or by English or French value labels.
+    labels : bool, default False
+        Same as ``codes="label"``.
+    columns : mapping of str to str or None, optional
+        Renames of the margin columns, e.g. ``{"province": "my_col"}``.
+    universe : {"adults", "all_ages"}, default "adults"
+        Adults (18+), or all ages (``province`` only).
+
+    Returns
+    -------
+    Margins
+        ``{column: {level: share or count}}``.
+
+    Raises
+    ------
+    WeightingError
+        When a variable, province or universe is unknown.
+
+    Examples
+    --------
     >>> m = canada_2021(("province", "education"), geography=["NS", 13])
     >>> sorted(m["prov"]), sorted(m["educ"])
     ([12, 13], [1, 2, 3])
@@ -381,6 +440,27 @@ def business_frame(
     ``bf2023`` codebook). These are NOT official counts: they are the synthetic frame of the
     sample study, loosely shaped like Statistics Canada's Canadian Business Counts.
 
+    Parameters
+    ----------
+    variables : str or iterable of str, default BUSINESS_VARIABLES
+        Frame variables: ``firm_size``, ``industry``, ``region``.
+    shares : bool, default True
+        Shares summing to 1 per margin; False gives counts.
+    labels : bool, default False
+        Key the levels by their English labels instead of codes.
+
+    Returns
+    -------
+    Margins
+        ``{variable: {level: share or count}}``.
+
+    Raises
+    ------
+    WeightingError
+        When no variable or an unknown variable is requested.
+
+    Examples
+    --------
     >>> m = business_frame(("firm_size",))
     >>> sorted(m["firm_size"]), round(sum(m["firm_size"].values()), 12)
     ([1, 2, 3, 4], 1.0)
@@ -447,6 +527,28 @@ def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
     (or margin totals) that disagree raise a :class:`~citizensfirst.errors.WeightingError` naming
     both margins and both totals. Errors name the file, the margin and the level at fault.
 
+    Parameters
+    ----------
+    path : str or Path
+        The targets TOML file.
+    shares : bool, default True
+        Return shares; False returns counts.
+
+    Returns
+    -------
+    Margins
+        ``{column: {level: share or count}}``.
+
+    Raises
+    ------
+    SpecError
+        When the file is malformed (unknown keys, no margins, a margin not a table).
+    WeightingError
+        When a value is not a non-negative number, shares do not sum to 1, totals disagree,
+        or counts are asked for shares without a total.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.toml"
     >>> _ = p.write_text("total = 200\\n[margins.gender]\\n1 = 0.4\\n2 = 0.6\\n")
@@ -523,6 +625,27 @@ def to_toml(margins: Mapping[str, Mapping[Code, float]], path: str | Path, *,
             total: float | None = None) -> Path:
     """Write raking margins to a targets TOML file that :func:`from_toml` reads back.
 
+    Parameters
+    ----------
+    margins : mapping of str to mapping
+        ``{column: {level: share or count}}``.
+    path : str or Path
+        The file to write (atomically).
+    total : float or None, optional
+        A top-level ``total`` to write.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    WeightingError
+        When there are no margins or a margin is empty.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> p = to_toml({"prov": {24: 0.4, 35: 0.6}}, pathlib.Path(tempfile.mkdtemp()) / "t.toml")
     >>> print(p.read_text().strip())

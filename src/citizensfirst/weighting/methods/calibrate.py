@@ -140,6 +140,38 @@ def calibrate(
     then recomputed from the final weights, and a
     :class:`~citizensfirst.errors.ConvergenceError` lists the worst ones if any misses its target
     by more than ``tol`` relative (the report's ``max_relative_error``).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    targets : mapping of str to float or mapping
+        ``{variable: {level: count}}`` for categorical variables, ``{variable: total}`` for
+        numeric ones.
+    total : float or None, optional
+        The population size; None uses the sum of the first categorical margin.
+    method : str, default "linear"
+        ``"linear"``, ``"raking"`` or ``"logit"``.
+    bounds : tuple of (float, float) or None, optional
+        ``(lower, upper)`` bounds on the g-weights (required for logit).
+    max_iter : int, default 50
+        Maximum Newton iterations.
+    tol : float, default 1e-7
+        Relative tolerance on every target.
+    cluster : int or str or None, optional
+        A stage number or a column: calibrate cluster means so a cluster shares one g.
+
+    Returns
+    -------
+    Design
+        The calibrated design, with its weighting report.
+
+    Raises
+    ------
+    WeightingError
+        When the method, controls, targets or base weights are invalid.
+    ConvergenceError
+        When a target is missed by more than ``tol``.
     """
     if method not in CALFUNS:
         raise WeightingError(f"method must be one of {CALFUNS}, got {method!r}")
@@ -176,7 +208,37 @@ def calibrate_matrix(
     step: Any,
     cluster: int | str | None = None,
 ) -> tuple[Design, int]:
-    """Calibrate the design's weights on model matrix ``X`` to ``values``: (new design, iterations)."""
+    """Calibrate the design's weights on model matrix ``X`` to ``values``: (new design, iterations).
+
+    Replicate weights, if any, are calibrated the same way; those that do not converge keep
+    their last iterate with a :class:`ReplicateCalibrationWarning`.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    X : numpy.ndarray
+        (n, p) model matrix.
+    values : numpy.ndarray
+        The p target totals.
+    method : str
+        Calibration function: ``"linear"``, ``"raking"`` or ``"logit"``.
+    bounds : tuple of (float, float) or None
+        Bounds on the g-weights, or None for none.
+    max_iter : int
+        Maximum Newton iterations.
+    tol : float
+        Relative tolerance on every target.
+    step : Step
+        The history step recorded on the new design.
+    cluster : int or str or None, optional
+        A stage number or a column: calibrate cluster means so a cluster shares one g.
+
+    Returns
+    -------
+    tuple of (Design, int)
+        The calibrated design and the iterations used.
+    """
     base = design.weight_values
     lo, hi = bounds if bounds is not None else (-np.inf, np.inf)
     group = _cluster_codes(design, cluster)

@@ -37,6 +37,25 @@ def poststratify(
     is a DataFrame with the cell columns and a ``Freq`` (or ``count``) column. Counts must be
     finite and non-negative. The achieved cell totals are recomputed from the final weights and
     checked (relative tolerance :data:`EXACT_TOL`).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    cells : str or sequence of str
+        The post-stratification variable(s).
+    totals : mapping or pandas.DataFrame
+        Population count of each cell.
+
+    Returns
+    -------
+    Design
+        The post-stratified design, with its weighting report.
+
+    Raises
+    ------
+    WeightingError
+        When a total is invalid or repeated, or a cell does not match the data.
     """
     base = check_base_weights(design)
     names = [cells] if isinstance(cells, str) else list(cells)

@@ -49,6 +49,36 @@ def rake(
     stopping rule, the margins are recomputed from the final weights and a
     :class:`~citizensfirst.errors.ConvergenceError` lists the worst ones if any misses its target
     by more than ``tol``; the report's ``max_relative_error`` is that recomputed miss.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    margins : mapping or pandas.DataFrame
+        ``{variable: {level: share or count}}`` or a table with columns ``variable``,
+        ``level`` and ``target``.
+    total : float or None, optional
+        Population total for share margins; None uses the count margins or the current weights.
+    max_iter : int, default 100
+        Maximum raking sweeps.
+    tol : float, default 1e-10
+        Relative tolerance on every margin level.
+    change_tol : float or None, optional
+        R's stopping rule (change in weighted counts between sweeps), or None.
+    bounds : tuple of (float, float) or None, optional
+        ``(low, high)`` bounds on the adjustment ratio (bounded raking calibration).
+
+    Returns
+    -------
+    Design
+        The raked design, with its weighting report.
+
+    Raises
+    ------
+    WeightingError
+        When the controls, margins or base weights are invalid.
+    ConvergenceError
+        When a margin is missed by more than ``tol``.
     """
     tol, max_iter, bounds, change_tol = check_controls(tol=tol, max_iter=max_iter, bounds=bounds,
                                                        change_tol=change_tol)

@@ -43,6 +43,33 @@ def trim(
     (above ``n * upper`` or below ``n * lower``); or weights pushed to zero or below. (R's
     ``trimWeights`` silently shrinks the total in these cases.)
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    lower : float, default -inf
+        Lower limit of the weights.
+    upper : float, default inf
+        Upper limit of the weights.
+    relative : bool, default False
+        Read the limits as multiples of the median weight.
+    strict : bool, default False
+        Repeat until no weight is outside the limits.
+    redistribute : str, default "equal"
+        ``"equal"``, ``"proportional"`` or ``"none"``.
+
+    Returns
+    -------
+    Design
+        The design with trimmed weights.
+
+    Raises
+    ------
+    WeightingError
+        When the limits are invalid or the weight total cannot be preserved.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> d = Design(pd.DataFrame({"w": [1.0, 1, 1, 5]}), weights="w")
