@@ -37,21 +37,56 @@ from .weighting_steps import WeightingMethods
 class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
     """A survey design: data plus weights, strata, PSUs, fpc or replicate weights.
 
-    Parameters follow R's ``svydesign`` / ``svrepdesign``:
+    Parameters follow R's ``svydesign`` / ``svrepdesign``.
 
-    * ``weights`` (column name) or ``probs`` (selection probabilities); with neither, weights
-      come from the fpc population sizes, else every row weighs 1.
-    * ``strata``: column name (or one per stage); ``psu``: a column name or a list, one per
-      stage (None: every row is its own PSU); ``nest=True`` makes PSU ids unique within strata.
-    * ``fpc``: per stage a column (or number) of population sizes (> 1) or sampling fractions
-      (<= 1), constant within strata.
-    * ``replicate_weights``: a list of columns, or a regular expression matching them, with
-      ``method`` (jk1, jkn, brr, fay, bootstrap, subbootstrap, other), ``scale``, ``rscales``,
-      ``rho`` (Fay), ``mse`` and ``combined_weights`` (True: the columns are full analysis
-      weights; False: multipliers of ``weights``).
-    * ``lonely_psu``: fail (default), adjust, average, remove, certainty; as R's
-      ``survey.lonely.psu``. ``adjust_domain_lonely`` as ``survey.adjust.domain.lonely``.
+    Parameters
+    ----------
+    data : pandas.DataFrame or Survey
+        The respondents (a Survey brings its codebook and source path); never modified.
+    weights : str or None, optional
+        Weight column. With neither ``weights`` nor ``probs``, weights come from the fpc
+        population sizes, else every row weighs 1.
+    probs : str or None, optional
+        Column of selection probabilities (weights are their inverses).
+    strata : str or sequence of str or None, optional
+        Strata column (or one per stage).
+    psu : str or sequence of str or None, optional
+        PSU column, or a list, one per stage (None: every row is its own PSU).
+    fpc : str or float or sequence of (str or float) or None, optional
+        Per stage a column (or number) of population sizes (> 1) or sampling fractions
+        (<= 1), constant within strata.
+    nest : bool, default False
+        True makes PSU ids unique within strata.
+    replicate_weights : str or sequence of str or None, optional
+        A list of columns, or a regular expression matching them.
+    method : str or None, optional
+        Replicate method: jk1, jkn, brr, fay, bootstrap, subbootstrap, other.
+    scale : float or None, optional
+        Overall scale of the replicate variance.
+    rscales : sequence of float or numpy.ndarray or None, optional
+        Per-replicate scales.
+    rho : float or None, optional
+        Fay's rho.
+    mse : bool, default False
+        Centre the replicate variance on the full-sample estimate (R's ``mse``).
+    combined_weights : bool, default True
+        True: the replicate columns are full analysis weights; False: multipliers of ``weights``.
+    degf : int or None, optional
+        Degrees of freedom of a replicate design (default: rank of the replicate weights minus one).
+    lonely_psu : str, default "fail"
+        fail, adjust, average, remove or certainty; as R's ``survey.lonely.psu``.
+    adjust_domain_lonely : bool, default False
+        As R's ``survey.adjust.domain.lonely``.
 
+    Raises
+    ------
+    DataError
+        If the data has no rows or is neither a DataFrame nor a Survey.
+    DesignError
+        If the design options are unknown or contradict each other.
+
+    Examples
+    --------
     >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "s": [1, 1, 2, 2], "w": [2.0, 2, 3, 3]})
     >>> Design(df, weights="w", strata="s").n_strata
     2
@@ -162,77 +197,178 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
 
     @property
     def state(self) -> DesignState:
-        """Everything the design holds, as one frozen record."""
+        """Everything the design holds, as one frozen record.
+
+        Returns
+        -------
+        DesignState
+            The design's fields.
+        """
         return DesignState(**{name: getattr(self, "_" + name) for name in sorted(DESIGN_FIELDS)})
 
     @property
     def source(self) -> str:
-        """Where the data came from (a file path, ``"survey"`` or ``"data"``), used in messages."""
+        """Where the data came from (a file path, ``"survey"`` or ``"data"``), used in messages.
+
+        Returns
+        -------
+        str
+            The source name.
+        """
         return self._source
 
     @property
     def weight_values(self) -> np.ndarray:
-        """Analysis weights of every row as a read-only array, before the domain is applied."""
+        """Analysis weights of every row as a read-only array, before the domain is applied.
+
+        Returns
+        -------
+        numpy.ndarray
+            Read-only float array, one weight per row.
+        """
         return _read_only(self._weights)
 
     @property
     def domain(self) -> np.ndarray:
-        """Read-only boolean array: True for the rows in the design's domain."""
+        """Read-only boolean array: True for the rows in the design's domain.
+
+        Returns
+        -------
+        numpy.ndarray
+            Read-only boolean array, one value per row.
+        """
         return _read_only(self._domain)
 
     @property
     def calibrations(self) -> tuple[Any, ...]:
-        """Calibration residualisers of the weighting steps applied, in order."""
+        """Calibration residualisers of the weighting steps applied, in order.
+
+        Returns
+        -------
+        tuple
+            The residualisers, oldest first.
+        """
         return self._calibrations
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The design's own data frame, not copied: read it, never modify it (see :attr:`data`)."""
+        """The design's own data frame, not copied: read it, never modify it (see :attr:`data`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The data frame the design holds.
+        """
         return self._data
 
     @property
     def data(self) -> pd.DataFrame:
-        """The design's data (a copy-on-write view: editing it never changes the design)."""
+        """The design's data (a copy-on-write view: editing it never changes the design).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A shallow copy-on-write copy of the data.
+        """
         return self._data.copy(deep=False)
 
     @property
     def codebook(self) -> Any:
-        """The codebook of the survey the design was built from (None for a plain DataFrame)."""
+        """The codebook of the survey the design was built from (None for a plain DataFrame).
+
+        Returns
+        -------
+        Codebook or None
+            The codebook, or None.
+        """
         return self._codebook
 
     @property
     def weights(self) -> pd.Series:
-        """Analysis weights of every row (zero outside the domain), indexed like ``data``."""
+        """Analysis weights of every row (zero outside the domain), indexed like ``data``.
+
+        Returns
+        -------
+        pandas.Series
+            Weights named ``weight``.
+        """
         return pd.Series(self._weights * self._domain, index=self._data.index, name="weight")
 
     @property
     def history(self) -> tuple[Step, ...]:
-        """Every step applied to reach this design (construction, weighting, subsetting)."""
+        """Every step applied to reach this design (construction, weighting, subsetting).
+
+        Returns
+        -------
+        tuple of Step
+            The steps, oldest first.
+        """
         return self._history
 
     @property
     def report(self) -> Any:
-        """The :class:`WeightingReport` of the last weighting step (None before weighting)."""
+        """The :class:`WeightingReport` of the last weighting step (None before weighting).
+
+        Returns
+        -------
+        WeightingReport or None
+            The last weighting report, or None.
+        """
         return self._report
 
     @property
     def is_replicate(self) -> bool:
+        """Whether the design uses replicate weights.
+
+        Returns
+        -------
+        bool
+            True for a replicate design.
+        """
         return self._replicates is not None
 
     @property
     def replicate_weights(self) -> ReplicateWeights | None:
+        """The replicate weights (None for a Taylor design).
+
+        Returns
+        -------
+        ReplicateWeights or None
+            The replicate weights, or None.
+        """
         return self._replicates
 
     @property
     def n_strata(self) -> int:
+        """Number of first-stage strata (0 for a replicate design).
+
+        Returns
+        -------
+        int
+            The number of strata.
+        """
         return 0 if self._taylor is None else self._taylor.stages[0].n_strata
 
     @property
     def n_psu(self) -> int:
+        """Number of first-stage PSUs (0 for a replicate design).
+
+        Returns
+        -------
+        int
+            The number of PSUs.
+        """
         return 0 if self._taylor is None else self._taylor.stages[0].n_clusters
 
     @property
     def taylor(self) -> TaylorStructure | None:
+        """The Taylor-linearisation structure (None for a replicate design).
+
+        Returns
+        -------
+        TaylorStructure or None
+            The strata, PSU and fpc structure, or None.
+        """
         return self._taylor
 
     def degrees_of_freedom(self, in_domain: np.ndarray | None = None) -> int:
@@ -240,6 +376,16 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
 
         Taylor designs: PSUs minus strata with a nonzero weight (R's ``degf``); replicate
         designs: rank of the replicate weights minus one, or ``degf=`` when given.
+
+        Parameters
+        ----------
+        in_domain : numpy.ndarray or None, optional
+            Boolean mask of the rows counted (default: the domain rows with a nonzero weight).
+
+        Returns
+        -------
+        int
+            The design degrees of freedom.
         """
         rows = self._domain & (self._weights != 0) if in_domain is None else in_domain
         if self._replicates is not None:
@@ -250,7 +396,25 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         return self._taylor.degrees_of_freedom(rows)
 
     def options(self, *, lonely_psu: str | None = None, adjust_domain_lonely: bool | None = None) -> Design:
-        """A new design with other lonely-PSU handling (as R's ``survey.lonely.psu`` option)."""
+        """A new design with other lonely-PSU handling (as R's ``survey.lonely.psu`` option).
+
+        Parameters
+        ----------
+        lonely_psu : str or None, optional
+            The new lonely-PSU rule (None keeps the current one).
+        adjust_domain_lonely : bool or None, optional
+            The new ``survey.adjust.domain.lonely`` setting (None keeps the current one).
+
+        Returns
+        -------
+        Design
+            A new design; this one is unchanged.
+
+        Raises
+        ------
+        DesignError
+            For a replicate design or an unknown rule.
+        """
         if self._taylor is None:
             raise DesignError("lonely-PSU options apply to Taylor designs, not replicate designs")
         rule = self._taylor.lonely_psu if lonely_psu is None else lonely_psu
@@ -269,6 +433,27 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         ``& | ~`` (``"prov == 35 & age_grp in [1, 2]"``; grammar in :mod:`citizensfirst.condition`;
         it is never evaluated as code). Missing values count as False.
 
+        Parameters
+        ----------
+        condition : pandas.Series, numpy.ndarray, callable or str
+            The rows to keep in the domain.
+        label : str or None, optional
+            How the condition is named in the history and in messages.
+
+        Returns
+        -------
+        Design
+            The domain design.
+
+        Raises
+        ------
+        DataError
+            If the condition selects no row of the current domain.
+        DesignError
+            If a text condition is not allowed by the grammar.
+
+        Examples
+        --------
         >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("aabb")})
         >>> Design(df).subset(df.g == "b").mean("y").estimate
         3.5
@@ -280,7 +465,23 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
         return self.evolve(domain=self._domain & mask, history=self._history + (step,))
 
     def resolve_mask(self, condition: Any) -> np.ndarray:
-        """A boolean numpy mask from a Series, array, callable or text condition (NaN -> False)."""
+        """A boolean numpy mask from a Series, array, callable or text condition (NaN -> False).
+
+        Parameters
+        ----------
+        condition : pandas.Series, numpy.ndarray, callable or str
+            The condition; a Series is aligned on the data's index.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean mask, one value per row.
+
+        Raises
+        ------
+        DataError
+            If the condition has a different number of values than the data has rows.
+        """
         frame = self._data
         if isinstance(condition, str):
             parsed = parse_condition(condition)
@@ -314,6 +515,30 @@ class Design(DesignSetup, WeightingMethods, EstimatorMethods, AnalysisMethods):
 
         Replicates are made from the first-stage strata and PSUs (fpc of the first stage used
         by jk1, jkn and bootstrap, as R's ``as.svrepdesign``). Random methods need ``seed``.
+
+        Parameters
+        ----------
+        method : str, default "bootstrap"
+            jk1, jkn, brr, fay, bootstrap or subbootstrap.
+        replicates : int, default 500
+            Number of replicates of the random methods (bootstrap, subbootstrap).
+        seed : int or None, optional
+            Random seed; required by the random methods.
+        rho : float, default 0.0
+            Fay's rho (``method="fay"``, 0 < rho < 1).
+        mse : bool, default False
+            Centre the replicate variance on the full-sample estimate.
+
+        Returns
+        -------
+        Design
+            The replicate design.
+
+        Raises
+        ------
+        DesignError
+            If the design already has replicates or has been weighted, the method is unknown, or a
+            random method has no seed.
         """
         if self._taylor is None:
             raise DesignError("this design already has replicate weights")
