@@ -51,9 +51,12 @@ def _pair(scale: Any, what: str) -> tuple[float, float]:
 class Scale:
     """The range ``[low, high]`` of a rating item, with its 0-100 rescale and box rules.
 
-    Parameters
+    Attributes
     ----------
-    low, high : the lowest and highest scale points (finite, ``low < high``).
+    low : float
+        The lowest scale point (finite, below ``high``).
+    high : float
+        The highest scale point (finite).
 
     Raises
     ------
@@ -84,6 +87,25 @@ class Scale:
 
         ``what`` names the scale in the error message.
 
+        Parameters
+        ----------
+        scale : Scale or sequence of float
+            A Scale or a ``(low, high)`` pair.
+        what : str, default 'scale'
+            Name of the scale in the error message.
+
+        Returns
+        -------
+        Scale
+            The scale.
+
+        Raises
+        ------
+        DataError
+            If the pair is not two finite numbers with ``low < high``.
+
+        Examples
+        --------
         >>> Scale.of((1, 5))
         Scale(low=1.0, high=5.0)
         >>> Scale.of((1,), what="scale of 'q'")
@@ -97,7 +119,13 @@ class Scale:
 
     @property
     def points(self) -> int:
-        """Number of whole scale points from ``low`` to ``high``."""
+        """Number of whole scale points from ``low`` to ``high``.
+
+        Returns
+        -------
+        int
+            ``round(high - low) + 1``.
+        """
         return int(round(self.high - self.low)) + 1
 
     def check(self, values: Any, what: str = "ratings") -> np.ndarray:
@@ -105,6 +133,25 @@ class Scale:
 
         NaN is allowed (missing answers).
 
+        Parameters
+        ----------
+        values : array_like or pandas.Series
+            Values to check (NaN allowed).
+        what : str, default 'ratings'
+            Name of the values in the error message.
+
+        Returns
+        -------
+        numpy.ndarray
+            The values as floats.
+
+        Raises
+        ------
+        DataError
+            If a value lies outside ``[low, high]``.
+
+        Examples
+        --------
         >>> Scale(1, 5).check([1, 9, None], what="'q'")
         Traceback (most recent call last):
         ...
@@ -133,6 +180,27 @@ class Scale:
         ndarray; NaN stays NaN. With ``check=True`` (ratings) a value outside the scale raises
         :class:`DataError` naming ``what``; pass ``check=False`` for estimates (means, CI limits).
 
+        Parameters
+        ----------
+        values : array_like or pandas.Series
+            Ratings (NaN for missing).
+        what : str, default 'ratings'
+            Name of the values in the error message.
+        check : bool, default True
+            Raise on values outside the scale (ratings); False for estimates.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            The rescaled values.
+
+        Raises
+        ------
+        DataError
+            With ``check=True``, if a value lies outside the scale.
+
+        Examples
+        --------
         >>> Scale(0, 10).to_100(pd.Series([0, 7, None], name="q")).tolist()
         [0.0, 70.0, nan]
         """
@@ -158,6 +226,23 @@ class Scale:
     def top_threshold(self, k: int = 2) -> float:
         """The lowest value in the top ``k`` points: ``high - k + 1``.
 
+        Parameters
+        ----------
+        k : int, default 2
+            Number of scale points in the box (1 to ``points - 1``).
+
+        Returns
+        -------
+        float
+            ``high - k + 1``.
+
+        Raises
+        ------
+        DataError
+            If ``k`` is not an integer from 1 to ``points - 1``.
+
+        Examples
+        --------
         >>> Scale(0, 10).top_threshold(3)
         8.0
         """
@@ -166,6 +251,23 @@ class Scale:
     def bottom_threshold(self, k: int = 2) -> float:
         """The highest value in the bottom ``k`` points: ``low + k - 1``.
 
+        Parameters
+        ----------
+        k : int, default 2
+            Number of scale points in the box (1 to ``points - 1``).
+
+        Returns
+        -------
+        float
+            ``low + k - 1``.
+
+        Raises
+        ------
+        DataError
+            If ``k`` is not an integer from 1 to ``points - 1``.
+
+        Examples
+        --------
         >>> Scale(1, 5).bottom_threshold(2)
         2.0
         """
@@ -174,6 +276,27 @@ class Scale:
     def top_box(self, values: Any, k: int = 2, *, what: str = "ratings") -> np.ndarray:
         """0/1 indicator of ``values >= high - k + 1`` (NaN stays NaN; outside the scale raises).
 
+        Parameters
+        ----------
+        values : array_like or pandas.Series
+            Ratings (NaN for missing).
+        k : int, default 2
+            Number of scale points in the box (1 to ``points - 1``).
+        what : str, default 'ratings'
+            Name of the values in the error message.
+
+        Returns
+        -------
+        numpy.ndarray
+            1.0 in the box, 0.0 outside, NaN where missing.
+
+        Raises
+        ------
+        DataError
+            If ``k`` is invalid or a value lies outside the scale.
+
+        Examples
+        --------
         >>> Scale(1, 5).top_box([5, 3], k=1).tolist()
         [1.0, 0.0]
         """
@@ -184,6 +307,27 @@ class Scale:
     def bottom_box(self, values: Any, k: int = 2, *, what: str = "ratings") -> np.ndarray:
         """0/1 indicator of ``values <= low + k - 1`` (NaN stays NaN; outside the scale raises).
 
+        Parameters
+        ----------
+        values : array_like or pandas.Series
+            Ratings (NaN for missing).
+        k : int, default 2
+            Number of scale points in the box (1 to ``points - 1``).
+        what : str, default 'ratings'
+            Name of the values in the error message.
+
+        Returns
+        -------
+        numpy.ndarray
+            1.0 in the box, 0.0 outside, NaN where missing.
+
+        Raises
+        ------
+        DataError
+            If ``k`` is invalid or a value lies outside the scale.
+
+        Examples
+        --------
         >>> Scale(1, 5).bottom_box([1, 3, None]).tolist()
         [1.0, 0.0, nan]
         """
@@ -194,6 +338,25 @@ class Scale:
     def box_span(self, k: int, top: bool) -> str:
         """The values in the top (bottom) ``k`` points as text, e.g. ``'4-5'``.
 
+        Parameters
+        ----------
+        k : int
+            Number of scale points in the box.
+        top : bool
+            True for the top box, False for the bottom box.
+
+        Returns
+        -------
+        str
+            ``'<first>-<last>'``.
+
+        Raises
+        ------
+        DataError
+            If ``k`` is not an integer from 1 to ``points - 1``.
+
+        Examples
+        --------
         >>> Scale(1, 5).box_span(2, top=False)
         '1-2'
         """
@@ -208,6 +371,29 @@ def scale_of(codebook: Any, variable: str, scale: Scale | Sequence[float] | None
     ``codebook`` is a :class:`~citizensfirst.codebook.Codebook` or None; ``source`` (the data
     file) starts the error message.
 
+    Parameters
+    ----------
+    codebook : Codebook or None
+        The survey codebook.
+    variable : str
+        The rating variable.
+    scale : Scale or sequence of float or None
+        The scale given by the caller.
+    source : str
+        The data file, for error messages.
+
+    Returns
+    -------
+    Scale
+        The scale of ``variable``.
+
+    Raises
+    ------
+    DataError
+        If no scale is given or known, or it is not a valid ``(low, high)``.
+
+    Examples
+    --------
     >>> scale_of(None, "q", (1, 5), "survey.csv")
     Scale(low=1.0, high=5.0)
     >>> scale_of(None, "q", None, "survey.csv")
