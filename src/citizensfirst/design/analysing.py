@@ -424,6 +424,18 @@ class AnalysisMethods(DesignBase):
         rep_weights = None if reps is None else reps.analysis_weights(self._weights)
 
         def run(domain: np.ndarray) -> DriverResult:
+            """Run the driver analysis on one domain.
+
+            Parameters
+            ----------
+            domain : numpy.ndarray
+                Boolean mask of the rows analysed.
+
+            Returns
+            -------
+            DriverResult
+                The driver analysis of that domain.
+            """
             rep_args: dict[str, Any] = {}
             if reps is not None:
                 rep_args = {

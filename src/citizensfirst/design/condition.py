@@ -83,6 +83,16 @@ class Condition:
         """A boolean mask over the rows of ``data`` (unknown, i.e. missing, counts as False).
 
         Every name in :attr:`columns` must be a column of ``data`` (the design checks it first).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The rows to evaluate the condition on.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean mask, one value per row.
         """
         return _Evaluator(self.text, data).truth(self.tree).fillna(False).to_numpy(dtype=bool)
 
@@ -92,6 +102,23 @@ def parse_condition(text: str) -> Condition:
 
     Raises :class:`DesignError` naming the first construct that is not allowed.
 
+    Parameters
+    ----------
+    text : str
+        The condition, e.g. ``"prov == 35 & age_grp in [1, 2]"``.
+
+    Returns
+    -------
+    Condition
+        The parsed condition, with the columns it names.
+
+    Raises
+    ------
+    DesignError
+        If the text is too long, cannot be parsed or uses a construct that is not allowed.
+
+    Examples
+    --------
     >>> parse_condition("1 <= age_grp <= 3 and not (prov == 24)").columns
     ('age_grp', 'prov')
     """

@@ -18,6 +18,20 @@ def group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
     """Sum ``values`` (shape (n,) or (n, k)) within the integer groups ``codes`` (0..n_groups-1).
 
     One ``np.bincount`` pass per column; never a Python loop over rows.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Integer group of every row, in 0..n_groups-1.
+    values : numpy.ndarray
+        The values, shape (n,) or (n, k).
+    n_groups : int
+        Number of groups (rows of the result).
+
+    Returns
+    -------
+    numpy.ndarray
+        Group sums, shape (n_groups,) or (n_groups, k).
     """
     if values.ndim == 1:
         return np.bincount(codes, weights=values, minlength=n_groups)
@@ -30,6 +44,20 @@ def group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
 def factorize(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
     """Integer codes 0..g-1 for the distinct combinations of ``columns`` (first-seen order).
 
+    Parameters
+    ----------
+    *columns : numpy.ndarray or pandas.Series
+        The grouping columns, all of the same length.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        int64 group code of every row.
+    n_groups : int
+        Number of distinct combinations.
+
+    Examples
+    --------
     >>> factorize(np.array(["a", "b", "a"]), np.array([1, 1, 1]))
     (array([0, 1, 0]), 2)
     """

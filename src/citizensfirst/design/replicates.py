@@ -41,7 +41,29 @@ def _fpc_factor(n: np.ndarray, popsize: np.ndarray | None) -> np.ndarray:
 
 
 def jk1(psu_stratum: np.ndarray, popsize: np.ndarray | None) -> tuple[np.ndarray, float, np.ndarray]:
-    """Delete-one-PSU jackknife for an unstratified design (``psu_stratum`` all one stratum)."""
+    """Delete-one-PSU jackknife for an unstratified design (``psu_stratum`` all one stratum).
+
+    Parameters
+    ----------
+    psu_stratum : numpy.ndarray
+        Stratum code (0-based) of every first-stage PSU.
+    popsize : numpy.ndarray or None
+        Population size of every stratum (inf: no fpc), or None without fpc.
+
+    Returns
+    -------
+    mult : numpy.ndarray
+        Replicate multipliers, one row per PSU and one column per replicate.
+    scale : float
+        Overall variance scale.
+    rscales : numpy.ndarray
+        Per-replicate scales.
+
+    Raises
+    ------
+    DesignError
+        If the design is stratified or has fewer than two PSUs.
+    """
     if len(np.unique(psu_stratum)) > 1:
         raise DesignError("jk1 replicates need an unstratified design; use 'jkn' for strata")
     n = len(psu_stratum)
@@ -56,7 +78,33 @@ def jk1(psu_stratum: np.ndarray, popsize: np.ndarray | None) -> tuple[np.ndarray
 def jkn(
     psu_stratum: np.ndarray, popsize: np.ndarray | None, lonely_psu: str, labels: list[str]
 ) -> tuple[np.ndarray, float, np.ndarray]:
-    """Stratified delete-one-PSU jackknife (one replicate per PSU of every non-certainty stratum)."""
+    """Stratified delete-one-PSU jackknife (one replicate per PSU of every non-certainty stratum).
+
+    Parameters
+    ----------
+    psu_stratum : numpy.ndarray
+        Stratum code (0-based) of every first-stage PSU.
+    popsize : numpy.ndarray or None
+        Population size of every stratum (inf: no fpc), or None without fpc.
+    lonely_psu : str
+        Rule for a stratum with one PSU (see :data:`~citizensfirst.design.variance.LONELY_PSU_RULES`).
+    labels : list of str
+        Stratum labels, for messages.
+
+    Returns
+    -------
+    mult : numpy.ndarray
+        Replicate multipliers, one row per PSU and one column per replicate.
+    scale : float
+        Overall variance scale.
+    rscales : numpy.ndarray
+        Per-replicate scales.
+
+    Raises
+    ------
+    DesignError
+        If a stratum has one PSU under ``lonely_psu="fail"``, or every stratum was sampled exhaustively.
+    """
     n_psu = len(psu_stratum)
     strata = np.unique(psu_stratum)
     n_strata = len(strata)
@@ -100,6 +148,18 @@ def hadamard(min_order: int) -> np.ndarray:
     Built by Sylvester doubling or Paley's construction; rows/columns beyond the first are
     balanced, so a replicate design uses rows 2..H+1.
 
+    Parameters
+    ----------
+    min_order : int
+        The order must exceed this.
+
+    Returns
+    -------
+    numpy.ndarray
+        Square int8 matrix of 0s and 1s.
+
+    Examples
+    --------
     >>> h = hadamard(3); h.shape
     (4, 4)
     >>> s = 1 - 2 * h; bool((s @ s.T == 4 * np.eye(4)).all())
@@ -139,7 +199,31 @@ def _paley(order: int) -> np.ndarray | None:
 def brr(
     psu_stratum: np.ndarray, labels: list[str], rho: float = 0.0
 ) -> tuple[np.ndarray, float, np.ndarray]:
-    """Balanced repeated replication (Fay's method when ``rho`` > 0); two PSUs per stratum."""
+    """Balanced repeated replication (Fay's method when ``rho`` > 0); two PSUs per stratum.
+
+    Parameters
+    ----------
+    psu_stratum : numpy.ndarray
+        Stratum code (0-based) of every first-stage PSU.
+    labels : list of str
+        Stratum labels, for messages and the order of the strata.
+    rho : float, default 0.0
+        Fay's rho (0: plain BRR).
+
+    Returns
+    -------
+    mult : numpy.ndarray
+        Replicate multipliers, one row per PSU and one column per replicate.
+    scale : float
+        Overall variance scale.
+    rscales : numpy.ndarray
+        Per-replicate scales.
+
+    Raises
+    ------
+    DesignError
+        If a stratum does not have exactly two PSUs.
+    """
     counts = np.bincount(psu_stratum)
     bad = [labels[h] for h in np.flatnonzero(counts != 2)]
     if bad:
@@ -161,7 +245,28 @@ def brr(
 def bootstrap(
     psu_stratum: np.ndarray, popsize: np.ndarray | None, replicates: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, float, np.ndarray]:
-    """Canty-Davison survey bootstrap (R's ``bootweights``)."""
+    """Canty-Davison survey bootstrap (R's ``bootweights``).
+
+    Parameters
+    ----------
+    psu_stratum : numpy.ndarray
+        Stratum code (0-based) of every first-stage PSU.
+    popsize : numpy.ndarray or None
+        Population size of every stratum (inf: no fpc), or None without fpc.
+    replicates : int
+        Number of replicates.
+    rng : numpy.random.Generator
+        Source of the random draws.
+
+    Returns
+    -------
+    mult : numpy.ndarray
+        Replicate multipliers, one row per PSU and one column per replicate.
+    scale : float
+        Overall variance scale.
+    rscales : numpy.ndarray
+        Per-replicate scales.
+    """
     mult = np.zeros((len(psu_stratum), replicates))
     for h in _first_seen(psu_stratum):
         members = np.flatnonzero(psu_stratum == h)
@@ -181,7 +286,31 @@ def bootstrap(
 def subbootstrap(
     psu_stratum: np.ndarray, replicates: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, float, np.ndarray]:
-    """Rao-Wu rescaling bootstrap: n_h - 1 draws with replacement, multiplier x n_h/(n_h-1)."""
+    """Rao-Wu rescaling bootstrap: n_h - 1 draws with replacement, multiplier x n_h/(n_h-1).
+
+    Parameters
+    ----------
+    psu_stratum : numpy.ndarray
+        Stratum code (0-based) of every first-stage PSU.
+    replicates : int
+        Number of replicates.
+    rng : numpy.random.Generator
+        Source of the random draws.
+
+    Returns
+    -------
+    mult : numpy.ndarray
+        Replicate multipliers, one row per PSU and one column per replicate.
+    scale : float
+        Overall variance scale.
+    rscales : numpy.ndarray
+        Per-replicate scales.
+
+    Raises
+    ------
+    DesignError
+        If a stratum has fewer than two PSUs.
+    """
     mult = np.zeros((len(psu_stratum), replicates))
     for h in _first_seen(psu_stratum):
         members = np.flatnonzero(psu_stratum == h)
