@@ -57,7 +57,22 @@ METHOD = {
 
 
 def page(title: str, language: str, body: str) -> str:
-    """A complete HTML document around ``body``."""
+    """A complete HTML document around ``body``.
+
+    Parameters
+    ----------
+    title : str
+        Page title (escaped).
+    language : str
+        Value of the ``lang`` attribute.
+    body : str
+        HTML of the body (inserted as is).
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
     return (f'<!DOCTYPE html>\n<html lang="{html.escape(language, quote=True)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
@@ -65,7 +80,20 @@ def page(title: str, language: str, body: str) -> str:
 
 
 def figure(chart: Any, language: str) -> str:
-    """One chart as an accessible figure with its data table."""
+    """One chart as an accessible figure with its data table.
+
+    Parameters
+    ----------
+    chart : Chart
+        The chart; its PNG is embedded with its alt text.
+    language : str
+        Language of the surrounding labels.
+
+    Returns
+    -------
+    str
+        HTML ``<figure>`` element.
+    """
     png = base64.b64encode(chart.to_bytes("png")).decode("ascii")
     data = chart.data.to_html(index=False, border=0, float_format=lambda v: f"{v:.2f}")
     return (f'<figure>\n<img src="data:image/png;base64,{png}" alt="{html.escape(chart.alt_text, quote=True)}">\n'
@@ -74,7 +102,20 @@ def figure(chart: Any, language: str) -> str:
 
 
 def render_report(run: Any, language: str) -> str:
-    """The report of a pipeline run in ``language``."""
+    """The report of a pipeline run in ``language``.
+
+    Parameters
+    ----------
+    run : Run
+        The pipeline run, with its spec and sections.
+    language : str
+        Report language (``"en"`` or ``"fr"``).
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
     spec = run.spec
     title = spec.title_fr if language == "fr" and spec.title_fr else spec.title
     parts = [f"<h1>{html.escape(title)}</h1>", f"<h2>{TEXT[language]['method']}</h2>",

@@ -42,7 +42,13 @@ MANIFEST_VERSION = 2  # 2: relative paths, spec path relative to the output fold
 
 
 def versions() -> dict[str, str]:
-    """Python, citizensfirst and dependency versions."""
+    """Python, citizensfirst and dependency versions.
+
+    Returns
+    -------
+    dict
+        Name to version string (``"not installed"`` for a missing package).
+    """
     found = {"python": platform.python_version()}
     for name in ("citizensfirst", *DEPENDENCIES):
         try:
@@ -53,13 +59,37 @@ def versions() -> dict[str, str]:
 
 
 def file_record(path: Path, root: Path | None = None) -> dict[str, Any]:
-    """Path (relative to ``root`` when given), size and SHA-256 of a file."""
+    """Path (relative to ``root`` when given), size and SHA-256 of a file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    root : Path, optional
+        Folder the recorded path is relative to (POSIX form); without it the path as given.
+
+    Returns
+    -------
+    dict
+        ``path``, ``bytes`` and ``sha256``.
+    """
     shown = path.relative_to(root).as_posix() if root is not None else str(path)
     return {"path": shown, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def json_default(value: Any) -> Any:
-    """JSON for numpy scalars (their Python value) and anything else (its text)."""
+    """JSON for numpy scalars (their Python value) and anything else (its text).
+
+    Parameters
+    ----------
+    value : Any
+        An object :mod:`json` cannot encode.
+
+    Returns
+    -------
+    Any
+        The Python value of a numpy scalar, else ``str(value)``.
+    """
     if isinstance(value, np.integer | np.floating):
         return value.item()
     return str(value)
@@ -69,6 +99,20 @@ def write_manifest(folder: Path, fields: dict[str, Any]) -> dict[str, Any]:
     """Write ``folder/manifest.json``: the format version, ``fields``, the versions, and the size and
     SHA-256 of every file in ``folder``; return it.
 
+    Parameters
+    ----------
+    folder : Path
+        The output folder.
+    fields : dict
+        Extra top-level entries (command, spec, inputs, ...).
+
+    Returns
+    -------
+    dict
+        The manifest written.
+
+    Examples
+    --------
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
     >>> _ = (folder / "a.csv").write_text("x")
@@ -83,8 +127,31 @@ def write_manifest(folder: Path, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and NaN/inf written as strings, for hashing."""
+    """JSON with sorted keys and NaN/inf written as strings, for hashing.
+
+    Parameters
+    ----------
+    value : Any
+        JSON-like data (dicts, lists, numbers, strings).
+
+    Returns
+    -------
+    str
+        Compact canonical JSON.
+    """
     def clean(v: Any) -> Any:
+        """Non-finite floats as strings and keys as strings, recursively.
+
+        Parameters
+        ----------
+        v : Any
+            JSON-like data.
+
+        Returns
+        -------
+        Any
+            The cleaned data.
+        """
         if isinstance(v, float) and not math.isfinite(v):
             return str(v)
         if isinstance(v, dict):
@@ -97,7 +164,18 @@ def canonical_json(value: Any) -> str:
 
 
 def digest(value: Any) -> str:
-    """SHA-256 of the canonical JSON of ``value``."""
+    """SHA-256 of the canonical JSON of ``value``.
+
+    Parameters
+    ----------
+    value : Any
+        JSON-like data.
+
+    Returns
+    -------
+    str
+        Hex digest of :func:`canonical_json`.
+    """
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
@@ -113,7 +191,22 @@ def _walk(value: Any, path: str, out: dict[str, Any]) -> None:
 
 
 def compare_numbers(old: Any, new: Any, rtol: float = RELATIVE_TOLERANCE) -> list[str]:
-    """Every leaf that differs (numbers beyond ``rtol`` relative), as 'path: old -> new'."""
+    """Every leaf that differs (numbers beyond ``rtol`` relative), as 'path: old -> new'.
+
+    Parameters
+    ----------
+    old : Any
+        Earlier JSON-like numbers.
+    new : Any
+        Fresh JSON-like numbers.
+    rtol : float, default RELATIVE_TOLERANCE
+        Relative tolerance for numbers; NaN equals NaN.
+
+    Returns
+    -------
+    list of str
+        One line per differing, added or removed leaf, sorted by path.
+    """
     a: dict[str, Any] = {}
     b: dict[str, Any] = {}
     _walk(old, "", a)

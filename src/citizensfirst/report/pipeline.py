@@ -61,12 +61,24 @@ Progress = Callable[[str], None]
 
 
 def sample_spec_path() -> Path:
-    """The bundled sample study's spec (``data/sample/study.toml`` in the package)."""
+    """The bundled sample study's spec (``data/sample/study.toml`` in the package).
+
+    Returns
+    -------
+    Path
+        Path of the sample spec.
+    """
     return Path(SAMPLE_DIR) / "study.toml"
 
 
 def print_progress(message: str) -> None:
-    """Print a progress line on stderr (the default progress of :func:`run_report`)."""
+    """Print a progress line on stderr (the default progress of :func:`run_report`).
+
+    Parameters
+    ----------
+    message : str
+        The line to print.
+    """
     print(message, file=sys.stderr, flush=True)
 
 
@@ -96,7 +108,13 @@ class Run:
 
 
 def load_waves(run: Run) -> None:
-    """Read every wave and build its design."""
+    """Read every wave and build its design.
+
+    Parameters
+    ----------
+    run : Run
+        The run being built; this step adds to it in place.
+    """
     for wave in run.spec.waves:
         survey = read_survey(wave.file)
         run.inputs.append(Path(wave.file))
@@ -108,7 +126,13 @@ def load_waves(run: Run) -> None:
 
 
 def weight_waves(run: Run) -> None:
-    """Rake every wave to the spec's targets; any missed margin stops the run (exit 1)."""
+    """Rake every wave to the spec's targets; any missed margin stops the run (exit 1).
+
+    Parameters
+    ----------
+    run : Run
+        The run being built; this step adds to it in place.
+    """
     spec = run.spec
     if spec.targets is None:
         return
@@ -144,7 +168,18 @@ def _weighting_html(name: str, report: Any, language: str) -> str:
 
 
 def build_tables(run: Run) -> None:
-    """Every spec table, in every language."""
+    """Every spec table, in every language.
+
+    Parameters
+    ----------
+    run : Run
+        The run being built; this step adds to it in place.
+
+    Raises
+    ------
+    SpecError
+        If a table names a variable the wave's data lacks.
+    """
     spec = run.spec
     if not spec.tables:
         return
@@ -174,7 +209,20 @@ def build_tables(run: Run) -> None:
 
 
 def analyse_drivers(run: Run, progress: Progress) -> None:
-    """The driver analysis with replicate CIs, its importance and quadrant charts."""
+    """The driver analysis with replicate CIs, its importance and quadrant charts.
+
+    Parameters
+    ----------
+    run : Run
+        The run being built; this step adds to it in place.
+    progress : Progress
+        Called with a line of text about the analysis.
+
+    Raises
+    ------
+    SpecError
+        If the outcome or a driver is not in the wave's data.
+    """
     spec = run.spec
     if spec.drivers is None:
         return
@@ -208,7 +256,18 @@ def analyse_drivers(run: Run, progress: Progress) -> None:
 
 
 def chart_latest_wave(run: Run) -> None:
-    """Rating distributions and channels used vs preferred, for the latest wave."""
+    """Rating distributions and channels used vs preferred, for the latest wave.
+
+    Parameters
+    ----------
+    run : Run
+        The run being built; this step adds to it in place.
+
+    Raises
+    ------
+    SpecError
+        If a charted variable is not in the latest wave's data.
+    """
     spec = run.spec
     charts = spec.charts
     if not charts.distribution and not charts.channel_used:
@@ -245,7 +304,18 @@ def chart_latest_wave(run: Run) -> None:
 
 
 def follow_trends(run: Run) -> None:
-    """Harmonise the waves into a Study and chart every trend on a 0-100 axis."""
+    """Harmonise the waves into a Study and chart every trend on a 0-100 axis.
+
+    Parameters
+    ----------
+    run : Run
+        The run being built; this step adds to it in place.
+
+    Raises
+    ------
+    SpecError
+        If trends are asked for without a harmonisation file or a wave has no year.
+    """
     spec = run.spec
     if not spec.trends:
         return
@@ -287,6 +357,23 @@ def published_shares(estimate: Any, design: Design) -> pd.DataFrame:
     A level chosen by fewer than ``min_n`` respondents, an F share, and the complements that
     keep them from being derived (the shares of a variable add up to 1) carry no value
     (:func:`citizensfirst.quality.suppress_shares`); their flag becomes ``"x"`` (F stays F).
+
+    Parameters
+    ----------
+    estimate : Estimate
+        Overall proportions (no ``by``).
+    design : Design
+        The design the proportions come from (for the respondent counts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy frame with unpublishable values blanked.
+
+    Raises
+    ------
+    SpecError
+        If the estimate has ``by`` domains.
     """
     frame = estimate.to_frame()
     if estimate.by:
@@ -300,7 +387,20 @@ def published_shares(estimate: Any, design: Design) -> pd.DataFrame:
 
 
 def published_trend(estimates: pd.DataFrame, changes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Trend estimates and changes with every value of an x or F wave estimate blanked."""
+    """Trend estimates and changes with every value of an x or F wave estimate blanked.
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+        Per-wave trend estimates with a ``flag`` column.
+    changes : pandas.DataFrame
+        Wave-to-wave changes (``from_wave``, ``to_wave``, ...).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        The estimates and the changes, blanked where a wave estimate is x or F.
+    """
     hide = estimates["flag"].isin([SUPPRESSED, "F"]).to_numpy()
     hidden_waves = set(estimates.loc[hide, "wave"])
     changed = (changes["from_wave"].isin(hidden_waves) | changes["to_wave"].isin(hidden_waves)).to_numpy()
@@ -375,7 +475,18 @@ def _check_variables(design: Design, names: list[str], where: str, spec: StudySp
 
 def spec_inputs(spec: StudySpec) -> list[Path]:
     """Every file a run of ``spec`` reads: the spec, each wave's data file and codebook sidecar, a
-    targets file and the harmonisation file (whether or not they exist yet)."""
+    targets file and the harmonisation file (whether or not they exist yet).
+
+    Parameters
+    ----------
+    spec : StudySpec
+        The study spec.
+
+    Returns
+    -------
+    list of Path
+        The input files.
+    """
     files = [Path(spec.source)] if spec.source is not None else []
     for wave in spec.waves:
         files += [Path(wave.file), sidecar_path(Path(wave.file))]
@@ -400,6 +511,20 @@ def write_outputs(run: Run, staging: Path, out: Path | None = None) -> dict[str,
     Every path is checked to lie inside ``staging``. The manifest records the spec's path relative
     to ``out`` and the inputs' paths relative to the spec's folder, so that a project folder (spec,
     data and report) can be moved or sent to a reviewer and still be reproduced.
+
+    Parameters
+    ----------
+    run : Run
+        The finished run.
+    staging : Path
+        Folder written into.
+    out : Path, optional
+        The final output folder (default ``staging``), for the recorded relative paths.
+
+    Returns
+    -------
+    dict
+        The manifest written.
     """
     out = out or staging
     for folder in ("tables", "charts", "weighting"):
@@ -446,8 +571,27 @@ def _unique(paths: list[Path]) -> list[Path]:
 def run_report(spec: StudySpec, out: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
     """Run the whole study; write ``out`` atomically; return the manifest.
 
-    Raises :class:`~citizensfirst.errors.OutputError` before any work when ``out`` may not be
-    replaced (see :func:`citizensfirst.fileutil.check_replaceable_output`).
+    Parameters
+    ----------
+    spec : StudySpec
+        The validated study spec.
+    out : str or Path
+        The output folder, replaced as a whole.
+    progress : Progress, optional
+        Called with a line of text at each step (default :func:`print_progress`).
+
+    Returns
+    -------
+    dict
+        The manifest written to ``out``.
+
+    Raises
+    ------
+    OutputError
+        Before any work when ``out`` may not be replaced (see
+        :func:`citizensfirst.fileutil.check_replaceable_output`).
+    SpecError
+        If the spec names variables or files the data do not have.
     """
     say = progress or print_progress
     inputs = spec_inputs(spec)

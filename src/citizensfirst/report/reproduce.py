@@ -34,7 +34,20 @@ def _quiet(message: str) -> None:
 
 
 def check_folder(folder: Path, manifest: dict[str, Any]) -> list[str]:
-    """Hash every file of ``folder`` against ``manifest``: the edited, missing and extra files."""
+    """Hash every file of ``folder`` against ``manifest``: the edited, missing and extra files.
+
+    Parameters
+    ----------
+    folder : Path
+        The report folder.
+    manifest : dict
+        Its parsed manifest.
+
+    Returns
+    -------
+    list of str
+        One ``missing:``, ``edited:`` or ``extra:`` line per difference.
+    """
     recorded = {record["path"]: record["sha256"] for record in manifest["outputs"]}
     present = set(folder_files(folder)) - {MANIFEST}
     differences = []
@@ -48,7 +61,20 @@ def check_folder(folder: Path, manifest: dict[str, Any]) -> list[str]:
 
 
 def check_inputs(manifest: dict[str, Any], spec_folder: Path) -> list[str]:
-    """Check every recorded input (paths relative to the spec's folder) against its SHA-256."""
+    """Check every recorded input (paths relative to the spec's folder) against its SHA-256.
+
+    Parameters
+    ----------
+    manifest : dict
+        The parsed manifest, with its ``inputs`` records.
+    spec_folder : Path
+        Folder of the study spec.
+
+    Returns
+    -------
+    list of str
+        One line per missing or changed input.
+    """
     differences = []
     for record in manifest.get("inputs", []):
         path = spec_folder / record["path"]
@@ -83,7 +109,24 @@ def _spec_file(folder: Path, manifest: dict[str, Any], spec: str | Path | None) 
 
 
 def compare_fresh(folder: Path, fresh: Path, manifest: dict[str, Any], fresh_manifest: dict[str, Any]) -> list[str]:
-    """Every number and output file in which the fresh run ``fresh`` differs from ``folder``."""
+    """Every number and output file in which the fresh run ``fresh`` differs from ``folder``.
+
+    Parameters
+    ----------
+    folder : Path
+        The report folder checked.
+    fresh : Path
+        The folder of the fresh run.
+    manifest : dict
+        Manifest of ``folder``.
+    fresh_manifest : dict
+        Manifest of ``fresh``.
+
+    Returns
+    -------
+    list of str
+        One line per differing number or file.
+    """
     differences = []
     try:
         old_numbers = json.loads((folder / "numbers.json").read_text(encoding="utf-8"))

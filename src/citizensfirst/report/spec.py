@@ -199,12 +199,34 @@ class StudySpec:
 
     @property
     def latest_wave(self) -> WaveSpec:
-        """The wave with the largest year (the last listed when years are absent)."""
+        """The wave with the largest year (the last listed when years are absent).
+
+        Returns
+        -------
+        WaveSpec
+            The latest wave.
+        """
         dated = [w for w in self.waves if w.year is not None]
         return max(dated, key=lambda w: w.year or 0) if dated else self.waves[-1]  # years set
 
     def wave(self, name: str | None) -> WaveSpec:
-        """The wave called ``name`` (None: the latest)."""
+        """The wave called ``name`` (None: the latest).
+
+        Parameters
+        ----------
+        name : str or None
+            Wave name; None gives :attr:`latest_wave`.
+
+        Returns
+        -------
+        WaveSpec
+            The wave.
+
+        Raises
+        ------
+        SpecError
+            If no wave has that name.
+        """
         if name is None:
             return self.latest_wave
         for wave in self.waves:
@@ -214,7 +236,23 @@ class StudySpec:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> StudySpec:
-        """Read and validate a spec file."""
+        """Read and validate a spec file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The TOML spec; relative paths in it are resolved against its folder.
+
+        Returns
+        -------
+        StudySpec
+            The validated spec.
+
+        Raises
+        ------
+        SpecError
+            If the file is missing, not valid TOML or not a valid spec.
+        """
         path = Path(path)
         doc = read_toml(path, "study spec", SpecError)
         return cls.from_dict(doc, base=path.parent, source=path)
@@ -222,7 +260,27 @@ class StudySpec:
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], *, base: Path | None = None,
                   source: Path | None = None) -> StudySpec:
-        """Validate a parsed spec; relative paths are resolved against ``base``."""
+        """Validate a parsed spec; relative paths are resolved against ``base``.
+
+        Parameters
+        ----------
+        doc : Mapping
+            The parsed TOML document.
+        base : Path, optional
+            Folder that relative paths are resolved against (default the working folder).
+        source : Path, optional
+            The spec file, named in error messages.
+
+        Returns
+        -------
+        StudySpec
+            The validated spec.
+
+        Raises
+        ------
+        SpecError
+            If the spec is invalid (unknown keys, wrong types, missing tables, ...).
+        """
         src = str(source or "spec")
         base = base or Path(".")
         _check_keys(doc, {"study", "waves", "weighting", "harmonization", "tables", "drivers", "trends",
