@@ -77,6 +77,25 @@ def to_100(x: Any, scale: Scale | Sequence[float] = (1, 5)) -> Any:
     Series keep their index and name, anything else becomes a float ndarray (a scalar stays a
     float). NaN stays NaN; a value outside the scale raises :class:`DataError` naming it.
 
+    Parameters
+    ----------
+    x : scalar, array_like or pandas.Series
+        Ratings (NaN for missing).
+    scale : Scale or sequence of float, default (1, 5)
+        ``(low, high)`` of the rating scale.
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        The ratings on 0-100.
+
+    Raises
+    ------
+    DataError
+        If a value lies outside the scale.
+
+    Examples
+    --------
     >>> to_100(pd.Series([1, 2, 5, None], name="q")).tolist()
     [0.0, 25.0, 100.0, nan]
     >>> to_100([0, 7, 10], scale=(0, 10)).tolist()
@@ -96,6 +115,25 @@ def with_columns(design: Design, **columns: Any) -> Design:
     Weights, strata, PSUs, calibrations, replicates and the domain are shared with ``design``,
     which is left unchanged. Values are arrays or Series aligned with the data (one per row).
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    **columns
+        New column name -> values (array or Series, one per row).
+
+    Returns
+    -------
+    Design
+        A new design on the extended data.
+
+    Raises
+    ------
+    DataError
+        If a column does not have one value per row.
+
+    Examples
+    --------
     >>> from citizensfirst import Design
     >>> d = Design(pd.DataFrame({"y": [1.0, 2.0]}))
     >>> d2 = with_columns(d, z=[3.0, 4.0])
@@ -121,6 +159,27 @@ def with_columns(design: Design, **columns: Any) -> Design:
 def resolve_scale(design: Design, variable: str, scale: Scale | Sequence[float] | None) -> Scale:
     """``scale`` if given, else the codebook scale of ``variable``; DataError when neither exists.
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        The rating variable.
+    scale : Scale or sequence of float or None
+        The scale given by the caller.
+
+    Returns
+    -------
+    Scale
+        The scale of ``variable``.
+
+    Raises
+    ------
+    DataError
+        If no scale is given or in the codebook.
+
+    Examples
+    --------
     >>> from citizensfirst import Design
     >>> resolve_scale(Design(pd.DataFrame({"q": [1.0]})), "q", (0, 10))
     Scale(low=0.0, high=10.0)
@@ -182,6 +241,39 @@ def top_box(
     deff and n are those of the mean of the 0/1 indicator (the proportion of its level 1);
     ``ci`` is a :func:`~citizensfirst.estimators.proportion` interval method (default logit).
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        The rating variable.
+    top : int, default 2
+        Number of scale points in the box.
+    scale : Scale or sequence of float, optional
+        ``(low, high)`` of the rating (default: the codebook's scale of ``variable``).
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    ci : str, default 'logit'
+        Interval method, one of :data:`~citizensfirst.estimation.intervals.PROPORTION_METHODS`.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per domain, ``level`` ``top<k>``.
+
+    Raises
+    ------
+    DataError
+        If ``ci`` is unknown, no scale is known, the box size is invalid, or a rating lies outside the scale.
+
+    Examples
+    --------
     >>> from citizensfirst import Design
     >>> d = Design(pd.DataFrame({"q": [1, 2, 4, 5, 5, None], "w": [1, 1, 1, 1, 2, 9.0]}), weights="w")
     >>> e = top_box(d, "q", scale=(1, 5))
@@ -208,6 +300,39 @@ def bottom_box(
 
     As :func:`top_box` otherwise.
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        The rating variable.
+    bottom : int, default 2
+        Number of scale points in the box.
+    scale : Scale or sequence of float, optional
+        ``(low, high)`` of the rating (default: the codebook's scale of ``variable``).
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    ci : str, default 'logit'
+        Interval method, one of :data:`~citizensfirst.estimation.intervals.PROPORTION_METHODS`.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per domain, ``level`` ``bottom<k>``.
+
+    Raises
+    ------
+    DataError
+        If ``ci`` is unknown, no scale is known, the box size is invalid, or a rating lies outside the scale.
+
+    Examples
+    --------
     >>> from citizensfirst import Design
     >>> d = Design(pd.DataFrame({"q": [1, 2, 4, 5, 5, None], "w": [1, 1, 1, 1, 2, 9.0]}), weights="w")
     >>> round(bottom_box(d, "q", 1, scale=(1, 5)).estimate, 4)
@@ -238,6 +363,37 @@ def service_quality_score(
     treats the respondent (inside the design's PSUs) as the unit. Respondents with no rated
     service are outside the base; ``n`` counts respondents with at least one rating.
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    ratings : sequence of str, default DEFAULT_SQS_RATINGS
+        The service-experience rating columns.
+    scale : Scale or sequence of float, default (1, 5)
+        ``(low, high)`` of the ratings.
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    deff : {'auto', 'srswor', 'replace'} or None, default 'auto'
+        Design-effect convention (see :func:`~citizensfirst.estimation.estimators.resolve_deff`).
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row (``variable`` ``sqs``) per domain.
+
+    Raises
+    ------
+    DataError
+        If no rating column is given, or a rating lies outside the scale.
+
+    Examples
+    --------
     >>> from citizensfirst import Design
     >>> df = pd.DataFrame({"a": [5.0, 1.0, 3.0], "b": [4.0, None, None], "w": [1.0, 1.0, 1.0]})
     >>> e = service_quality_score(Design(df, weights="w"), ["a", "b"])
