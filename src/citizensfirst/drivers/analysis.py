@@ -46,8 +46,8 @@ References
 * Belsley, D. A., Kuh, E. & Welsch, R. E. (1980). Regression Diagnostics. Wiley (condition
   number threshold 30).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(1)
 >>> x = rng.normal(size=(500, 3))
@@ -163,6 +163,13 @@ class DriverResult:
     def to_frame(self) -> pd.DataFrame:
         """A copy of the per-driver table.
 
+        Returns
+        -------
+        pandas.DataFrame
+            The per-driver table.
+
+        Examples
+        --------
         >>> import numpy as np, pandas as pd
         >>> rng = np.random.default_rng(0)
         >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "y"])
@@ -173,17 +180,39 @@ class DriverResult:
 
     @property
     def estimate(self) -> pd.Series:
-        """The importance of each driver (indexed by driver), as ``Estimate.estimate``."""
+        """The importance of each driver (indexed by driver), as ``Estimate.estimate``.
+
+        Returns
+        -------
+        pandas.Series
+            The importance values.
+        """
         return self.table["importance"].copy()
 
     @property
     def se(self) -> pd.Series:
-        """The replicate standard error of each importance (NaN without replicate weights)."""
+        """The replicate standard error of each importance (NaN without replicate weights).
+
+        Returns
+        -------
+        pandas.Series
+            The standard errors.
+        """
         return self.table["se"].copy()
 
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        """Limits ``importance +/- t(df) se`` (``ci_low``, ``ci_high`` per driver); default ``level``
-        is the result's own (the table's columns)."""
+        """Limits ``importance +/- t(df) se`` (``ci_low``, ``ci_high`` per driver).
+
+        Parameters
+        ----------
+        level : float or None, optional
+            Confidence level; None uses the result's own (the table's columns).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``ci_low`` and ``ci_high`` per driver.
+        """
         if level is None or level == self.level:
             return self.table[["ci_low", "ci_high"]].copy()
         low, high = interval("t", IntervalInputs(self.table["importance"].to_numpy(float),
@@ -322,32 +351,69 @@ def driver_importance(
 
     Parameters
     ----------
-    data : the survey data (not modified).
-    outcome : outcome column, or a list of items whose row mean is the outcome index (a
-        respondent needs every item).
-    drivers : driver columns (numeric).
-    weights : survey weight per row of ``data`` (any positive scale; results do not depend on it).
-    replicate_weights : ``(n_rows, R)`` replicate analysis weights (a column with a missing or
-        infinite weight gives that replicate no estimate); the importance measures are
-        computed once per column and their covariance comes from
+    data : pandas.DataFrame
+        The survey data (not modified).
+    outcome : str or sequence of str
+        Outcome column, or a list of items whose row mean is the outcome index (a respondent
+        needs every item).
+    drivers : sequence of str
+        Driver columns (numeric).
+    weights : numpy.ndarray
+        Survey weight per row of ``data`` (any positive scale; results do not depend on it).
+    replicate_weights : numpy.ndarray or None, optional
+        ``(n_rows, R)`` replicate analysis weights (a column with a missing or infinite weight
+        gives that replicate no estimate); the importance measures are computed once per column
+        and their covariance comes from
         :meth:`citizensfirst.design.variance.ReplicateWeights.vcov` with ``replicate_scale``,
         ``replicate_rscales`` and ``replicate_mse`` (``scale * sum_r rscales_r (theta_r -
         centre)(theta_r - centre)'``, ``centre`` the full-sample estimate if ``replicate_mse``
         else the mean of the replicates with a positive rscale; replicates giving NaN are
         dropped), exactly as for every design estimate.
-    method : ``"shapley"`` (LMG, exact up to ``max_exact`` drivers, else permutation sampling
-        with ``n_permutations`` orderings and ``seed``), ``"relative_weights"`` (Johnson),
-        ``"beta"`` (standardised coefficient), ``"betasq"``, ``"correlation"`` (zero-order),
-        ``"first"``, ``"last"``, ``"pratt"``.
-    missing : only ``"listwise"``: rows missing the outcome or any driver are dropped.
-    min_n : fewer complete cases (with positive weight) raise :class:`DataError`.
-    scales : ``(low, high)`` of the rating scale, for all drivers or per driver (dict), to
-        express ``performance`` on 0-100.
-    level : confidence level of the t intervals.
-    df : degrees of freedom of the intervals and pairwise tests (``Design.drivers`` passes the
+    replicate_scale : float, default 1.0
+        Overall scale of the replicate variance.
+    replicate_rscales : numpy.ndarray or None, optional
+        Per-replicate scales; None gives 1 for each.
+    replicate_mse : bool, default False
+        Centre the replicate variance on the full-sample estimate instead of the replicate mean.
+    method : str, default "shapley"
+        ``"shapley"`` (LMG, exact up to ``max_exact`` drivers, else permutation sampling with
+        ``n_permutations`` orderings and ``seed``), ``"relative_weights"`` (Johnson), ``"beta"``
+        (standardised coefficient), ``"betasq"``, ``"correlation"`` (zero-order), ``"first"``,
+        ``"last"``, ``"pratt"``.
+    missing : {"listwise"}, default "listwise"
+        Only ``"listwise"``: rows missing the outcome or any driver are dropped.
+    min_n : int, default 30
+        Fewer complete cases (with positive weight) raise :class:`DataError`.
+    scales : tuple of (float, float) or mapping or None, optional
+        ``(low, high)`` of the rating scale, for all drivers or per driver (dict), to express
+        ``performance`` on 0-100.
+    level : float, default 0.95
+        Confidence level of the t intervals.
+    df : float or None, optional
+        Degrees of freedom of the intervals and pairwise tests (``Design.drivers`` passes the
         design's); default the rank of the replicate weights among rows with positive weight,
         minus one (R's ``degf`` for a replicate design).
+    max_exact : int, default MAX_EXACT
+        Largest number of drivers for which Shapley values are computed exactly.
+    n_permutations : int, default 2000
+        Number of orderings sampled when Shapley values are not exact.
+    seed : int or None, default 0
+        Seed of the permutation sampling.
+    warn_collinearity : bool, default True
+        Issue a :class:`CollinearityWarning` when the drivers are highly collinear.
 
+    Returns
+    -------
+    DriverResult
+        The per-driver table, pairwise tests, R^2 and diagnostics.
+
+    Raises
+    ------
+    DataError
+        When the data, columns or options are invalid, or too few complete cases remain.
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(2)
     >>> df = pd.DataFrame(rng.integers(1, 6, size=(200, 3)), columns=["wait", "staff", "sat"])
@@ -548,6 +614,26 @@ def importance_performance(
     importance, low performance), ``"maintain"`` (high, high), ``"lower priority"`` (low, low),
     ``"possible over-investment"`` (low importance, high performance).
 
+    Parameters
+    ----------
+    result : DriverResult
+        The result of :func:`driver_importance`.
+    thresholds : {"mean", "median"} or tuple of (float, float), default "mean"
+        How to split high from low: across-driver mean or median, or explicit
+        ``(share_threshold, performance_threshold)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per driver: ``share``, ``performance`` (or ``mean``), ``quadrant`` and the two thresholds.
+
+    Raises
+    ------
+    DataError
+        When ``thresholds`` is a string other than ``"mean"`` or ``"median"``.
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(3)
     >>> x = rng.normal(size=(300, 2))

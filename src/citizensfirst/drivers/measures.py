@@ -66,6 +66,27 @@ def weighted_moments(
     ``P`` is built in row chunks (``chunk_rows`` rows, chosen automatically to keep about 32 MB)
     so memory stays bounded for large ``n``.
 
+    Parameters
+    ----------
+    X : numpy.ndarray
+        ``(n, q)`` data matrix (finite values).
+    w : numpy.ndarray
+        Weights ``(n,)`` or ``(n, m)`` (finite, non-negative, each column with a positive sum).
+    chunk_rows : int or None, optional
+        Rows per chunk of the cross-products; None chooses it to keep about 32 MB.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        The weighted means and covariance matrices.
+
+    Raises
+    ------
+    DataError
+        When ``X`` or ``w`` has the wrong shape or invalid values.
+
+    Examples
+    --------
     >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 6.0]])
     >>> mean, cov = weighted_moments(X, np.array([1.0, 1.0, 2.0]))
     >>> mean.tolist()
@@ -123,6 +144,18 @@ def weighted_moments(
 
 
 def to_corr(cov: np.ndarray) -> np.ndarray:
+    """Correlation matrix of a covariance matrix (or of a stack ``(..., q, q)``).
+
+    Parameters
+    ----------
+    cov : numpy.ndarray
+        Covariance matrix or stack of them.
+
+    Returns
+    -------
+    numpy.ndarray
+        The correlation matrix (or matrices).
+    """
     d = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
     return cov / d[..., :, None] / d[..., None, :]
 
@@ -147,7 +180,27 @@ def _reorder(corr: np.ndarray, outcome_index: int) -> np.ndarray:
 
 
 def split_corr(corr: np.ndarray, outcome_index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Predictor correlation matrix and predictor-outcome correlations."""
+    """Predictor correlation matrix and predictor-outcome correlations.
+
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        The predictor correlation matrix and the predictor-outcome correlations.
+
+    Raises
+    ------
+    DataError
+        When the matrix is not square, has fewer than two variables or ``outcome_index`` is
+        out of range.
+    """
     r = to_corr(_reorder(corr, outcome_index))
     return r[..., :-1, :-1], r[..., :-1, -1]
 
@@ -173,6 +226,26 @@ def r2_all_subsets(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     module docstring.  A predictor that is an exact linear combination of those already in a
     subset adds nothing (as a pseudo-inverse would give), so singular matrices are handled.
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        R^2 of every subset, ``(..., 2**p)``, indexed by bitmask.
+
+    Raises
+    ------
+    DataError
+        When there are too many predictors or the matrix is not finite with positive variances.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> r2_all_subsets(corr, outcome_index=2).round(4).tolist()  # {}, {0}, {1}, {0, 1}
     [0.0, 0.36, 0.09, 0.36]
@@ -226,6 +299,25 @@ def shapley_lmg(r2_by_subset: np.ndarray, p: int) -> np.ndarray:
     with bitmask reshapes (no loops over subsets).  ``r2_by_subset`` is ``(..., 2**p)`` as
     returned by :func:`r2_all_subsets`; the values sum to the full-model R^2.
 
+    Parameters
+    ----------
+    r2_by_subset : numpy.ndarray
+        All-subsets R^2 table ``(..., 2**p)``.
+    p : int
+        Number of predictors.
+
+    Returns
+    -------
+    numpy.ndarray
+        The Shapley values ``(..., p)``.
+
+    Raises
+    ------
+    DataError
+        When the table does not have ``2**p`` entries.
+
+    Examples
+    --------
     >>> shapley_lmg(np.array([0.0, 0.36, 0.09, 0.36]), p=2).round(4).tolist()
     [0.315, 0.045]
     """
@@ -272,6 +364,27 @@ def dominance(r2_by_subset: np.ndarray, p: int, *, tol: float = 1e-12) -> Domina
     increase is larger within every subset size; *generally* when its overall average (its
     Shapley value) is larger (Azen & Budescu 2003).  Differences within ``tol`` count as ties.
 
+    Parameters
+    ----------
+    r2_by_subset : numpy.ndarray
+        One all-subsets R^2 table ``(2**p,)``.
+    p : int
+        Number of predictors.
+    tol : float, default 1e-12
+        Differences within ``tol`` count as ties.
+
+    Returns
+    -------
+    DominanceResult
+        The dominance matrices and conditional and general values.
+
+    Raises
+    ------
+    DataError
+        When the table is not one-dimensional with ``2**p`` entries.
+
+    Examples
+    --------
     >>> d = dominance(np.array([0.0, 0.36, 0.09, 0.36]), p=2)
     >>> d.complete.tolist()
     [[nan, 1.0], [0.0, nan]]
@@ -358,6 +471,30 @@ def shapley_sampling(
     ``seed`` makes it reproducible.  A stack of matrices ``(..., q, q)`` uses the same orderings
     for every matrix (common random numbers, e.g. across replicates).
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+    n_permutations : int, default 2000
+        Number of random orderings (at least 2).
+    seed : int or numpy.random.Generator or None, optional
+        Seed or generator of the orderings.
+
+    Returns
+    -------
+    ShapleyEstimate
+        The estimated values and their Monte Carlo standard errors.
+
+    Raises
+    ------
+    DataError
+        When ``n_permutations`` is below 2 or the matrix is invalid.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> est = shapley_sampling(corr, outcome_index=2, n_permutations=400, seed=1)
     >>> est.values.round(2).tolist(), bool(abs(est.values.sum() - 0.36) < 1e-12)
@@ -373,6 +510,20 @@ def shapley_sampling(
 
 
 def shapley_from_perms(a: np.ndarray, perms: np.ndarray) -> ShapleyEstimate:
+    """Shapley values and Monte Carlo standard errors from given orderings of the predictors.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Covariance matrix (or stack) with the predictors first and the outcome last.
+    perms : numpy.ndarray
+        ``(n, p)`` orderings of the predictors (at least two).
+
+    Returns
+    -------
+    ShapleyEstimate
+        The mean increases in R^2 and their Monte Carlo standard errors.
+    """
     n = perms.shape[0]
     total, total_sq = _shapley_permutations(a, perms)
     mean = total / n
@@ -381,6 +532,25 @@ def shapley_from_perms(a: np.ndarray, perms: np.ndarray) -> ShapleyEstimate:
 
 
 def solve_spd(rxx: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve ``rxx x = b`` for a predictor correlation matrix (or a stack of them).
+
+    Parameters
+    ----------
+    rxx : numpy.ndarray
+        Predictor correlation matrix ``(..., p, p)``.
+    b : numpy.ndarray
+        Right-hand side ``(..., p)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The solution ``(..., p)``.
+
+    Raises
+    ------
+    DataError
+        When the predictors are perfectly collinear.
+    """
     try:
         return np.linalg.solve(rxx, b[..., None])[..., 0]
     except np.linalg.LinAlgError as err:
@@ -390,6 +560,21 @@ def solve_spd(rxx: np.ndarray, b: np.ndarray) -> np.ndarray:
 def zero_order(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     """Zero-order (simple) correlations of each predictor with the outcome.
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The correlation of each predictor with the outcome.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> zero_order(corr, 2).tolist()
     [0.6, 0.3]
@@ -400,6 +585,21 @@ def zero_order(corr: np.ndarray, outcome_index: int) -> np.ndarray:
 def standardized_betas(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     """Standardised regression coefficients ``R_xx^{-1} r_xy`` of the full model.
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The standardised coefficient of each predictor.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> standardized_betas(corr, 2).round(4).tolist()
     [0.6, 0.0]
@@ -411,6 +611,21 @@ def standardized_betas(corr: np.ndarray, outcome_index: int) -> np.ndarray:
 def first(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     """R^2 of each predictor alone (squared zero-order correlation; relaimpo's ``first``).
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The R^2 of each predictor alone.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> first(corr, 2).round(4).tolist()
     [0.36, 0.09]
@@ -423,6 +638,21 @@ def last(corr: np.ndarray, outcome_index: int) -> np.ndarray:
 
     Equals ``beta_j^2 / (R_xx^{-1})_jj`` (squared semipartial correlation).
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The increase in R^2 of each predictor entering last.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> last(corr, 2).round(4).tolist()
     [0.27, 0.0]
@@ -436,6 +666,21 @@ def last(corr: np.ndarray, outcome_index: int) -> np.ndarray:
 def betasq(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     """Squared standardised coefficients (relaimpo's ``betasq``).
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The squared standardised coefficient of each predictor.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> betasq(corr, 2).round(4).tolist()
     [0.36, 0.0]
@@ -446,6 +691,21 @@ def betasq(corr: np.ndarray, outcome_index: int) -> np.ndarray:
 def pratt(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     """Pratt's measure: standardised coefficient times zero-order correlation; sums to R^2.
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The Pratt measure of each predictor.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> pratt(corr, 2).round(4).tolist()
     [0.36, 0.0]
@@ -462,6 +722,21 @@ def relative_weights(corr: np.ndarray, outcome_index: int) -> np.ndarray:
     ``b = L^{-1} r_xy`` the coefficients of the outcome on ``Z``; weight ``j`` is
     ``sum_k L_jk^2 b_k^2``.
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)`` of the predictors and the outcome (or a
+        stack ``(..., q, q)``).
+    outcome_index : int
+        Row/column of the outcome; the other variables are the predictors, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The relative weight of each predictor.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> relative_weights(corr, 2).round(4).tolist()
     [0.315, 0.045]
@@ -488,6 +763,22 @@ def collinearity(
     VIF exceeds :data:`VIF_THRESHOLD` (10) or the condition number :data:`CONDITION_THRESHOLD`
     (30).  ``outcome_index=None`` means ``corr`` holds predictors only.
 
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Correlation or covariance matrix ``(q, q)``.
+    outcome_index : int or None, optional
+        Row/column of the outcome; None means ``corr`` holds predictors only.
+    warn : bool, default True
+        Issue a :class:`CollinearityWarning` above the thresholds.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, float)
+        The VIF of each predictor and the condition number.
+
+    Examples
+    --------
     >>> corr = np.array([[1.0, 0.5, 0.6], [0.5, 1.0, 0.3], [0.6, 0.3, 1.0]])
     >>> vif, cond = collinearity(corr, 2)
     >>> vif.round(4).tolist(), round(cond, 4)
