@@ -63,37 +63,78 @@ class ModelResult:
 
     @property
     def estimate(self) -> pd.Series:
-        """The coefficients (the name every result shares)."""
+        """The coefficients (the name every result shares).
+
+        Returns
+        -------
+        pandas.Series
+            The coefficients, indexed by term.
+        """
         return self.coefficients
 
     @property
     def se(self) -> pd.Series:
-        """Standard errors of the coefficients."""
+        """Standard errors of the coefficients.
+
+        Returns
+        -------
+        pandas.Series
+            Named ``se``, indexed by term.
+        """
         return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.coefficients.index,
                          name="se")
 
     @property
     def statistic(self) -> pd.Series:
-        """t statistics (coefficient / se)."""
+        """t statistics (coefficient / se).
+
+        Returns
+        -------
+        pandas.Series
+            Named ``t``, indexed by term.
+        """
         return (self.coefficients / self.se).rename("t")
 
     @property
     def p_values(self) -> pd.Series:
-        """Two-sided p-values from t with ``df_residual`` degrees of freedom."""
+        """Two-sided p-values from t with ``df_residual`` degrees of freedom.
+
+        Returns
+        -------
+        pandas.Series
+            Named ``p_value``, indexed by term (NaN when ``df_residual`` is not positive).
+        """
         t = self.statistic.to_numpy()
         df = self.df_residual
         p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
         return pd.Series(p, index=self.coefficients.index, name="p_value")
 
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        """Wald confidence intervals with t on ``df_residual`` degrees of freedom."""
+        """Wald confidence intervals with t on ``df_residual`` degrees of freedom.
+
+        Parameters
+        ----------
+        level : float, optional
+            Confidence level (default: the model's ``level``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``ci_low`` and ``ci_high``, indexed by term.
+        """
         level = self.level if level is None else level
         crit = float(critical_value(level, self.df_residual)[0])
         est, se = self.coefficients, self.se
         return pd.DataFrame({"ci_low": est - crit * se, "ci_high": est + crit * se})
 
     def to_frame(self) -> pd.DataFrame:
-        """The coefficient table: term, estimate, se, t, p_value, ci_low, ci_high."""
+        """The coefficient table: term, estimate, se, t, p_value, ci_low, ci_high.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per term.
+        """
         ci = self.conf_int()
         return pd.DataFrame({
             "term": self.coefficients.index,
@@ -114,6 +155,29 @@ class ModelResult:
         ``"WorkingWald"`` and ``"LRT"``: Rao-Scott working Wald / likelihood-ratio statistics
         with p-values from the saddlepoint approximation to their weighted chi-squared law.
 
+        Parameters
+        ----------
+        terms : str or sequence of str
+            The model terms to test (as in the formula, e.g. ``x`` or ``C(g)``).
+        df : float, optional
+            Denominator degrees of freedom (default ``df_residual``; ``np.inf`` for chi-squared).
+        method : {'Wald', 'WorkingWald', 'LRT'}, default 'Wald'
+            The test statistic.
+
+        Returns
+        -------
+        TestResult
+            The statistic, its parameters and the p-value.
+
+        Raises
+        ------
+        DataError
+            If a term is not in the model or ``method`` is unknown.
+        CitizensFirstError
+            If ``method='LRT'`` and the model cannot be refitted.
+
+        Examples
+        --------
         >>> import pandas as pd
         >>> from citizensfirst import Design
         >>> df = pd.DataFrame({"y": [1.0, 2, 4, 3, 6, 5], "x": [0.0, 1, 2, 3, 4, 5]})
@@ -177,6 +241,18 @@ class ModelResult:
 
 
 def num(value: float) -> float | int:
+    """``value`` as an int when it is a finite whole number, else as a float.
+
+    Parameters
+    ----------
+    value : float
+        A number (e.g. degrees of freedom).
+
+    Returns
+    -------
+    int or float
+        The number, for display.
+    """
     return int(value) if np.isfinite(value) and float(value).is_integer() else float(value)
 
 
@@ -225,6 +301,23 @@ class _Family:
 
 
 def family_of(name: str) -> _Family:
+    """The family (R name and canonical link) called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`FAMILIES`.
+
+    Returns
+    -------
+    _Family
+        The family.
+
+    Raises
+    ------
+    DataError
+        If ``name`` is not a known family.
+    """
     links = {"gaussian": "identity", "binomial": "logit", "quasibinomial": "logit",
              "poisson": "log", "quasipoisson": "log"}
     if name not in links:
@@ -280,6 +373,32 @@ def regress(design: Design, formula: str, family: str = "gaussian", *,
     dummies with the sorted first level as reference; write dotted names as ``Q("api.stu")``).
     ``family``: gaussian, binomial, quasibinomial, poisson or quasipoisson (canonical links).
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    formula : str
+        Patsy formula ``"y ~ x + ..."``.
+    family : str, default 'gaussian'
+        One of :data:`FAMILIES`.
+    level : float, default 0.95
+        Confidence level of the coefficient intervals.
+
+    Returns
+    -------
+    ModelResult
+        The fitted model with design-based variance.
+
+    Raises
+    ------
+    DataError
+        If the family is unknown, the formula cannot be built on the data, the outcome is invalid
+        for the family, or the model matrix is rank deficient.
+    ConvergenceError
+        If the fit does not converge.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> df = pd.DataFrame({"y": [1.0, 2, 4, 3, 6, 5], "g": list("aabbcc"), "w": [1, 2, 1, 2, 1, 2]})
@@ -377,6 +496,41 @@ def _r_name(column: str) -> str:
 
 def fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, names: list[str],
                terms: dict[str, list[int]], fam: _Family, formula: str, level: float) -> ModelResult:
+    """Fit the GLM and its design-based (Taylor or replicate) covariance.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    X : numpy.ndarray
+        Model matrix, one row per data row (NaN where unused).
+    y : numpy.ndarray
+        Outcome, one value per data row (NaN where unused).
+    used : numpy.ndarray
+        Boolean mask of the rows in the fit.
+    names : list of str
+        R-style coefficient names.
+    terms : dict of str to list of int
+        Term -> its coefficient positions.
+    fam : _Family
+        The model family.
+    formula : str
+        The formula, for messages and the result.
+    level : float
+        Confidence level of the result.
+
+    Returns
+    -------
+    ModelResult
+        The fitted model.
+
+    Raises
+    ------
+    DataError
+        If every used row has weight zero, or the fit has invalid data.
+    ConvergenceError
+        If the fit does not converge.
+    """
     weights_all = design.weight_values * design.domain
     reps = design.replicate_weights
     rows = np.flatnonzero(used)
@@ -410,6 +564,18 @@ def fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, na
         r2 = 1 - fit.deviance / fit.null_deviance
 
     def refit(keep: list[int]) -> float:
+        """Deviance of the model refitted on the columns ``keep`` (for the LRT).
+
+        Parameters
+        ----------
+        keep : list of int
+            Positions of the coefficients to keep.
+
+        Returns
+        -------
+        float
+            The deviance.
+        """
         return float(_glm(Xu[:, keep], yu, prior, fam).deviance)
 
     return ModelResult(
