@@ -36,6 +36,18 @@ class Step:
 
 
 def as_list(value: str | Sequence[str] | None) -> list[str]:
+    """A column option as a list of names.
+
+    Parameters
+    ----------
+    value : str or sequence of str or None
+        One name, several, or None.
+
+    Returns
+    -------
+    list of str
+        The names (empty for None).
+    """
     if value is None:
         return []
     if isinstance(value, str):
@@ -44,7 +56,24 @@ def as_list(value: str | Sequence[str] | None) -> list[str]:
 
 
 def check_columns(data: pd.DataFrame, names: Iterable[str], role: str, source: str = "data") -> None:
-    """Raise :class:`DataError` naming any of ``names`` absent from ``data`` (with suggestions)."""
+    """Raise :class:`DataError` naming any of ``names`` absent from ``data`` (with suggestions).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The data.
+    names : iterable of str
+        Column names that must be present.
+    role : str
+        What the columns are for, as said in the message.
+    source : str, default "data"
+        Where the data came from, as said in the message.
+
+    Raises
+    ------
+    DataError
+        If any name is not a column of ``data``.
+    """
     missing = [n for n in names if n not in data.columns]
     if not missing:
         return
@@ -56,7 +85,29 @@ def check_columns(data: pd.DataFrame, names: Iterable[str], role: str, source: s
 
 
 def numeric_column(data: pd.DataFrame, name: str, role: str, source: str = "data") -> np.ndarray:
-    """The column ``name`` as float64, or a DataError naming the first non-numeric value."""
+    """The column ``name`` as float64, or a DataError naming the first non-numeric value.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The data.
+    name : str
+        The column.
+    role : str
+        What the column is for, as said in the message.
+    source : str, default "data"
+        Where the data came from, as said in the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The column as float64 (missing values as NaN).
+
+    Raises
+    ------
+    DataError
+        If the column name is duplicated or the column holds a non-numeric value.
+    """
     series = data[name]
     if isinstance(series, pd.DataFrame):
         raise DataError(f"{source}: column name {name!r} is duplicated")
@@ -310,6 +361,27 @@ class DesignSetup(DesignBase):
 
 
 def unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
+    """The data frame, codebook and source name of a DataFrame or Survey.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or Survey
+        What a design is built from.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        A shallow copy of the data.
+    codebook : Codebook or None
+        The survey's codebook (None for a DataFrame).
+    source : str
+        The file path, ``"survey"`` or ``"data"``, for messages.
+
+    Raises
+    ------
+    DataError
+        If ``data`` is neither, or a DataFrame has duplicate column names.
+    """
     if isinstance(data, pd.DataFrame):
         if data.columns.duplicated().any():
             dup = data.columns[data.columns.duplicated()].tolist()
@@ -322,7 +394,18 @@ def unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
 
 
 def check_replicate_count(replicates: Any) -> None:
-    """Raise :class:`DesignError` unless ``replicates`` is a whole number of at least 2."""
+    """Raise :class:`DesignError` unless ``replicates`` is a whole number of at least 2.
+
+    Parameters
+    ----------
+    replicates : Any
+        The number of replicates asked for.
+
+    Raises
+    ------
+    DesignError
+        If it is not a whole number of at least 2.
+    """
     if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer) or replicates < 2:
         raise DesignError(
             f"replicates must be a whole number of at least 2 (200 or more for stable intervals), "
@@ -364,7 +447,27 @@ def _stratum_labels(stratum: np.ndarray, keys: pd.Series) -> list[str]:
 
 
 def bootstrap_of_final_weights(design: Design, replicates: int, seed: int | None) -> ReplicateWeights:
-    """Bootstrap replicates (of the first-stage PSUs) applied to the design's current weights."""
+    """Bootstrap replicates (of the first-stage PSUs) applied to the design's current weights.
+
+    Parameters
+    ----------
+    design : Design
+        A Taylor design (with strata and PSUs).
+    replicates : int
+        Number of replicates.
+    seed : int or None
+        Random seed.
+
+    Returns
+    -------
+    ReplicateWeights
+        Bootstrap multipliers of the first-stage PSUs.
+
+    Raises
+    ------
+    DesignError
+        If the design has no strata and PSUs (a replicate design).
+    """
     if design.taylor is None:
         raise DesignError("a bootstrap needs the design's strata and PSUs")
     stage = design.taylor.stages[0]

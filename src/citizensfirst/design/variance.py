@@ -65,10 +65,24 @@ class Stage:
 
     @property
     def n_clusters(self) -> int:
+        """Number of clusters in the stage.
+
+        Returns
+        -------
+        int
+            The number of clusters (C).
+        """
         return len(self.stratum_of_cluster)
 
     @property
     def n_strata(self) -> int:
+        """Number of strata in the stage.
+
+        Returns
+        -------
+        int
+            The number of strata (H).
+        """
         return len(self.n_sampled)
 
     @classmethod
@@ -83,6 +97,24 @@ class Stage:
         """Build a stage from per-row integer codes (clusters already nested in strata).
 
         ``popsize`` is per row (constant within strata) or None.
+
+        Parameters
+        ----------
+        cluster : numpy.ndarray
+            Cluster code (0..C-1) of every row.
+        stratum : numpy.ndarray
+            Stratum code (0..H-1) of every row.
+        popsize : numpy.ndarray or None
+            Population number of clusters of every row's stratum, or None (with replacement).
+        parent_cluster : numpy.ndarray or None, optional
+            Cluster of the stage above of every row (stage 2 on).
+        stratum_labels : sequence of str, optional
+            Stratum labels, for messages.
+
+        Returns
+        -------
+        Stage
+            The stage.
         """
         n_clusters = int(cluster.max()) + 1 if len(cluster) else 0
         n_strata = int(stratum.max()) + 1 if len(stratum) else 0
@@ -110,7 +142,13 @@ class TaylorStructure:
 
     @property
     def used_stages(self) -> tuple[Stage, ...]:
-        """Stages that contribute: all with fpcs given, else only the first (with replacement)."""
+        """Stages that contribute: all with fpcs given, else only the first (with replacement).
+
+        Returns
+        -------
+        tuple of Stage
+            The stages used by the variance.
+        """
         used = [self.stages[0]]
         for stage in self.stages[1:]:
             if used[-1].popsize is None or stage.popsize is None:
@@ -122,6 +160,18 @@ class TaylorStructure:
         """Per used stage, the (C_s, k) sums of ``scores`` within clusters.
 
         ``rows`` (indices) says which rows ``scores`` belongs to; all rows when None.
+
+        Parameters
+        ----------
+        scores : numpy.ndarray
+            Scores, shape (n,) or (n, k).
+        rows : numpy.ndarray or None, optional
+            Row indices the scores belong to (None: all rows).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One (C_s, k) array per used stage.
         """
         scores = scores.reshape(len(scores), -1)
         out = []
@@ -131,21 +181,56 @@ class TaylorStructure:
         return out
 
     def present(self, in_domain: np.ndarray) -> list[np.ndarray]:
-        """Per used stage, which clusters hold at least one row of the domain (boolean mask)."""
+        """Per used stage, which clusters hold at least one row of the domain (boolean mask).
+
+        Parameters
+        ----------
+        in_domain : numpy.ndarray
+            Boolean mask of the domain's rows.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One boolean mask over the clusters per used stage.
+        """
         return [
             np.bincount(stage.cluster[in_domain], minlength=stage.n_clusters) > 0
             for stage in self.used_stages
         ]
 
     def degrees_of_freedom(self, in_domain: np.ndarray) -> int:
-        """Design df as R's ``degf``: PSUs minus strata among the domain's rows."""
+        """Design df as R's ``degf``: PSUs minus strata among the domain's rows.
+
+        Parameters
+        ----------
+        in_domain : numpy.ndarray
+            Boolean mask of the domain's rows.
+
+        Returns
+        -------
+        int
+            First-stage PSUs minus strata that hold a domain row.
+        """
         stage = self.stages[0]
         clusters = np.bincount(stage.cluster[in_domain], minlength=stage.n_clusters) > 0
         strata = np.bincount(stage.stratum_of_cluster[clusters], minlength=stage.n_strata) > 0
         return int(clusters.sum() - strata.sum())
 
     def vcov(self, totals: Sequence[np.ndarray], present: Sequence[np.ndarray]) -> np.ndarray:
-        """Covariance matrix from cluster totals (see the module docstring for the formula)."""
+        """Covariance matrix from cluster totals (see the module docstring for the formula).
+
+        Parameters
+        ----------
+        totals : sequence of numpy.ndarray
+            Cluster totals per used stage, from :meth:`cluster_totals`.
+        present : sequence of numpy.ndarray
+            Clusters holding the domain per used stage, from :meth:`present`.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (k, k) covariance matrix.
+        """
         k = totals[0].shape[1]
         vcov = np.zeros((k, k))
         stages = self.used_stages
@@ -254,6 +339,13 @@ class ReplicateWeights:
 
     @property
     def n_replicates(self) -> int:
+        """Number of replicates.
+
+        Returns
+        -------
+        int
+            The number of replicates (R).
+        """
         return self.multipliers.shape[1]
 
     def weighted_totals(self, values: np.ndarray, rows: np.ndarray | slice,
@@ -262,6 +354,20 @@ class ReplicateWeights:
 
         ``rows`` selects rows (integer positions, a boolean mask or a slice); ``values`` is
         (number of rows selected, k); ``weights`` the full-sample analysis weights of all rows.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Values of the selected rows, shape (number of rows selected,) or (number of rows selected, k).
+        rows : numpy.ndarray or slice
+            The rows selected.
+        weights : numpy.ndarray
+            Full-sample analysis weights of all rows.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (R, k) replicate totals.
         """
         values = values.reshape(values.shape[0], -1)
         if self.group is None:
@@ -270,13 +376,35 @@ class ReplicateWeights:
         return self.multipliers.T @ by_group
 
     def analysis_weights(self, weights: np.ndarray) -> np.ndarray:
-        """The (n, R) replicate analysis weights (materialised; use sparingly on big data)."""
+        """The (n, R) replicate analysis weights (materialised; use sparingly on big data).
+
+        Parameters
+        ----------
+        weights : numpy.ndarray
+            Full-sample analysis weights of all rows.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (n, R) replicate analysis weights.
+        """
         if self.group is None:
             return self.multipliers
         return self.multipliers[self.group] * weights[:, None]
 
     def degrees_of_freedom(self, in_domain: np.ndarray) -> int:
-        """Rank of the domain's replicate weights minus one, as R's ``degf`` (tolerance 1e-5)."""
+        """Rank of the domain's replicate weights minus one, as R's ``degf`` (tolerance 1e-5).
+
+        Parameters
+        ----------
+        in_domain : numpy.ndarray
+            Boolean mask of the domain's rows.
+
+        Returns
+        -------
+        int
+            The replicate degrees of freedom.
+        """
         if self.group is not None:
             return numerical_rank(self.multipliers[np.unique(self.group[in_domain])]) - 1
         key = hashlib.sha1(np.packbits(in_domain).tobytes()).hexdigest()
@@ -314,7 +442,20 @@ class ReplicateWeights:
         return rng.integers(0, buckets, n_rows), rng.choice(np.array([-1.0, 1.0]), n_rows)
 
     def vcov(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
-        """Replicate covariance of estimates: ``thetas`` (R, m) replicates, ``full`` (m,)."""
+        """Replicate covariance of estimates: ``thetas`` (R, m) replicates, ``full`` (m,).
+
+        Parameters
+        ----------
+        thetas : numpy.ndarray
+            Replicate estimates, shape (R, m); replicates with a NaN are left out.
+        full : numpy.ndarray
+            Full-sample estimates (m,), the centre when ``mse`` is True.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (m, m) covariance matrix.
+        """
         thetas = thetas.reshape(self.n_replicates, -1)
         ok = ~np.isnan(thetas).any(axis=1)
         rscales = self.rscales[ok]
@@ -333,6 +474,20 @@ def numerical_rank(matrix: np.ndarray, tol: float = 1e-5) -> int:
     Columns are scaled to unit length first, in the spirit of R's ``qr(x, tol=1e-5)$rank``; tall
     matrices go through their (R x R) Gram matrix so the cost is one pass over the rows.
 
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        The matrix.
+    tol : float, default 1e-5
+        Relative tolerance on the singular values.
+
+    Returns
+    -------
+    int
+        The numerical rank.
+
+    Examples
+    --------
     >>> numerical_rank(np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]))
     1
     """
