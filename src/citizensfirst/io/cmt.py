@@ -51,11 +51,33 @@ class Dimension:
     aliases: tuple[str, ...] = ()
 
     def name_in(self, language: str = "en") -> str:
-        """The dimension's name in ``language`` ("en" or "fr")."""
+        """The dimension's name in ``language`` ("en" or "fr").
+
+        Parameters
+        ----------
+        language : str, default "en"
+            "en" or "fr" (any other value gives English).
+
+        Returns
+        -------
+        str
+            The name.
+        """
         return self.name_fr if language == "fr" else self.name
 
     def question_in(self, language: str = "en") -> str:
-        """The question wording in ``language`` ("en" or "fr")."""
+        """The question wording in ``language`` ("en" or "fr").
+
+        Parameters
+        ----------
+        language : str, default "en"
+            "en" or "fr" (any other value gives English).
+
+        Returns
+        -------
+        str
+            The question wording.
+        """
         return self.question_fr if language == "fr" else self.question
 
 
@@ -94,18 +116,47 @@ def _registry() -> tuple[dict[str, Dimension], dict[str, str]]:
 
 
 def dimensions() -> list[Dimension]:
-    """All dimensions, in registry order."""
+    """All dimensions, in registry order.
+
+    Returns
+    -------
+    list of Dimension
+        The dimensions.
+    """
     return list(_registry()[0].values())
 
 
 def dimension_ids() -> list[str]:
-    """The ids of all dimensions, in registry order."""
+    """The ids of all dimensions, in registry order.
+
+    Returns
+    -------
+    list of str
+        The dimension ids.
+    """
     return list(_registry()[0])
 
 
 def dimension(dim_id: str) -> Dimension:
     """The dimension ``dim_id`` (an id or an alias); unknown ids raise :class:`CodebookError`.
 
+    Parameters
+    ----------
+    dim_id : str
+        Dimension id or alias (case and surrounding spaces are ignored).
+
+    Returns
+    -------
+    Dimension
+        The dimension.
+
+    Raises
+    ------
+    CodebookError
+        If the id is not known.
+
+    Examples
+    --------
     >>> dimension("speed")
     Traceback (most recent call last):
     ...
@@ -129,6 +180,25 @@ def apply(codebook: Codebook, mapping: Mapping[str, str]) -> Codebook:
     already has are added when the dimension gives the same English label. Columns the codebook does not list are
     added. Unknown dimension ids raise :class:`CodebookError` listing the known ones.
 
+    Parameters
+    ----------
+    codebook : Codebook
+        The codebook; it is not changed.
+    mapping : mapping of str to str
+        Column name to dimension id (or alias).
+
+    Returns
+    -------
+    Codebook
+        The tagged codebook.
+
+    Raises
+    ------
+    CodebookError
+        If a dimension id is not known.
+
+    Examples
+    --------
     >>> from citizensfirst.io.codebook import Variable
     >>> cb = Codebook([Variable("q7", label="Staff were polite")])
     >>> v = apply(cb, {"q7": "courtesy"})["q7"]
