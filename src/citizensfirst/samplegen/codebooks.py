@@ -164,6 +164,20 @@ def _overall_vars(year: int, business: bool) -> list[Variable]:
 
 
 def cf_codebook(year: int, clustered: bool) -> Codebook:
+    """The bilingual codebook of a Citizens First wave.
+
+    Parameters
+    ----------
+    year : int
+        Survey year (items and scales differ by year).
+    clustered : bool
+        Whether the wave has ``stratum`` and ``psu`` variables.
+
+    Returns
+    -------
+    Codebook
+        The codebook, variables in file order.
+    """
     prov_labels: dict[Code, str] = {p[0]: p[2] for p in PROVINCES}
     prov_labels_fr: dict[Code, str] = {p[0]: p[3] for p in PROVINCES}
     vars_ = _common_head()
@@ -205,6 +219,13 @@ def cf_codebook(year: int, clustered: bool) -> Codebook:
 
 
 def bf_codebook() -> Codebook:
+    """The bilingual codebook of the Business First 2023 wave.
+
+    Returns
+    -------
+    Codebook
+        The codebook, variables in file order.
+    """
     strata: dict[Code, str] = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS[s]}, {REGION_LABELS[r]}"
               for s in range(len(SIZE_LABELS)) for r in range(len(REGION_LABELS))}
     strata_fr: dict[Code, str] = {(s + 1) * 10 + r + 1: f"{SIZE_LABELS_FR[s]}, {REGION_LABELS_FR[r]}"
@@ -245,8 +266,29 @@ def bf_codebook() -> Codebook:
 
 
 def cf_columns(year: int, clustered: bool) -> list[str]:
+    """The column names of a Citizens First wave, in file order.
+
+    Parameters
+    ----------
+    year : int
+        Survey year.
+    clustered : bool
+        Whether the wave has ``stratum`` and ``psu`` variables.
+
+    Returns
+    -------
+    list of str
+        Variable names of :func:`cf_codebook`.
+    """
     return list(cf_codebook(year, clustered))
 
 
 def bf_columns() -> list[str]:
+    """The column names of the Business First wave, in file order.
+
+    Returns
+    -------
+    list of str
+        Variable names of :func:`bf_codebook`.
+    """
     return list(bf_codebook())

@@ -41,6 +41,23 @@ from .simulate import simulate_bf, simulate_cf
 def simulate_wave(wave: str) -> tuple[pd.DataFrame, Codebook]:
     """The data (codes, user-missing codes kept) and codebook of one sample wave, in memory.
 
+    Parameters
+    ----------
+    wave : str
+        One of ``SAMPLE_WAVES`` (``"cf2018"``, ``"cf2020"``, ``"cf2023"``, ``"bf2023"``).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, Codebook)
+        The simulated respondents and the wave's codebook (same columns, same order).
+
+    Raises
+    ------
+    DataError
+        If the wave is unknown.
+
+    Examples
+    --------
     >>> df, cb = simulate_wave("cf2020")
     >>> len(df), "psu" in df, cb["q_time"].dimension
     (4040, True, 'timeliness')
@@ -63,6 +80,23 @@ def sample_path(wave: str | None = None) -> Path:
 
     The folder itself is ``SAMPLE_DIR`` (``sample_path().parent``).
 
+    Parameters
+    ----------
+    wave : str, optional
+        One of ``SAMPLE_WAVES``; None gives the newest wave.
+
+    Returns
+    -------
+    Path
+        Path of the ``.sav`` file.
+
+    Raises
+    ------
+    DataError
+        If the wave is unknown.
+
+    Examples
+    --------
     >>> sample_path().name, sample_path("bf2023").name, sample_path().parent.name
     ('cf2023.sav', 'bf2023.sav', 'sample')
     """
@@ -76,6 +110,23 @@ def sample_path(wave: str | None = None) -> Path:
 def sample_codebook_path(wave: str | None = None) -> Path:
     """The sidecar codebook (French labels, scales, dimensions) of ``wave``.
 
+    Parameters
+    ----------
+    wave : str, optional
+        One of ``SAMPLE_WAVES``; None gives the newest wave.
+
+    Returns
+    -------
+    Path
+        Path of the ``.codebook.toml`` file.
+
+    Raises
+    ------
+    DataError
+        If the wave is unknown.
+
+    Examples
+    --------
     >>> sample_codebook_path("cf2018").name
     'cf2018.codebook.toml'
     """
@@ -121,8 +172,18 @@ def _write_sav(df: pd.DataFrame, cb: Codebook, path: Path) -> None:
 def generate_sample(out_dir: str | Path | None = None) -> dict[str, Path]:
     """Write every sample file (``.sav``, codebooks, README.md, SHA256SUMS) into ``out_dir``.
 
-    ``out_dir`` defaults to the package's ``data/sample`` folder. Returns {file name: path}.
+    Parameters
+    ----------
+    out_dir : str or Path, optional
+        Folder to write into (created if needed); default the package's ``data/sample`` folder.
 
+    Returns
+    -------
+    dict of str to Path
+        File name to the path written.
+
+    Examples
+    --------
     >>> import tempfile
     >>> files = generate_sample(tempfile.mkdtemp())  # doctest: +SKIP
     >>> sorted(files)[:2]  # doctest: +SKIP
@@ -151,7 +212,18 @@ def generate_sample(out_dir: str | Path | None = None) -> dict[str, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m citizensfirst.samplegen [--out DIR]``; prints the files written."""
+    """Command line: ``python -m citizensfirst.samplegen [--out DIR]``; prints the files written.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command-line arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit code, 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m citizensfirst.samplegen",
                                      description="Regenerate the synthetic sample study.")
     parser.add_argument("--out", type=Path, default=None,

@@ -271,6 +271,26 @@ INDUSTRY_SHIFT = np.array([0.05, -0.05, 0.00, -0.10, 0.05, 0.00])
 
 @dataclass(frozen=True)
 class CFWave:
+    """Design of one simulated Citizens First wave.
+
+    Attributes
+    ----------
+    stem : str
+        Wave name and file stem (``"cf2020"``).
+    year : int
+        Survey year.
+    seed : int
+        Seed of the wave's random generator.
+    n_prov : int
+        Respondents per province.
+    n_terr : int
+        Respondents per territory.
+    psu_prov : int, default 0
+        Primary sampling units per province (0: not clustered).
+    psu_terr : int, default 0
+        Primary sampling units per territory.
+    """
+
     stem: str
     year: int
     seed: int

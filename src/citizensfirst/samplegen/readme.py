@@ -86,6 +86,22 @@ def _pct(x: float, digits: int = 1) -> str:
 
 def build_readme(frames: dict[str, pd.DataFrame], books: dict[str, Codebook],
             files: dict[str, Path]) -> str:
+    """The README.md text of the sample folder: files, design, model parameters and true values.
+
+    Parameters
+    ----------
+    frames : dict of str to pandas.DataFrame
+        Wave name to its simulated data.
+    books : dict of str to Codebook
+        Wave name to its codebook.
+    files : dict of str to Path
+        File name to the file written (for the sizes listed).
+
+    Returns
+    -------
+    str
+        The Markdown text.
+    """
     truth = ground_truth()
     m = truth["means"]
     ranking = truth["ranking"]

@@ -55,6 +55,18 @@ from .params import (
 
 
 def driver_means(year: int) -> np.ndarray:
+    """Mean driver latents of a year (timeliness changes from 2023 on).
+
+    Parameters
+    ----------
+    year : int
+        Survey year.
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per driver, in ``DRIVER_KEYS`` order.
+    """
     means = BASE_MEANS.copy()
     if year >= 2023:
         means[DRIVER_KEYS.index("timeliness")] += TIMELINESS_CHANGE_2023
@@ -85,7 +97,28 @@ def _with_missing(rng: np.random.Generator, values: np.ndarray, p_dk: np.ndarray
 
 def ratings(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, year: int,
              beta: np.ndarray, overall_0_10: bool = False) -> dict[str, Any]:
-    """Driver latents, the overall latent and the rating items for people with latent ``shift``."""
+    """Driver latents, the overall latent and the rating items for people with latent ``shift``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random generator.
+    shift : numpy.ndarray
+        Latent shift per person.
+    area : numpy.ndarray
+        Area (cluster) effect per person.
+    year : int
+        Survey year (driver means).
+    beta : numpy.ndarray
+        Driver effects on the overall latent.
+    overall_0_10 : bool, default False
+        Rate the first overall item on 0-10 instead of 1-5.
+
+    Returns
+    -------
+    dict
+        Item name to codes, plus ``"_factor"``, the common factor per person.
+    """
     n = len(shift)
     factor = rng.standard_normal(n)
     unique_sd = np.sqrt(1.0 - LOADINGS**2 - CLUSTER_VAR)
@@ -107,6 +140,27 @@ def ratings(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, year:
 
 def services(rng: np.random.Generator, shift: np.ndarray, area: np.ndarray, factor: np.ndarray,
               table: Sequence[tuple[str, str, int, float, float]]) -> dict[str, np.ndarray]:
+    """Number of services used, up to three service types and their satisfaction ratings.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random generator.
+    shift : numpy.ndarray
+        Latent shift per person.
+    area : numpy.ndarray
+        Area (cluster) effect per person.
+    factor : numpy.ndarray
+        Common factor per person (from :func:`ratings`).
+    table : sequence of tuple
+        Service types: (name, French name, government level, effect, probability).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``n_services``, ``svcK_type`` and ``svcK_sat`` (99 and 9 when not used) and
+        ``gov_level``.
+    """
     n = len(shift)
     probs = np.array([s[4] for s in table])
     effects = np.array([s[3] for s in table])
@@ -182,15 +236,53 @@ ONLINE_ACCT_MEAN = -0.05
 
 
 def online_account_use(age: np.ndarray, educ: np.ndarray) -> np.ndarray:
+    """Probability of using an online account, by age group and education (logistic).
+
+    Parameters
+    ----------
+    age : numpy.ndarray
+        Age group index per person (0-2).
+    educ : numpy.ndarray
+        Education index per person (0-2).
+
+    Returns
+    -------
+    numpy.ndarray
+        Probability per person.
+    """
     logit = -0.2 + np.array([0.8, 0.2, -0.7])[age] + np.array([-0.5, 0.0, 0.5])[educ]
     return 1.0 / (1.0 + np.exp(-logit))
 
 
 def cf_allocation(spec: CFWave) -> np.ndarray:
+    """Sample size per province and territory.
+
+    Parameters
+    ----------
+    spec : CFWave
+        The wave design.
+
+    Returns
+    -------
+    numpy.ndarray
+        Respondents per entry of ``PROVINCES``.
+    """
     return np.where(IS_TERRITORY, spec.n_terr, spec.n_prov)
 
 
 def simulate_cf(spec: CFWave) -> pd.DataFrame:
+    """The respondents of a Citizens First wave.
+
+    Parameters
+    ----------
+    spec : CFWave
+        The wave design (seed, allocation, clustering).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per respondent, columns as in :func:`~.codebooks.cf_columns`.
+    """
     rng = np.random.default_rng(spec.seed)
     alloc = cf_allocation(spec)
     n = int(alloc.sum())
@@ -227,7 +319,13 @@ def simulate_cf(spec: CFWave) -> pd.DataFrame:
 
 
 def bf_frame_counts() -> np.ndarray:
-    """Illustrative frame counts, shape (size, region, industry)."""
+    """Illustrative frame counts, shape (size, region, industry).
+
+    Returns
+    -------
+    numpy.ndarray
+        Businesses per cell (at least 1), integer.
+    """
     cells = (BF_FRAME_TOTAL * SIZE_SHARE[:, None, None] * REGION_SHARE[None, :, None]
              * INDUSTRY_GIVEN_SIZE[:, None, :])
     return np.maximum(np.rint(cells), 1).astype(np.int64)
@@ -235,7 +333,13 @@ def bf_frame_counts() -> np.ndarray:
 
 def bf_allocation() -> np.ndarray:
     """Sample size per (size, region) stratum: per size class, regions get sqrt-proportional shares
-    (at least 8), rounded by largest remainder."""
+    (at least 8), rounded by largest remainder.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer sample sizes, shape (size, region).
+    """
     root = np.sqrt(REGION_SHARE)
     alloc = np.zeros((len(SIZE_SHARE), len(REGION_SHARE)), dtype=np.int64)
     for s, total in enumerate(BF_SIZE_ALLOC):  # 4 size classes, not respondents
@@ -249,6 +353,13 @@ def bf_allocation() -> np.ndarray:
 
 
 def simulate_bf() -> pd.DataFrame:
+    """The respondents of the Business First 2023 wave.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per business, columns as in :func:`~.codebooks.bf_columns`.
+    """
     rng = np.random.default_rng(BF_SEED)
     counts = bf_frame_counts()
     stratum_n = counts.sum(axis=2)

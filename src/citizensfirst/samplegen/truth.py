@@ -157,6 +157,24 @@ def _index(df: pd.DataFrame, year: int) -> np.ndarray:
 
 
 def weighted_shapley(df: pd.DataFrame, year: int, weights: np.ndarray | None) -> np.ndarray:
+    """Shapley decomposition of R-squared of the overall index on the drivers (weighted covariance).
+
+    Respondents with a missing driver rating or no overall index are left out.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Respondents with the driver and overall items (codes).
+    year : int
+        Survey year (2018 names and scales differ).
+    weights : numpy.ndarray or None
+        Weight per respondent; None weighs all equally.
+
+    Returns
+    -------
+    numpy.ndarray
+        Each driver's contribution, in ``DRIVERS`` order (they sum to R-squared).
+    """
     names = [d[1] for d in DRIVERS]
     if year == 2018:
         names = ["q_knowledge" if n == "q_staff_knowledge" else n for n in names]
@@ -170,7 +188,20 @@ def weighted_shapley(df: pd.DataFrame, year: int, weights: np.ndarray | None) ->
 
 
 def population_draw(year: int, business: bool = False) -> pd.DataFrame:
-    """A large simulated population (no sample skew) for observed-scale ground truth."""
+    """A large simulated population (no sample skew) for observed-scale ground truth.
+
+    Parameters
+    ----------
+    year : int
+        Survey year of the rating model.
+    business : bool, default False
+        Draw businesses (Business First) instead of citizens.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``POP_N`` rows of rating and service items.
+    """
     rng = np.random.default_rng(POP_SEED + year + (1 if business else 0))
     if business:
         share, shift, _ = _bf_cells()
@@ -188,7 +219,18 @@ def population_draw(year: int, business: bool = False) -> pd.DataFrame:
 
 
 def sqs(df: pd.DataFrame) -> float:
-    """Service Quality Score: mean satisfaction over all rated experiences, on 0-100."""
+    """Service Quality Score: mean satisfaction over all rated experiences, on 0-100.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Respondents with ``svc1_sat`` to ``svc3_sat`` (codes above 5 are not ratings).
+
+    Returns
+    -------
+    float
+        The score, 0-100.
+    """
     sat = df[["svc1_sat", "svc2_sat", "svc3_sat"]].to_numpy(dtype=float)
     return float(((sat[sat <= 5] - 1) * 25).mean())
 
@@ -196,6 +238,14 @@ def sqs(df: pd.DataFrame) -> float:
 def ground_truth() -> dict[str, Any]:
     """The true population values of the sample study (means, effects, the real change).
 
+    Returns
+    -------
+    dict
+        ``means`` (per wave and item), ``latent_shapley`` and ``ranking`` (per study,
+        ``"cf"`` and ``"bf"``) and ``beta`` (the driver effects).
+
+    Examples
+    --------
     >>> truth = ground_truth()
     >>> truth["ranking"]["cf"][:3]
     ['outcome', 'timeliness', 'staff_knowledge']
