@@ -49,6 +49,13 @@ class TestResult:
         """Standard error of the tested estimate: ``|estimate / t|`` for a t test of one
         estimate (R's ``htest$stderr``), NaN for other tests.
 
+        Returns
+        -------
+        float
+            The standard error, or NaN.
+
+        Examples
+        --------
         >>> TestResult("t-test", "t", 2.0, {"df": 10.0}, 0.07, {"mean": 3.0}).se
         1.5
         """
@@ -57,7 +64,13 @@ class TestResult:
         return abs(next(iter(self.estimate.values())) / self.statistic)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: method, statistic, parameters, p-value, estimate, se and CI."""
+        """One row: method, statistic, parameters, p-value, estimate, se and CI.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A one-row table.
+        """
         row: dict[str, Any] = {"method": self.method, "statistic_name": self.statistic_name,
                                "statistic": self.statistic}
         row.update(self.parameters)
@@ -118,6 +131,20 @@ def _saddle(x: float, lam: np.ndarray) -> float:
 def p_chisqsum(x: float, lam: Sequence[float] | np.ndarray) -> float:
     """P(sum lam_i chi2_1 > x): saddlepoint, falling back to Satterthwaite (R's ``pchisqsum``).
 
+    Parameters
+    ----------
+    x : float
+        The observed statistic.
+    lam : sequence of float or numpy.ndarray
+        The weights ``lam_i`` (e.g. design-effect eigenvalues).
+
+    Returns
+    -------
+    float
+        The upper-tail probability (1 when ``x <= 0``).
+
+    Examples
+    --------
     >>> round(p_chisqsum(3.84, [1.0]), 3)  # exact: 0.050
     0.052
     """
@@ -138,6 +165,22 @@ def p_fsum(x: float, lam: Sequence[float] | np.ndarray, ddf: float) -> float:
     (``ddf`` truncated to an integer count of unit chi-squares, as R); where it is undefined the
     Satterthwaite F approximation is used.
 
+    Parameters
+    ----------
+    x : float
+        The observed statistic.
+    lam : sequence of float or numpy.ndarray
+        The weights ``lam_i`` (e.g. design-effect eigenvalues).
+    ddf : float
+        Denominator degrees of freedom (inf: :func:`p_chisqsum`).
+
+    Returns
+    -------
+    float
+        The upper-tail probability.
+
+    Examples
+    --------
     >>> round(p_fsum(4.0, [1.0], 30.0), 3)  # exact F(1, 30): 0.055
     0.057
     """

@@ -77,6 +77,32 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
     comparison is never reported as significant: its t statistic would only measure rounding
     noise (R's ``svyttest`` returns such a t).
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        The numeric variable.
+    by : str, optional
+        A grouping variable with exactly two levels in the domain.
+    mu : float, default 0.0
+        The hypothesised value subtracted from the mean or the difference.
+    level : float, default 0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    TestResult
+        The t statistic, df, p-value, estimate and confidence interval.
+
+    Raises
+    ------
+    DataError
+        If a column is missing or non-numeric, ``by`` does not have two levels, or the test is
+        degenerate (see above).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> df = pd.DataFrame({"y": [1.0, 2, 3, 5, 4, 6], "g": list("aaabbb")})
@@ -162,6 +188,27 @@ def _levels(design: Design, variable: str) -> list[Any]:
 def table(design: Design, row_var: str, col_var: str | None = None) -> pd.DataFrame:
     """Weighted counts (R's ``svytable``): a one-column frame, or a row x column table.
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    row_var : str
+        The row variable.
+    col_var : str, optional
+        The column variable (default: a one-way table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A ``count`` column indexed by the levels of ``row_var``, or a row x column table.
+
+    Raises
+    ------
+    DataError
+        If a column is missing.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> df = pd.DataFrame({"a": list("xxyy"), "b": list("pqpp"), "w": [1.0, 2, 3, 4]})
@@ -199,6 +246,29 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
     to the asymptotic weighted chi-squared law) and ``lincom`` (the same law; computed with the
     saddlepoint approximation, as R does without the CompQuadForm package).
 
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    row_var : str
+        The row variable.
+    col_var : str
+        The column variable.
+    statistic : str, default 'F'
+        One of :data:`CHISQ_STATISTICS`.
+
+    Returns
+    -------
+    TestResult
+        The statistic, its parameters, the p-value and the observed/expected tables.
+
+    Raises
+    ------
+    DataError
+        If ``statistic`` is unknown, a column is missing, or a variable has fewer than 2 levels.
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> from citizensfirst import Design
     >>> rng = np.random.default_rng(1)
