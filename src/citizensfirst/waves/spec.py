@@ -81,6 +81,13 @@ STATS = re.compile(r"^(mean|sqs|(top|bottom)(\d+))$")
 def sample_harmonization_path() -> Path:
     """The harmonisation spec of the bundled sample study (cf2018, cf2020, cf2023).
 
+    Returns
+    -------
+    Path
+        Path of the bundled ``harmonization.toml``.
+
+    Examples
+    --------
     >>> sample_harmonization_path().name
     'harmonization.toml'
     """
@@ -88,7 +95,23 @@ def sample_harmonization_path() -> Path:
 
 
 def wave_key(key: Any) -> Wave:
-    """Wave keys as written in TOML ("2018") become ints when integral."""
+    """Wave keys as written in TOML ("2018") become ints when integral.
+
+    Parameters
+    ----------
+    key : Any
+        A wave key (year or label).
+
+    Returns
+    -------
+    int or str
+        The year as an int when integral, else the stripped label.
+
+    Raises
+    ------
+    HarmonizationError
+        When the key is a boolean.
+    """
     if isinstance(key, bool):
         raise HarmonizationError(f"wave {key!r} must be a year or a label")
     if isinstance(key, int):
@@ -158,6 +181,13 @@ class WaveRule:
 
     @property
     def is_identity(self) -> bool:
+        """True when the rule changes nothing (no recode, missing range, rescale, nor absence).
+
+        Returns
+        -------
+        bool
+            Whether the rule is the identity.
+        """
         return not (self.recode or self.missing_ranges or self.rescale or self.absent)
 
 
@@ -176,14 +206,48 @@ class CommonVariable:
         object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
 
     def rule(self, wave: Wave) -> WaveRule:
-        """The rule for ``wave`` (a wave the spec does not mention: same name, no recodes)."""
+        """The rule for ``wave`` (a wave the spec does not mention: same name, no recodes).
+
+        Parameters
+        ----------
+        wave : int or str
+            The wave.
+
+        Returns
+        -------
+        WaveRule
+            The wave's rule.
+        """
         return self.rules.get(wave, WaveRule())
 
     def source(self, wave: Wave) -> str:
+        """The wave's column for this variable (the rule's ``source``, else the common name).
+
+        Parameters
+        ----------
+        wave : int or str
+            The wave.
+
+        Returns
+        -------
+        str
+            The column name.
+        """
         return self.rule(wave).source or self.name
 
     def valid_range(self, wave: Wave) -> tuple[float, float] | None:
-        """The range the wave's codes must lie in after recoding (rescale ``from``, else the scale)."""
+        """The range the wave's codes must lie in after recoding (rescale ``from``, else the scale).
+
+        Parameters
+        ----------
+        wave : int or str
+            The wave.
+
+        Returns
+        -------
+        tuple of (float, float) or None
+            The ``(low, high)`` range, or None when neither is set.
+        """
         rule = self.rule(wave)
         if rule.rescale is not None:
             return rule.rescale[0]
@@ -328,6 +392,23 @@ class HarmonizationSpec:
         object.__setattr__(self, "variables", MappingProxyType(dict(self.variables)))
 
     def __getitem__(self, name: str) -> CommonVariable:
+        """The common variable ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The common variable.
+
+        Returns
+        -------
+        CommonVariable
+            Its definition.
+
+        Raises
+        ------
+        HarmonizationError
+            When the spec has no such variable (close names are suggested).
+        """
         try:
             return self.variables[name]
         except KeyError:
@@ -336,18 +417,68 @@ class HarmonizationSpec:
             raise HarmonizationError(f"{self.source}: no common variable {name!r}{hint}") from None
 
     def __contains__(self, name: object) -> bool:
+        """Whether the spec defines the common variable ``name``.
+
+        Parameters
+        ----------
+        name : object
+            The variable name.
+
+        Returns
+        -------
+        bool
+            True when it is defined.
+        """
         return name in self.variables
 
     def __iter__(self) -> Iterable[str]:
+        """Iterate over the common variable names.
+
+        Returns
+        -------
+        Iterable of str
+            The names, in spec order.
+        """
         return iter(self.variables)
 
     def is_absent(self, name: str, wave: Wave) -> bool:
-        """True when the spec declares that ``wave`` did not ask ``name``."""
+        """True when the spec declares that ``wave`` did not ask ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The common variable.
+        wave : int or str
+            The wave.
+
+        Returns
+        -------
+        bool
+            Whether the wave did not ask the item.
+        """
         return name in self.variables and self.variables[name].rule(wave).absent
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, source: str = "harmonization spec") -> HarmonizationSpec:
-        """Build and check a spec from the parsed TOML structure."""
+        """Build and check a spec from the parsed TOML structure.
+
+        Parameters
+        ----------
+        raw : mapping
+            The parsed TOML structure.
+        source : str, default "harmonization spec"
+            Name of the origin, used in error messages.
+
+        Returns
+        -------
+        HarmonizationSpec
+            The checked spec.
+
+        Raises
+        ------
+        HarmonizationError
+            When the structure has unknown keys, invalid values or no variables.
+        """
         if not isinstance(raw, Mapping):
             raise HarmonizationError(f"{source}: expected a table, got {type(raw).__name__}")
         unknown = sorted(set(raw) - _TOP_KEYS)
@@ -373,13 +504,47 @@ class HarmonizationSpec:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> HarmonizationSpec:
-        """Read a spec from a TOML file."""
+        """Read a spec from a TOML file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The TOML file.
+
+        Returns
+        -------
+        HarmonizationSpec
+            The checked spec.
+
+        Raises
+        ------
+        HarmonizationError
+            When the file cannot be read or the spec is invalid.
+        """
         raw = read_toml(path, "harmonisation spec", HarmonizationError)
         return cls.from_dict(raw, source=str(path))
 
     @classmethod
     def loads(cls, text: str, *, source: str = "harmonization spec") -> HarmonizationSpec:
-        """Read a spec from TOML text."""
+        """Read a spec from TOML text.
+
+        Parameters
+        ----------
+        text : str
+            The TOML text.
+        source : str, default "harmonization spec"
+            Name of the origin, used in error messages.
+
+        Returns
+        -------
+        HarmonizationSpec
+            The checked spec.
+
+        Raises
+        ------
+        HarmonizationError
+            When the text is not valid TOML or the spec is invalid.
+        """
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
@@ -417,7 +582,23 @@ def _parse_variable(name: str, body: Any, waves: tuple[Wave, ...] | None, source
 
 
 def load_spec(spec: HarmonizationSpec | Mapping[str, Any] | str | Path) -> HarmonizationSpec:
-    """A spec from a :class:`HarmonizationSpec`, a dict, or a TOML path."""
+    """A spec from a :class:`HarmonizationSpec`, a dict, or a TOML path.
+
+    Parameters
+    ----------
+    spec : HarmonizationSpec or mapping or str or Path
+        The spec, its parsed structure, or the path of its TOML file.
+
+    Returns
+    -------
+    HarmonizationSpec
+        The checked spec.
+
+    Raises
+    ------
+    HarmonizationError
+        When ``spec`` is of another type or invalid.
+    """
     if isinstance(spec, HarmonizationSpec):
         return spec
     if isinstance(spec, Mapping):
@@ -507,6 +688,31 @@ def harmonize(
     gets one entry per common variable (its label, the common scale; value labels are dropped
     when the item was rescaled).
 
+    Parameters
+    ----------
+    design : Design
+        The wave's design.
+    spec : HarmonizationSpec or mapping or str or Path
+        The harmonisation spec (see :func:`load_spec`).
+    wave : int or str
+        The wave the design holds.
+    strict : bool or None, optional
+        Refuse codes outside the valid range or values; None uses the variable's or the spec's
+        setting.
+
+    Returns
+    -------
+    Design
+        A new design with the common variables.
+
+    Raises
+    ------
+    HarmonizationError
+        When the wave is not in the spec, a source column is missing or non-numeric, or codes
+        are unmapped.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> spec = {"variables": {"q": {"2023": {"source": "q_new", "missing": [98]}}}}

@@ -44,22 +44,57 @@ class Trend:
     wave_estimates: Mapping[Wave, Estimate] = field(default_factory=dict, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """The changes table (a copy): each pair's two estimates, the change and its test."""
+        """The changes table (a copy): each pair's two estimates, the change and its test.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of ``changes``.
+        """
         return self.changes.copy()
 
     @property
     def estimate(self) -> pd.Series:
-        """The per-wave estimates, indexed by wave (and the by-columns)."""
+        """The per-wave estimates, indexed by wave (and the by-columns).
+
+        Returns
+        -------
+        pandas.Series
+            The estimates.
+        """
         return self.estimates.set_index(["wave", *self.by])["estimate"]
 
     @property
     def se(self) -> pd.Series:
-        """The per-wave standard errors, indexed as :attr:`estimate`."""
+        """The per-wave standard errors, indexed as :attr:`estimate`.
+
+        Returns
+        -------
+        pandas.Series
+            The standard errors.
+        """
         return self.estimates.set_index(["wave", *self.by])["se"]
 
     def conf_int(self, level: float | None = None, method: str | None = None) -> pd.DataFrame:
         """Per-wave confidence limits (``ci_low``, ``ci_high``; index wave and row label), from
         each wave's :meth:`Estimate.conf_int` (default: this trend's level and each estimate's method).
+
+        Parameters
+        ----------
+        level : float or None, optional
+            Confidence level; None uses this trend's level.
+        method : str or None, optional
+            Interval method; None uses each estimate's own.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``ci_low`` and ``ci_high`` indexed by wave and row label.
+
+        Raises
+        ------
+        DataError
+            When the trend keeps no per-wave estimates.
         """
         if not self.wave_estimates:
             raise DataError("this Trend keeps no per-wave estimates; build it with Study.trend")
@@ -68,7 +103,13 @@ class Trend:
         return pd.concat(parts, names=["wave", "label"])
 
     def significant_changes(self) -> pd.DataFrame:
-        """Only the rows of ``changes`` whose test is significant at ``level``."""
+        """Only the rows of ``changes`` whose test is significant at ``level``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The significant rows of ``changes``.
+        """
         return self.changes[self.changes["significant"]].reset_index(drop=True)
 
     def __repr__(self) -> str:
@@ -101,6 +142,22 @@ class Study:
     ``harmonization``: a :class:`HarmonizationSpec`, a dict, or a TOML path (None: the waves
     already share names). ``strict`` overrides the spec's strict setting.
 
+    Parameters
+    ----------
+    designs : mapping of (int or str) to Design
+        The design of each wave.
+    harmonization : HarmonizationSpec or mapping or str or Path or None, optional
+        The harmonisation spec; None when the waves already share names.
+    strict : bool or None, optional
+        Override of the spec's strict setting.
+
+    Raises
+    ------
+    HarmonizationError
+        When there is no wave, a wave is not in the spec, or harmonising a wave fails.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from citizensfirst import Design
     >>> s = Study({2020: Design(pd.DataFrame({"q": [1.0, 3.0]})),
@@ -139,18 +196,50 @@ class Study:
 
     @property
     def waves(self) -> tuple[Wave, ...]:
+        """The waves, in order.
+
+        Returns
+        -------
+        tuple of (int or str)
+            The wave keys.
+        """
         return tuple(self._designs)
 
     @property
     def designs(self) -> Mapping[Wave, Design]:
-        """The harmonised design of every wave."""
+        """The harmonised design of every wave.
+
+        Returns
+        -------
+        Mapping of (int or str) to Design
+            Wave -> harmonised design.
+        """
         return self._designs
 
     @property
     def spec(self) -> HarmonizationSpec | None:
+        """The harmonisation spec (None when the waves already share names).
+
+        Returns
+        -------
+        HarmonizationSpec or None
+            The spec.
+        """
         return self._spec
 
     def __getitem__(self, wave: Wave) -> Design:
+        """The harmonised design of ``wave``.
+
+        Parameters
+        ----------
+        wave : int or str
+            The wave.
+
+        Returns
+        -------
+        Design
+            Its harmonised design.
+        """
         return self._designs[wave_key(wave)]
 
     def __repr__(self) -> str:
@@ -158,7 +247,20 @@ class Study:
         return f"<Study: {len(self._designs)} waves ({parts})>"
 
     def has(self, variable: str | Sequence[str], wave: Wave) -> bool:
-        """True when ``wave`` asked ``variable`` (not absent in the spec and in its data)."""
+        """True when ``wave`` asked ``variable`` (not absent in the spec and in its data).
+
+        Parameters
+        ----------
+        variable : str or sequence of str
+            The variable(s); all must be asked.
+        wave : int or str
+            The wave.
+
+        Returns
+        -------
+        bool
+            Whether the wave asked every variable.
+        """
         names = [variable] if isinstance(variable, str) else list(variable)
         design = self._designs[wave]
         for name in names:
@@ -169,14 +271,43 @@ class Study:
         return True
 
     def scale(self, variable: str) -> tuple[float, float]:
-        """The common rating scale of ``variable`` (spec first, else the latest wave's codebook)."""
+        """The common rating scale of ``variable`` (spec first, else the latest wave's codebook).
+
+        Parameters
+        ----------
+        variable : str
+            The common variable.
+
+        Returns
+        -------
+        tuple of (float, float)
+            The ``(low, high)`` scale.
+
+        Raises
+        ------
+        DataError
+            When no scale is known.
+        """
         found = self._scale(self._designs[self.waves[-1]], variable)
         if found is None:
             raise DataError(f"no rating scale known for {variable!r}; give one in the harmonization spec")
         return found
 
     def label(self, variable: str, language: str = "en") -> str:
-        """The wording of ``variable`` in ``language`` (spec, else the latest wave's codebook)."""
+        """The wording of ``variable`` in ``language`` (spec, else the latest wave's codebook).
+
+        Parameters
+        ----------
+        variable : str
+            The common variable.
+        language : str, default "en"
+            ``"en"`` or ``"fr"``.
+
+        Returns
+        -------
+        str
+            The label (the variable name when none is known).
+        """
         if self._spec is not None and variable in self._spec:
             common = self._spec[variable]
             text = common.label_fr if language == "fr" and common.label_fr else common.label
@@ -227,6 +358,27 @@ class Study:
         e.g. ``"top2"``; the scale comes from the spec or the codebook) or ``"sqs"`` (Service
         Quality Score; ``variable`` lists the service ratings, None for svc1..3_sat). Other
         keyword arguments (``level``, ``df``, ``rules``, ...) go to the estimator.
+
+        Parameters
+        ----------
+        variable : str or sequence of str or None
+            The variable (or, for ``"sqs"``, the service ratings; None for the default ones).
+        stat : str, default "mean"
+            ``"mean"``, ``"topK"``, ``"bottomK"`` or ``"sqs"``.
+        by : str or sequence of str or None, optional
+            Domain variable(s).
+        **kwargs : Any
+            Passed to the estimator.
+
+        Returns
+        -------
+        dict of (int or str) to Estimate
+            One estimate per wave that asked ``variable``.
+
+        Raises
+        ------
+        DataError
+            When ``stat`` is unknown or no wave has ``variable``.
         """
         names = self._variables(variable, stat)
         out = {}
@@ -254,6 +406,31 @@ class Study:
         independent samples; the t test and CI use ``df`` (default: the smaller of the two
         waves' design degrees of freedom for that domain; ``np.inf`` for a normal test).
         Domains (``by``) are compared only where both waves have them.
+
+        Parameters
+        ----------
+        variable : str or sequence of str or None
+            The variable (a sequence or None only for ``stat="sqs"``).
+        by : str or sequence of str or None, optional
+            Domain variable(s).
+        stat : str, default "mean"
+            ``"mean"``, ``"topK"``, ``"bottomK"`` or ``"sqs"``.
+        compare : str or sequence of tuple, default "consecutive"
+            ``"consecutive"``, ``"first"`` or a list of ``(from, to)`` wave pairs.
+        level : float, default 0.95
+            Confidence level of the intervals and tests.
+        df : float or None, optional
+            Degrees of freedom of the change tests; None uses the smaller design df of the pair.
+
+        Returns
+        -------
+        Trend
+            The per-wave estimates and the changes.
+
+        Raises
+        ------
+        DataError
+            When the variable or comparison is invalid, or no wave has the variable.
         """
         if stat != "sqs" and not isinstance(variable, str):
             raise DataError(f"trend takes one variable (stat={stat!r}), got {variable!r}")
