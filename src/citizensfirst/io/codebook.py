@@ -58,6 +58,18 @@ def _frozen(mapping: Mapping[Any, str] | None) -> Mapping[Code, str]:
 def normalize_code(code: Any) -> Code:
     """Return ``code`` as an int when it is integral, a float when numeric, else a string.
 
+    Parameters
+    ----------
+    code : Any
+        A code as read from a file or a TOML key (e.g. ``"8"``, ``8.0``).
+
+    Returns
+    -------
+    int, float or str
+        The normalised code.
+
+    Examples
+    --------
     >>> normalize_code("8"), normalize_code(8.0), normalize_code("a"), normalize_code(2.5)
     (8, 8, 'a', 2.5)
     """
@@ -121,23 +133,62 @@ class Variable:
 
     @property
     def valid_range(self) -> tuple[float, float] | None:
-        """The rating scale (low, high), or None for variables without one."""
+        """The rating scale (low, high), or None for variables without one.
+
+        Returns
+        -------
+        tuple of (float, float) or None
+            The scale, or None.
+        """
         return self.scale
 
     def label_in(self, language: str = "en") -> str:
-        """The question wording in ``language`` ("en" or "fr"), falling back to English, then the name."""
+        """The question wording in ``language`` ("en" or "fr"), falling back to English, then the name.
+
+        Parameters
+        ----------
+        language : str, default "en"
+            "en" or "fr".
+
+        Returns
+        -------
+        str
+            The wording.
+        """
         if language == "fr" and self.label_fr:
             return self.label_fr
         return self.label or self.name
 
     def value_labels_in(self, language: str = "en") -> Mapping[Code, str]:
-        """Value labels in ``language``, English labels filling any French gaps."""
+        """Value labels in ``language``, English labels filling any French gaps.
+
+        Parameters
+        ----------
+        language : str, default "en"
+            "en" or "fr".
+
+        Returns
+        -------
+        mapping
+            Code to label.
+        """
         if language != "fr":
             return self.value_labels
         return {**self.value_labels, **self.value_labels_fr}
 
     def is_missing_code(self, code: Any) -> bool:
-        """True when ``code`` is one of this variable's missing codes or inside a missing range."""
+        """True when ``code`` is one of this variable's missing codes or inside a missing range.
+
+        Parameters
+        ----------
+        code : Any
+            The code (normalised with :func:`normalize_code` first).
+
+        Returns
+        -------
+        bool
+            Whether the code is missing.
+        """
         code = normalize_code(code)
         if code in self.missing:
             return True
@@ -146,7 +197,18 @@ class Variable:
         return any(lo <= code <= hi for lo, hi in self.missing_ranges)
 
     def missing_mask(self, values: pd.Series) -> pd.Series:
-        """Boolean Series: which entries of ``values`` hold a missing code (vectorised)."""
+        """Boolean Series: which entries of ``values`` hold a missing code (vectorised).
+
+        Parameters
+        ----------
+        values : pandas.Series
+            The variable's values.
+
+        Returns
+        -------
+        pandas.Series
+            Boolean, indexed like ``values``.
+        """
         numeric_codes = [c for c in self.missing if not isinstance(c, str)]
         text_codes = [c for c in self.missing if isinstance(c, str)]
         mask = values.isin(numeric_codes) if numeric_codes else pd.Series(False, index=values.index)
@@ -159,7 +221,13 @@ class Variable:
         return mask.astype(bool)
 
     def to_dict(self) -> dict[str, Any]:
-        """A TOML-ready dict (codes as string keys, empty fields left out)."""
+        """A TOML-ready dict (codes as string keys, empty fields left out).
+
+        Returns
+        -------
+        dict
+            The variable's ``[variables.NAME]`` table.
+        """
         out: dict[str, Any] = {}
         for key in ("label", "label_fr", "measure", "dimension"):
             if getattr(self, key) is not None:
@@ -181,7 +249,27 @@ class Variable:
 
     @classmethod
     def from_dict(cls, name: str, raw: Mapping[str, Any], *, source: str = "codebook") -> Variable:
-        """Build a Variable from one ``[variables.NAME]`` table of the TOML format."""
+        """Build a Variable from one ``[variables.NAME]`` table of the TOML format.
+
+        Parameters
+        ----------
+        name : str
+            The variable's name.
+        raw : mapping
+            The table's keys and values.
+        source : str, default "codebook"
+            Where the table came from, for messages.
+
+        Returns
+        -------
+        Variable
+            The variable.
+
+        Raises
+        ------
+        CodebookError
+            If a key is unknown or a value is invalid.
+        """
         known = {"label", "label_fr", "measure", "scale", "dimension", "values", "values_fr",
                  "missing", "missing_fr", "missing_ranges"}
         unknown = sorted(set(raw) - known)
@@ -213,6 +301,22 @@ class Variable:
 class Codebook(Mapping[str, Variable]):
     """An ordered, immutable collection of :class:`Variable` records, keyed by name.
 
+    Parameters
+    ----------
+    variables : iterable of Variable, optional
+        The variables, in order; each name at most once.
+    title : str or None, optional
+        The survey's title.
+    title_fr : str or None, optional
+        The survey's title in French.
+
+    Raises
+    ------
+    CodebookError
+        If a variable is listed twice.
+
+    Examples
+    --------
     >>> cb = Codebook([Variable("prov", label="Province")], title="CF 2023")
     >>> list(cb), cb.title
     (['prov'], 'CF 2023')
@@ -234,6 +338,23 @@ class Codebook(Mapping[str, Variable]):
         self.title_fr = title_fr
 
     def __getitem__(self, name: str) -> Variable:
+        """The variable ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The variable's name.
+
+        Returns
+        -------
+        Variable
+            The variable.
+
+        Raises
+        ------
+        CodebookError
+            If the codebook does not list it.
+        """
         try:
             return self._vars[name]
         except KeyError:
@@ -242,39 +363,122 @@ class Codebook(Mapping[str, Variable]):
             ) from None
 
     def __contains__(self, name: object) -> bool:
+        """Whether the codebook lists the variable ``name``.
+
+        Parameters
+        ----------
+        name : object
+            The variable's name.
+
+        Returns
+        -------
+        bool
+            True when listed.
+        """
         return name in self._vars
 
     def __iter__(self) -> Iterator[str]:
+        """The variable names, in order.
+
+        Returns
+        -------
+        iterator of str
+            The names.
+        """
         return iter(self._vars)
 
     def __len__(self) -> int:
+        """The number of variables.
+
+        Returns
+        -------
+        int
+            The number of variables.
+        """
         return len(self._vars)
 
     def __repr__(self) -> str:
         return f"Codebook({len(self)} variables{', ' + repr(self.title) if self.title else ''})"
 
     def get_variable(self, name: str) -> Variable:
-        """The variable ``name``, or a bare ``Variable(name)`` when the codebook does not list it."""
+        """The variable ``name``, or a bare ``Variable(name)`` when the codebook does not list it.
+
+        Parameters
+        ----------
+        name : str
+            The variable's name.
+
+        Returns
+        -------
+        Variable
+            The variable.
+        """
         return self._vars.get(name, Variable(name))
 
     def with_variable(self, var: Variable) -> Codebook:
-        """A new codebook where ``var`` replaces (or is appended as) the variable of its name."""
+        """A new codebook where ``var`` replaces (or is appended as) the variable of its name.
+
+        Parameters
+        ----------
+        var : Variable
+            The variable to put in.
+
+        Returns
+        -------
+        Codebook
+            The new codebook; this one is unchanged.
+        """
         vars_ = dict(self._vars)
         vars_[var.name] = var
         return Codebook(vars_.values(), title=self.title, title_fr=self.title_fr)
 
     def select(self, names: Iterable[str]) -> Codebook:
-        """A new codebook restricted to ``names`` (in that order; names not listed are skipped)."""
+        """A new codebook restricted to ``names`` (in that order; names not listed are skipped).
+
+        Parameters
+        ----------
+        names : iterable of str
+            The variables to keep.
+
+        Returns
+        -------
+        Codebook
+            The new codebook.
+        """
         return Codebook(
             (self._vars[n] for n in names if n in self._vars), title=self.title, title_fr=self.title_fr
         )
 
     def updated(self, name: str, **changes: Any) -> Codebook:
-        """A new codebook with fields of variable ``name`` changed, e.g. ``updated("q1", label="x")``."""
+        """A new codebook with fields of variable ``name`` changed, e.g. ``updated("q1", label="x")``.
+
+        Parameters
+        ----------
+        name : str
+            The variable to change.
+        **changes
+            New values of its fields.
+
+        Returns
+        -------
+        Codebook
+            The new codebook; this one is unchanged.
+
+        Raises
+        ------
+        CodebookError
+            If ``name`` is not in the codebook or a new value is invalid.
+        """
         return self.with_variable(replace(self[name], **changes))
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per variable: name, labels, measure, scale, dimension, value labels and missing codes."""
+        """One row per variable: name, labels, measure, scale, dimension, value labels and missing codes.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The codebook as a table.
+        """
         rows = [
             {
                 "name": v.name,
@@ -294,7 +498,13 @@ class Codebook(Mapping[str, Variable]):
         return pd.DataFrame(rows, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
-        """The TOML document as a dict."""
+        """The TOML document as a dict.
+
+        Returns
+        -------
+        dict
+            The ``[survey]`` and ``[variables.*]`` tables.
+        """
         doc: dict[str, Any] = {}
         survey = {k: v for k, v in (("title", self.title), ("title_fr", self.title_fr)) if v}
         if survey:
@@ -303,7 +513,18 @@ class Codebook(Mapping[str, Variable]):
         return doc
 
     def to_toml(self, path: str | Path | None = None) -> str:
-        """Serialise to the codebook TOML format; also write it to ``path`` when given."""
+        """Serialise to the codebook TOML format; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path or None, optional
+            File to write (atomically); None only returns the text.
+
+        Returns
+        -------
+        str
+            The TOML text.
+        """
         text = tomli_w.dumps(self.to_dict())
         if path is not None:
             atomic_write_text(Path(path), text)
@@ -311,7 +532,25 @@ class Codebook(Mapping[str, Variable]):
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], *, source: str = "codebook") -> Codebook:
-        """Build a codebook from the parsed TOML document."""
+        """Build a codebook from the parsed TOML document.
+
+        Parameters
+        ----------
+        doc : mapping
+            The parsed TOML document.
+        source : str, default "codebook"
+            Where the document came from, for messages.
+
+        Returns
+        -------
+        Codebook
+            The codebook.
+
+        Raises
+        ------
+        CodebookError
+            If a table or key is unknown or a value is invalid.
+        """
         unknown = sorted(set(doc) - {"survey", "variables"})
         if unknown:
             raise CodebookError(f"{source}: unknown top-level table(s) {unknown}; expected [survey], [variables.*]")
@@ -327,7 +566,23 @@ class Codebook(Mapping[str, Variable]):
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Codebook:
-        """Read a codebook TOML file; errors name the file and the offending key."""
+        """Read a codebook TOML file; errors name the file and the offending key.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The TOML file.
+
+        Returns
+        -------
+        Codebook
+            The codebook.
+
+        Raises
+        ------
+        CodebookError
+            If the file cannot be read or parsed, or its content is invalid.
+        """
         doc = read_toml(path, "codebook file", CodebookError)
         return cls.from_dict(doc, source=str(path))
 
@@ -340,6 +595,21 @@ def warn_if_nominal(codebook: Codebook | None, data: pd.DataFrame, names: Iterab
     using it as a driver treats the codes as numbers. A 0/1 indicator is exempt: its mean is a
     proportion. ``use`` says what is done with the variable ("mean()", "a driver", ...).
 
+    Parameters
+    ----------
+    codebook : Codebook or None
+        The codebook (None: no warning).
+    data : pandas.DataFrame
+        The data, to exempt 0/1 indicators.
+    names : iterable of str
+        The variables used.
+    use : str
+        What is done with them, as said in the warning.
+    stacklevel : int, default 3
+        Passed to :func:`warnings.warn`.
+
+    Examples
+    --------
     >>> cb = Codebook([Variable("prov", measure="nominal")])
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
