@@ -46,6 +46,18 @@ SYSTEM_MISSING_LABELS = {"en": "System missing", "fr": "Valeur manquante systèm
 def is_tagged_code(code: Any) -> bool:
     """True for a Stata/SAS tagged missing code written as a string: ``".a"``, ``".Z"``, ``"._"``.
 
+    Parameters
+    ----------
+    code : Any
+        The code.
+
+    Returns
+    -------
+    bool
+        Whether it is a tagged missing code.
+
+    Examples
+    --------
     >>> is_tagged_code(".a"), is_tagged_code("._"), is_tagged_code("a"), is_tagged_code(8)
     (True, True, False, False)
     """
@@ -64,11 +76,23 @@ class SourceInfo:
 
     @property
     def name(self) -> str:
-        """The file name, or ``"<data frame>"`` for a survey built in memory."""
+        """The file name, or ``"<data frame>"`` for a survey built in memory.
+
+        Returns
+        -------
+        str
+            The file name.
+        """
         return self.path.name if self.path is not None else "<data frame>"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
+        """JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            The fields, the path as a string.
+        """
         return {
             "path": None if self.path is None else str(self.path),
             "size": self.size,
@@ -81,6 +105,18 @@ class SourceInfo:
 def column_kind(values: pd.Series) -> str:
     """``"numeric"``, ``"datetime"``, ``"string"`` or ``"other"`` (dates, times, mixed objects).
 
+    Parameters
+    ----------
+    values : pandas.Series
+        The column.
+
+    Returns
+    -------
+    str
+        The column's kind.
+
+    Examples
+    --------
     >>> column_kind(pd.Series([1.0, 2.0])), column_kind(pd.Series(["a", None]))
     ('numeric', 'string')
     """
@@ -122,6 +158,24 @@ def validate_codebook(codebook: Codebook, data: pd.DataFrame, *, source: str = "
     on a date/time column, a tagged missing code on a text column. The message names ``source``,
     the variable and the code.
 
+    Parameters
+    ----------
+    codebook : Codebook
+        The codebook.
+    data : pandas.DataFrame
+        The data.
+    source : str, default "data"
+        Where the data came from, for messages.
+    columns : iterable of str or None, optional
+        The column names the codebook may list (default: ``data.columns``).
+
+    Raises
+    ------
+    CodebookError
+        If a variable is not a column or a code does not fit its column.
+
+    Examples
+    --------
     >>> cb = Codebook([Variable("q1", missing={"dk": "Don't know"})])
     >>> validate_codebook(cb, pd.DataFrame({"q1": [1.0, 2.0]}), source="cf.csv")
     Traceback (most recent call last):
@@ -166,6 +220,20 @@ def merge_codebooks(base: Codebook, overlay: Codebook | None) -> Codebook:
 
     Variables only in ``overlay`` are appended; the overlay's title wins when set.
 
+    Parameters
+    ----------
+    base : Codebook
+        The codebook to start from.
+    overlay : Codebook or None
+        The codebook whose fields win (None: ``base`` unchanged).
+
+    Returns
+    -------
+    Codebook
+        The merged codebook.
+
+    Examples
+    --------
     >>> base = Codebook([Variable("q1", label="Time", value_labels={1: "Low"})], title="CF")
     >>> merged = merge_codebooks(base, Codebook([Variable("q1", label_fr="Délai")]))
     >>> merged["q1"].label, merged["q1"].label_fr, dict(merged["q1"].value_labels), merged.title
@@ -254,6 +322,27 @@ class Survey:
     bare :class:`Variable`. Cells holding a code that the codebook declares missing (discrete
     codes, ranges, tagged codes such as ``".a"``) become NaN and their codes are stored.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The data, missing codes in their cells; never modified.
+    codebook : Codebook or None, optional
+        The codebook (None: an empty one).
+    source : SourceInfo or None, optional
+        Where the data came from (None: built in memory).
+    mr_sets : mapping or None, optional
+        SPSS multiple-response sets, by name.
+
+    Raises
+    ------
+    DataError
+        If ``data`` is not a DataFrame, has duplicate column names, or a column mixes tagged
+        missing codes with text that is not a number.
+    CodebookError
+        If the codebook does not fit the data.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> s = Survey(pd.DataFrame({"q": [1.0, 2.0]}))
     >>> s
@@ -307,35 +396,91 @@ class Survey:
         _assemble(self, frame, full, codes, source, mr_sets)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse: a survey is immutable.
+
+        Parameters
+        ----------
+        name : str
+            The attribute.
+        value : Any
+            The value.
+
+        Raises
+        ------
+        AttributeError
+            Always.
+        """
         raise AttributeError("Survey attributes are read-only; build a new Survey instead")
 
     def __delattr__(self, name: str) -> None:
+        """Refuse: a survey is immutable.
+
+        Parameters
+        ----------
+        name : str
+            The attribute.
+
+        Raises
+        ------
+        AttributeError
+            Always.
+        """
         raise AttributeError("Survey attributes are read-only; build a new Survey instead")
 
     # -- read-only views -------------------------------------------------------------------
     @property
     def data(self) -> pd.DataFrame:
-        """The data, missing-code cells as NaN (a copy-on-write view: changing it leaves the survey alone)."""
+        """The data, missing-code cells as NaN (a copy-on-write view: changing it leaves the survey alone).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A shallow copy of the data.
+        """
         return self._data.copy(deep=False)
 
     @property
     def codebook(self) -> Codebook:
-        """The codebook, one variable per column, in column order."""
+        """The codebook, one variable per column, in column order.
+
+        Returns
+        -------
+        Codebook
+            The codebook.
+        """
         return self._codebook
 
     @property
     def source(self) -> SourceInfo:
-        """Where the data came from (path, size, sha256, format)."""
+        """Where the data came from (path, size, sha256, format).
+
+        Returns
+        -------
+        SourceInfo
+            The source record.
+        """
         return self._source
 
     @property
     def mr_sets(self) -> Mapping[str, Mapping[str, Any]]:
-        """SPSS multiple-response sets as pyreadstat reports them (name -> type, variable_list, ...)."""
+        """SPSS multiple-response sets as pyreadstat reports them (name -> type, variable_list, ...).
+
+        Returns
+        -------
+        mapping
+            The sets, by name.
+        """
         return self._mr_sets
 
     @property
     def missing_codes(self) -> dict[str, pd.Series]:
-        """Column -> Series of the missing codes its cells held, indexed like :attr:`data`."""
+        """Column -> Series of the missing codes its cells held, indexed like :attr:`data`.
+
+        Returns
+        -------
+        dict of str to pandas.Series
+            The codes, by column.
+        """
         return {
             name: pd.Series(found.to_numpy(), index=self._data.index[found.index.to_numpy()],
                             name=name, dtype=object)
@@ -344,15 +489,34 @@ class Survey:
 
     @property
     def shape(self) -> tuple[int, int]:
-        """(rows, columns)."""
+        """(rows, columns).
+
+        Returns
+        -------
+        tuple of (int, int)
+            The number of rows and columns.
+        """
         return self._data.shape
 
     @property
     def columns(self) -> list[str]:
-        """Column names."""
+        """Column names.
+
+        Returns
+        -------
+        list of str
+            The column names, in order.
+        """
         return [str(c) for c in self._data.columns]
 
     def __len__(self) -> int:
+        """The number of rows.
+
+        Returns
+        -------
+        int
+            The number of rows.
+        """
         return len(self._data)
 
     # -- derived frames ----------------------------------------------------------------------
@@ -361,6 +525,11 @@ class Survey:
 
         Numeric columns stay numeric; a numeric column holding tagged codes (``".a"``) becomes an
         object column mixing numbers and those strings.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The data with its missing codes.
         """
         frame = self._data.copy(deep=True)
         for name, found in self._codes.items():
@@ -382,6 +551,25 @@ class Survey:
         """Cells per missing code of ``var`` (declared codes, codes seen in ranges, tags) and
         system-missing cells, indexed by (code, label); system missing has code ``"."``.
 
+        Parameters
+        ----------
+        var : str
+            The column.
+        language : str, default "en"
+            Language of the labels ("en" or "fr").
+
+        Returns
+        -------
+        pandas.Series
+            int64 counts indexed by (code, label).
+
+        Raises
+        ------
+        DataError
+            If ``var`` is not a column.
+
+        Examples
+        --------
         >>> import pandas as pd
         >>> from citizensfirst.io.codebook import Codebook, Variable
         >>> cb = Codebook([Variable("q", missing={8: "Don't know", 9: "Refused"},
@@ -419,6 +607,18 @@ class Survey:
         """A copy of the data where value-labelled columns are Categoricals (categories in code
         order, ordered for ordinal variables); values without a label keep their code as text.
 
+        Parameters
+        ----------
+        language : str, default "en"
+            Language of the labels ("en" or "fr").
+
+        Returns
+        -------
+        pandas.DataFrame
+            The labelled copy.
+
+        Examples
+        --------
         >>> import pandas as pd
         >>> from citizensfirst.io.codebook import Codebook, Variable
         >>> cb = Codebook([Variable("sex", value_labels={1: "Male", 2: "Female"},
@@ -452,11 +652,43 @@ class Survey:
     as_categoricals = labelled
 
     def with_codebook(self, codebook: Codebook) -> Survey:
-        """A new survey from this one's data (missing codes restored) under ``codebook``."""
+        """A new survey from this one's data (missing codes restored) under ``codebook``.
+
+        Parameters
+        ----------
+        codebook : Codebook
+            The new codebook.
+
+        Returns
+        -------
+        Survey
+            The new survey.
+
+        Raises
+        ------
+        CodebookError
+            If the codebook does not fit the data.
+        """
         return Survey(self.with_missing_codes(), codebook, source=self._source, mr_sets=self._mr_sets)
 
     def select(self, columns: Iterable[str]) -> Survey:
-        """A new survey with only ``columns`` (unknown names raise :class:`DataError`)."""
+        """A new survey with only ``columns`` (unknown names raise :class:`DataError`).
+
+        Parameters
+        ----------
+        columns : iterable of str
+            The columns to keep, in order.
+
+        Returns
+        -------
+        Survey
+            The new survey.
+
+        Raises
+        ------
+        DataError
+            If a name is not a column.
+        """
         columns = list(columns)
         unknown = [c for c in columns if c not in self._data.columns]
         if unknown:
