@@ -37,7 +37,7 @@ Writer = Callable[[Survey, pd.DataFrame, Path, Path], None]
 class FileFormat:
     """One file format: what reads it, what writes it, and what it holds.
 
-    Parameters
+    Attributes
     ----------
     suffix : str
         The file name suffix, lower case with the dot (``".sav"``).
