@@ -65,7 +65,25 @@ def _check_csv_rows(path: Path, encoding: str, header: list[str], fields: np.nda
 
 
 def read_csv(path: Path, options: ReadOptions) -> RawData:
-    """Read a CSV file (UTF-8 unless ``options.encoding``), checking every row's field count."""
+    """Read a CSV file (UTF-8 unless ``options.encoding``), checking every row's field count.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    options : ReadOptions
+        The read options (columns, encoding, allow_short_rows).
+
+    Returns
+    -------
+    RawData
+        The data, the file's own codebook, all its column names, MR sets and encoding.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, is empty, or has a row with the wrong number of fields.
+    """
     columns, encoding, allow_short_rows = options.columns, options.encoding, options.allow_short_rows
     enc = encoding or "utf-8"
     header, fields = _csv_layout(path, enc)
@@ -92,5 +110,17 @@ def read_csv(path: Path, options: ReadOptions) -> RawData:
 
 
 def write_csv(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
-    """Write ``frame`` as UTF-8 CSV to ``out`` (the labels go to the sidecar codebook)."""
+    """Write ``frame`` as UTF-8 CSV to ``out`` (the labels go to the sidecar codebook).
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey, for its codebook.
+    frame : pandas.DataFrame
+        The survey's data with its missing codes put back.
+    out : pathlib.Path
+        The temporary file written.
+    path : pathlib.Path
+        The final file name, for messages.
+    """
     frame.to_csv(out, index=False, encoding="utf-8", lineterminator="\n")

@@ -17,7 +17,25 @@ PARQUET_TAGS_KEY = b"citizensfirst.tagged_missing"
 
 
 def read_parquet(path: Path, options: ReadOptions) -> RawData:
-    """Read a Parquet file, putting back the tagged missing codes kept in its metadata."""
+    """Read a Parquet file, putting back the tagged missing codes kept in its metadata.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    options : ReadOptions
+        The read options (columns, encoding).
+
+    Returns
+    -------
+    RawData
+        The data, the file's own codebook, all its column names, MR sets and encoding.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, or an encoding is given.
+    """
     columns, encoding = options.columns, options.encoding
     import pyarrow as pa  # lazy: heavy library, imported on use for import time
     import pyarrow.parquet as pq  # lazy: heavy library, imported on use for import time
@@ -54,7 +72,19 @@ def read_parquet(path: Path, options: ReadOptions) -> RawData:
 
 
 def write_parquet(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
-    """Write ``frame`` as Parquet to ``out``, tagged missing codes kept in the file's metadata."""
+    """Write ``frame`` as Parquet to ``out``, tagged missing codes kept in the file's metadata.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey, for its codebook.
+    frame : pandas.DataFrame
+        The survey's data with its missing codes put back.
+    out : pathlib.Path
+        The temporary file written.
+    path : pathlib.Path
+        The final file name, for messages.
+    """
     import pyarrow as pa  # lazy: heavy library, imported on use for import time
     import pyarrow.parquet as pq  # lazy: heavy library, imported on use for import time
 

@@ -37,6 +37,27 @@ class RawData:
 def check_columns(path: Path, wanted: Sequence[str] | None, available: Sequence[str]) -> list[str] | None:
     """The ``columns=`` asked for, checked against the file's columns (None: all).
 
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file, for messages.
+    wanted : sequence of str or None
+        The columns asked for (None: all).
+    available : sequence of str
+        The file's columns.
+
+    Returns
+    -------
+    list of str or None
+        The columns to read, in order, or None for all.
+
+    Raises
+    ------
+    DataError
+        If a column asked for is not in the file or is asked for twice.
+
+    Examples
+    --------
     >>> check_columns(Path("f.csv"), ["b"], ["a", "b"])
     ['b']
     """

@@ -111,7 +111,27 @@ def _tags_to_codes(frame: pd.DataFrame, meta: Any) -> pd.DataFrame:
 
 
 def read_readstat(path: Path, options: ReadOptions, *, fmt: str) -> RawData:
-    """Read an SPSS, Stata or SAS file (``fmt``: its suffix without the dot) with pyreadstat."""
+    """Read an SPSS, Stata or SAS file (``fmt``: its suffix without the dot) with pyreadstat.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    options : ReadOptions
+        The read options (columns, encoding, catalog).
+    fmt : str
+        The file's suffix without the dot (``"sav"``, ``"dta"``, ``"xpt"``, ...).
+
+    Returns
+    -------
+    RawData
+        The data, the file's own codebook, all its column names, MR sets and encoding.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read.
+    """
     import pyreadstat  # lazy: heavy library, imported on use for import time
 
     columns, encoding, catalog = options.columns, options.encoding, options.catalog
@@ -273,7 +293,21 @@ def _drop_tags(frame: pd.DataFrame, path: Path, fmt: str) -> pd.DataFrame:
 
 
 def write_sav(survey: Survey, frame: pd.DataFrame, out: Path, path: Path, *, compress: bool = False) -> None:
-    """Write ``frame`` as an SPSS ``.sav`` (``compress``: ``.zsav``) file with labels and missing codes."""
+    """Write ``frame`` as an SPSS ``.sav`` (``compress``: ``.zsav``) file with labels and missing codes.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey, for its codebook.
+    frame : pandas.DataFrame
+        The survey's data with its missing codes put back.
+    out : pathlib.Path
+        The temporary file written.
+    path : pathlib.Path
+        The final file name, for messages.
+    compress : bool, default False
+        Write a compressed ``.zsav`` file.
+    """
     import pyreadstat  # lazy: heavy library, imported on use for import time
 
     frame = _drop_tags(frame, path, "SPSS")
@@ -304,7 +338,19 @@ def write_sav(survey: Survey, frame: pd.DataFrame, out: Path, path: Path, *, com
 
 
 def write_dta(survey: Survey, frame: pd.DataFrame, out: Path, path: Path) -> None:
-    """Write ``frame`` as a Stata ``.dta`` file with labels and tagged missing codes."""
+    """Write ``frame`` as a Stata ``.dta`` file with labels and tagged missing codes.
+
+    Parameters
+    ----------
+    survey : Survey
+        The survey, for its codebook.
+    frame : pandas.DataFrame
+        The survey's data with its missing codes put back.
+    out : pathlib.Path
+        The temporary file written.
+    path : pathlib.Path
+        The final file name, for messages.
+    """
     import pyreadstat  # lazy: heavy library, imported on use for import time
 
     labels, value_labels, tagged = {}, {}, {}
