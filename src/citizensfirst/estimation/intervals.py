@@ -35,7 +35,7 @@ from scipy.special import expit, logit
 
 from ..errors import DataError
 
-#: Differences with se at most this times max(|a|, |b|, 1) are not tested (p = 1).
+#: Differences with se at most this times ``max(|a|, |b|, 1)`` are not tested (p = 1).
 ZERO_VARIANCE = 1e-12
 
 #: p-value adjustments for multiple comparisons (as R's ``p.adjust``).

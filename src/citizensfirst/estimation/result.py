@@ -139,7 +139,7 @@ class Estimate:
 
     @property
     def cv(self) -> float | pd.Series:
-        """Coefficients of variation, se / |estimate| (a float for a single row, else a Series).
+        """Coefficients of variation, ``se / |estimate|`` (a float for a single row, else a Series).
 
         Returns
         -------
