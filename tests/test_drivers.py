@@ -18,7 +18,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from citizensfirst import drivers as drv
-from citizensfirst.drivers import analysis, measures
+from citizensfirst.drivers import analysis, driver_result, measures, regression_measures
 from citizensfirst.errors import DataError
 
 
@@ -628,6 +628,6 @@ def test_result_frame_and_html() -> None:
 
 
 def test_module_doctests() -> None:
-    results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS) for module in (measures, analysis)]
+    results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS) for module in (measures, regression_measures, analysis, driver_result)]
     assert sum(r.attempted for r in results) > 20
     assert sum(r.failed for r in results) == 0

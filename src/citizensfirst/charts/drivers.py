@@ -25,7 +25,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from scipy import stats
 
-from ..drivers.analysis import DriverResult, importance_performance
+from ..drivers.analysis import importance_performance
+from ..drivers.driver_result import DriverResult
 from ..i18n import format_number, format_percent, text
 from . import theme
 from .base import (

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import inference, tables
-from ..drivers.analysis import DriverResult, driver_importance
+from ..drivers.analysis import driver_importance
+from ..drivers.driver_result import DriverResult
 from ..errors import DesignError
 from ..io.codebook import normalize_code, warn_if_nominal
 from .setup import (

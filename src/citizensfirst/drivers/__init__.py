@@ -3,7 +3,8 @@
 >>> from citizensfirst.drivers import driver_importance
 """
 
-from .analysis import METHODS, DriverResult, driver_importance, importance_performance
+from .analysis import METHODS, driver_importance, importance_performance
+from .driver_result import DriverResult
 from .measures import (
     CONDITION_THRESHOLD,
     MAX_EXACT,
@@ -11,18 +12,20 @@ from .measures import (
     CollinearityWarning,
     DominanceResult,
     ShapleyEstimate,
+    dominance,
+    r2_all_subsets,
+    shapley_lmg,
+    shapley_sampling,
+    weighted_moments,
+)
+from .regression_measures import (
     betasq,
     collinearity,
-    dominance,
     first,
     last,
     pratt,
-    r2_all_subsets,
     relative_weights,
-    shapley_lmg,
-    shapley_sampling,
     standardized_betas,
-    weighted_moments,
     zero_order,
 )
 

@@ -40,7 +40,8 @@ from ..charts import (
 )
 from ..design.facade import Design
 from ..design.setup import check_columns
-from ..drivers.analysis import DriverResult, importance_performance
+from ..drivers.analysis import importance_performance
+from ..drivers.driver_result import DriverResult
 from ..errors import DataError, SpecError
 from ..estimation.quality import DEFAULT_RULES, SUPPRESSED, UNPUBLISHED_COLUMNS, suppress_shares
 from ..estimation.scales import Scale
