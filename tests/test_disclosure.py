@@ -348,7 +348,7 @@ def test_constant_rating_makes_no_letter():
 
 def test_report_shares_hide_small_levels_and_their_complement() -> None:
     """numbers.json shares: a channel chosen by 3 respondents and its complement carry no value."""
-    from citizensfirst.report.pipeline import published_shares
+    from citizensfirst.report.published import published_shares
 
     channel = np.repeat([1.0, 2.0, 3.0, 4.0], [3, 400, 120, 250])
     d = cf.Design(pd.DataFrame({"ch": channel, "w": np.linspace(1, 3, channel.size)}), weights="w")
@@ -363,7 +363,7 @@ def test_report_shares_hide_small_levels_and_their_complement() -> None:
 
 
 def test_report_trend_hides_an_unpublishable_wave_and_its_changes() -> None:
-    from citizensfirst.report.pipeline import published_trend
+    from citizensfirst.report.published import published_trend
 
     estimates = pd.DataFrame({"wave": [2020, 2023], "estimate": [3.1, 3.4], "se": [0.05, 2.0],
                               "ci_low": [3.0, -0.6], "ci_high": [3.2, 7.4], "n": [500, 400],

@@ -21,7 +21,7 @@ import pytest
 import citizensfirst as cf
 from citizensfirst.cli import main
 from citizensfirst.errors import OutputError, SpecError
-from citizensfirst.fileutil import STAGING_MARKER, LeftoverWarning, check_replaceable_output
+from citizensfirst.outputs import STAGING_MARKER, LeftoverWarning, check_replaceable_output
 from citizensfirst.report.pipeline import _weighting_html, run_report
 from citizensfirst.report.reproduce import reproduce
 from citizensfirst.report.spec import StudySpec

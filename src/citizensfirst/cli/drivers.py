@@ -25,8 +25,9 @@ from pathlib import Path
 
 from .. import drivers as driver_registry
 from ..charts import chart_function, chart_names
-from ..fileutil import atomic_write_text, check_replaceable_output, replace_folder
+from ..fileutil import atomic_write_text
 from ..io.formats import sidecar_path
+from ..outputs import check_replaceable_output, replace_folder
 from ..report.manifest import file_record, write_manifest
 from ..sanitize import neutralize_frame
 from .common import (

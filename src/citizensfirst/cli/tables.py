@@ -19,8 +19,8 @@ import argparse
 from pathlib import Path
 
 from .. import tables as table_registry
-from ..fileutil import check_output_files, replace_files
 from ..io.formats import sidecar_path
+from ..outputs import check_output_files, replace_files
 from ..tables.render import write_tables
 from .common import (
     add_design_arguments,

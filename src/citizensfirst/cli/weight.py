@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
-from ..fileutil import atomic_write_text, check_output_files, replace_files
+from ..fileutil import atomic_write_text
 from ..io import formats
 from ..io.codebook import Variable
 from ..io.formats import sidecar_path
 from ..io.survey import Survey
 from ..io.writers import write_survey
+from ..outputs import check_output_files, replace_files
 from ..sanitize import neutralize_frame
 from ..weighting import targets as targets_module
 from .common import add_design_arguments, add_file_argument, format_list, survey_and_design

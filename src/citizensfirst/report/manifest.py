@@ -5,7 +5,7 @@ dependency versions, the seeds, the SHA-256 of every output file, and a digest o
 produced (the numbers themselves are in ``numbers.json``). Paths are relative: the spec's to the
 output folder, the inputs' to the spec's folder, the outputs' to the output folder, so a project
 folder can be moved. A folder whose manifest lists every file in it is recognised as an earlier
-output that a new run may replace (:func:`citizensfirst.fileutil.check_replaceable_output`).
+output that a new run may replace (:func:`citizensfirst.outputs.check_replaceable_output`).
 :func:`write_manifest` writes it; :func:`compare_numbers` lists every number that differs between
 two runs.
 
@@ -27,14 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..fileutil import (
-    MANIFEST,
-    MANIFEST_KEY,
-    STAGING_MARKER,
-    atomic_write_text,
-    folder_files,
-    sha256_file,
-)
+from ..fileutil import atomic_write_text, sha256_file
+from ..outputs import MANIFEST, MANIFEST_KEY, STAGING_MARKER, folder_files
 
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyreadstat", "openpyxl", "pyarrow")
 RELATIVE_TOLERANCE = 1e-9  # numbers equal to this many digits count as identical

@@ -2,7 +2,7 @@
 
 :func:`run_report` first checks that the output folder may be replaced (absent, empty, or an
 earlier report whose manifest lists every file in it, and holding no input of the run; see
-:func:`citizensfirst.fileutil.check_replaceable_output`), then builds everything in a staging
+:func:`citizensfirst.outputs.check_replaceable_output`), then builds everything in a staging
 folder beside it and swaps it in only when every step succeeded, so a failed run leaves the earlier
 output untouched. Every file is written inside the staging folder and listed in the manifest. The
 output folder holds ``tables.xlsx`` (every table, English and French), ``tables/*.csv``,
@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..charts import (
@@ -43,12 +42,12 @@ from ..design.setup import check_columns
 from ..drivers.analysis import importance_performance
 from ..drivers.driver_result import DriverResult
 from ..errors import DataError, SpecError
-from ..estimation.quality import DEFAULT_RULES, SUPPRESSED, UNPUBLISHED_COLUMNS, suppress_shares
 from ..estimation.scales import Scale
-from ..fileutil import atomic_write_text, check_replaceable_output, output_path, replace_folder
+from ..fileutil import atomic_write_text
 from ..i18n import format_number
 from ..io.formats import sidecar_path
 from ..io.readers import read_survey
+from ..outputs import check_replaceable_output, output_path, replace_folder
 from ..samplegen.params import SAMPLE_DIR
 from ..sanitize import neutralize_frame
 from ..tables.render import write_tables
@@ -56,6 +55,7 @@ from ..waves.study import Study
 from ..weighting import targets
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
+from .published import published_shares, published_trend
 from .spec import StudySpec
 
 Progress = Callable[[str], None]
@@ -352,78 +352,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records", double_precision=15))
 
 
-def published_shares(estimate: Any, design: Design) -> pd.DataFrame:
-    """The tidy frame of an overall proportion estimate with unpublishable shares blanked.
-
-    A level chosen by fewer than ``min_n`` respondents, an F share, and the complements that
-    keep them from being derived (the shares of a variable add up to 1) carry no value
-    (:func:`citizensfirst.quality.suppress_shares`); their flag becomes ``"x"`` (F stays F).
-
-    Parameters
-    ----------
-    estimate : Estimate
-        Overall proportions (no ``by``).
-    design : Design
-        The design the proportions come from (for the respondent counts).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The tidy frame with unpublishable values blanked.
-
-    Raises
-    ------
-    SpecError
-        If the estimate has ``by`` domains.
-    """
-    frame = estimate.to_frame()
-    if estimate.by:
-        raise SpecError("published_shares takes overall proportions (no by=)")
-    counts = np.zeros(len(frame))
-    for variable, rows in frame.groupby("variable", sort=False).groups.items():
-        tally = design.data[variable].value_counts()
-        counts[frame.index.get_indexer(rows)] = frame.loc[rows, "level"].map(tally).fillna(0).to_numpy()
-    hide = suppress_shares(frame["variable"].to_numpy(), counts, frame["flag"].to_numpy())
-    return _blank(frame, hide, hide & ((counts < DEFAULT_RULES.min_n) | (frame["flag"] != "F").to_numpy()))
-
-
-def published_trend(estimates: pd.DataFrame, changes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Trend estimates and changes with every value of an x or F wave estimate blanked.
-
-    Parameters
-    ----------
-    estimates : pandas.DataFrame
-        Per-wave trend estimates with a ``flag`` column.
-    changes : pandas.DataFrame
-        Wave-to-wave changes (``from_wave``, ``to_wave``, ...).
-
-    Returns
-    -------
-    tuple of (pandas.DataFrame, pandas.DataFrame)
-        The estimates and the changes, blanked where a wave estimate is x or F.
-    """
-    hide = estimates["flag"].isin([SUPPRESSED, "F"]).to_numpy()
-    hidden_waves = set(estimates.loc[hide, "wave"])
-    changed = (changes["from_wave"].isin(hidden_waves) | changes["to_wave"].isin(hidden_waves)).to_numpy()
-    if changed.any():
-        values = [c for c in changes.columns if c not in ("from_wave", "to_wave", "variable")]
-        changes = changes.astype({c: object for c in values})
-        changes.loc[changed, values] = None
-    return _blank(estimates, hide, hide & (estimates["flag"] == SUPPRESSED).to_numpy()), changes
-
-
-def _blank(frame: pd.DataFrame, hide: np.ndarray, suppressed: np.ndarray) -> pd.DataFrame:
-    """``frame`` without the values of the ``hide`` rows; ``suppressed`` rows flagged ``"x"``."""
-    if not hide.any():
-        return frame
-    out = frame.copy()
-    columns = [c for c in UNPUBLISHED_COLUMNS if c in out]
-    out[columns] = out[columns].astype(float)
-    out.loc[hide, columns] = np.nan
-    out.loc[suppressed, "flag"] = SUPPRESSED
-    return out
-
-
 def _as_score(estimates: pd.DataFrame, changes: pd.DataFrame, stat: str, study: Any, variable: str) -> pd.DataFrame:
     """Trend estimates on the 0-100 scale with the significant changes marked."""
     frame = estimates[["wave", "estimate", "ci_low", "ci_high"]].copy()
@@ -590,7 +518,7 @@ def run_report(spec: StudySpec, out: str | Path, *, progress: Progress | None = 
     ------
     OutputError
         Before any work when ``out`` may not be replaced (see
-        :func:`citizensfirst.fileutil.check_replaceable_output`).
+        :func:`citizensfirst.outputs.check_replaceable_output`).
     SpecError
         If the spec names variables or files the data do not have.
     """

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
-from ..fileutil import MANIFEST, folder_files, read_manifest, sha256_file
+from ..fileutil import sha256_file
+from ..outputs import MANIFEST, folder_files, read_manifest
 from .manifest import compare_numbers
 from .pipeline import Progress, run_report, sample_spec_path
 from .spec import StudySpec
