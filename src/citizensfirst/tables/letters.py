@@ -10,7 +10,7 @@ from ..estimation.intervals import ADJUSTMENTS, adjust_pvalues, difference_test
 from ..estimation.quality import SUPPRESSED
 
 if TYPE_CHECKING:
-    from .build import Block
+    from .cells import Block
 
 
 __all__ = ["ADJUSTMENTS", "NOT_TESTED", "TEST_COLUMNS", "adjust_pvalues", "letters_for", "pairwise_t", "relations"]
