@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..io.codebook import Code, Codebook, Measure, Variable
-from ..weighting.targets import (
+from ..weighting.targetdata import (
     AGE_LABELS,
     AGE_LABELS_FR,
     EDUC_LABELS,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..io.codebook import Codebook, Variable
-from ..weighting.targets import (
+from ..weighting.targetdata import (
     AGE_LABELS,
     EDUC_LABELS,
     GENDER_LABELS,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..weighting.targets import INDUSTRY_LABELS
+from ..weighting.targetdata import INDUSTRY_LABELS
 from .codebooks import bf_columns, cf_columns
 from .params import (
     BASE_MEANS,

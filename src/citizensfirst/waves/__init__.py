@@ -3,10 +3,9 @@
 >>> from citizensfirst.waves import Study, HarmonizationSpec
 """
 
+from .rules import CommonVariable, WaveRule
 from .spec import (
-    CommonVariable,
     HarmonizationSpec,
-    WaveRule,
     harmonize,
     load_spec,
     sample_harmonization_path,

@@ -36,11 +36,10 @@ test on the smaller of the two waves' design degrees of freedom (a conservative 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -53,17 +52,13 @@ from ..design.setup import Step
 from ..errors import HarmonizationError
 from ..fileutil import read_toml
 from ..io.codebook import Codebook, Variable
+from .rules import CommonVariable, Wave, WaveRule, fmt_list, parse_range, parse_rule, wave_key
 
 if TYPE_CHECKING:
     from ..design.facade import Design
 
 
 
-
-Wave = int | str
-
-
-"""A wave key: a year (int) or a label."""
 
 
 _TOP_KEYS = {"strict", "waves", "variables", "title"}
@@ -72,7 +67,6 @@ _TOP_KEYS = {"strict", "waves", "variables", "title"}
 _VARIABLE_KEYS = {"label", "label_fr", "scale", "strict"}
 
 
-_RULE_KEYS = {"source", "recode", "missing", "missing_ranges", "rescale", "values", "absent"}
 
 
 STATS = re.compile(r"^(mean|sqs|(top|bottom)(\d+))$")
@@ -92,280 +86,6 @@ def sample_harmonization_path() -> Path:
     'harmonization.toml'
     """
     return Path(str(resources.files("citizensfirst").joinpath("data", "sample", "harmonization.toml")))
-
-
-def wave_key(key: Any) -> Wave:
-    """Wave keys as written in TOML ("2018") become ints when integral.
-
-    Parameters
-    ----------
-    key : Any
-        A wave key (year or label).
-
-    Returns
-    -------
-    int or str
-        The year as an int when integral, else the stripped label.
-
-    Raises
-    ------
-    HarmonizationError
-        When the key is a boolean.
-    """
-    if isinstance(key, bool):
-        raise HarmonizationError(f"wave {key!r} must be a year or a label")
-    if isinstance(key, int):
-        return key
-    text = str(key).strip()
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else text
-
-
-def _range(value: Any, where: str, what: str) -> tuple[float, float]:
-    if (not isinstance(value, list | tuple) or len(value) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
-        raise HarmonizationError(f"{where}: {what} must be [low, high] (two numbers), got {value!r}")
-    low, high = float(value[0]), float(value[1])
-    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
-        raise HarmonizationError(f"{where}: {what} {list(value)} is invalid: needs low < high")
-    return low, high
-
-
-def _code(key: Any, where: str, what: str) -> float:
-    try:
-        number = float(key)
-    except (TypeError, ValueError):
-        raise HarmonizationError(f"{where}: {what} code {key!r} is not a number") from None
-    if math.isnan(number):
-        raise HarmonizationError(f"{where}: {what} code {key!r} is not a number")
-    return number
-
-
-def _target(value: Any, where: str, code: float) -> float:
-    if isinstance(value, str) and value.strip().lower() in ("nan", "na", "missing", ""):
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise HarmonizationError(
-            f"{where}: recode {code:g} -> {value!r}: the new value must be a number or nan"
-        )
-    return float(value)
-
-
-def _fmt(value: float) -> str:
-    return "nan" if math.isnan(value) else f"{value:g}"
-
-
-def _fmt_list(values: Iterable[float]) -> str:
-    return "[" + ", ".join(_fmt(v) for v in values) + "]"
-
-
-@dataclass(frozen=True)
-class WaveRule:
-    """How one wave measures one common variable.
-
-    ``source``: the wave's column (default: the common name); ``recode``: code -> new value
-    (NaN = missing), applied first; ``missing_ranges``: inclusive ranges of codes set to NaN;
-    ``rescale``: ``((from_low, from_high), (to_low, to_high))`` applied after the recodes;
-    ``values``: the valid codes (for the strict check) when they are not a range; ``absent``: the
-    wave did not ask the item.
-    """
-
-    source: str | None = None
-    recode: Mapping[float, float] = field(default_factory=dict)
-    missing_ranges: tuple[tuple[float, float], ...] = ()
-    rescale: tuple[tuple[float, float], tuple[float, float]] | None = None
-    values: tuple[float, ...] | None = None
-    absent: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "recode", MappingProxyType(dict(self.recode)))
-
-    @property
-    def is_identity(self) -> bool:
-        """True when the rule changes nothing (no recode, missing range, rescale, nor absence).
-
-        Returns
-        -------
-        bool
-            Whether the rule is the identity.
-        """
-        return not (self.recode or self.missing_ranges or self.rescale or self.absent)
-
-
-@dataclass(frozen=True)
-class CommonVariable:
-    """A common (harmonised) variable: its label, common scale and per-wave rules."""
-
-    name: str
-    label: str | None = None
-    scale: tuple[float, float] | None = None
-    rules: Mapping[Wave, WaveRule] = field(default_factory=dict)
-    strict: bool | None = None
-    label_fr: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
-
-    def rule(self, wave: Wave) -> WaveRule:
-        """The rule for ``wave`` (a wave the spec does not mention: same name, no recodes).
-
-        Parameters
-        ----------
-        wave : int or str
-            The wave.
-
-        Returns
-        -------
-        WaveRule
-            The wave's rule.
-        """
-        return self.rules.get(wave, WaveRule())
-
-    def source(self, wave: Wave) -> str:
-        """The wave's column for this variable (the rule's ``source``, else the common name).
-
-        Parameters
-        ----------
-        wave : int or str
-            The wave.
-
-        Returns
-        -------
-        str
-            The column name.
-        """
-        return self.rule(wave).source or self.name
-
-    def valid_range(self, wave: Wave) -> tuple[float, float] | None:
-        """The range the wave's codes must lie in after recoding (rescale ``from``, else the scale).
-
-        Parameters
-        ----------
-        wave : int or str
-            The wave.
-
-        Returns
-        -------
-        tuple of (float, float) or None
-            The ``(low, high)`` range, or None when neither is set.
-        """
-        rule = self.rule(wave)
-        if rule.rescale is not None:
-            return rule.rescale[0]
-        return self.scale
-
-
-def _parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | None, source: str) -> WaveRule:
-    where = f"{source}: wave {wave}, variable {name!r}"
-    if not isinstance(raw, Mapping):
-        raise HarmonizationError(f"{where}: expected a table of settings, got {raw!r}")
-    unknown = sorted(set(raw) - _RULE_KEYS)
-    if unknown:
-        raise HarmonizationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_RULE_KEYS)}")
-    absent = raw.get("absent", False)
-    if not isinstance(absent, bool):
-        raise HarmonizationError(f"{where}: absent must be true or false, got {absent!r}")
-    if absent:
-        others = sorted(set(raw) - {"absent"})
-        if others:
-            raise HarmonizationError(f"{where}: absent = true cannot be combined with {others}")
-        return WaveRule(absent=True)
-    src = raw.get("source")
-    if src is not None and (not isinstance(src, str) or not src.strip()):
-        raise HarmonizationError(f"{where}: source must be a column name, got {src!r}")
-    recode: dict[float, float] = {}
-    for key, value in dict(raw.get("recode", {})).items():
-        code = _code(key, where, "recode")
-        recode[code] = _target(value, where, code)
-    missing = raw.get("missing", [])
-    if not isinstance(missing, list | tuple):
-        raise HarmonizationError(f"{where}: missing must be a list of codes, got {missing!r}")
-    for key in missing:
-        code = _code(key, where, "missing")
-        if code in recode and not math.isnan(recode[code]):
-            raise HarmonizationError(
-                f"{where}: code {code:g} is both missing and recoded to {_fmt(recode[code])}"
-            )
-        recode[code] = math.nan
-    ranges_raw = raw.get("missing_ranges", [])
-    if not isinstance(ranges_raw, list | tuple):
-        raise HarmonizationError(f"{where}: missing_ranges must be a list of [low, high]")
-    ranges = []
-    for item in ranges_raw:
-        if (not isinstance(item, list | tuple) or len(item) != 2
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in item)):
-            raise HarmonizationError(f"{where}: missing range must be [low, high], got {item!r}")
-        if not item[0] <= item[1]:
-            raise HarmonizationError(f"{where}: missing range {list(item)} is invalid: low > high")
-        ranges.append((float(item[0]), float(item[1])))
-    ordered = sorted(ranges)
-    for (lo1, hi1), (lo2, hi2) in zip(ordered, ordered[1:], strict=False):
-        if lo2 <= hi1:
-            raise HarmonizationError(
-                f"{where}: missing ranges [{lo1:g}, {hi1:g}] and [{lo2:g}, {hi2:g}] overlap"
-            )
-    for code, value in recode.items():
-        if not math.isnan(value) and any(lo <= code <= hi for lo, hi in ranges):
-            raise HarmonizationError(
-                f"{where}: code {code:g} is recoded to {value:g} but lies in a missing range"
-            )
-    rescale = None
-    if "rescale" in raw:
-        spec = raw["rescale"]
-        if not isinstance(spec, Mapping) or set(spec) != {"from", "to"}:
-            raise HarmonizationError(
-                f"{where}: rescale must be {{from = [low, high], to = [low, high]}}, got {spec!r}"
-            )
-        rescale = (_range(spec["from"], where, "rescale from"), _range(spec["to"], where, "rescale to"))
-        if scale is not None and rescale[1] != scale:
-            raise HarmonizationError(
-                f"{where}: rescale to [{rescale[1][0]:g}, {rescale[1][1]:g}] differs from the "
-                f"common scale [{scale[0]:g}, {scale[1]:g}]"
-            )
-    values = None
-    if "values" in raw:
-        listed = raw["values"]
-        if not isinstance(listed, list | tuple) or not listed:
-            raise HarmonizationError(f"{where}: values must be a non-empty list of codes")
-        values = tuple(sorted({_code(v, where, "valid") for v in listed}))
-    valid = rescale[0] if rescale is not None else scale
-    # a code made missing must not be a valid answer; a recoded value must be one
-    for code, value in recode.items():
-        if math.isnan(value):
-            if values is not None and code in values:
-                raise HarmonizationError(
-                    f"{where}: missing code {code:g} overlaps the valid values {_fmt_list(values)}"
-                )
-            if valid is not None and valid[0] <= code <= valid[1]:
-                raise HarmonizationError(
-                    f"{where}: missing code {code:g} overlaps the valid range "
-                    f"[{valid[0]:g}, {valid[1]:g}]"
-                )
-        else:
-            if valid is not None and not valid[0] <= value <= valid[1]:
-                raise HarmonizationError(
-                    f"{where}: recode {code:g} -> {value:g} is outside the valid range "
-                    f"[{valid[0]:g}, {valid[1]:g}]"
-                )
-            if values is not None and value not in values:
-                raise HarmonizationError(
-                    f"{where}: recode {code:g} -> {value:g} is not one of the valid values {_fmt_list(values)}"
-                )
-    for lo, hi in ranges:
-        if valid is not None and lo <= valid[1] and hi >= valid[0]:
-            raise HarmonizationError(
-                f"{where}: missing range [{lo:g}, {hi:g}] overlaps the valid range "
-                f"[{valid[0]:g}, {valid[1]:g}]"
-            )
-        if values is not None and any(lo <= v <= hi for v in values):
-            raise HarmonizationError(
-                f"{where}: missing range [{lo:g}, {hi:g}] overlaps the valid values {_fmt_list(values)}"
-            )
-    if values is not None and valid is not None and (values[0] < valid[0] or values[-1] > valid[1]):
-        raise HarmonizationError(
-            f"{where}: valid values {_fmt_list(values)} fall outside [{valid[0]:g}, {valid[1]:g}]"
-        )
-    return WaveRule(source=src, recode=recode, missing_ranges=tuple(ranges), rescale=rescale,
-                    values=values)
 
 
 @dataclass(frozen=True)
@@ -556,7 +276,7 @@ def _parse_variable(name: str, body: Any, waves: tuple[Wave, ...] | None, source
     where = f"{source}: variable {name!r}"
     if not isinstance(body, Mapping):
         raise HarmonizationError(f"{where}: expected a table, got {body!r}")
-    scale = _range(body["scale"], where, "scale") if "scale" in body else None
+    scale = parse_range(body["scale"], where, "scale") if "scale" in body else None
     label, label_fr = body.get("label"), body.get("label_fr")
     for key, text in (("label", label), ("label_fr", label_fr)):
         if text is not None and not isinstance(text, str):
@@ -577,7 +297,7 @@ def _parse_variable(name: str, body: Any, waves: tuple[Wave, ...] | None, source
             raise HarmonizationError(
                 f"{where}: wave {wave!r} is not one of the spec's waves {list(waves)}"
             )
-        rules[wave] = _parse_rule(name, wave, value, scale, source)
+        rules[wave] = parse_rule(name, wave, value, scale, source)
     return CommonVariable(name, label, scale, rules, strict, label_fr)
 
 
@@ -655,7 +375,7 @@ def _harmonized_column(design: Design, var: CommonVariable, wave: Wave, strict: 
         if rule.values is not None:
             outside |= observed & ~np.isin(values, rule.values)
         if outside.any() and (strict or rule.rescale is not None):
-            allowed = (f"the valid values {_fmt_list(rule.values)}" if rule.values is not None
+            allowed = (f"the valid values {fmt_list(rule.values)}" if rule.values is not None
                        else f"the valid range [{valid[0]:g}, {valid[1]:g}]")  # type: ignore[index]
             problem = ("cannot be rescaled: outside the rescale range" if rule.rescale is not None
                        else f"is present in the data but not mapped (outside {allowed})")

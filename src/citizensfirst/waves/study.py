@@ -16,7 +16,8 @@ from ..errors import DataError, HarmonizationError
 from ..estimation.intervals import independent_difference
 from ..estimation.result import Estimate
 from ..estimation.scores import DEFAULT_SQS_RATINGS, bottom_box, service_quality_score, top_box
-from .spec import STATS, HarmonizationSpec, Wave, harmonize, load_spec, wave_key
+from .rules import Wave, wave_key
+from .spec import STATS, HarmonizationSpec, harmonize, load_spec
 
 if TYPE_CHECKING:
     from ..design.facade import Design

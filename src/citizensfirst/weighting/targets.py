@@ -73,9 +73,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from functools import cache
-from importlib import resources
-from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,6 +82,16 @@ import tomli_w
 from ..errors import SpecError, WeightingError
 from ..fileutil import atomic_write_text, read_toml
 from .controls import parse_margins
+from .targetdata import (
+    AGE3_CENSUS_LABELS,
+    AGE6_TO_AGE3,
+    BUSINESS_LABELS,
+    adults_table,
+    business_table,
+    provinces_table,
+    resolve_geography,
+    sample_labels,
+)
 
 __all__ = [
     "CANADA_2021_VARIABLES",
@@ -116,45 +123,7 @@ BUSINESS_VARIABLES: tuple[str, ...] = ("firm_size", "industry", "region")
 
 _ALIASES = {col: var for var, col in CANADA_2021_VARIABLES.items()} | {"educ": "education"}
 
-_AGE3 = {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3}  # age6 code -> age_grp code
-_AGE3_LABELS = {1: ("18 to 34 years", "18 à 34 ans"), 2: ("35 to 54 years", "35 à 54 ans"),
-                3: ("55 years and over", "55 ans et plus")}
 _SHARE_TOL = 1e-6
-
-
-# Labels of the target categories, codes 1, 2, ... in order (EN, FR); the sample study's
-# codebooks use the same labels.
-AGE_LABELS = ("18-34", "35-54", "55 and over")
-AGE_LABELS_FR = ("18 à 34 ans", "35 à 54 ans", "55 ans et plus")
-GENDER_LABELS = ("Man", "Woman", "Another gender")
-GENDER_LABELS_FR = ("Homme", "Femme", "Autre genre")
-EDUC_LABELS = ("High school or less", "College, CEGEP or trades", "University degree")
-EDUC_LABELS_FR = ("Études secondaires ou moins", "Collège, cégep ou école de métiers",
-                  "Diplôme universitaire")
-SIZE_LABELS = ("1-4 employees", "5-19 employees", "20-99 employees", "100 or more employees")
-SIZE_LABELS_FR = ("1 à 4 employés", "5 à 19 employés", "20 à 99 employés", "100 employés ou plus")
-REGION_LABELS = ("Atlantic", "Quebec", "Ontario", "Prairies", "British Columbia", "North")
-REGION_LABELS_FR = ("Atlantique", "Québec", "Ontario", "Prairies", "Colombie-Britannique", "Nord")
-INDUSTRY_LABELS = (
-    "Goods-producing (agriculture, resources, utilities, construction)",
-    "Manufacturing",
-    "Wholesale and retail trade",
-    "Professional, scientific, technical and business services",
-    "Accommodation, food and personal services",
-    "Other services (transportation, finance, health, other)",
-)
-INDUSTRY_LABELS_FR = (
-    "Production de biens (agriculture, ressources, services publics, construction)",
-    "Fabrication",
-    "Commerce de gros et de détail",
-    "Services professionnels, scientifiques, techniques et aux entreprises",
-    "Hébergement, restauration et services personnels",
-    "Autres services (transport, finance, santé, autres)",
-)
-
-
-def _data_path(name: str) -> Any:
-    return resources.files("citizensfirst").joinpath("data", "targets", name)
 
 
 def provinces() -> pd.DataFrame:
@@ -172,47 +141,7 @@ def provinces() -> pd.DataFrame:
     >>> len(provinces())
     13
     """
-    return _provinces().copy()
-
-
-@cache
-def _provinces() -> pd.DataFrame:
-    with _data_path("provinces.csv").open(encoding="utf-8") as fh:
-        return pd.read_csv(fh, comment="#")
-
-
-@cache
-def _adults() -> pd.DataFrame:
-    with _data_path("canada_2021_adults.csv").open(encoding="utf-8") as fh:
-        return pd.read_csv(fh, comment="#")
-
-
-def _resolve_geography(geography: Any) -> list[int]:
-    prov = _provinces()
-    codes = prov["code"].tolist()
-    if geography is None:
-        return codes
-    items = [geography] if isinstance(geography, int | str | Integral) else list(geography)
-    if not items:
-        raise WeightingError("geography= is empty; give one or more province codes (e.g. 24 or 'QC')")
-    by_abbr = dict(zip(prov["abbr"].str.upper(), codes, strict=True))
-    by_name = dict(zip(prov["name_en"].str.casefold(), codes, strict=True))
-    out: list[int] = []
-    for item in items:
-        key = str(item).strip()
-        if key.isdigit() and int(key) in codes:
-            code = int(key)
-        elif key.upper() in by_abbr:
-            code = by_abbr[key.upper()]
-        elif key.casefold() in by_name:
-            code = by_name[key.casefold()]
-        else:
-            raise WeightingError(
-                f"geography {item!r} is not a province or territory; use an SGC code "
-                f"({', '.join(map(str, codes))}) or an abbreviation ({', '.join(prov['abbr'])})")
-        if code not in out:
-            out.append(code)
-    return out
+    return provinces_table().copy()
 
 
 def _resolve_variables(variables: Iterable[str] | str) -> list[str]:
@@ -277,8 +206,8 @@ def canada_2021_table(
     1.0
     """
     names = _resolve_variables(variables)
-    geo = _resolve_geography(geography)
-    prov = _provinces().set_index("code").loc[geo]
+    geo = resolve_geography(geography)
+    prov = provinces_table().set_index("code").loc[geo]
     if universe == "all_ages":
         if names != ["province"]:
             raise WeightingError("universe='all_ages' has only the 'province' variable (total "
@@ -287,7 +216,7 @@ def canada_2021_table(
     elif universe != "adults":
         raise WeightingError(f"universe must be 'adults' or 'all_ages', not {universe!r}")
     else:
-        adults = _adults()
+        adults = adults_table()
         adults = adults[adults["prov"].isin(geo)]
     pieces = []
     for var in names:
@@ -307,11 +236,11 @@ def canada_2021_table(
             raw = var if var != "age" else "age6"
             part = adults[adults["variable"] == raw].drop(columns="variable")
             if var == "age":
-                part = part.assign(code=part["code"].map(_AGE3))
+                part = part.assign(code=part["code"].map(AGE6_TO_AGE3))
                 part = part.groupby(["prov", "code"], as_index=False).agg(
                     count=("count", "sum"), source=("source", "first"))
-                part["label_en"] = part["code"].map(lambda c: _AGE3_LABELS[c][0])
-                part["label_fr"] = part["code"].map(lambda c: _AGE3_LABELS[c][1])
+                part["label_en"] = part["code"].map(lambda c: AGE3_CENSUS_LABELS[c][0])
+                part["label_fr"] = part["code"].map(lambda c: AGE3_CENSUS_LABELS[c][1])
         part = part.assign(variable=var, column=CANADA_2021_VARIABLES[var])
         if not by_province:
             part = part.groupby(["variable", "column", "code"], as_index=False, sort=False).agg(
@@ -327,19 +256,6 @@ def canada_2021_table(
     return out.astype({"code": "int64", "count": "int64"})
 
 
-def _sample_labels(column: str, french: bool) -> dict[int, str] | None:
-    """The sample codebook's value labels of ``column`` (None if the sample has no such column)."""
-    if column == "prov":
-        prov = _provinces()
-        return dict(zip(prov["code"], prov["name_fr" if french else "name_en"], strict=True))
-    labels = {"age_grp": (AGE_LABELS, AGE_LABELS_FR),
-              "gender": (GENDER_LABELS, GENDER_LABELS_FR),
-              "educ": (EDUC_LABELS, EDUC_LABELS_FR)}.get(column)
-    if labels is None:
-        return None
-    return dict(enumerate(labels[1] if french else labels[0], start=1))
-
-
 def _margins_from_table(table: pd.DataFrame, shares: bool, codes: str,
                         columns: Mapping[str, str] | None) -> Margins:
     if codes not in ("sample", "label", "label_fr"):
@@ -353,7 +269,7 @@ def _margins_from_table(table: pd.DataFrame, shares: bool, codes: str,
         keys: list[Code] = list(numbers)
         if codes != "sample":
             french = codes == "label_fr"
-            sample = _sample_labels(str(col), french)
+            sample = sample_labels(str(col), french)
             census = part["label_fr" if french else "label_en"].tolist()
             keys = [sample[k] if sample else lab for k, lab in zip(numbers, census, strict=True)]
         out[name] = {k: float(v) for k, v in zip(keys, values, strict=True)}
@@ -421,12 +337,6 @@ def canada_2021(
     return _margins_from_table(table, shares, "label" if labels else codes, columns)
 
 
-@cache
-def _business() -> pd.DataFrame:
-    with _data_path("business_frame.csv").open(encoding="utf-8") as fh:
-        return pd.read_csv(fh, comment="#")
-
-
 def business_frame(
     variables: Iterable[str] | str = BUSINESS_VARIABLES,
     *,
@@ -465,12 +375,11 @@ def business_frame(
     >>> sorted(m["firm_size"]), round(sum(m["firm_size"].values()), 12)
     ([1, 2, 3, 4], 1.0)
     """
-    label_sets = {"firm_size": SIZE_LABELS, "industry": INDUSTRY_LABELS, "region": REGION_LABELS}
     names = [variables] if isinstance(variables, str) else list(variables)
     if not names:
         raise WeightingError("no business frame variables requested; known: "
                              + ", ".join(BUSINESS_VARIABLES))
-    frame = _business()
+    frame = business_table()
     out: Margins = {}
     for name in names:
         if name not in BUSINESS_VARIABLES:
@@ -478,7 +387,7 @@ def business_frame(
                                  + ", ".join(BUSINESS_VARIABLES))
         counts = frame.groupby(name)["count"].sum().sort_index()
         values = counts / counts.sum() if shares else counts.astype(float)
-        out[name] = {(label_sets[name][int(k) - 1] if labels else int(k)): float(v)
+        out[name] = {(BUSINESS_LABELS[name][int(k) - 1] if labels else int(k)): float(v)
                      for k, v in zip(values.index.to_numpy(int), values.to_numpy(float), strict=True)}
     return out
 
