@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..io.codebook import warn_if_nominal
+from .engine import ONES, domains_of, finish, level_indicators, numeric_matrix, ratio_engine
 from .intervals import (
     PROPORTION_METHODS,
     QUANTILE_METHODS,
@@ -33,16 +34,7 @@ from .intervals import (
 from .quality import QualityRules
 from .quantile_rules import RULES
 from .quantile_rules import quantile as rule_quantile
-from .result import (
-    ONES,
-    Estimate,
-    critical_value,
-    domains_of,
-    finish,
-    level_indicators,
-    numeric_matrix,
-    ratio_engine,
-)
+from .result import Estimate, critical_value
 
 if TYPE_CHECKING:
     from ..design.facade import Design

@@ -41,6 +41,7 @@ import pandas as pd
 
 from ..design.setup import Step
 from ..errors import DataError
+from .engine import domains_of, finish, numeric_matrix, ratio_engine
 from .estimators import (
     mean,
     replicate_transformed_se,
@@ -48,7 +49,7 @@ from .estimators import (
 )
 from .intervals import PROPORTION_METHODS, check_interval_method
 from .quality import QualityRules
-from .result import Estimate, domains_of, finish, numeric_matrix, ratio_engine
+from .result import Estimate
 from .scales import Scale, scale_of
 
 if TYPE_CHECKING:

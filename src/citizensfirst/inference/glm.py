@@ -18,12 +18,8 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from ..errors import CitizensFirstError, ConvergenceError, DataError
-from ..estimation.result import (
-    critical_value,
-    describe,
-    influence_vcov,
-    replicate_vcov,
-)
+from ..estimation.engine import describe, influence_vcov, replicate_vcov
+from ..estimation.result import critical_value
 from .results import TestResult, p_chisqsum, p_fsum
 
 if TYPE_CHECKING:

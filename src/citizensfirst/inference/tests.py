@@ -38,13 +38,8 @@ from scipy import stats
 
 from ..design.setup import check_columns
 from ..errors import DataError
-from ..estimation.result import (
-    critical_value,
-    domains_of,
-    numeric_matrix,
-    ratio_engine,
-    sort_key,
-)
+from ..estimation.engine import domains_of, numeric_matrix, ratio_engine, sort_key
+from ..estimation.result import critical_value
 from .glm import family_of, fit_model, num
 from .results import TestResult, p_chisqsum, p_fsum
 

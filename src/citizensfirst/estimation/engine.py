@@ -1,0 +1,536 @@
+"""The estimation engine behind :class:`~citizensfirst.estimation.result.Estimate`.
+
+Domains (``by=``), ratios of weighted totals with their influence values and covariance
+(the design's variance kernel or replicate weights), and :func:`finish`, which assembles an
+:class:`~citizensfirst.estimation.result.Estimate`; plus small helpers the estimators share
+(numeric matrices, level indicators, design descriptions, sort keys). See
+:mod:`citizensfirst.estimation.result` for the conventions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ..design.groups import group_sums
+from ..design.setup import as_list, check_columns, numeric_column
+from ..errors import DataError
+from .intervals import IntervalInputs, interval
+from .quality import DEFAULT_RULES, QualityRules
+from .result import Estimate
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+@dataclass
+class _Domains:
+    """Row codes 0..G-1 of the domains (``-1``: outside every domain) and their labels."""
+
+    codes: np.ndarray
+    frame: pd.DataFrame  # one row per domain, the by-columns
+
+    @property
+    def count(self) -> int:
+        return len(self.frame)
+
+    def rows(self) -> list[np.ndarray | slice]:
+        """Row positions of each domain (a slice when one domain holds every row)."""
+        if self.count == 1 and bool((self.codes == 0).all()):
+            return [slice(None)]
+        order = np.argsort(self.codes, kind="stable")
+        counts = np.bincount(self.codes[self.codes >= 0], minlength=self.count)
+        start = int((self.codes < 0).sum())
+        bounds = start + np.concatenate([[0], np.cumsum(counts)])
+        return [order[bounds[g] : bounds[g + 1]] for g in range(self.count)]
+
+
+def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
+    """Domain codes for ``by`` (None: one domain, the design's own).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    by : str or sequence of str or None
+        Domain variable(s).
+
+    Returns
+    -------
+    _Domains
+        Row codes (``-1`` outside every domain) and one row of by-values per domain.
+
+    Raises
+    ------
+    DataError
+        If a ``by`` column is missing from the data.
+    """
+    names = as_list(by)
+    base = design.domain.copy()
+    if not names:
+        return _Domains(np.where(base, 0, -1), pd.DataFrame(index=[0]))
+    data = design.frame
+    check_columns(data, names, "by", design.source)
+    keys = data[names]
+    valid = keys.notna().all(axis=1).to_numpy() & base
+    grouped = keys[valid].groupby(names, sort=True, observed=True, dropna=True)
+    codes = np.full(len(data), -1, dtype=np.int64)
+    codes[valid] = grouped.ngroup().to_numpy()
+    frame = grouped.size().reset_index()[names]
+    return _Domains(codes, frame)
+
+
+ONES = "ones"  # denominators sentinel: a mean, i.e. x = 1 wherever the numerator is observed
+DENSE_LIMIT = 20_000_000  # cluster-total cells kept dense; beyond, stacked as a sparse matrix
+
+
+def ratio_engine(
+    design: Design,
+    numerators: np.ndarray,
+    denominators: np.ndarray | str | None,
+    domains: _Domains,
+    *,
+    deff: str | None = "srswor",
+    listwise: bool = False,
+) -> dict[str, Any]:
+    """Point estimates, covariance, deff and n for ratios ``sum w y / sum w x`` (or totals).
+
+    ``numerators``/``denominators`` are (n, k) with NaN for missing; ``denominators`` None
+    means totals and :data:`ONES` means means. Results are ordered domain-major: item
+    ``g * k + j``. Each domain costs one pass over its rows (group sums), never a loop over
+    respondents; cluster totals are stacked densely, or sparsely when there are very many PSUs.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    numerators : numpy.ndarray
+        ``(n, k)`` values, NaN where missing.
+    denominators : numpy.ndarray or str or None
+        ``(n, k)`` values, :data:`ONES` for means, or None for totals.
+    domains : _Domains
+        The estimation domains (:func:`domains_of`).
+    deff : str or None, default 'srswor'
+        Design-effect convention (``'srswor'``, ``'replace'``, or None for none).
+    listwise : bool, default False
+        Drop a row from every item when it is missing on any numerator.
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``vcov``, ``deff``, ``n``, ``df`` and ``replicates`` (None on Taylor designs).
+    """
+    weights = design.weight_values
+    n_items = numerators.shape[1]
+    missing = np.isnan(numerators)
+    if isinstance(denominators, np.ndarray):
+        missing = missing | np.isnan(denominators)
+    if listwise:
+        missing = np.repeat(missing.any(axis=1, keepdims=True), n_items, axis=1)
+    taylor = design.taylor
+    reps = design.replicate_weights
+    calibrated = bool(design.calibrations)
+    estimates, srs, counts, dfs, thetas, present = [], [], [], [], [], []
+    blocks: list[list[Any]] = []
+    dense: list[np.ndarray] = []
+    for rows in domains.rows():
+        w = weights[rows]
+        usable = ~missing[rows] & (w != 0)[:, None]
+        wm = np.where(usable, w[:, None], 0.0)
+        y = np.where(usable, numerators[rows], 0.0)
+        wy = wm * y
+        if denominators is None:
+            wx, x = None, None
+            est = wy.sum(axis=0)
+        else:
+            if isinstance(denominators, str):  # means: x = 1 where used, so w x = w
+                x, wx = usable.astype(float), wm
+            else:
+                x = np.where(usable, denominators[rows], 0.0)
+                wx = wm * x
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est = wy.sum(axis=0) / wx.sum(axis=0)
+        estimates.append(est)
+        counts.append(usable.sum(axis=0))
+        in_domain = np.zeros(len(weights), dtype=bool)
+        in_domain[rows] = usable.any(axis=1)
+        present.append(in_domain)
+        dfs.append(design.degrees_of_freedom(in_domain) if in_domain.any() else 0)
+        srs.append(_srs_variance(wm, y, wy, x, wx, est, deff))
+        if reps is not None:
+            if x is None:
+                thetas.append(reps.weighted_totals(y, rows, weights))
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    thetas.append(reps.weighted_totals(y, rows, weights)
+                                  / reps.weighted_totals(x, rows, weights))
+            continue
+        if calibrated:
+            full = np.zeros((len(weights), n_items))
+            full[rows] = _influence(wy, wx, est)
+            dense.append(full)
+            continue
+        assert taylor is not None  # no replicate weights: a Taylor design
+        stage_totals = []
+        for stage in taylor.used_stages:
+            codes = stage.cluster[rows]
+            t1 = group_sums(codes, wy, stage.n_clusters)
+            if wx is None:
+                stage_totals.append(t1)
+            else:
+                t0 = group_sums(codes, wx, stage.n_clusters)
+                stage_totals.append(_influence(t1, t0, est))
+        blocks.append(stage_totals)
+    est_all = np.concatenate(estimates)
+    replicates = None
+    if reps is not None:
+        replicates = np.hstack(thetas)
+        vcov = reps.vcov(replicates, est_all)
+    elif calibrated and taylor is not None:
+        scores = np.hstack(dense)
+        for calibration in design.calibrations:
+            scores = calibration.residualize(scores)
+        union = np.logical_or.reduce(present)
+        vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
+    else:
+        vcov = _stacked_vcov(taylor, blocks, present, n_items)
+    variance = np.diag(vcov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        design_effect = variance / np.concatenate(srs) if deff else np.full_like(variance, np.nan)
+    return {
+        "estimate": est_all,
+        "vcov": vcov,
+        "deff": design_effect,
+        "n": np.concatenate(counts),
+        "df": np.repeat(np.asarray(dfs, dtype=float), n_items),
+        "replicates": replicates,
+    }
+
+
+def _influence(wy: np.ndarray, wx: np.ndarray | None, est: np.ndarray) -> np.ndarray:
+    """Linearised values of a ratio (``(w y - R w x) / X``) or a total (``w y``)."""
+    if wx is None:
+        return wy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (wy - est * wx) / wx.sum(axis=0)
+
+
+def _stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.ndarray],
+                  n_items: int) -> np.ndarray:
+    """Joint covariance of every domain's items from their per-stage cluster totals."""
+    if taylor.lonely_psu == "average" or taylor.adjust_domain_lonely:
+        # these rules depend on which strata a domain reaches: covariances within domains only
+        size = len(blocks) * n_items
+        vcov = np.full((size, size), np.nan)
+        for g, (stage_totals, in_domain) in enumerate(zip(blocks, present, strict=True)):
+            cols = slice(g * n_items, (g + 1) * n_items)
+            vcov[cols, cols] = taylor.vcov(stage_totals, taylor.present(in_domain))
+        return vcov
+    stacked = []
+    for s in range(len(blocks[0])):
+        parts = [b[s] for b in blocks]
+        cells = parts[0].shape[0] * n_items * len(parts)
+        stacked.append(np.hstack(parts) if cells <= DENSE_LIMIT else sparse.hstack(
+            [sparse.csr_matrix(p) for p in parts], format="csr"))
+    return taylor.vcov(stacked, taylor.present(np.logical_or.reduce(present)))
+
+
+def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray | None = None) -> np.ndarray:
+    """Taylor covariance of estimators given their (n, k) influence values (weights included).
+
+    This is the kernel for any new linearised estimator: pass ``w_i x IF_i`` per row (zero
+    outside the domain); calibration residualisation and the multistage formula are applied.
+    ``in_domain`` marks the rows that belong to the estimation domain (default: nonzero rows).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    influence : numpy.ndarray
+        ``(n, k)`` weighted influence values.
+    in_domain : numpy.ndarray, optional
+        Boolean mask of the domain's rows (default: nonzero rows in the design's domain).
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``(k, k)`` covariance matrix.
+
+    Raises
+    ------
+    DataError
+        If the design has no Taylor linearisation (replicate designs).
+    """
+    taylor = design.taylor
+    if taylor is None:
+        raise DataError("influence_vcov needs a Taylor design; use replicate_vcov for replicates")
+    scores = np.asarray(influence, dtype=float).reshape(len(design.weight_values), -1)
+    if in_domain is None:
+        in_domain = (scores != 0).any(axis=1) & design.domain
+    for calibration in design.calibrations:
+        scores = calibration.residualize(scores)
+    return taylor.vcov(taylor.cluster_totals(scores), taylor.present(in_domain))
+
+
+def replicate_vcov(
+    design: Design, statistic: Any, full: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate covariance of ``statistic(weights) -> (k,)`` re-computed with every replicate.
+
+    Returns ``(vcov, thetas)``; ``full`` is the full-sample estimate (used when ``mse``).
+    Weights passed to ``statistic`` are zero outside the design's domain.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    statistic : callable
+        Function of an ``(n,)`` weight vector returning ``(k,)`` estimates.
+    full : numpy.ndarray
+        The full-sample estimate.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(vcov, thetas)``: the ``(k, k)`` covariance and the ``(R, k)`` replicate estimates.
+
+    Raises
+    ------
+    DataError
+        If the design has no replicate weights.
+    """
+    reps = design.replicate_weights
+    if reps is None:
+        raise DataError("replicate_vcov needs a replicate design")
+    analysis = reps.analysis_weights(design.weight_values) * design.domain[:, None]
+    thetas = np.vstack([np.atleast_1d(statistic(analysis[:, r])) for r in range(reps.n_replicates)])
+    return reps.vcov(thetas, np.atleast_1d(full)), thetas
+
+
+def _srs_variance(wm: np.ndarray, y: np.ndarray, wy: np.ndarray, x: np.ndarray | None,
+                  wx: np.ndarray | None, est: np.ndarray, deff: str | None) -> np.ndarray:
+    """Variance under simple random sampling of the same size, per item (R's deff convention).
+
+    ``wm`` holds the weights where an item is used (0 elsewhere), ``y``/``x`` the values and
+    ``wy``/``wx`` their weighted values. Sums of squares are expanded (no residual arrays).
+    """
+    if not deff:
+        return np.full(wm.shape[1], np.nan)
+    psum = wm.sum(axis=0)
+    nobs = (wm != 0).sum(axis=0).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        syy = np.einsum("ij,ij->j", wy, y)
+        if x is None or wx is None:
+            centre = wy.sum(axis=0) / psum
+            ss = syy - centre * wy.sum(axis=0)
+            scale = psum**2
+        else:
+            sxx = np.einsum("ij,ij->j", wx, x)
+            sxy = np.einsum("ij,ij->j", wy, x)
+            ss = syy - 2 * est * sxy + est**2 * sxx
+            scale = psum**2 / wx.sum(axis=0) ** 2
+        s2 = np.maximum(ss, 0.0) / psum * nobs / (nobs - 1)
+        vsrs = s2 * scale / nobs
+        if deff != "replace":
+            vsrs = vsrs * (psum - nobs) / psum
+    return vsrs
+
+
+def finish(
+    design: Design,
+    statistic: str,
+    result: dict[str, np.ndarray],
+    domains: _Domains,
+    items: pd.DataFrame,
+    *,
+    level: float,
+    df: float | None,
+    rules: QualityRules | None,
+    notes: Sequence[str] = (),
+    ci: str = "t",
+    extras: dict[str, Any] | None = None,
+    stored: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> Estimate:
+    """Assemble an :class:`Estimate`: CIs by method ``ci`` with ``extras`` (kept for ``conf_int``),
+    or ``stored`` = (se, ci_low, ci_high) when the interval needs the data (quantiles); cv, flags.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    statistic : str
+        Name of the statistic (``mean``, ``proportion``, ...).
+    result : dict
+        The :func:`ratio_engine` result (``estimate``, ``vcov``, ``deff``, ``n``, ``df``).
+    domains : _Domains
+        The estimation domains.
+    items : pandas.DataFrame
+        One row per item (``variable``, and ``level`` where relevant).
+    level : float
+        Confidence level.
+    df : float or None
+        Degrees of freedom overriding the design's.
+    rules : QualityRules or None
+        Flagging rules (None: the default rules).
+    notes : sequence of str, default ()
+        Notes kept on the result.
+    ci : str, default 't'
+        Interval method.
+    extras : dict, optional
+        Extra interval inputs (``design_df``, ``transformed_se``).
+    stored : tuple of numpy.ndarray, optional
+        ``(se, ci_low, ci_high)`` computed by the caller.
+
+    Returns
+    -------
+    Estimate
+        The assembled result.
+    """
+    est = result["estimate"]
+    dfs = result["df"] if df is None else np.full(len(est), float(df))
+    extras = extras or {}
+    if stored is None:
+        se = np.sqrt(np.clip(np.diag(result["vcov"]), 0.0, None))
+        low, high = interval(ci, IntervalInputs(est, se, dfs, level, result["n"], extras.get("design_df"),
+                                                extras.get("transformed_se", {}).get(ci)))
+    else:
+        se, low, high = stored
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = se / np.abs(est)
+    rules = rules or DEFAULT_RULES
+    n_items = len(items)
+    by_cols = list(domains.frame.columns)
+    table = pd.concat(
+        [domains.frame.loc[domains.frame.index.repeat(n_items)].reset_index(drop=True),
+         pd.concat([items] * domains.count, ignore_index=True)],
+        axis=1,
+    )
+    table["estimate"] = est
+    table["se"] = se
+    table["ci_low"] = low
+    table["ci_high"] = high
+    table["deff"] = result["deff"]
+    table["cv"] = cv
+    table["n"] = result["n"].astype(int)
+    table["df"] = dfs
+    table["flag"] = rules.flags(result["n"], cv)
+    return Estimate(
+        statistic=statistic,
+        table=table,
+        vcov=result["vcov"],
+        by=tuple(by_cols),
+        level=level,
+        ci_method=ci if ci != "t" or df is None or np.isfinite(df) else "normal",
+        design=describe(design),
+        notes=tuple(notes),
+        replicates=result.get("replicates"),
+        interval_extras=extras,
+    )
+
+
+def describe(design: Design) -> str:
+    """A short description of the design for result headers.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+
+    Returns
+    -------
+    str
+        Replicate method and count, or strata, PSUs and calibration.
+    """
+    if (r := design.replicate_weights) is not None:
+        return f"{r.method} replicate weights (R={r.n_replicates})"
+    parts = [f"{design.n_strata} strata" if design.n_strata > 1 else "unstratified",
+             f"{design.n_psu} PSUs"]
+    if design.calibrations:
+        parts.append("calibrated")
+    return ", ".join(parts)
+
+
+def numeric_matrix(design: Design, variables: Sequence[str]) -> np.ndarray:
+    """(n, k) float matrix of ``variables``; a DataError names a non-numeric value.
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variables : sequence of str
+        Column names.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, k)`` floats, NaN where missing.
+
+    Raises
+    ------
+    DataError
+        If a column is missing or holds a non-numeric value.
+    """
+    check_columns(design.frame, variables, "analysis", design.source)
+    frame = design.frame[list(variables)]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
+        return frame.to_numpy(dtype=float, na_value=np.nan)
+    return np.column_stack(
+        [numeric_column(design.frame, v, "variable", design.source) for v in variables]
+    )
+
+
+def level_indicators(design: Design, variable: str) -> tuple[np.ndarray, list[Any]]:
+    """(n, L) 0/1 indicators of each observed level of ``variable`` (NaN where missing).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        Column name.
+
+    Returns
+    -------
+    tuple
+        ``(indicators, levels)``: the ``(n, L)`` array and the list of observed levels.
+
+    Raises
+    ------
+    DataError
+        If the column is missing or has no observed values.
+    """
+    check_columns(design.frame, [variable], "analysis", design.source)
+    series = design.frame[variable]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        levels = [c for c in series.cat.categories if (series == c).any()]
+    else:
+        levels = sorted(series.dropna().unique().tolist(), key=sort_key)
+    if not levels:
+        raise DataError(f"{design.source}: variable {variable!r} has no observed values")
+    values = series.to_numpy(dtype=object)
+    missing = series.isna().to_numpy()
+    ind = np.column_stack([(values == lv) for lv in levels]).astype(float)
+    ind[missing] = np.nan
+    return ind, levels
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Sort key putting numbers (in numeric order) before strings.
+
+    Parameters
+    ----------
+    value : Any
+        A level value.
+
+    Returns
+    -------
+    tuple
+        ``(0, float)`` for numbers, ``(1, str)`` otherwise.
+    """
+    if isinstance(value, int | float | np.integer | np.floating):
+        return (0, float(value))
+    return (1, str(value))
