@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from citizensfirst import Codebook, CodebookError, Variable
-from citizensfirst.io.codebook import normalize_code
-from citizensfirst.io.survey import validate_codebook
+from citizensfirst.io.codebook_checks import validate_codebook
+from citizensfirst.io.codes import normalize_code
 
 
 def _example() -> Codebook:

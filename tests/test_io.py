@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from citizensfirst import Codebook, CodebookError, DataError, Survey, Variable
-from citizensfirst.io.codebook import normalize_code
+from citizensfirst.io.codebook_checks import merge_codebooks
+from citizensfirst.io.codes import normalize_code
 from citizensfirst.io.formats import READ_FORMATS, sidecar_path
 from citizensfirst.io.readers import read_survey
-from citizensfirst.io.survey import merge_codebooks
 from citizensfirst.io.writers import write_survey
 
 

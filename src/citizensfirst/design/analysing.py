@@ -12,7 +12,8 @@ from .. import inference, tables
 from ..drivers.analysis import driver_importance
 from ..drivers.driver_result import DriverResult
 from ..errors import DesignError
-from ..io.codebook import normalize_code, warn_if_nominal
+from ..io.codes import normalize_code
+from ..io.nominal import warn_if_nominal
 from .setup import (
     DesignBase,
     Step,

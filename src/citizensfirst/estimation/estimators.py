@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..io.codebook import warn_if_nominal
+from ..io.nominal import warn_if_nominal
 from .engine import ONES, domains_of, finish, level_indicators, numeric_matrix, ratio_engine
 from .intervals import (
     PROPORTION_METHODS,

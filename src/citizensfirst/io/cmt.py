@@ -27,7 +27,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import CodebookError
-from .codebook import Code, Codebook, normalize_code
+from .codebook import Codebook
+from .codes import Code, normalize_code
 
 __all__ = ["Dimension", "apply", "dimension", "dimension_ids", "dimensions"]
 

@@ -32,8 +32,6 @@ Codes are written as TOML keys (strings) and read back as numbers when they look
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,50 +41,16 @@ from typing import Any, Literal
 import pandas as pd
 import tomli_w
 
-from ..errors import CodebookError, NominalVariableWarning
+from ..errors import CodebookError
 from ..fileutil import atomic_write_text, read_toml
+from .codes import Code, normalize_code
 
-Code = float | int | str
 Measure = Literal["nominal", "ordinal", "scale"]
 MEASURES: tuple[str, ...] = ("nominal", "ordinal", "scale")
 
 
 def _frozen(mapping: Mapping[Any, str] | None) -> Mapping[Code, str]:
     return MappingProxyType(dict(mapping or {}))
-
-
-def normalize_code(code: Any) -> Code:
-    """Return ``code`` as an int when it is integral, a float when numeric, else a string.
-
-    Parameters
-    ----------
-    code : Any
-        A code as read from a file or a TOML key (e.g. ``"8"``, ``8.0``).
-
-    Returns
-    -------
-    int, float or str
-        The normalised code.
-
-    Examples
-    --------
-    >>> normalize_code("8"), normalize_code(8.0), normalize_code("a"), normalize_code(2.5)
-    (8, 8, 'a', 2.5)
-    """
-    if isinstance(code, bool):
-        return int(code)
-    if isinstance(code, int):
-        return code
-    if isinstance(code, float):
-        return int(code) if code.is_integer() else code
-    text = str(code).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if math.isnan(number):
-        return text
-    return int(number) if number.is_integer() else number
 
 
 @dataclass(frozen=True)
@@ -585,50 +549,3 @@ class Codebook(Mapping[str, Variable]):
         """
         doc = read_toml(path, "codebook file", CodebookError)
         return cls.from_dict(doc, source=str(path))
-
-
-def warn_if_nominal(codebook: Codebook | None, data: pd.DataFrame, names: Iterable[str], use: str,
-                    *, stacklevel: int = 3) -> None:
-    """Warn (:class:`NominalVariableWarning`) for each of ``names`` the codebook calls nominal.
-
-    A nominal variable holds codes, not quantities (province 10, 24, 35...), so averaging it or
-    using it as a driver treats the codes as numbers. A 0/1 indicator is exempt: its mean is a
-    proportion. ``use`` says what is done with the variable ("mean()", "a driver", ...).
-
-    Parameters
-    ----------
-    codebook : Codebook or None
-        The codebook (None: no warning).
-    data : pandas.DataFrame
-        The data, to exempt 0/1 indicators.
-    names : iterable of str
-        The variables used.
-    use : str
-        What is done with them, as said in the warning.
-    stacklevel : int, default 3
-        Passed to :func:`warnings.warn`.
-
-    Examples
-    --------
-    >>> cb = Codebook([Variable("prov", measure="nominal")])
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warn_if_nominal(cb, pd.DataFrame({"prov": [24, 35]}), ["prov"], "mean()")
-    >>> caught[0].category.__name__
-    'NominalVariableWarning'
-    """
-    if codebook is None:
-        return
-    nominal = [n for n in names if n in codebook and codebook[n].measure == "nominal" and n in data.columns]
-    if not nominal:
-        return
-    values = data[nominal]
-    indicator = (values.isin([0, 1]) | values.isna()).all()
-    for name in indicator.index[~indicator.to_numpy()]:
-        warnings.warn(
-            f"{name!r} is nominal in the codebook (its values are category codes, not quantities), "
-            f"yet it is used in {use}; use proportion() for its categories or recode it into 0/1 "
-            f"indicators",
-            NominalVariableWarning,
-            stacklevel=stacklevel,
-        )

@@ -10,8 +10,9 @@ import pandas as pd
 
 from ..errors import CitizensFirstError, DataError
 from .codebook import Codebook
+from .columns import column_kind, is_tagged_code
 from .rawdata import RawData, ReadOptions, check_columns
-from .survey import Survey, column_kind, is_tagged_code
+from .survey import Survey
 
 PARQUET_TAGS_KEY = b"citizensfirst.tagged_missing"
 

@@ -42,14 +42,10 @@ import pandas as pd
 from ..errors import CodebookError, DataError
 from ..fileutil import sha256_file
 from .codebook import Codebook
+from .codebook_checks import merge_codebooks, validate_codebook
 from .formats import FORMATS, file_extension, read_formats, sidecar_path, supported_list
 from .rawdata import ReadOptions
-from .survey import (
-    SourceInfo,
-    Survey,
-    merge_codebooks,
-    validate_codebook,
-)
+from .survey import SourceInfo, Survey
 
 
 @dataclass(frozen=True)

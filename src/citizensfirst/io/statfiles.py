@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CodebookError, DataError
-from .codebook import Codebook, Variable, normalize_code
+from .codebook import Codebook, Variable
+from .codes import normalize_code
+from .columns import column_kind, is_tagged_code
 from .rawdata import RawData, ReadOptions, check_columns
-from .survey import Survey, column_kind, is_tagged_code
+from .survey import Survey
 
 
 def _readstat_error(path: Path, kind: str, err: Exception, encoding: str | None) -> DataError:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..io.codebook import Code, Codebook, Measure, Variable
+from ..io.codebook import Codebook, Measure, Variable
+from ..io.codes import Code
 from ..weighting.targetdata import (
     AGE_LABELS,
     AGE_LABELS_FR,

@@ -31,7 +31,8 @@ import pandas as pd
 
 from ..errors import DataError
 from ..fileutil import atomic_output, atomic_write_text, sha256_file
-from ..io.codebook import Code, Codebook
+from ..io.codebook import Codebook
+from ..io.codes import Code
 from .codebooks import bf_codebook, cf_codebook
 from .params import CF_WAVES, SAMPLE_DIR, SAMPLE_WAVES, SAV_DATE, SAV_TIME
 from .readme import build_readme

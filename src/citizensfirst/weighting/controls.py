@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..design.setup import Step, check_columns
 from ..errors import ConvergenceError, WeightingError
-from ..io.codebook import normalize_code
+from ..io.codes import normalize_code
 from .report import WeightingReport, margin_table, relative_errors
 
 if TYPE_CHECKING:

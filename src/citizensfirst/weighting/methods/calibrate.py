@@ -12,7 +12,7 @@ import pandas as pd
 from ...design.groups import factorize, group_sums
 from ...design.setup import numeric_column
 from ...errors import WeightingError
-from ...io.codebook import normalize_code
+from ...io.codes import normalize_code
 from ..calibration import CALFUNS, GregResiduals, solve_g
 from ..controls import (
     SHARE_TOLERANCE,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...design.groups import group_sums
 from ...errors import WeightingError
-from ...io.codebook import normalize_code
+from ...io.codes import normalize_code
 from ..calibration import PostStratumResiduals
 from ..controls import (
     EXACT_TOL,
