@@ -10,7 +10,7 @@ import pytest
 
 import citizensfirst as cf
 from citizensfirst import drivers, inference, tables, weighting
-from citizensfirst.estimation import estimators
+from citizensfirst.estimation import estimators, quantiles
 
 FORWARDED: dict[str, Callable[..., object]] = {
     "mean": estimators.mean,
@@ -19,7 +19,7 @@ FORWARDED: dict[str, Callable[..., object]] = {
     "count": estimators.count,
     "ratio": estimators.ratio,
     "variance": estimators.variance,
-    "quantile": estimators.quantile,
+    "quantile": quantiles.quantile,
     "regress": inference.regress,
     "ttest": inference.ttest,
     "chisq": inference.chisq,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..estimation import estimators
+from ..estimation import estimators, quantiles
 from .setup import DesignBase
 
 if TYPE_CHECKING:
@@ -396,7 +396,7 @@ class EstimatorMethods(DesignBase):
 
         See Also
         --------
-        citizensfirst.estimators.quantile
+        citizensfirst.estimation.quantiles.quantile
 
         Examples
         --------
@@ -406,7 +406,7 @@ class EstimatorMethods(DesignBase):
         >>> float(Design(df).quantile("y", 0.5).estimate)
         3.0
         """
-        return estimators.quantile(
+        return quantiles.quantile(
             self._as_design(), variable, probs, by=by, rule=rule, interval=interval, level=level,
             df=df, rules=rules,
         )

@@ -13,20 +13,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.genmod import families as sm_families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from ..errors import CitizensFirstError, ConvergenceError, DataError
 from ..estimation.engine import describe, influence_vcov, replicate_vcov
 from ..estimation.result import critical_value
+from .families import GlmFamily, family_of
 from .results import TestResult, p_chisqsum, p_fsum
 
 if TYPE_CHECKING:
     from ..design.facade import Design
-
-
-FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
 
 
 @dataclass(frozen=True)
@@ -258,69 +255,6 @@ def _plain_term(name: str) -> str:
     return name.replace(" ", "")
 
 
-class _Binomial(sm_families.Binomial):
-    """statsmodels' binomial family, started where R's ``binomial()$initialize`` starts."""
-
-    def __init__(self, prior: np.ndarray) -> None:
-        super().__init__()
-        self.prior = prior
-
-    def starting_mu(self, y: np.ndarray) -> np.ndarray:
-        return (self.prior * y + 0.5) / (self.prior + 1)
-
-
-class _Poisson(sm_families.Poisson):
-    """statsmodels' Poisson family, started where R's ``poisson()$initialize`` starts."""
-
-    def starting_mu(self, y: np.ndarray) -> np.ndarray:
-        return y + 0.1
-
-
-class _Gaussian(sm_families.Gaussian):
-    """statsmodels' Gaussian family, started where R's ``gaussian()$initialize`` starts."""
-
-    def starting_mu(self, y: np.ndarray) -> np.ndarray:
-        return y
-
-
-@dataclass(frozen=True)
-class _Family:
-    name: str  # as R reports it
-    link: str
-
-    def statsmodels(self, prior: np.ndarray) -> sm_families.Family:
-        if self.name in ("binomial", "quasibinomial"):
-            return _Binomial(prior)
-        if self.name in ("poisson", "quasipoisson"):
-            return _Poisson()
-        return _Gaussian()
-
-
-def family_of(name: str) -> _Family:
-    """The family (R name and canonical link) called ``name``.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`FAMILIES`.
-
-    Returns
-    -------
-    _Family
-        The family.
-
-    Raises
-    ------
-    DataError
-        If ``name`` is not a known family.
-    """
-    links = {"gaussian": "identity", "binomial": "logit", "quasibinomial": "logit",
-             "poisson": "log", "quasipoisson": "log"}
-    if name not in links:
-        raise DataError(f"family must be one of {FAMILIES}, got {name!r}")
-    return _Family(name, links[name])
-
-
 def _check_rank(X: np.ndarray, weights: np.ndarray) -> None:
     good = weights > 0
     r = np.linalg.qr(X[good] * np.sqrt(weights[good])[:, None], mode="r")
@@ -330,7 +264,7 @@ def _check_rank(X: np.ndarray, weights: np.ndarray) -> None:
                         "factor level with no respondents); drop or merge terms")
 
 
-def _glm(X: np.ndarray, y: np.ndarray, weights: np.ndarray, fam: _Family,
+def _glm(X: np.ndarray, y: np.ndarray, weights: np.ndarray, fam: GlmFamily,
          start: np.ndarray | None = None, epsilon: float = 1e-8, maxit: int = 25) -> Any:
     """Fit a GLM with statsmodels' IRLS, following R's ``glm.fit`` iterates.
 
@@ -406,7 +340,7 @@ def regress(design: Design, formula: str, family: str = "gaussian", *,
     return fit_model(design, X, y, used, names, terms, fam, formula, level)
 
 
-def _model_matrices(design: Design, formula: str, fam: _Family
+def _model_matrices(design: Design, formula: str, fam: GlmFamily
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], dict[str, list[int]]]:
     import patsy  # lazy: heavy optional library, imported on use for import time
 
@@ -473,7 +407,7 @@ def _referenced_columns(formula: str, columns: Iterable[Any]) -> list[Any]:
     return out
 
 
-def _outcome(lhs: pd.DataFrame, text: str, fam: _Family, source: str) -> np.ndarray:
+def _outcome(lhs: pd.DataFrame, text: str, fam: GlmFamily, source: str) -> np.ndarray:
     cols = list(lhs.columns)
     if len(cols) == 1:
         return lhs.iloc[:, 0].to_numpy(dtype=float)
@@ -491,7 +425,7 @@ def _r_name(column: str) -> str:
 
 
 def fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, names: list[str],
-               terms: dict[str, list[int]], fam: _Family, formula: str, level: float) -> ModelResult:
+               terms: dict[str, list[int]], fam: GlmFamily, formula: str, level: float) -> ModelResult:
     """Fit the GLM and its design-based (Taylor or replicate) covariance.
 
     Parameters
@@ -508,7 +442,7 @@ def fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, na
         R-style coefficient names.
     terms : dict of str to list of int
         Term -> its coefficient positions.
-    fam : _Family
+    fam : GlmFamily
         The model family.
     formula : str
         The formula, for messages and the result.

@@ -40,7 +40,8 @@ from ..design.setup import check_columns
 from ..errors import DataError
 from ..estimation.engine import domains_of, numeric_matrix, ratio_engine, sort_key
 from ..estimation.result import critical_value
-from .glm import family_of, fit_model, num
+from .families import family_of
+from .glm import fit_model, num
 from .results import TestResult, p_chisqsum, p_fsum
 
 if TYPE_CHECKING:

@@ -1,0 +1,156 @@
+"""Quantiles with Woodruff or replicate confidence intervals: the estimator behind ``Design.quantile``.
+
+>>> import pandas as pd
+>>> from citizensfirst import Design
+>>> df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5]})
+>>> float(Design(df).quantile("y", 0.5).estimate)
+3.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .engine import ONES, domains_of, finish, numeric_matrix, ratio_engine
+from .estimators import Names, proportion_interval
+from .intervals import QUANTILE_METHODS, check_interval_method
+from .quality import QualityRules
+from .quantile_rules import RULES
+from .quantile_rules import quantile as rule_quantile
+from .result import Estimate, critical_value
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+def quantile(
+    design: Design,
+    variable: str,
+    probs: float | Sequence[float] = (0.5,),
+    *,
+    by: Names | None = None,
+    rule: str = "math",
+    interval: str = "mean",
+    level: float = 0.95,
+    df: float | None = None,
+    rules: QualityRules | None = None,
+) -> Estimate:
+    """Quantiles with Woodruff confidence intervals (as ``svyquantile``, survey >= 4.1).
+
+    The interval for p is found on the CDF scale, ``P(x <= q_hat)`` +/- t se (``interval``:
+    ``mean``, ``beta``, ``xlogit`` or ``asin``), and mapped back through the quantile rule;
+    ``se`` = (upper - lower) / (2 t), as R reports it. On replicate designs ``interval="quantile"``
+    instead re-computes the quantile with every replicate's weights and uses
+    ``q_hat +/- t sqrt(V_rep)``. Design effects are not defined (NaN).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design.
+    variable : str
+        Numeric variable.
+    probs : float or sequence of float, default (0.5,)
+        Probabilities in [0, 1].
+    by : str or sequence of str, optional
+        Domain variable(s): one estimate per domain (default: the whole sample).
+    rule : str, default 'math'
+        Quantile rule, one of :data:`~citizensfirst.estimation.quantile_rules.RULES`.
+    interval : str, default 'mean'
+        Interval method, one of :data:`~citizensfirst.estimation.intervals.QUANTILE_METHODS`.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    df : float, optional
+        Degrees of freedom for the intervals (default: the design's).
+    rules : QualityRules, optional
+        Flagging rules for unreliable estimates (default: the standard rules).
+
+    Returns
+    -------
+    Estimate
+        One row per probability (and domain); ``deff`` is NaN.
+
+    Raises
+    ------
+    DataError
+        If ``rule`` or ``interval`` is unknown, or a probability lies outside [0, 1].
+    """
+    if rule not in RULES:
+        raise DataError(f"rule must be one of {RULES}, got {rule!r}")
+    check_interval_method(interval, QUANTILE_METHODS, argument="interval")
+    plist = [float(probs)] if isinstance(probs, int | float | np.number) else [float(p) for p in probs]
+    if any(not 0 <= p <= 1 for p in plist):
+        raise DataError(f"quantile probabilities must lie in [0, 1], got {plist}")
+    x = numeric_matrix(design, [variable])[:, 0]
+    domains = domains_of(design, by)
+    weights = design.weight_values
+    rows_by_domain = domains.rows()
+    rows_out: list[dict[str, Any]] = []
+    for p in plist:
+        qhat = np.empty(domains.count)
+        indicator = np.full(len(x), np.nan)
+        for g, rows in enumerate(rows_by_domain):
+            ok = np.arange(len(x))[rows][~np.isnan(x[rows]) & (weights[rows] != 0)]
+            qhat[g] = rule_quantile(x[ok], weights[ok], p, rule)
+            indicator[ok] = (x[ok] <= qhat[g]).astype(float)
+        if interval == "quantile":
+            rows_out += _replicate_quantile_rows(design, x, p, qhat, rows_by_domain, rule, level, df)
+            continue
+        cdf = ratio_engine(design, indicator[:, None], ONES, domains, deff=None)
+        se_p = np.sqrt(np.diag(cdf["vcov"]))
+        dfs = cdf["df"] if df is None else np.full(domains.count, float(df))
+        method = "wald" if interval == "mean" else interval
+        p_low, p_high = proportion_interval(cdf["estimate"], se_p, dfs, cdf["n"], level, method)
+        crit = critical_value(level, dfs)
+        for g, rows in enumerate(rows_by_domain):
+            ok = np.arange(len(x))[rows][~np.isnan(x[rows]) & (weights[rows] != 0)]
+            low = rule_quantile(x[ok], weights[ok], p_low[g], rule) if 0 <= p_low[g] <= 1 else np.nan
+            high = rule_quantile(x[ok], weights[ok], p_high[g], rule) if 0 <= p_high[g] <= 1 else np.nan
+            rows_out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": low, "ci_high": high,
+                             "se": (high - low) / (2 * crit[g]), "n": cdf["n"][g], "df": dfs[g]})
+    table = pd.DataFrame(rows_out).sort_values(["g", "p"], kind="stable").reset_index(drop=True)
+    result = {
+        "estimate": table["estimate"].to_numpy(),
+        "vcov": _diagonal(table["se"].to_numpy() ** 2),
+        "deff": np.full(len(table), np.nan),
+        "n": table["n"].to_numpy(),
+        "df": table["df"].to_numpy(),
+    }
+    items = pd.DataFrame({"variable": variable, "level": plist})
+    stored = (table["se"].to_numpy(), table["ci_low"].to_numpy(), table["ci_high"].to_numpy())
+    return finish(design, "quantile", result, domains, items, level=level, df=df, rules=rules,
+                  ci="quantile" if interval == "quantile" else f"woodruff-{interval}", stored=stored)
+
+
+def _diagonal(variances: np.ndarray) -> np.ndarray:
+    """A covariance matrix known only on its diagonal (off-diagonal NaN, as R's quantiles)."""
+    out = np.full((len(variances), len(variances)), np.nan)
+    np.fill_diagonal(out, variances)
+    return out
+
+
+def _replicate_quantile_rows(
+    design: Design, x: np.ndarray, p: float, qhat: np.ndarray, rows_by_domain: list[np.ndarray | slice],
+    rule: str, level: float, df: float | None,
+) -> list[dict[str, Any]]:
+    """Quantile CIs from the quantile re-computed under every replicate (R's ``repCI``)."""
+    reps = design.replicate_weights
+    if reps is None:
+        raise DataError("interval='quantile' needs a replicate design (see Design.as_replicate)")
+    analysis = reps.analysis_weights(design.weight_values)
+    out = []
+    for g, rows in enumerate(rows_by_domain):
+        ok = np.arange(len(x))[rows][~np.isnan(x[rows])]
+        thetas = np.array([rule_quantile(x[ok], analysis[ok, r], p, rule) for r in range(reps.n_replicates)])
+        var = float(reps.vcov(thetas[:, None], np.array([qhat[g]]))[0, 0])
+        in_domain = np.zeros(len(x), dtype=bool)
+        in_domain[ok] = True
+        dfs = float(df) if df is not None else float(design.degrees_of_freedom(in_domain))
+        half = float(critical_value(level, dfs)[0]) * np.sqrt(var)
+        out.append({"g": g, "p": p, "estimate": qhat[g], "ci_low": qhat[g] - half,
+                    "ci_high": qhat[g] + half, "se": np.sqrt(var), "n": len(ok), "df": dfs})
+    return out
