@@ -45,6 +45,18 @@ class GlmFamily:
     link: str
 
     def statsmodels(self, prior: np.ndarray) -> sm_families.Family:
+        """The statsmodels family that fits this GLM family.
+
+        Parameters
+        ----------
+        prior : numpy.ndarray
+            The prior weights of the fit (binomial families use them as trial counts).
+
+        Returns
+        -------
+        statsmodels.genmod.families.Family
+            The family object passed to statsmodels' GLM.
+        """
         if self.name in ("binomial", "quasibinomial"):
             return _Binomial(prior)
         if self.name in ("poisson", "quasipoisson"):

@@ -24,7 +24,18 @@ if TYPE_CHECKING:
 
 
 def table_levels(series: pd.Series) -> list[Any]:
-    """Observed levels in table order (categorical order, else numbers then text, ascending)."""
+    """Observed levels in table order (categorical order, else numbers then text, ascending).
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The column whose levels are listed.
+
+    Returns
+    -------
+    list
+        The levels present in ``series``, in table order.
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         present = set(series.dropna().unique().tolist())
         return [c for c in series.cat.categories if c in present]
@@ -66,7 +77,26 @@ class CellSpec:
 
 def prepare_cells(design: Design, rows: str | Sequence[str], stat: str, value: str | Sequence[str] | None,
              scale: tuple[float, float] | None) -> tuple[Design, CellSpec, list[str]]:
-    """The working design (derived 0/1 or 0-100 columns added) and the row specification."""
+    """The working design (derived 0/1 or 0-100 columns added) and the row specification.
+
+    Parameters
+    ----------
+    design : Design
+        The design the table is built from.
+    rows : str or sequence of str
+        The row variable, or the rated items shown as rows.
+    stat : str
+        ``"percent"``, ``"mean"``, ``"top2"`` or ``"score"``.
+    value : str, sequence of str or None
+        The rated item(s) when ``rows`` is a grouping variable.
+    scale : tuple of (float, float) or None
+        The rating scale; None reads it from the codebook.
+
+    Returns
+    -------
+    tuple of (Design, CellSpec, list of str)
+        The working design, the row specification and the analysis columns.
+    """
     frame, source = design.frame, design.source
     if stat == "percent":
         if value is not None:
@@ -127,7 +157,22 @@ def _estimate(work: Design, spec: CellSpec, variables: list[str], by: list[str])
 
 
 def estimate_block(work: Design, spec: CellSpec, column: str | None) -> Block:
-    """Estimate every row of the table for the categories of ``column`` (None: the Total)."""
+    """Estimate every row of the table for the categories of ``column`` (None: the Total).
+
+    Parameters
+    ----------
+    work : Design
+        The working design from :func:`prepare_cells`.
+    spec : CellSpec
+        The row specification from :func:`prepare_cells`.
+    column : str or None
+        The column variable; None estimates the Total column.
+
+    Returns
+    -------
+    Block
+        Estimates, standard errors, limits, counts and covariances, one cell per row and column.
+    """
     data = work.frame
     weights = work.weight_values * work.domain
     by = [column] if column else []
@@ -148,11 +193,32 @@ def estimate_block(work: Design, spec: CellSpec, column: str | None) -> Block:
     cov = np.full((n_rows, n_cols, n_cols), np.nan)
 
     def column_index(table: pd.DataFrame) -> np.ndarray:
+        """Column position of every row of an estimate table (0 for the Total).
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            An estimate's tidy table.
+
+        Returns
+        -------
+        numpy.ndarray
+            The column index of each row.
+        """
         if not column:
             return np.zeros(len(table), dtype=np.int64)
         return pd.Index(levels).get_indexer(table[column])
 
     def place(est: Estimate, r_idx: np.ndarray, c_idx: np.ndarray) -> None:
+        """Copy an estimate's rows into the block's cells ``(r_idx, c_idx)``.
+
+        Parameters
+        ----------
+        est : Estimate
+            The estimate whose rows are copied.
+        r_idx, c_idx : numpy.ndarray
+            The row and column of the cell each of its rows goes to.
+        """
         t = est.table
         for name in out:
             out[name][r_idx, c_idx] = t[name].to_numpy()

@@ -54,6 +54,27 @@ def wave_key(key: Any) -> Wave:
 
 
 def parse_range(value: Any, where: str, what: str) -> tuple[float, float]:
+    """A ``[low, high]`` pair of numbers from a harmonisation spec.
+
+    Parameters
+    ----------
+    value : Any
+        The value read from the TOML file.
+    where : str
+        Where the value was read (file, wave and variable), for the error message.
+    what : str
+        The key's name, for the error message.
+
+    Returns
+    -------
+    tuple of (float, float)
+        The two numbers.
+
+    Raises
+    ------
+    HarmonizationError
+        When ``value`` is not a list of two numbers.
+    """
     if (not isinstance(value, list | tuple) or len(value) != 2
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
         raise HarmonizationError(f"{where}: {what} must be [low, high] (two numbers), got {value!r}")
@@ -88,6 +109,18 @@ def _fmt(value: float) -> str:
 
 
 def fmt_list(values: Iterable[float]) -> str:
+    """Numbers written as a TOML-style list, e.g. ``[1, 2.5]``.
+
+    Parameters
+    ----------
+    values : iterable of float
+        The numbers.
+
+    Returns
+    -------
+    str
+        The list as text.
+    """
     return "[" + ", ".join(_fmt(v) for v in values) + "]"
 
 
@@ -188,6 +221,31 @@ class CommonVariable:
 
 
 def parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | None, source: str) -> WaveRule:
+    """One wave's rule for a common variable, checked.
+
+    Parameters
+    ----------
+    name : str
+        The common variable.
+    wave : Wave
+        The wave the rule is for.
+    raw : Any
+        The rule as read from the TOML file (a table).
+    scale : tuple of (float, float) or None
+        The common variable's scale, if declared.
+    source : str
+        The spec file, for error messages.
+
+    Returns
+    -------
+    WaveRule
+        The checked rule.
+
+    Raises
+    ------
+    HarmonizationError
+        When the rule has unknown keys or values of the wrong kind.
+    """
     where = f"{source}: wave {wave}, variable {name!r}"
     if not isinstance(raw, Mapping):
         raise HarmonizationError(f"{where}: expected a table of settings, got {raw!r}")

@@ -55,22 +55,65 @@ AGE3_CENSUS_LABELS = {1: ("18 to 34 years", "18 à 34 ans"), 2: ("35 to 54 years
 
 
 def data_path(name: str) -> Any:
+    """A shipped target file in the package's ``data/targets`` folder.
+
+    Parameters
+    ----------
+    name : str
+        The file name.
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        The file, readable with ``.open()``.
+    """
     return resources.files("citizensfirst").joinpath("data", "targets", name)
 
 
 @cache
 def provinces_table() -> pd.DataFrame:
+    """The shipped table of the provinces and territories (codes, abbreviations, names) (read once).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as shipped.
+    """
     with data_path("provinces.csv").open(encoding="utf-8") as fh:
         return pd.read_csv(fh, comment="#")
 
 
 @cache
 def adults_table() -> pd.DataFrame:
+    """The shipped table of the 2021 Census adult counts by province and variable (read once).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as shipped.
+    """
     with data_path("canada_2021_adults.csv").open(encoding="utf-8") as fh:
         return pd.read_csv(fh, comment="#")
 
 
 def resolve_geography(geography: Any) -> list[int]:
+    """Province and territory codes from codes, abbreviations or English names.
+
+    Parameters
+    ----------
+    geography : Any
+        None (all), one code/abbreviation/name, or a sequence of them.
+
+    Returns
+    -------
+    list of int
+        The SGC codes, without repeats, in the order given.
+
+    Raises
+    ------
+    WeightingError
+        When ``geography`` is empty or names no province or territory.
+    """
     prov = provinces_table()
     codes = prov["code"].tolist()
     if geography is None:
@@ -99,7 +142,20 @@ def resolve_geography(geography: Any) -> list[int]:
 
 
 def sample_labels(column: str, french: bool) -> dict[int, str] | None:
-    """The sample codebook's value labels of ``column`` (None if the sample has no such column)."""
+    """The sample codebook's value labels of ``column`` (None if the sample has no such column).
+
+    Parameters
+    ----------
+    column : str
+        The sample column (``prov``, ``age_grp``, ``gender`` or ``educ``).
+    french : bool
+        French labels instead of English.
+
+    Returns
+    -------
+    dict of int to str or None
+        Code to label, or None for another column.
+    """
     if column == "prov":
         prov = provinces_table()
         return dict(zip(prov["code"], prov["name_fr" if french else "name_en"], strict=True))
@@ -113,5 +169,12 @@ def sample_labels(column: str, french: bool) -> dict[int, str] | None:
 
 @cache
 def business_table() -> pd.DataFrame:
+    """The shipped table of the illustrative business frame (read once).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as shipped.
+    """
     with data_path("business_frame.csv").open(encoding="utf-8") as fh:
         return pd.read_csv(fh, comment="#")
