@@ -26,7 +26,12 @@ from .io.readers import read_survey
 from .io.survey import SourceInfo, Survey
 from .io.writers import write_survey
 from .waves.study import Study, Trend
+from .weighting import statcan
 from .weighting import targets as targets
+
+# cf.targets also offers the Statistics Canada readers (weighting.statcan)
+targets.from_statcan = statcan.from_statcan  # type: ignore[attr-defined]
+targets.business_counts = statcan.business_counts  # type: ignore[attr-defined]
 
 __version__ = "0.1.0"
 

@@ -4,16 +4,84 @@
 >>> r = WeightingReport.build("raking", np.ones(4), np.array([1.0, 1.0, 2.0, 2.0]), None, True, 3)
 >>> round(r.kish_deff, 4), round(r.effective_n, 2)
 (1.1111, 3.6)
+
+Targets that come from a published table travel with their citation: a :class:`CitedMargins`
+(margins plus a :class:`TargetSource`) given to ``rake`` puts the source in the report.
+
+>>> src = TargetSource("17-10-0005-01", "Population estimates on July 1, by age and gender", "July 1, 2025")
+>>> str(src)
+'Statistics Canada. Table 17-10-0005-01 Population estimates on July 1, by age and gender (reference date July 1, 2025).'
+>>> r.cited(src).summary()["source"] == str(src)
+True
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..design.facade import Design
+
+
+@dataclass(frozen=True)
+class TargetSource:
+    """Where a set of targets comes from: table number, title, reference date and notes."""
+
+    table: str
+    title: str
+    reference_date: str
+    doi: str | None = None
+    licence: str | None = None
+    note: str = ""
+    publisher: str = "Statistics Canada"
+
+    def __str__(self) -> str:
+        title = f" {self.title}" if self.title else ""
+        parts = [f"{self.publisher}. Table {self.table}{title} (reference date {self.reference_date}).",
+                 f"DOI {self.doi}." if self.doi else "", f"{self.note.rstrip('.')}." if self.note else ""]
+        return " ".join(p for p in parts if p)
+
+
+class CitedMargins(dict[str, dict[Any, float]]):
+    """Raking margins ``{column: {level: target}}`` that carry their :class:`TargetSource`.
+
+    Parameters
+    ----------
+    margins : mapping
+        The margins.
+    source : TargetSource
+        Their source.
+    """
+
+    def __init__(self, margins: Mapping[str, Mapping[Any, float]], source: TargetSource) -> None:
+        super().__init__({k: dict(v) for k, v in margins.items()})
+        self.source = source
+
+
+def cite_targets(design: Design, margins: object) -> Design:
+    """``design`` whose report cites the source of ``margins`` (unchanged if they carry none).
+
+    Parameters
+    ----------
+    design : Design
+        A design just weighted to ``margins``.
+    margins : object
+        The margins given to the weighting step (a :class:`CitedMargins` carries its source).
+
+    Returns
+    -------
+    Design
+        The design, its report citing the targets.
+    """
+    if not isinstance(margins, CitedMargins) or design.report is None:
+        return design
+    return design.evolve(report=design.report.cited(margins.source))
 
 
 def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], targets: list[np.ndarray],
@@ -89,6 +157,22 @@ class WeightingReport:
     kish_deff: float
     effective_n: float
     trimmed: int = 0
+    source: TargetSource | None = None
+
+    def cited(self, source: TargetSource | None) -> WeightingReport:
+        """This report, citing the source of its targets.
+
+        Parameters
+        ----------
+        source : TargetSource or None
+            The source of the targets.
+
+        Returns
+        -------
+        WeightingReport
+            A copy with ``source`` set.
+        """
+        return replace(self, source=source)
 
     @property
     def efficiency(self) -> float:
@@ -155,8 +239,10 @@ class WeightingReport:
         Returns
         -------
         pandas.Series
-            Method, convergence, weight range, Kish deff, effective n and the largest error.
+            Method, convergence, weight range, Kish deff, effective n and the largest error
+            (and ``source``, the citation of the targets, when they have one).
         """
+        cited = {} if self.source is None else {"source": str(self.source)}
         return pd.Series({
             "method": self.method, "converged": self.converged, "iterations": self.iterations,
             "n": self.n, "weight_min": self.weight_min, "weight_max": self.weight_max,
@@ -164,7 +250,7 @@ class WeightingReport:
             "kish_deff": self.kish_deff, "effective_n": self.effective_n,
             "efficiency": self.efficiency, "trimmed": self.trimmed,
             "max_relative_error": self.max_relative_error,
-        })
+        } | cited)
 
     def to_frame(self) -> pd.DataFrame:
         """The margin table (target, achieved, shares) or, without margins, the summary.
@@ -182,10 +268,13 @@ class WeightingReport:
         head = (f"WeightingReport({self.method}: converged={self.converged} in {self.iterations} "
                 f"iterations, max relative error {self.max_relative_error:.2e}, Kish deff "
                 f"{self.kish_deff:.3f}, effective n {self.effective_n:.1f})")
+        if self.source is not None:
+            head += f"\ntargets: {self.source}"
         return head if self.margins is None else head + "\n" + self.margins.to_string(index=False)
 
     def _repr_html_(self) -> str:
         summary = self.summary().to_frame("value").to_html(border=0)
         margins = "" if self.margins is None else self.margins.to_html(index=False, border=0,
                                                                        float_format=lambda v: f"{v:.6g}")
-        return f"<div><p><b>{html.escape(self.method)}</b></p>{summary}{margins}</div>"
+        cited = "" if self.source is None else f"<p>Targets: {html.escape(str(self.source))}</p>"
+        return f"<div><p><b>{html.escape(self.method)}</b></p>{cited}{summary}{margins}</div>"

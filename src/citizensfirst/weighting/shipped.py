@@ -4,8 +4,15 @@ A shipped set is a function of the target variables that returns raking margins
 ``{column: {code: value}}``. :data:`SHIPPED_TARGETS` is the one registry of those names: the
 study spec's ``targets = "<name>"``, the command line's choices and the docs read it.
 
->>> sorted(SHIPPED_TARGETS)[:2]
-['business_frame', 'canada_2021']
+* ``canada_adults_2025``: exact adult counts of July 1, 2025 by province, age and gender from
+  Statistics Canada Table 17-10-0005-01 (:mod:`.official`); the margins carry their citation,
+  which the weighting report prints;
+* ``canada_2021``: the APPROXIMATE 2021 Census shares (:func:`.targets.canada_2021`);
+* ``business_counts_illustrative``: ILLUSTRATIVE counts in the Canadian Business Counts format;
+* ``business_frame``: the same illustrative frame as shares (:func:`.targets.business_frame`).
+
+>>> sorted(SHIPPED_TARGETS)
+['business_counts_illustrative', 'business_frame', 'canada_2021', 'canada_adults_2025']
 >>> sorted(shipped_targets("canada_2021", ["gender"]))
 ['gender']
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import SpecError
+from .official import business_counts_illustrative, canada_adults_2025
 from .targets import Margins, business_frame, canada_2021
 
 TargetSet = Callable[[Sequence[str]], Margins]
@@ -23,6 +31,8 @@ TargetSet = Callable[[Sequence[str]], Margins]
 SHIPPED_TARGETS: Mapping[str, TargetSet] = {
     "canada_2021": canada_2021,
     "business_frame": business_frame,
+    "canada_adults_2025": canada_adults_2025,
+    "business_counts_illustrative": business_counts_illustrative,
 }
 """Shipped target sets by name (the ``targets`` key of a weighting step)."""
 

@@ -19,6 +19,7 @@ from ..controls import (
     reweighted,
     with_margin_report,
 )
+from ..report import cite_targets
 from .calibrate import calibrate_matrix
 
 if TYPE_CHECKING:
@@ -95,8 +96,8 @@ def rake(
             design, np.hstack(blocks), values, method="raking", bounds=bounds,
             max_iter=max_iter, tol=tol, step=make_step("rake", margins=targets, bounds=bounds),
         )
-        return with_margin_report(new, design, names, coded, target_vectors, "raking (bounded)", iterations,
-                                   tol, advice=_RAKE_ADVICE)
+        return cite_targets(with_margin_report(new, design, names, coded, target_vectors, "raking (bounded)",
+                                               iterations, tol, advice=_RAKE_ADVICE), margins)
     # Raking only depends on the cell (the combination of margin levels): fit the cell table,
     # then map the cell factors back to the rows (one pass over the data).
     cell, cell_levels = _cells(coded)
@@ -138,8 +139,8 @@ def rake(
     step = make_step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
                  change_tol=change_tol)
     new = reweighted(design, weights, rep_weights, residuals, step)
-    return with_margin_report(new, design, names, coded, target_vectors, "raking",
-                               iteration, tol, converged=converged, advice=_RAKE_ADVICE)
+    return cite_targets(with_margin_report(new, design, names, coded, target_vectors, "raking",
+                                           iteration, tol, converged=converged, advice=_RAKE_ADVICE), margins)
 
 
 _RAKE_ADVICE = " Raise max_iter, check for empty or tiny cells, or collapse levels"
