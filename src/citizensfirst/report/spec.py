@@ -1,11 +1,12 @@
 """The study spec: one TOML file that says how raw files become tables, charts and a report.
 
-A spec names the waves (files and design columns), the weighting targets, the harmonisation, and
-the outputs. Paths are relative to the spec file. Wave names, table names and trend variables
-become file names in the output folder, so each must be a safe name: 1 to 64 letters, digits,
-``_``, ``-`` or ``.``, starting with a letter or digit, without ``..`` (and distinct, ignoring
-case). Every problem is a :class:`~citizensfirst.errors.SpecError` naming the file, the key and
-what is wrong::
+A spec names the waves (files and sampling designs), their weighting steps, the harmonisation, and
+the outputs. Paths are relative to the spec file. Wave names, table names, trend variables and
+estimate names become file names or keys of the outputs, so each must be a safe name: 1 to 64
+letters, digits, ``_``, ``-`` or ``.``, starting with a letter or digit, without ``..`` (and
+distinct, ignoring case). The schema is :mod:`citizensfirst.spec.study` (every key is documented
+in ``docs/spec-reference.md``); every problem is a :class:`~citizensfirst.errors.SpecError` naming
+the file, the key path (``[waves.cf2023].nest``) and the value::
 
     [study]
     title = "Citizens First"
@@ -16,15 +17,30 @@ what is wrong::
     [waves.cf2023]                      # one table per wave; the key is the wave's name
     file = "cf2023.sav"
     year = 2023
-    weights = "wt_design"               # base weight column
-    strata = "stratum"                  # optional design columns
-    psu = "psu"
-    nest = true
+    weights = "wt_design"               # base weight column (or probs = "p")
+    strata = "stratum"                  # optional design columns: str, or a list (one per stage)
+    psu = "psu"                         # psu = ["dnum", "snum"] for two stages
+    fpc = "fpc"                         # per stage: a column or a number (counts > 1, fractions <= 1)
+    nest = true                         # a boolean: "true" (a string) is refused
+    lonely_psu = "adjust"               # fail | adjust | average | remove | certainty
 
-    [weighting]                         # rake every wave (optional)
-    targets = "canada_2021"             # or a targets TOML file (see citizensfirst.targets)
+    [waves.cf2024]
+    file = "cf2024.csv"
+    weights = "wt"
+    [waves.cf2024.replicates]           # replicate weights supplied in the file
+    pattern = "rep[0-9]+"               # or columns = ["rep1", "rep2", ...]
+    type = "jk1"                        # jk1 | jkn | brr | fay (with rho) | bootstrap | ...
+
+    [[weighting]]                       # study-wide steps, in order (a wave may list its own)
+    method = "rake"                     # rake | calibrate | poststratify | trim
+    targets = "canada_2021"             # or file = "targets.toml", or margins = {gender = {1 = 0.49, 2 = 0.51}}
     variables = ["province", "age", "gender", "education"]
     tol = 1e-10
+
+    [[weighting]]
+    method = "trim"
+    upper = 5.0
+    relative = true
 
     [harmonization]
     file = "harmonization.toml"         # common names across waves (see docs/waves.md)
@@ -44,96 +60,104 @@ what is wrong::
     variable = "q_time"                 # a harmonised name
     stat = "mean"                       # mean | top2 | sqs
 
+    [[estimates]]                       # plain estimates -> numbers.json["estimates"]
+    name = "time_mean"
+    stat = "mean"                       # mean | total | proportion | quantile | ratio
+    variables = "q_time"
+    by = ["prov"]
+
 >>> spec = StudySpec.from_dict({"study": {"title": "T"}, "waves": {"w1": {"file": "a.sav"}}})
 >>> spec.waves[0].name, spec.languages
 ('w1', ('en',))
->>> StudySpec.from_dict({"waves": {"../w1": {"file": "a.sav"}}})
+>>> StudySpec.from_dict({"waves": {"w1": {"file": "a.sav", "nest": "false"}}})
 Traceback (most recent call last):
 ...
-citizensfirst.errors.SpecError: spec: [waves."../w1"] name '../w1' is not a safe name (it becomes a file name): use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit, without '..'
+citizensfirst.errors.SpecError: spec: [waves.w1].nest = "false": must be true or false (a TOML boolean, not a string)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..drivers.analysis import METHODS as DRIVER_METHODS
-from ..errors import SpecError, WeightingError
+from ..errors import SpecError
 from ..fileutil import read_toml
-from ..weighting.controls import check_controls
+from ..spec.base import SAFE_NAME, validate
+from ..spec.study import (
+    STEP_KEYS,
+    TABLE_STATS,
+    TREND_STATS,
+    StepTable,
+    StudyDoc,
+    WavesDoc,
+    WaveTable,
+)
 
-TABLE_STATS = ("percent", "mean", "top2", "score")
-TREND_STATS = ("mean", "top2", "sqs")
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-"""A name that can become a file name in the output folder (no separator, no ``..``)."""
+__all__ = ["SAFE_NAME", "TABLE_STATS", "TREND_STATS", "ChartSpec", "DriverSpec", "EstimateSpec", "ReplicateSpec",
+           "StudySpec", "TableSpec", "TrendSpec", "WaveSpec", "WeightingStep", "parse_wave"]
 
-
-def _table(doc: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
-    value = doc.get(key, {})
-    if not isinstance(value, Mapping):
-        raise SpecError(f"{source}: [{key}] must be a table")
-    return value
-
-
-def _quoted(key: str) -> str:
-    """A TOML key as written in a table header (quoted unless bare)."""
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_OPTION_NAMES = {"distance": "method"}  # spec key -> keyword of the Design method, where they differ
 
 
-def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str, source: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise SpecError(f"{source}: unknown key(s) {unknown} in {where}; allowed: {sorted(allowed)}")
+@dataclass(frozen=True)
+class ReplicateSpec:
+    """Replicate weights supplied in a wave's file (the ``replicates`` table of a wave)."""
+
+    columns: tuple[str, ...]
+    pattern: str | None
+    type: str
+    scale: float | None = None
+    rscales: tuple[float, ...] | None = None
+    rho: float | None = None
+    mse: bool = False
+    combined: bool = True
 
 
-def _string(value: Any, where: str, source: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise SpecError(f"{source}: {where} must be a non-empty string, got {value!r}")
-    return value
+@dataclass(frozen=True)
+class WeightingStep:
+    """One weighting step; ``options`` are exactly the keyword arguments of the Design method."""
 
-
-def _safe_name(value: Any, where: str, source: str) -> str:
-    """A string that :data:`SAFE_NAME` accepts, or a SpecError naming the key and the value."""
-    name = _string(value, where, source)
-    if not SAFE_NAME.fullmatch(name) or ".." in name:
-        raise SpecError(f"{source}: {where} {name!r} is not a safe name (it becomes a file name): use 1 to 64 "
-                        "letters, digits, '_', '-' or '.', starting with a letter or digit, without '..'")
-    return name
-
-
-def _distinct(names: Sequence[str], where: str, source: str) -> None:
-    """Refuse names that would give the same file (equal, or equal ignoring case)."""
-    seen: dict[str, str] = {}
-    for name in names:
-        if name.lower() in seen:
-            raise SpecError(f"{source}: {where} {seen[name.lower()]!r} and {name!r} would write the same "
-                            "files; give them distinct names")
-        seen[name.lower()] = name
-
-
-def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
-        raise SpecError(f"{source}: {where} must be a string or a list of strings, got {value!r}")
-    return tuple(value)
+    method: str
+    targets: str | None = None
+    file: Path | None = None
+    margins: dict[str, dict[str, float]] | None = None
+    variables: tuple[str, ...] = ()
+    cells: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class WaveSpec:
-    """One wave: its file and design columns."""
+    """One wave: its file, sampling design and weighting steps."""
 
     name: str
     file: Path
     year: int | None = None
     weights: str | None = None
-    strata: str | None = None
-    psu: str | None = None
+    probs: str | None = None
+    strata: tuple[str, ...] = ()
+    psu: tuple[str, ...] = ()
+    fpc: tuple[str | float, ...] = ()
     nest: bool = False
+    lonely_psu: str = "fail"
+    adjust_domain_lonely: bool = False
+    replicates: ReplicateSpec | None = None
+    weighting: tuple[WeightingStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class EstimateSpec:
+    """A plain design-based estimate of one wave."""
+
+    name: str
+    stat: str
+    variables: tuple[str, ...]
+    wave: str | None = None
+    by: tuple[str, ...] = ()
+    quantiles: tuple[float, ...] = ()
+    denominator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,15 +209,12 @@ class StudySpec:
     title_fr: str | None = None
     languages: tuple[str, ...] = ("en",)
     seed: int = 1
-    targets: str | None = None
-    target_variables: tuple[str, ...] = ()
-    tol: float = 1e-10
     harmonization: Path | None = None
     tables: tuple[TableSpec, ...] = ()
     drivers: DriverSpec | None = None
     trends: tuple[TrendSpec, ...] = ()
     charts: ChartSpec = field(default_factory=ChartSpec)
-    max_iter: int = 100
+    estimates: tuple[EstimateSpec, ...] = ()
     source: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -281,104 +302,94 @@ class StudySpec:
         SpecError
             If the spec is invalid (unknown keys, wrong types, missing tables, ...).
         """
-        src = str(source or "spec")
         base = base or Path(".")
-        _check_keys(doc, {"study", "waves", "weighting", "harmonization", "tables", "drivers", "trends",
-                          "charts"},
-                    "the top level", src)
-        study = _table(doc, "study", src)
-        _check_keys(study, {"title", "title_fr", "languages", "seed"}, "[study]", src)
-        languages = _strings(study.get("languages", ["en"]), "[study] languages", src)
-        bad = [lang for lang in languages if lang not in ("en", "fr")]
-        if bad:
-            raise SpecError(f"{src}: [study] languages must be 'en' and/or 'fr', got {bad}")
-        waves_doc = _table(doc, "waves", src)
-        if not waves_doc:
-            raise SpecError(f"{src}: the spec needs at least one [waves.<name>] table")
-        waves = []
-        for name, wave in waves_doc.items():
-            where = f"[waves.{name}]" if SAFE_NAME.fullmatch(name) else f"[waves.{_quoted(name)}]"
-            _safe_name(name, f"{where} name", src)
-            if not isinstance(wave, Mapping):
-                raise SpecError(f"{src}: {where} must be a table")
-            _check_keys(wave, {"file", "year", "weights", "strata", "psu", "nest"}, where, src)
-            file = base / _string(wave.get("file"), f"{where} file", src)
-            year = wave.get("year")
-            if year is not None and not isinstance(year, int):
-                raise SpecError(f"{src}: {where} year must be an integer, got {year!r}")
-            waves.append(WaveSpec(name, file, year, wave.get("weights"), wave.get("strata"),
-                                  wave.get("psu"), bool(wave.get("nest", False))))
-        weighting = _table(doc, "weighting", src)
-        _check_keys(weighting, {"targets", "variables", "tol", "max_iter"}, "[weighting]", src)
-        targets = weighting.get("targets")
-        if targets is not None and targets not in ("canada_2021", "business_frame"):
-            targets = str(base / _string(targets, "[weighting] targets", src))
-        harmonization = _table(doc, "harmonization", src)
-        _check_keys(harmonization, {"file"}, "[harmonization]", src)
-        tables = []
-        for i, table in enumerate(doc.get("tables", [])):
-            where = f"[[tables]] #{i + 1}"
-            _check_keys(table, {"name", "rows", "cols", "stat", "value", "wave"}, where, src)
-            stat = table.get("stat", "percent")
-            if stat not in TABLE_STATS:
-                raise SpecError(f"{src}: {where} stat must be one of {TABLE_STATS}, got {stat!r}")
-            rows = _strings(table.get("rows"), f"{where} rows", src)
-            tables.append(TableSpec(_safe_name(table.get("name", f"table{i + 1}"), f"{where} name", src),
-                                    rows[0] if len(rows) == 1 else rows,
-                                    _strings(table.get("cols"), f"{where} cols", src), stat,
-                                    table.get("value"), table.get("wave")))
-        drivers = None
-        if "drivers" in doc:
-            d = _table(doc, "drivers", src)
-            _check_keys(d, {"outcome", "drivers", "wave", "method", "replicates"}, "[drivers]", src)
-            method = d.get("method", "shapley")
-            if method not in DRIVER_METHODS:
-                raise SpecError(f"{src}: [drivers] method must be one of {DRIVER_METHODS}, got {method!r}")
-            drivers = DriverSpec(_strings(d.get("outcome"), "[drivers] outcome", src),
-                                 _strings(d.get("drivers"), "[drivers] drivers", src),
-                                 d.get("wave"), method, int(d.get("replicates", 200)))
-        trends = []
-        for i, trend in enumerate(doc.get("trends", [])):
-            where = f"[[trends]] #{i + 1}"
-            _check_keys(trend, {"variable", "stat"}, where, src)
-            stat = trend.get("stat", "mean")
-            if stat not in TREND_STATS:
-                raise SpecError(f"{src}: {where} stat must be one of {TREND_STATS}, got {stat!r}")
-            trends.append(TrendSpec(_safe_name(trend.get("variable"), f"{where} variable", src), stat))
-        _distinct([w.name for w in waves], "waves", src)
-        _distinct([t.name for t in tables], "[[tables]] names", src)
-        _distinct([f"{t.variable}.{t.stat}" for t in trends], "[[trends]]", src)
-        charts_doc = _table(doc, "charts", src)
-        _check_keys(charts_doc, {"distribution", "channel_used", "channel_preferred"}, "[charts]", src)
-        charts = ChartSpec(
-            _strings(charts_doc["distribution"], "[charts] distribution", src) if "distribution" in charts_doc else (),
-            charts_doc.get("channel_used"), charts_doc.get("channel_preferred"),
-        )
-        try:
-            tol, max_iter, _, _ = check_controls(tol=weighting.get("tol", 1e-10),
-                                                 max_iter=weighting.get("max_iter", 100))
-        except WeightingError as err:
-            raise SpecError(f"{src}: [weighting] {err}") from None
-        spec = cls(
-            title=_string(study.get("title", "Study"), "[study] title", src),
-            title_fr=study.get("title_fr"),
-            languages=languages,
-            seed=int(study.get("seed", 1)),
-            waves=tuple(waves),
-            targets=targets,
-            target_variables=tuple(weighting.get("variables", ())),
-            tol=tol,
-            harmonization=(base / harmonization["file"]) if "file" in harmonization else None,
-            tables=tuple(tables),
-            drivers=drivers,
-            trends=tuple(trends),
-            charts=charts,
-            max_iter=max_iter,
+        study = validate(StudyDoc, doc, source or "spec")
+        default = tuple(_step(step, base) for step in study.weighting or ())
+        drivers = study.drivers
+        return cls(
+            title=study.study.title,
+            title_fr=study.study.title_fr,
+            languages=tuple(study.study.languages),
+            seed=study.study.seed,
+            waves=tuple(_wave(name, wave, base, default) for name, wave in study.waves.items()),
+            harmonization=base / study.harmonization.file if study.harmonization else None,
+            tables=tuple(TableSpec(t.name or f"table{i + 1}", t.rows[0] if len(t.rows) == 1 else tuple(t.rows),
+                                   tuple(t.cols), t.stat, t.value, t.wave) for i, t in enumerate(study.tables)),
+            drivers=None if drivers is None else DriverSpec(tuple(drivers.outcome), tuple(drivers.drivers),
+                                                            drivers.wave, drivers.method, drivers.replicates),
+            trends=tuple(TrendSpec(t.variable, t.stat) for t in study.trends),
+            charts=ChartSpec(tuple(study.charts.distribution or ()), study.charts.channel_used,
+                             study.charts.channel_preferred),
+            estimates=tuple(EstimateSpec(e.name, e.stat, tuple(e.variables), e.wave, tuple(e.by or ()),
+                                         tuple(e.quantiles or ((0.5,) if e.stat == "quantile" else ())),
+                                         e.denominator) for e in study.estimates),
             source=source,
             raw=dict(doc),
         )
-        for table in spec.tables:
-            spec.wave(table.wave)
-        if spec.drivers is not None:
-            spec.wave(spec.drivers.wave)
-        return spec
+
+
+def _step(step: StepTable, base: Path) -> WeightingStep:
+    """A validated weighting step with its file resolved and its Design keyword arguments."""
+    given = step.model_fields_set
+    keys = STEP_KEYS[step.method] - {"targets", "file", "margins", "variables", "cells"}
+    options = {_OPTION_NAMES.get(key, key): getattr(step, key) for key in sorted(keys & given)}
+    if "bounds" in options:
+        options["bounds"] = tuple(options["bounds"])
+    targets, file = step.targets, step.file
+    if targets is not None and targets.endswith(".toml"):  # old specs: targets = "file.toml"
+        targets, file = None, targets
+    return WeightingStep(
+        method=step.method, targets=targets, file=None if file is None else base / file,
+        margins=None if step.margins is None else {k: dict(v) for k, v in step.margins.items()},
+        variables=tuple(step.variables or ()), cells=tuple(step.cells or ()), options=options,
+    )
+
+
+def _wave(name: str, wave: WaveTable, base: Path, default: tuple[WeightingStep, ...]) -> WaveSpec:
+    """A validated wave table as a WaveSpec (its own steps, else ``default``)."""
+    rep = wave.replicates
+    return WaveSpec(
+        name=name, file=base / wave.file, year=wave.year, weights=wave.weights, probs=wave.probs,
+        strata=tuple(wave.strata or ()), psu=tuple(wave.psu or ()), fpc=tuple(wave.fpc or ()), nest=wave.nest,
+        lonely_psu=wave.lonely_psu, adjust_domain_lonely=wave.adjust_domain_lonely,
+        replicates=None if rep is None else ReplicateSpec(
+            tuple(rep.columns or ()), rep.pattern, rep.type, rep.scale,
+            None if rep.rscales is None else tuple(rep.rscales), rep.rho, rep.mse, rep.combined),
+        weighting=default if wave.weighting is None else tuple(_step(step, base) for step in wave.weighting),
+    )
+
+
+def parse_wave(name: str, doc: Mapping[str, Any], *, base: Path | None = None, source: object = None,
+               weighting: Sequence[WeightingStep] = ()) -> WaveSpec:
+    """Validate one wave table (as in ``[waves.<name>]``) with the study spec's rules.
+
+    Parameters
+    ----------
+    name : str
+        The wave's name (a safe name).
+    doc : Mapping
+        The wave table: ``file``, ``weights``, ``strata``, ``psu``, ``fpc``, ``replicates``, ...
+    base : Path, optional
+        Folder that relative paths are resolved against (default the working folder).
+    source : object, optional
+        What to name in error messages (default ``"options"``).
+    weighting : sequence of WeightingStep, optional
+        Steps used when the table has no ``weighting`` of its own.
+
+    Returns
+    -------
+    WaveSpec
+        The wave.
+
+    Raises
+    ------
+    SpecError
+        Naming the key path, the value and what is expected.
+
+    Examples
+    --------
+    >>> parse_wave("api", {"file": "api.csv", "psu": ["dnum", "snum"], "fpc": ["fpc1", "fpc2"]}).psu
+    ('dnum', 'snum')
+    """
+    waves = validate(WavesDoc, {"waves": {name: dict(doc)}}, source or "options")
+    return _wave(name, waves.waves[name], base or Path("."), tuple(weighting))
