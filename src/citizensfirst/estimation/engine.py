@@ -21,6 +21,7 @@ from ..design.groups import group_sums
 from ..design.setup import as_list, check_columns, numeric_column
 from ..errors import DataError
 from .intervals import IntervalInputs, interval
+from .labels import ResultLabels
 from .quality import DEFAULT_RULES, QualityRules
 from .result import Estimate
 
@@ -86,6 +87,8 @@ def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
 
 ONES = "ones"  # denominators sentinel: a mean, i.e. x = 1 wherever the numerator is observed
 DENSE_LIMIT = 20_000_000  # cluster-total cells kept dense; beyond, stacked as a sparse matrix
+#: statistics whose ``level`` column holds codes of the variable (labelled by its value labels)
+CODED_LEVELS = frozenset({"proportion", "count"})
 
 
 def ratio_engine(
@@ -356,7 +359,8 @@ def finish(
     stored: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Estimate:
     """Assemble an :class:`Estimate`: CIs by method ``ci`` with ``extras`` (kept for ``conf_int``),
-    or ``stored`` = (se, ci_low, ci_high) when the interval needs the data (quantiles); cv, flags.
+    or ``stored`` = (se, ci_low, ci_high) when the interval needs the data (quantiles); cv, flags,
+    and the codebook's labels of the by and analysed variables (levels of :data:`CODED_LEVELS`).
 
     Parameters
     ----------
@@ -418,6 +422,8 @@ def finish(
     table["n"] = result["n"].astype(int)
     table["df"] = dfs
     table["flag"] = rules.flags(result["n"], cv)
+    labels = ResultLabels.from_codebook(design.codebook, [*by_cols, *items["variable"].astype(str)],
+                                        coded_levels=statistic in CODED_LEVELS and "level" in items.columns)
     return Estimate(
         statistic=statistic,
         table=table,
@@ -429,6 +435,7 @@ def finish(
         notes=tuple(notes),
         replicates=result.get("replicates"),
         interval_extras=extras,
+        value_labels=labels,
     )
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,7 @@ from .intervals import (
     table_limits,
 )
 from .intervals import critical_value as critical_value  # re-exported: inference and drivers use it
+from .labels import ResultLabels, check_lang, labelled_frame, readable_rows, statistic_name
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class Estimate:
     ``table`` has the by-columns, then ``variable``, ``level`` (proportions), ``estimate``,
     ``se``, ``ci_low``, ``ci_high``, ``deff``, ``cv``, ``n`` (unweighted), ``df`` and ``flag``;
     ``vcov`` is the covariance matrix of the estimates (rows/columns = ``labels``).
+    ``table`` keeps codes; ``value_labels`` carries the codebook's EN/FR labels of the
+    estimate's variables, which :meth:`to_frame`, the displays and :meth:`plot` show in
+    ``language`` (see :mod:`~citizensfirst.estimation.labels`).
     """
 
     statistic: str
@@ -73,6 +77,10 @@ class Estimate:
     replicates: np.ndarray | None = field(default=None, repr=False)
     #: inputs of some interval methods besides se/df/n (see intervals.IntervalInputs)
     interval_extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: EN/FR variable and value labels, copied from the codebook when the estimate was made
+    value_labels: ResultLabels = field(default_factory=ResultLabels, repr=False, compare=False)
+    #: the language of the displays and of ``to_frame()`` / ``plot()`` by default
+    language: str = "en"
 
     @property
     def labels(self) -> list[str]:
@@ -265,7 +273,8 @@ class Estimate:
         table = pd.DataFrame({"variable": names, "estimate": est, "se": se, "ci_low": low, "ci_high": high,
                               "deff": np.nan, "cv": cv, "n": np.nan, "df": dfs, "flag": ""})
         return Estimate(f"contrast of {self.statistic}", table, vcov, (), self.level,
-                        "t" if np.isfinite(dfs).all() else "normal", self.design, self.notes)
+                        "t" if np.isfinite(dfs).all() else "normal", self.design, self.notes,
+                        language=self.language)
 
     def pairwise(self, adjust: str = "none", df: float | None = None) -> pd.DataFrame:
         """The t test of every pair of rows: ``difference = estimate_a - estimate_b``.
@@ -334,15 +343,106 @@ class Estimate:
         labels = self.labels
         return pd.DataFrame(self.vcov, index=labels, columns=labels)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The result table (a copy).
+    def to_frame(self, lang: str | None = None, *, labels: bool = True) -> pd.DataFrame:
+        """The result table, with value labels in place of codes (a copy).
+
+        Each ``by`` column, and ``level`` for proportions and counts, shows the codebook's value
+        labels in ``lang``; its codes stay beside it in ``<column>_code`` (``prov_code``,
+        ``level_code``), and ``variable_label`` (after ``variable``) holds the wording. Codes
+        without a label are kept, integer-valued floats shown as integers. ``labels=False``
+        gives the table of codes alone.
+
+        Parameters
+        ----------
+        lang : {"en", "fr"}, optional
+            Language of the labels (default: the estimate's ``language``).
+        labels : bool, default True
+            False: the codes only (the ``table`` as computed).
 
         Returns
         -------
         pandas.DataFrame
-            A copy of ``table``.
+            A new frame.
+
+        Raises
+        ------
+        DataError
+            If ``lang`` is not "en" or "fr".
+
+        Examples
+        --------
+        >>> from citizensfirst import Design
+        >>> e = Design(pd.DataFrame({"g": [1.0, 1.0, 2.0]})).proportion("g")
+        >>> e.to_frame()[["level", "level_code", "estimate"]].round(3)
+           level level_code  estimate
+        0      1        1.0     0.667
+        1      2        2.0     0.333
         """
-        return self.table.copy()
+        lang = check_lang(self.language if lang is None else lang)
+        if not labels:
+            return self.table.copy()
+        return labelled_frame(self.table, self.by, self.value_labels, lang)
+
+    def in_language(self, lang: str) -> Estimate:
+        """The same estimate displayed (repr, HTML, ``to_frame``, ``plot``) in ``lang``.
+
+        Parameters
+        ----------
+        lang : {"en", "fr"}
+            The language.
+
+        Returns
+        -------
+        Estimate
+            A copy with ``language`` set; the numbers are the same.
+
+        Raises
+        ------
+        DataError
+            If ``lang`` is not "en" or "fr".
+        """
+        return replace(self, language=check_lang(lang))
+
+    def axis_labels(self, lang: str | None = None) -> list[str]:
+        """One readable label per row (by values, variable wording, level), for chart axes.
+
+        Parameters
+        ----------
+        lang : {"en", "fr"}, optional
+            Language of the labels (default: the estimate's ``language``).
+
+        Returns
+        -------
+        list of str
+            One label per row of ``table``: the labelled parts that differ between rows.
+
+        Examples
+        --------
+        >>> from citizensfirst import Design
+        >>> Design(pd.DataFrame({"y": [1.0, 2.0], "g": [1.0, 2.0]})).mean("y", by="g").axis_labels()
+        ['1', '2']
+        """
+        lang = check_lang(self.language if lang is None else lang)
+        return readable_rows(self.table, self.by, self.value_labels, lang)
+
+    def title(self, lang: str | None = None) -> str:
+        """The statistic and the variable's wording: ``"Mean: Overall satisfaction"``.
+
+        Parameters
+        ----------
+        lang : {"en", "fr"}, optional
+            Language of the title (default: the estimate's ``language``).
+
+        Returns
+        -------
+        str
+            The statistic's name, then the wording of each variable.
+        """
+        lang = check_lang(self.language if lang is None else lang)
+        names = dict.fromkeys(str(v) for v in self.table["variable"])
+        wording = ", ".join(self.value_labels.variable_label(v, lang) for v in names)
+        sep = "\u00a0: " if lang == "fr" else ": "
+        return f"{statistic_name(self.statistic, lang)}{sep}{wording}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: statistic, settings, rows and the covariance matrix.
@@ -380,22 +480,33 @@ class Estimate:
         """
         return json.dumps(self.to_dict(), **kwargs, default=str).replace("NaN", "null")
 
+    def _shown(self) -> pd.DataFrame:
+        """The labelled table without its code columns, for the displays."""
+        frame = self.to_frame()
+        return frame.drop(columns=[c for c in frame.columns if c not in self.table.columns])
+
     def __repr__(self) -> str:
-        head = f"{self.statistic} ({self.design}; {int(self.level * 100)}% CI, {self.ci_method})"
+        head = f"{self.title()} ({self.design}; {int(self.level * 100)}% CI, {self.ci_method})"
         with pd.option_context("display.width", 120, "display.max_columns", 20):
-            return head + "\n" + self.table.to_string(index=False)
+            return head + "\n" + self._shown().to_string(index=False)
 
     def _repr_html_(self) -> str:
-        caption = html.escape(f"{self.statistic} — {self.design}; {int(self.level * 100)}% CI ({self.ci_method})")
-        body = self.table.to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0)
+        caption = html.escape(f"{self.title()} — {self.design}; {int(self.level * 100)}% CI ({self.ci_method})")
+        body = self._shown().to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0, escape=True)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return f"<div><p><b>{caption}</b></p>{body}{'<ul>' + notes + '</ul>' if notes else ''}</div>"
 
-    def plot(self, **kwargs: Any) -> Any:
+    def plot(self, lang: str | None = None, **kwargs: Any) -> Any:
         """A dot-and-whisker chart of the estimates with their CIs (matplotlib Figure).
+
+        Rows are named by their labels (:meth:`axis_labels`) and the axis by the statistic and
+        the variable's wording (:meth:`title`). The figure is closed in pyplot, so Jupyter shows
+        it once: as the returned value.
 
         Parameters
         ----------
+        lang : {"en", "fr"}, optional
+            Language of the labels (default: the estimate's ``language``).
         **kwargs
             Only ``figsize`` is read (default: a height growing with the rows).
 
@@ -403,16 +514,25 @@ class Estimate:
         -------
         matplotlib.figure.Figure
             The chart.
-        """
-        import matplotlib.pyplot as plt  # lazy: heavy optional library, imported on use for import time
 
+        Raises
+        ------
+        DataError
+            If ``lang`` is not "en" or "fr".
+        """
+        # lazy: heavy optional library, imported on use for import time; pyplot (not a bare Figure)
+        # so Jupyter's inline backend registers its image display for the returned figure
+        import matplotlib.pyplot as plt
+
+        lang = check_lang(self.language if lang is None else lang)
         fig, ax = plt.subplots(figsize=kwargs.pop("figsize", (6, 0.4 * len(self.table) + 1)))
+        plt.close(fig)  # the returned figure is displayed once, not again by the inline backend
         y = np.arange(len(self.table))[::-1]
         est = self.table["estimate"].to_numpy()
         low, high = self.table["ci_low"].to_numpy(), self.table["ci_high"].to_numpy()
         ax.errorbar(est, y, xerr=[est - low, high - est], fmt="o", color="#1f3b73", capsize=3)
-        ax.set_yticks(y, self.labels)
-        ax.set_xlabel(self.statistic)
+        ax.set_yticks(y, self.axis_labels(lang))
+        ax.set_xlabel(self.title(lang))
         ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
         return fig
