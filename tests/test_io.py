@@ -276,9 +276,13 @@ def test_por_reads(tmp_path, files):
 # round trips
 
 
-def _assert_same_survey(a: Survey, b: Survey) -> None:
+def _assert_same_survey(a: Survey, b: Survey, *, mr_sets: bool = True) -> None:
     pd.testing.assert_frame_equal(a.data, b.data)
-    assert a.codebook.to_dict() == b.codebook.to_dict()
+    doc_a, doc_b = a.codebook.to_dict(), b.codebook.to_dict()
+    if not mr_sets:  # pyreadstat cannot write SPSS MRSETS records: only the sidecar keeps them
+        assert "mr_sets" not in doc_b
+        doc_a.pop("mr_sets", None)
+    assert doc_a == doc_b
     codes_a, codes_b = a.missing_codes, b.missing_codes
     assert codes_a.keys() == codes_b.keys()
     for key in codes_a:
@@ -296,7 +300,7 @@ def test_sav_round_trip_is_lossless(tmp_path, files, name, ext):
     write_survey(first, out, sidecar=False)
     assert not sidecar_path(out).exists()
     second = read_survey(out)
-    _assert_same_survey(first, second)
+    _assert_same_survey(first, second, mr_sets=False)
     assert second.source.format == ext[1:]
     # the codes are really in the file, declared user-missing
     import pyreadstat

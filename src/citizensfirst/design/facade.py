@@ -29,13 +29,15 @@ from .accessors import DesignAccessors
 from .analysing import AnalysisMethods
 from .condition import parse_condition
 from .estimating import EstimatorMethods
+from .responses import MultipleResponseMethods
 from .setup import DesignSetup, Step, check_columns, check_replicate_count, unpack
 from .state import DESIGN_FIELDS, DesignState
 from .variance import LONELY_PSU_RULES, ReplicateWeights
 from .weighting_steps import WeightingMethods
 
 
-class Design(DesignSetup, DesignAccessors, WeightingMethods, EstimatorMethods, AnalysisMethods):
+class Design(DesignSetup, DesignAccessors, WeightingMethods, EstimatorMethods, AnalysisMethods,
+             MultipleResponseMethods):
     """A survey design: data plus weights, strata, PSUs, fpc or replicate weights.
 
     Parameters follow R's ``svydesign`` / ``svrepdesign``.

@@ -23,6 +23,11 @@ Codebook TOML format (``Codebook.to_toml`` writes it, ``Codebook.from_toml`` rea
     values = { 1 = "Very dissatisfied", 5 = "Very satisfied" }
     values_fr = { 1 = "Très insatisfait", 5 = "Très satisfait" }
 
+    [mr_sets.channels]            # a multiple-response set (see citizensfirst.io.mrsets)
+    label = "Channels used"
+    variables = ["used_web", "used_phone"]
+    counted_value = 1
+
 Codes are written as TOML keys (strings) and read back as numbers when they look like numbers.
 
 >>> cb = Codebook([Variable("q1", label="Overall", missing={8: "Don't know"}, scale=(1, 5))])
@@ -43,7 +48,9 @@ import tomli_w
 
 from ..errors import CodebookError
 from ..fileutil import atomic_write_text, read_toml
+from .codebook_display import codebook_html, codebook_repr
 from .codes import Code, normalize_code
+from .mrsets import MultipleResponseSet, as_mr_sets
 
 Measure = Literal["nominal", "ordinal", "scale"]
 MEASURES: tuple[str, ...] = ("nominal", "ordinal", "scale")
@@ -273,11 +280,13 @@ class Codebook(Mapping[str, Variable]):
         The survey's title.
     title_fr : str or None, optional
         The survey's title in French.
+    mr_sets : mapping or iterable of MultipleResponseSet, optional
+        Multiple-response sets (records, or pyreadstat's ``meta.mr_sets`` dicts), by name.
 
     Raises
     ------
     CodebookError
-        If a variable is listed twice.
+        If a variable or a multiple-response set is listed twice.
 
     Examples
     --------
@@ -292,7 +301,9 @@ class Codebook(Mapping[str, Variable]):
         *,
         title: str | None = None,
         title_fr: str | None = None,
+        mr_sets: Mapping[str, Any] | Iterable[MultipleResponseSet] | None = None,
     ) -> None:
+        self._mr_sets: Mapping[str, MultipleResponseSet] = MappingProxyType(as_mr_sets(mr_sets))
         self._vars: dict[str, Variable] = {}
         for var in variables:
             if var.name in self._vars:
@@ -362,7 +373,21 @@ class Codebook(Mapping[str, Variable]):
         return len(self._vars)
 
     def __repr__(self) -> str:
-        return f"Codebook({len(self)} variables{', ' + repr(self.title) if self.title else ''})"
+        return codebook_repr(self)
+
+    def _repr_html_(self) -> str:
+        return codebook_html(self)
+
+    @property
+    def mr_sets(self) -> Mapping[str, MultipleResponseSet]:
+        """The multiple-response sets (check-all-that-apply questions), by name.
+
+        Returns
+        -------
+        mapping
+            Name to :class:`~citizensfirst.io.mrsets.MultipleResponseSet` (read-only).
+        """
+        return self._mr_sets
 
     def get_variable(self, name: str) -> Variable:
         """The variable ``name``, or a bare ``Variable(name)`` when the codebook does not list it.
@@ -394,10 +419,10 @@ class Codebook(Mapping[str, Variable]):
         """
         vars_ = dict(self._vars)
         vars_[var.name] = var
-        return Codebook(vars_.values(), title=self.title, title_fr=self.title_fr)
+        return Codebook(vars_.values(), title=self.title, title_fr=self.title_fr, mr_sets=self._mr_sets)
 
     def select(self, names: Iterable[str]) -> Codebook:
-        """A new codebook restricted to ``names`` (in that order; names not listed are skipped).
+        """A new codebook restricted to ``names`` (in order; others skipped, and the MR sets they break).
 
         Parameters
         ----------
@@ -409,9 +434,10 @@ class Codebook(Mapping[str, Variable]):
         Codebook
             The new codebook.
         """
-        return Codebook(
-            (self._vars[n] for n in names if n in self._vars), title=self.title, title_fr=self.title_fr
-        )
+        names = list(names)
+        kept = {k: s for k, s in self._mr_sets.items() if set(s.variables) <= set(names)}
+        return Codebook((self._vars[n] for n in names if n in self._vars), title=self.title,
+                        title_fr=self.title_fr, mr_sets=kept)
 
     def updated(self, name: str, **changes: Any) -> Codebook:
         """A new codebook with fields of variable ``name`` changed, e.g. ``updated("q1", label="x")``.
@@ -467,13 +493,15 @@ class Codebook(Mapping[str, Variable]):
         Returns
         -------
         dict
-            The ``[survey]`` and ``[variables.*]`` tables.
+            The ``[survey]``, ``[variables.*]`` and ``[mr_sets.*]`` tables.
         """
         doc: dict[str, Any] = {}
         survey = {k: v for k, v in (("title", self.title), ("title_fr", self.title_fr)) if v}
         if survey:
             doc["survey"] = survey
         doc["variables"] = {name: var.to_dict() for name, var in self._vars.items()}
+        if self._mr_sets:
+            doc["mr_sets"] = {name: mr.to_dict() for name, mr in self._mr_sets.items()}
         return doc
 
     def to_toml(self, path: str | Path | None = None) -> str:
@@ -515,17 +543,19 @@ class Codebook(Mapping[str, Variable]):
         CodebookError
             If a table or key is unknown or a value is invalid.
         """
-        unknown = sorted(set(doc) - {"survey", "variables"})
+        unknown = sorted(set(doc) - {"survey", "variables", "mr_sets"})
         if unknown:
-            raise CodebookError(f"{source}: unknown top-level table(s) {unknown}; expected [survey], [variables.*]")
+            raise CodebookError(f"{source}: unknown top-level table(s) {unknown}; expected [survey], "
+                                f"[variables.*], [mr_sets.*]")
         survey = doc.get("survey", {})
-        variables = doc.get("variables", {})
-        if not isinstance(variables, Mapping):
-            raise CodebookError(f"{source}: [variables] must be a table of tables")
+        variables, sets = doc.get("variables", {}), doc.get("mr_sets", {})
+        if not isinstance(variables, Mapping) or not isinstance(sets, Mapping):
+            raise CodebookError(f"{source}: [variables] and [mr_sets] must be tables of tables")
         return cls(
             (Variable.from_dict(name, raw, source=source) for name, raw in variables.items()),
             title=survey.get("title"),
             title_fr=survey.get("title_fr"),
+            mr_sets=[MultipleResponseSet.from_dict(name, raw, source=source) for name, raw in sets.items()],
         )
 
     @classmethod

@@ -11,6 +11,7 @@ from ..errors import CodebookError
 from .codebook import Codebook, Variable
 from .codes import Code
 from .columns import column_kind, is_tagged_code
+from .mrsets import check_mr_sets
 
 
 def _all_codes(var: Variable) -> list[Code]:
@@ -41,7 +42,8 @@ def validate_codebook(codebook: Codebook, data: pd.DataFrame, *, source: str = "
     Raises
     ------
     CodebookError
-        If a variable is not a column or a code does not fit its column.
+        If a variable is not a column, a code does not fit its column, or a multiple-response set
+        names a variable that is not a column or mixes numeric and text variables.
 
     Examples
     --------
@@ -59,6 +61,7 @@ def validate_codebook(codebook: Codebook, data: pd.DataFrame, *, source: str = "
             f"{source}: codebook variable(s) {', '.join(map(repr, absent))} are not columns of the "
             f"data; columns: {shown}"
         )
+    check_mr_sets(codebook.mr_sets, data, source=source, columns=names)
     for name, var in codebook.items():
         if name not in data.columns:
             continue
@@ -125,4 +128,4 @@ def merge_codebooks(base: Codebook, overlay: Codebook | None) -> Codebook:
             changes[field_name] = value
         variables[name] = replace(variables[name], **changes)
     return Codebook(variables.values(), title=overlay.title or base.title,
-                    title_fr=overlay.title_fr or base.title_fr)
+                    title_fr=overlay.title_fr or base.title_fr, mr_sets={**base.mr_sets, **overlay.mr_sets})

@@ -112,7 +112,7 @@ def _partition_labels(codebook: Codebook) -> Codebook:
             value_labels={c: t for c, t in var.value_labels.items() if c not in var.missing},
             value_labels_fr={c: t for c, t in var.value_labels_fr.items() if c not in var.missing},
         ))
-    return Codebook(out, title=codebook.title, title_fr=codebook.title_fr)
+    return Codebook(out, title=codebook.title, title_fr=codebook.title_fr, mr_sets=codebook.mr_sets)
 
 
 def read_survey(

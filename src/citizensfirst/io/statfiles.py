@@ -90,7 +90,10 @@ def _codebook_from_meta(meta: Any, columns: Sequence[str], *,
             missing_ranges=tuple(spans),
             measure=measure if measure in ("nominal", "ordinal", "scale") else None,
         ))
-    return Codebook(variables, title=getattr(meta, "file_label", None) or None)
+    # SPSS multiple-response sets whose variables were all read (``columns=`` may leave some out)
+    sets = {name: spec for name, spec in (getattr(meta, "mr_sets", {}) or {}).items()
+            if set(spec.get("variable_list", ())) <= set(columns)}
+    return Codebook(variables, title=getattr(meta, "file_label", None) or None, mr_sets=sets)
 
 
 def _tags_to_codes(frame: pd.DataFrame, meta: Any) -> pd.DataFrame:
@@ -127,7 +130,8 @@ def read_readstat(path: Path, options: ReadOptions, *, fmt: str) -> RawData:
     Returns
     -------
     RawData
-        The data, the file's own codebook, all its column names, MR sets and encoding.
+        The data, the file's own codebook (with its multiple-response sets), all its column names
+        and encoding.
 
     Raises
     ------
@@ -166,8 +170,7 @@ def read_readstat(path: Path, options: ReadOptions, *, fmt: str) -> RawData:
         catalog_labels = _catalog_labels(catalog, meta, encoding)
     frame = _tags_to_codes(frame, meta)
     codebook = _codebook_from_meta(meta, list(frame.columns), catalog_labels=catalog_labels)
-    mr_sets = {name: dict(spec) for name, spec in (getattr(meta, "mr_sets", {}) or {}).items()}
-    return RawData(frame, codebook, all_columns, mr_sets, encoding or getattr(meta, "file_encoding", None))
+    return RawData(frame, codebook, all_columns, {}, encoding or getattr(meta, "file_encoding", None))
 
 
 _XPORT_RECORD = 80

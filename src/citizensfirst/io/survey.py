@@ -39,6 +39,7 @@ from .codebook import Codebook, Variable
 from .codebook_checks import validate_codebook
 from .codes import Code, normalize_code
 from .columns import column_kind, is_tagged_code
+from .mrsets import as_mr_sets
 
 SYSTEM_MISSING = "."
 SYSTEM_MISSING_LABELS = {"en": "System missing", "fr": "Valeur manquante système"}
@@ -154,7 +155,7 @@ class Survey:
     source : SourceInfo or None, optional
         Where the data came from (None: built in memory).
     mr_sets : mapping or None, optional
-        SPSS multiple-response sets, by name.
+        Multiple-response sets (records or pyreadstat dicts) joining the codebook's, which win by name.
 
     Raises
     ------
@@ -176,11 +177,10 @@ class Survey:
     AttributeError: Survey attributes are read-only; build a new Survey instead
     """
 
-    __slots__ = ("_codebook", "_codes", "_data", "_mr_sets", "_source")
+    __slots__ = ("_codebook", "_codes", "_data", "_source")
     _codebook: Codebook
     _codes: dict[str, pd.Series]
     _data: pd.DataFrame
-    _mr_sets: Mapping[str, Mapping[str, Any]]
     _source: SourceInfo
 
     def __init__(
@@ -199,6 +199,9 @@ class Survey:
         if duplicated:
             raise DataError(f"{where}: duplicate column name(s) {duplicated}; rename them first")
         codebook = codebook if codebook is not None else Codebook()
+        if mr_sets:
+            codebook = Codebook(codebook.values(), title=codebook.title, title_fr=codebook.title_fr,
+                                mr_sets={**as_mr_sets(mr_sets), **codebook.mr_sets})
         validate_codebook(codebook, data, source=where)
         frame = data.copy(deep=True)
         codes: dict[str, pd.Series] = {}
@@ -215,8 +218,8 @@ class Survey:
             if len(found):
                 codes[name] = found
         full = Codebook((codebook.get_variable(str(n)) for n in frame.columns),
-                        title=codebook.title, title_fr=codebook.title_fr)
-        _assemble(self, frame, full, codes, source, mr_sets)
+                        title=codebook.title, title_fr=codebook.title_fr, mr_sets=codebook.mr_sets)
+        _assemble(self, frame, full, codes, source)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Refuse: a survey is immutable.
@@ -286,14 +289,14 @@ class Survey:
 
     @property
     def mr_sets(self) -> Mapping[str, Mapping[str, Any]]:
-        """SPSS multiple-response sets as pyreadstat reports them (name -> type, variable_list, ...).
+        """The codebook's multiple-response sets in pyreadstat's form (name -> type, variable_list, ...).
 
         Returns
         -------
         mapping
-            The sets, by name.
+            The sets, by name (records: ``codebook.mr_sets``).
         """
-        return self._mr_sets
+        return MappingProxyType({k: s.to_pyreadstat() for k, s in self._codebook.mr_sets.items()})
 
     @property
     def missing_codes(self) -> dict[str, pd.Series]:
@@ -492,7 +495,7 @@ class Survey:
         CodebookError
             If the codebook does not fit the data.
         """
-        return Survey(self.with_missing_codes(), codebook, source=self._source, mr_sets=self._mr_sets)
+        return Survey(self.with_missing_codes(), codebook, source=self._source)
 
     def select(self, columns: Iterable[str]) -> Survey:
         """A new survey with only ``columns`` (unknown names raise :class:`DataError`).
@@ -519,10 +522,8 @@ class Survey:
                 f"{self._source.name}: unknown column(s) {unknown}; columns: {', '.join(self.columns[:30])}"
             )
         codes = {k: v for k, v in self._codes.items() if k in columns}
-        mr = {k: v for k, v in self._mr_sets.items()
-              if all(x in columns for x in v.get("variable_list", ()))}
         new = object.__new__(Survey)
-        _assemble(new, self._data[columns].copy(), self._codebook.select(columns), codes, self._source, mr)
+        _assemble(new, self._data[columns].copy(), self._codebook.select(columns), codes, self._source)
         return new
 
     # -- display ---------------------------------------------------------------------------
@@ -557,10 +558,8 @@ class Survey:
 
 # Survey is immutable (its __setattr__ raises): the constructor and select() fill a new one here.
 def _assemble(survey: Survey, frame: pd.DataFrame, codebook: Codebook, codes: dict[str, pd.Series],
-              source: SourceInfo, mr_sets: Mapping[str, Mapping[str, Any]] | None) -> None:
+              source: SourceInfo) -> None:
     object.__setattr__(survey, "_data", frame)
     object.__setattr__(survey, "_codebook", codebook)
     object.__setattr__(survey, "_codes", codes)
     object.__setattr__(survey, "_source", source)
-    object.__setattr__(survey, "_mr_sets", MappingProxyType(
-        {k: MappingProxyType(dict(v)) for k, v in (mr_sets or {}).items()}))

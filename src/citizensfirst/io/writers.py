@@ -10,19 +10,6 @@ from .formats import FORMATS, file_extension, sidecar_path, supported_list, writ
 from .survey import Survey
 
 
-def _codebook_toml(survey: Survey) -> str:
-    import tomli_w  # lazy: heavy library, imported on use for import time
-
-    doc = survey.codebook.to_dict()
-    if survey.mr_sets:
-        sets = {}
-        for name, spec in survey.mr_sets.items():
-            sets[name] = {k: (list(v) if isinstance(v, tuple | list) else v)
-                          for k, v in spec.items() if v is not None}
-        doc.setdefault("survey", {})["mr_sets"] = sets
-    return tomli_w.dumps(doc)
-
-
 def write_survey(survey: Survey, path: str | Path, *, sidecar: bool = True) -> None:
     """Write ``survey`` to ``path`` (``.sav .zsav .dta .csv .parquet``), missing codes restored.
 
@@ -30,11 +17,12 @@ def write_survey(survey: Survey, path: str | Path, *, sidecar: bool = True) -> N
     8, and 8 is declared user-missing in ``.sav``). Unless ``sidecar=False``, the codebook is also
     written to ``<stem>.codebook.toml`` (for CSV and Parquet it is the only place the labels and
     missing codes live; for ``.sav`` it adds what SPSS cannot hold: French wording, scales, CMT
-    dimensions; for ``.dta`` it also declares the numeric missing codes, which Stata has no way to
+    dimensions, and the multiple-response sets (``[mr_sets.*]``: pyreadstat cannot write SPSS
+    MRSETS records, so the sidecar carries them and :func:`read_survey` reads them back); for ``.dta`` it also declares the numeric missing codes, which Stata has no way to
     mark). Writes are atomic: on error no partial file is left.
 
     Limitations: ``.sav`` cannot hold tagged missing codes (written as system missing, with a
-    warning) nor MR sets; ``.dta`` keeps numeric missing codes as plain values (only the sidecar
+    warning), and its MR sets live in the sidecar only; ``.dta`` keeps numeric missing codes as plain values (only the sidecar
     marks them missing) and integer value labels only; CSV turns dates into text.
 
     Parameters
@@ -79,4 +67,4 @@ def write_survey(survey: Survey, path: str | Path, *, sidecar: bool = True) -> N
         except Exception as err:  # pyreadstat/pyarrow raise assorted types; name the file
             raise DataError(f"{path}: cannot write: {type(err).__name__}: {err}") from None
     if sidecar:
-        atomic_write_text(sidecar_path(path), _codebook_toml(survey))
+        atomic_write_text(sidecar_path(path), survey.codebook.to_toml())

@@ -66,6 +66,7 @@ from ..i18n import check_language, format_number, text
 from ..io.codes import normalize_code
 from .cells import estimate_block, prepare_cells
 from .letters import ADJUSTMENTS, TEST_COLUMNS, letters_for, relations
+from .multiresponse import multiple_response_rows
 from .render import NOT_SHOWN, Table, TableColumn, alpha_text, column_letter
 
 if TYPE_CHECKING:
@@ -221,7 +222,10 @@ def banner(
     clash = [c for c in columns_vars if c in row_vars or c == value]
     if clash:
         raise DataError(f"{clash} cannot be both a row and a column variable")
-    work, spec, items = prepare_cells(design, rows, stat, value, scale)
+    mr = multiple_response_rows(design, rows, stat, value)  # a multiple-response set: options as rows
+    design, (work, spec, items) = (mr.design, mr.cells) if mr else (design, prepare_cells(
+        design, rows, stat, value, scale))
+    title = mr.title(language, columns_vars) if mr and title is None else title
     spec.level = level
     spec.rules = rules
     df = float(design.degrees_of_freedom())
@@ -353,6 +357,7 @@ def banner(
         notes.append(text("table_letters_note", language).format(
             alpha=alpha_text(alpha, language), df=format_number(df, language, decimals=0),
             adjust=text(f"table_adjust_{adjust}", language)))
+    notes = [*notes, *mr.notes(language)] if mr else notes
     return Table(
         title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),
         row_labels=tuple(row_labels), row_header=row_header, notes=tuple(notes),
