@@ -239,10 +239,6 @@ def test_toml_per_margin_total(tmp_path):
 @pytest.mark.parametrize(
     ("body", "margin", "level", "what"),
     [
-        ('[margins.prov]\n10 = 0.5\n24 = "lots"\n', "prov", "24", "not a number"),
-        ("[margins.prov]\n10 = 0.5\n24 = true\n", "prov", "24", "not a number"),
-        ("[margins.age_grp]\n1 = 0.6\n2 = -0.1\n3 = 0.5\n", "age_grp", "2", "negative"),
-        ("[margins.age_grp]\n1 = 600\n2 = -1\n", "age_grp", "2", "negative"),
         ("[margins.gender]\n1 = 0.5\n2 = 0.4\n", "gender", None, "sum to 0.9"),
         ("[margins.educ]\n", "educ", None, "empty"),
         ("[margins.educ]\n1 = 30\n2 = 70\ntotal = 99\n", "educ", None, "total"),
@@ -271,6 +267,26 @@ def test_toml_shares_within_tolerance_accepted(tmp_path):
         tg.from_toml(path)
 
 
+@pytest.mark.parametrize(
+    ("body", "path", "what"),
+    [
+        ('[margins.prov]\n10 = 0.5\n24 = "lots"\n', '[margins.prov].24 = "lots"', "must be a number"),
+        ("[margins.prov]\n10 = 0.5\n24 = true\n", "[margins.prov].24 = true", "must be a number"),
+        ("[margins.age_grp]\n1 = 0.6\n2 = -0.1\n3 = 0.5\n", "[margins.age_grp].2 = -0.1", "greater than or equal to 0"),
+        ("[margins.age_grp]\n1 = 600\n2 = -1\n", "[margins.age_grp].2 = -1", "greater than or equal to 0"),
+        ("total = -5\n[margins.g]\n1 = 1\n", "total = -5", "greater than 0"),
+    ],
+)
+def test_toml_value_errors_name_file_and_key_path(tmp_path, body, path, what):
+    file = tmp_path / "bad_targets.toml"
+    file.write_text(body)
+    with pytest.raises(SpecError) as info:
+        tg.from_toml(file)
+    msg = str(info.value)
+    assert msg.startswith(f"{file}: {path}")
+    assert what in msg
+
+
 def test_toml_structure_errors(tmp_path):
     with pytest.raises(SpecError, match="missing.toml does not exist"):
         tg.from_toml(tmp_path / "missing.toml")
@@ -279,13 +295,13 @@ def test_toml_structure_errors(tmp_path):
     with pytest.raises(SpecError, match="not valid UTF-8 TOML"):
         tg.from_toml(bad)
     bad.write_text("total = 5\n")
-    with pytest.raises(SpecError, match="no margins"):
+    with pytest.raises(SpecError, match="margins: is required"):
         tg.from_toml(bad)
     bad.write_text("[margin.prov]\n10 = 1\n")
-    with pytest.raises(SpecError, match="unknown top-level key"):
+    with pytest.raises(SpecError, match="margin: unknown key 'margin'; did you mean 'margins'"):
         tg.from_toml(bad)
     bad.write_text("[margins]\nprov = 3\n")
-    with pytest.raises(SpecError, match="margin 'prov' must be a table"):
+    with pytest.raises(SpecError, match=r"\[margins\]\.prov = 3: must be a table"):
         tg.from_toml(bad)
     bad.write_text("[margins.g]\n1 = 0.5\n2 = 0.5\n")
     with pytest.raises(WeightingError, match="no total"):

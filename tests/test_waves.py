@@ -208,7 +208,7 @@ def test_spec_validation_names_wave_variable_and_problem() -> None:
         {"recode": {"8": 3}, "missing": [8]})
     assert "absent = true cannot be combined with ['source']" in _rule_error(
         {"absent": True, "source": "x"})
-    assert "unknown key(s) ['rescal']" in _rule_error({"rescal": {}})
+    assert "[variables.q.2020].rescal: unknown key 'rescal'; did you mean 'rescale'?" in _rule_error({"rescal": {}})
     assert "missing code 3 overlaps the valid values [1, 2, 3]" in _rule_error(
         {"values": [1, 2, 3], "missing": [3]}, scale=None)
     with pytest.raises(HarmonizationError, match="variable 'q': wave 2019 is not one of the spec's waves"):

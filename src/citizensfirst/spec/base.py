@@ -30,13 +30,13 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from ..errors import SpecError
+from ..errors import CitizensFirstError, SpecError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,19 +55,26 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False,
                               populate_by_name=False)
 
+    EXTRA_VALUES: ClassVar[tuple[type, ...]] = ()
+    """Keys beyond the fields are allowed when their value is of these types (typed by ``__pydantic_extra__``)."""
+    EXTRA_NOTE: ClassVar[str] = ""
+    """What such a key holds, for the message (say "a wave table")."""
+
     @model_validator(mode="before")
     @classmethod
     def _refuse_unknown_keys(cls, data: Any) -> Any:
         """Refuse the first unknown key with the closest allowed names (pydantic's own error has none)."""
         if isinstance(data, Mapping):
             allowed = sorted(f.alias or name for name, f in cls.model_fields.items())
-            for key in data:
-                if key not in allowed:
+            for key, value in data.items():
+                if key not in allowed and not isinstance(value, cls.EXTRA_VALUES):
                     close = difflib.get_close_matches(str(key), allowed, n=1)
-                    hint = f"did you mean {close[0]!r}? " if close else ""
                     raise PydanticCustomError(
-                        "unknown_key", "unknown key {quoted}; {hint}Allowed: {allowed}",
-                        {"key": str(key), "quoted": repr(str(key)), "hint": hint, "allowed": ", ".join(map(repr, allowed))})
+                        "unknown_key", "unknown key {quoted}; {hint}Allowed: {allowed}{extra}",
+                        {"key": str(key), "quoted": repr(str(key)),
+                         "hint": f"did you mean {close[0]!r}? " if close else "",
+                         "allowed": ", ".join(map(repr, allowed)),
+                         "extra": f", or {cls.EXTRA_NOTE}" if cls.EXTRA_NOTE else ""})
         return data
 
 
@@ -302,7 +309,7 @@ def _problem(error: Mapping[str, Any]) -> str:
         "List should", "must").replace("Dictionary should", "must")
 
 
-def format_errors(err: ValidationError, doc: Any, source: str) -> str:
+def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str, ...] = ()) -> str:
     """The message of a SpecError for pydantic's errors: one line per problem, path and value first.
 
     Parameters
@@ -313,6 +320,8 @@ def format_errors(err: ValidationError, doc: Any, source: str) -> str:
         The document validated.
     source : str
         The file, named first.
+    prefix : tuple of str, optional
+        Keys that lead from ``doc`` to the table validated.
 
     Returns
     -------
@@ -322,11 +331,12 @@ def format_errors(err: ValidationError, doc: Any, source: str) -> str:
     lines: list[str] = []
     seen: dict[str, int] = {}
     for error in err.errors():
-        loc = tuple(error["loc"])
+        loc = prefix + tuple(error["loc"])
         ctx = error.get("ctx") or {}
         path = key_path(doc, loc)
-        if error["type"] == "unknown_key":
-            path = key_path(doc, (*loc, ctx["key"]))
+        if error["type"] == "unknown_key":  # a key of the table at loc, even when it holds a table
+            table, key = key_path(doc, loc), quoted_key(ctx["key"])
+            path = key if table == "the top level" else table + (" ." if table[-1].isdigit() else ".") + key
             line = f"{path}: {_problem(error)}"
         elif not loc:
             line = _problem(error)
@@ -348,17 +358,22 @@ def format_errors(err: ValidationError, doc: Any, source: str) -> str:
     return "\n".join(lines[:MAX_ERRORS]) + (f"\n... and {more} more problem(s)" if more > 0 else "")
 
 
-def validate(model: type[M], doc: Any, source: object) -> M:
-    """Validate a parsed TOML document against ``model``; every problem becomes one SpecError.
+def validate(model: type[M], doc: Any, source: object, *, error: type[CitizensFirstError] = SpecError,
+             at: Sequence[str] = ()) -> M:
+    """Validate a parsed TOML document against ``model``; every problem becomes one error.
 
     Parameters
     ----------
     model : type of StrictModel
         The schema.
     doc : Any
-        The parsed document (a dict of TOML tables).
+        The parsed document (a dict of TOML tables), or the table found at ``at``.
     source : object
         The file (or a short name such as ``"spec"``), named first in the message.
+    error : type of CitizensFirstError, default SpecError
+        The error raised (a reader keeps its own, e.g. :class:`~citizensfirst.errors.CodebookError`).
+    at : sequence of str, optional
+        The keys of the table ``doc`` within its file, so messages give the full path.
 
     Returns
     -------
@@ -368,9 +383,12 @@ def validate(model: type[M], doc: Any, source: object) -> M:
     Raises
     ------
     SpecError
-        Naming the file, the key path, the value and what is expected, for each problem.
+        (or ``error``) naming the file, the key path, the value and what is expected, for each problem.
     """
     try:
         return model.model_validate(doc)
     except ValidationError as err:
-        raise SpecError(format_errors(err, doc, str(source))) from None
+        whole = doc
+        for key in reversed(at):
+            whole = {key: whole}
+        raise error(format_errors(err, whole, str(source), prefix=tuple(at))) from None

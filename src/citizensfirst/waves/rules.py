@@ -16,15 +16,11 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import HarmonizationError
+from ..spec.base import validate
+from ..spec.harmonization import RuleTable
 
 Wave = int | str
-
-
 """A wave key: a year (int) or a label."""
-
-
-
-_RULE_KEYS = {"source", "recode", "missing", "missing_ranges", "rescale", "values", "absent"}
 
 
 def wave_key(key: Any) -> Wave:
@@ -80,28 +76,8 @@ def parse_range(value: Any, where: str, what: str) -> tuple[float, float]:
         raise HarmonizationError(f"{where}: {what} must be [low, high] (two numbers), got {value!r}")
     low, high = float(value[0]), float(value[1])
     if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
-        raise HarmonizationError(f"{where}: {what} {list(value)} is invalid: needs low < high")
+        raise HarmonizationError(f"{where}: {what} {fmt_list([low, high])} is invalid: needs low < high")
     return low, high
-
-
-def _code(key: Any, where: str, what: str) -> float:
-    try:
-        number = float(key)
-    except (TypeError, ValueError):
-        raise HarmonizationError(f"{where}: {what} code {key!r} is not a number") from None
-    if math.isnan(number):
-        raise HarmonizationError(f"{where}: {what} code {key!r} is not a number")
-    return number
-
-
-def _target(value: Any, where: str, code: float) -> float:
-    if isinstance(value, str) and value.strip().lower() in ("nan", "na", "missing", ""):
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise HarmonizationError(
-            f"{where}: recode {code:g} -> {value!r}: the new value must be a number or nan"
-        )
-    return float(value)
 
 
 def _fmt(value: float) -> str:
@@ -230,7 +206,8 @@ def parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | Non
     wave : Wave
         The wave the rule is for.
     raw : Any
-        The rule as read from the TOML file (a table).
+        The rule as read from the TOML file (a table; checked against
+        :class:`~citizensfirst.spec.harmonization.RuleTable`), or that model already validated.
     scale : tuple of (float, float) or None
         The common variable's scale, if declared.
     source : str
@@ -247,47 +224,29 @@ def parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | Non
         When the rule has unknown keys or values of the wrong kind.
     """
     where = f"{source}: wave {wave}, variable {name!r}"
-    if not isinstance(raw, Mapping):
-        raise HarmonizationError(f"{where}: expected a table of settings, got {raw!r}")
-    unknown = sorted(set(raw) - _RULE_KEYS)
-    if unknown:
-        raise HarmonizationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_RULE_KEYS)}")
-    absent = raw.get("absent", False)
-    if not isinstance(absent, bool):
-        raise HarmonizationError(f"{where}: absent must be true or false, got {absent!r}")
-    if absent:
-        others = sorted(set(raw) - {"absent"})
+    rule = raw if isinstance(raw, RuleTable) else validate(
+        RuleTable, raw, source, error=HarmonizationError, at=("variables", name, str(wave)))
+    if rule.absent:
+        others = sorted(rule.model_fields_set - {"absent"})
         if others:
             raise HarmonizationError(f"{where}: absent = true cannot be combined with {others}")
         return WaveRule(absent=True)
-    src = raw.get("source")
-    if src is not None and (not isinstance(src, str) or not src.strip()):
-        raise HarmonizationError(f"{where}: source must be a column name, got {src!r}")
     recode: dict[float, float] = {}
-    for key, value in dict(raw.get("recode", {})).items():
-        code = _code(key, where, "recode")
-        recode[code] = _target(value, where, code)
-    missing = raw.get("missing", [])
-    if not isinstance(missing, list | tuple):
-        raise HarmonizationError(f"{where}: missing must be a list of codes, got {missing!r}")
-    for key in missing:
-        code = _code(key, where, "missing")
+    for key, value in rule.recode.items():
+        code = float(key)
+        recode[code] = math.nan if isinstance(value, str) else value
+    for item in rule.missing:
+        code = float(item)
         if code in recode and not math.isnan(recode[code]):
             raise HarmonizationError(
                 f"{where}: code {code:g} is both missing and recoded to {_fmt(recode[code])}"
             )
         recode[code] = math.nan
-    ranges_raw = raw.get("missing_ranges", [])
-    if not isinstance(ranges_raw, list | tuple):
-        raise HarmonizationError(f"{where}: missing_ranges must be a list of [low, high]")
     ranges = []
-    for item in ranges_raw:
-        if (not isinstance(item, list | tuple) or len(item) != 2
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in item)):
-            raise HarmonizationError(f"{where}: missing range must be [low, high], got {item!r}")
-        if not item[0] <= item[1]:
-            raise HarmonizationError(f"{where}: missing range {list(item)} is invalid: low > high")
-        ranges.append((float(item[0]), float(item[1])))
+    for low, high in rule.missing_ranges:
+        if not low <= high:
+            raise HarmonizationError(f"{where}: missing range {fmt_list([low, high])} is invalid: low > high")
+        ranges.append((low, high))
     ordered = sorted(ranges)
     for (lo1, hi1), (lo2, hi2) in zip(ordered, ordered[1:], strict=False):
         if lo2 <= hi1:
@@ -300,24 +259,15 @@ def parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | Non
                 f"{where}: code {code:g} is recoded to {value:g} but lies in a missing range"
             )
     rescale = None
-    if "rescale" in raw:
-        spec = raw["rescale"]
-        if not isinstance(spec, Mapping) or set(spec) != {"from", "to"}:
-            raise HarmonizationError(
-                f"{where}: rescale must be {{from = [low, high], to = [low, high]}}, got {spec!r}"
-            )
-        rescale = (parse_range(spec["from"], where, "rescale from"), parse_range(spec["to"], where, "rescale to"))
+    if rule.rescale is not None:
+        rescale = (parse_range(rule.rescale.from_, where, "rescale from"),
+                   parse_range(rule.rescale.to, where, "rescale to"))
         if scale is not None and rescale[1] != scale:
             raise HarmonizationError(
                 f"{where}: rescale to [{rescale[1][0]:g}, {rescale[1][1]:g}] differs from the "
                 f"common scale [{scale[0]:g}, {scale[1]:g}]"
             )
-    values = None
-    if "values" in raw:
-        listed = raw["values"]
-        if not isinstance(listed, list | tuple) or not listed:
-            raise HarmonizationError(f"{where}: values must be a non-empty list of codes")
-        values = tuple(sorted({_code(v, where, "valid") for v in listed}))
+    values = None if rule.values is None else tuple(sorted({float(v) for v in rule.values}))
     valid = rescale[0] if rescale is not None else scale
     # a code made missing must not be a valid answer; a recoded value must be one
     for code, value in recode.items():
@@ -355,7 +305,7 @@ def parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | Non
         raise HarmonizationError(
             f"{where}: valid values {fmt_list(values)} fall outside [{valid[0]:g}, {valid[1]:g}]"
         )
-    return WaveRule(source=src, recode=recode, missing_ranges=tuple(ranges), rescale=rescale,
+    return WaveRule(source=rule.source, recode=recode, missing_ranges=tuple(ranges), rescale=rescale,
                     values=values)
 
 

@@ -52,21 +52,12 @@ from ..design.setup import Step
 from ..errors import HarmonizationError
 from ..fileutil import read_toml
 from ..io.codebook import Codebook, Variable
+from ..spec.base import validate
+from ..spec.harmonization import HarmonizationDoc, VariableTable
 from .rules import CommonVariable, Wave, WaveRule, fmt_list, parse_range, parse_rule, wave_key
 
 if TYPE_CHECKING:
     from ..design.facade import Design
-
-
-
-
-
-_TOP_KEYS = {"strict", "waves", "variables", "title"}
-
-
-_VARIABLE_KEYS = {"label", "label_fr", "scale", "strict"}
-
-
 
 
 STATS = re.compile(r"^(mean|sqs|(top|bottom)(\d+))$")
@@ -199,28 +190,14 @@ class HarmonizationSpec:
         HarmonizationError
             When the structure has unknown keys, invalid values or no variables.
         """
-        if not isinstance(raw, Mapping):
-            raise HarmonizationError(f"{source}: expected a table, got {type(raw).__name__}")
-        unknown = sorted(set(raw) - _TOP_KEYS)
-        if unknown:
-            raise HarmonizationError(f"{source}: unknown key(s) {unknown}; allowed: {sorted(_TOP_KEYS)}")
-        strict = raw.get("strict", True)
-        if not isinstance(strict, bool):
-            raise HarmonizationError(f"{source}: strict must be true or false, got {strict!r}")
+        doc = validate(HarmonizationDoc, raw, source, error=HarmonizationError)
         waves = None
-        if "waves" in raw:
-            if not isinstance(raw["waves"], list | tuple) or not raw["waves"]:
-                raise HarmonizationError(f"{source}: waves must be a non-empty list")
-            waves = tuple(wave_key(w) for w in raw["waves"])
+        if doc.waves is not None:
+            waves = tuple(wave_key(w) for w in doc.waves)
             if len(set(waves)) != len(waves):
                 raise HarmonizationError(f"{source}: waves {list(waves)} repeat a wave")
-        table = raw.get("variables", {})
-        if not isinstance(table, Mapping) or not table:
-            raise HarmonizationError(f"{source}: no [variables.NAME] tables")
-        variables = {}
-        for name, body in table.items():
-            variables[name] = _parse_variable(str(name), body, waves, source)
-        return cls(variables, waves, strict, raw.get("title"), source)
+        variables = {name: _parse_variable(name, body, waves, source) for name, body in doc.variables.items()}
+        return cls(variables, waves, doc.strict, doc.title, source)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> HarmonizationSpec:
@@ -272,33 +249,18 @@ class HarmonizationSpec:
         return cls.from_dict(raw, source=source)
 
 
-def _parse_variable(name: str, body: Any, waves: tuple[Wave, ...] | None, source: str) -> CommonVariable:
+def _parse_variable(name: str, body: VariableTable, waves: tuple[Wave, ...] | None, source: str) -> CommonVariable:
     where = f"{source}: variable {name!r}"
-    if not isinstance(body, Mapping):
-        raise HarmonizationError(f"{where}: expected a table, got {body!r}")
-    scale = parse_range(body["scale"], where, "scale") if "scale" in body else None
-    label, label_fr = body.get("label"), body.get("label_fr")
-    for key, text in (("label", label), ("label_fr", label_fr)):
-        if text is not None and not isinstance(text, str):
-            raise HarmonizationError(f"{where}: {key} must be text, got {text!r}")
-    strict = body.get("strict")
-    if strict is not None and not isinstance(strict, bool):
-        raise HarmonizationError(f"{where}: strict must be true or false, got {strict!r}")
+    scale = parse_range(body.scale, where, "scale") if body.scale is not None else None
     rules: dict[Wave, WaveRule] = {}
-    for key, value in body.items():
-        if key in _VARIABLE_KEYS:
-            continue
+    for key, rule in body.rules.items():
         wave = wave_key(key)
-        if isinstance(wave, str) and not isinstance(value, Mapping):
-            raise HarmonizationError(
-                f"{where}: unknown key {key!r}; allowed: {sorted(_VARIABLE_KEYS)} or a wave table"
-            )
         if waves is not None and wave not in waves:
             raise HarmonizationError(
                 f"{where}: wave {wave!r} is not one of the spec's waves {list(waves)}"
             )
-        rules[wave] = parse_rule(name, wave, value, scale, source)
-    return CommonVariable(name, label, scale, rules, strict, label_fr)
+        rules[wave] = parse_rule(name, wave, rule, scale, source)
+    return CommonVariable(name, body.label, scale, rules, body.strict, body.label_fr)
 
 
 def load_spec(spec: HarmonizationSpec | Mapping[str, Any] | str | Path) -> HarmonizationSpec:

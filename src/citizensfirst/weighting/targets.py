@@ -71,7 +71,6 @@ margin must have at least one level.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -81,6 +80,8 @@ import tomli_w
 
 from ..errors import SpecError, WeightingError
 from ..fileutil import atomic_write_text, read_toml
+from ..spec.base import validate
+from ..spec.targets import TargetsDoc
 from .controls import parse_margins
 from .targetdata import (
     AGE3_CENSUS_LABELS,
@@ -416,15 +417,6 @@ def _format_key(key: Any) -> str:
     return str(key)
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise WeightingError(f"{where}: value {value!r} is not a number; give a share (0-1) "
-                             "or a count")
-    if not math.isfinite(value):
-        raise WeightingError(f"{where}: value {value!r} is not a finite number")
-    return float(value)
-
-
 def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
     """Read raking margins from a targets TOML file (format in the module docstring).
 
@@ -451,10 +443,12 @@ def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
     Raises
     ------
     SpecError
-        When the file is malformed (unknown keys, no margins, a margin not a table).
+        When the file does not follow the schema (:class:`~citizensfirst.spec.targets.TargetsDoc`:
+        unknown keys, no margins, a margin not a table, a value not a non-negative number), naming
+        the key path, e.g. ``[margins.prov].24 = "lots"``.
     WeightingError
-        When a value is not a non-negative number, shares do not sum to 1, totals disagree,
-        or counts are asked for shares without a total.
+        When a margin is empty, shares do not sum to 1, totals disagree, or counts are asked for
+        shares without a total.
 
     Examples
     --------
@@ -467,41 +461,17 @@ def from_toml(path: str | Path, *, shares: bool = True) -> Margins:
     {'gender': {1: 80.0, 2: 120.0}}
     """
     path = Path(path)
-    doc = read_toml(path, "targets file", SpecError)
-    unknown = sorted(set(doc) - {"margins", "total"})
-    if unknown:
-        raise SpecError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; a targets file "
-                        "has [margins.<column>] tables and an optional total")
-    total = doc.get("total")
-    if total is not None:
-        total = _number(total, f"{path}: total")
-        if total <= 0:
-            raise WeightingError(f"{path}: total must be positive, not {total:g}")
-    margins = doc.get("margins")
-    if not isinstance(margins, dict) or not margins:
-        raise SpecError(f"{path}: no margins; add tables like [margins.prov] with level = share lines")
+    doc = validate(TargetsDoc, read_toml(path, "targets file", SpecError), path)
+    total = doc.total
     given: Margins = {}  # as in the file, but shares with a total turned into counts
     share_values: Margins = {}  # the margins given as shares, as in the file
     untotalled: list[str] = []  # share margins without a total of their own or a top-level one
-    for name, table in margins.items():
+    for name, table in doc.margins.items():
         where = f"{path}: margin '{name}'"
-        if not isinstance(table, dict):
-            raise SpecError(f"{where} must be a table ([margins.{name}]) of level = value lines")
-        table = dict(table)
-        m_total = None
-        if "total" in table:
-            m_total = _number(table.pop("total"), f"{where}, total")
-            if m_total <= 0:
-                raise WeightingError(f"{where}: total must be positive, not {m_total:g}")
-        if not table:
+        m_total = table.total
+        if not table.levels:
             raise WeightingError(f"{where} is empty; give at least one level = value line")
-        values: dict[Any, float] = {}
-        for key, raw in table.items():
-            level = f"{where}, level '{key}'"
-            value = _number(raw, level)
-            if value < 0:
-                raise WeightingError(f"{level}: value {value:g} is negative")
-            values[_parse_key(key)] = value
+        values: dict[Any, float] = {_parse_key(key): value for key, value in table.levels.items()}
         s = sum(values.values())
         m_total = total if m_total is None else m_total
         if all(v <= 1 for v in values.values()):
