@@ -47,14 +47,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "satisfied": {"en": "Satisfied", "fr": "Satisfait"},
     "channel_used": {"en": "Channel used", "fr": "Mode utilisé"},
     "channel_preferred": {"en": "Channel preferred", "fr": "Mode préféré"},
-    "suppressed": {"en": "x: suppressed for confidentiality (fewer than 10 respondents in the cell, "
-                         "or suppressed so that such a cell cannot be derived from the totals)",
-                   "fr": "x : confidentiel (moins de 10 répondants dans la cellule, ou supprimé pour "
-                         "qu'une telle cellule ne puisse être déduite des totaux)"},
-    "use_with_caution": {"en": "E: use with caution (CV 25% to 35%)",
-                         "fr": "E : à utiliser avec prudence (CV de 25\u00a0% à 35\u00a0%)"},
-    "too_unreliable": {"en": "F: too unreliable to be published (CV 35% or more)",
-                       "fr": "F : trop peu fiable pour être publié (CV de 35\u00a0% ou plus)"},
     "source": {"en": "Source", "fr": "Source"},
     "notes": {"en": "Notes", "fr": "Notes"},
     "method": {"en": "Method", "fr": "Méthode"},
@@ -68,12 +60,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "table_unweighted_base": {"en": "Unweighted base", "fr": "Base non pondérée"},
     "table_weighted_base": {"en": "Weighted base", "fr": "Base pondérée"},
     "table_bases_note": {
-        "en": "Bases: respondents with a valid answer in each column (unweighted count; weighted base = sum of the weights).",
-        "fr": "Bases : répondants ayant donné une réponse valide dans chaque colonne (nombre non pondéré; base pondérée = somme des poids).",
+        "en": "Bases: respondents with a valid answer in each column (unweighted count).",
+        "fr": "Bases : répondants ayant donné une réponse valide dans chaque colonne (nombre non pondéré).",
     },
     "table_letters_note": {
-        "en": "Letters: the estimate is significantly higher than the estimate in the column with that letter (design-based t test of each pair of columns within a row, significance level {alpha}, {df} degrees of freedom; {adjust}). Cells shown as x or F are not tested; the Total column is not tested. An E directly after a number is the quality flag, not a column letter.",
-        "fr": "Lettres : l'estimation est significativement supérieure à celle de la colonne portant cette lettre (test t fondé sur le plan pour chaque paire de colonnes d'une ligne, seuil de signification {alpha}, {df} degrés de liberté; {adjust}). Les cellules x ou F ne sont pas testées; la colonne Total n'est pas testée. Un E accolé à un nombre est la cote de qualité et non une lettre de colonne.",
+        "en": "Letters: a letter after an estimate (in superscript in HTML and Markdown) means that it is significantly higher than the estimate in the column headed by that letter (design-based t test of each pair of columns within a row, significance level {alpha}, {df} degrees of freedom; {adjust}). Cells shown as x or F are not tested; the Total column is not tested. The quality flags are not column letters: E is attached to its number (12.3E) and F or x replaces it.",
+        "fr": "Lettres : une lettre après une estimation (en exposant en HTML et en Markdown) indique qu'elle est significativement supérieure à celle de la colonne portant cette lettre (test t fondé sur le plan pour chaque paire de colonnes d'une ligne, seuil de signification {alpha}, {df} degrés de liberté; {adjust}). Les cellules x ou F ne sont pas testées; la colonne Total n'est pas testée. Les cotes de qualité ne sont pas des lettres de colonne : E est accolé à son nombre (12,3E), F ou x le remplace.",
     },
     "table_adjust_none": {"en": "no adjustment for multiple comparisons",
                           "fr": "sans correction pour comparaisons multiples"},
@@ -93,6 +85,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Quality flags from the coefficient of variation (CV) of each estimate; unweighted n below {min_n}: suppressed.",
         "fr": "Cotes de qualité selon le coefficient de variation (CV) de chaque estimation; n non pondéré inférieur à {min_n} : confidentiel.",
     },
+    "table_population_base": {"en": "Estimated population", "fr": "Population estimée"},
+    "table_population_note": {
+        "en": "Estimated population: the sum of the weights of the respondents in each column; the weights are scaled to the population (they sum to {total}).",
+        "fr": "Population estimée : somme des poids des répondants de chaque colonne; les poids sont calés sur la population (leur somme est de {total}).",
+    },
+    "table_sample_scaled_note": {
+        "en": "Weighted base: the sum of the weights of the respondents in each column; the weights are not scaled to the population (they sum to {total} for {n} respondents), so weighted bases are not population counts.",
+        "fr": "Base pondérée : somme des poids des répondants de chaque colonne; les poids ne sont pas calés sur la population (leur somme est de {total} pour {n} répondants), de sorte que les bases pondérées ne sont pas des effectifs de population.",
+    },
+    "table_design_strata": {"en": "{n} strata", "fr": "{n} strates"},
+    "table_design_unstratified": {"en": "no strata", "fr": "sans strates"},
+    "table_design_psus": {"en": "{n} primary sampling units", "fr": "{n} unités primaires d'échantillonnage"},
+    "table_design_unclustered": {"en": "no clusters", "fr": "sans grappes"},
+    "table_design_calibrated": {"en": "calibrated weights", "fr": "poids calés"},
+    "table_design_replicates": {"en": "{n} {method} replicate weights", "fr": "{n} poids de rééchantillonnage ({method})"},
+    "table_legend_x": {
+        "en": "suppressed for confidentiality (fewer than 10 respondents in the cell, or suppressed so that such a cell cannot be derived from the totals)",
+        "fr": "confidentiel (moins de 10 répondants dans la cellule, ou supprimé pour qu'une telle cellule ne puisse être déduite des totaux)",
+    },
+    "table_legend_E": {"en": "use with caution (CV 25% to 35%)",
+                       "fr": "à utiliser avec prudence (CV de 25\u00a0% à 35\u00a0%)"},
+    "table_legend_F": {"en": "too unreliable to be published (CV 35% or more)",
+                       "fr": "trop peu fiable pour être publié (CV de 35\u00a0% ou plus)"},
+    "table_legend_letters": {"en": "significantly higher than the column with that letter",
+                             "fr": "significativement supérieure à la colonne portant cette lettre"},
+    "table_legend_heading": {"en": "Symbols", "fr": "Signes conventionnels"},
+    "table_notes_heading": {"en": "Notes to the tables", "fr": "Notes des tableaux"},
+    "table_part": {"en": "{title} (part {part} of {parts})", "fr": "{title} (partie {part} sur {parts})"},
     # charts (citizensfirst.charts); {placeholders} are filled with str.format
     "chart_trend_alt": {"en": "Line chart: {title}.", "fr": "Graphique linéaire\u00a0: {title}."},
     "chart_value_in": {"en": "{value} in {wave}", "fr": "{value} en {wave}"},
@@ -255,3 +275,43 @@ def format_percent(share: float, language: str = "en", decimals: int = 1) -> str
     """
     number = format_number(share * 100 if share == share else share, language, decimals)
     return f"{number}{NBSP}%" if language == "fr" else f"{number}%"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def format_scientific(value: float, language: str = "en", digits: int = 1) -> str:
+    """A number in scientific notation for readers: ``4.2 × 10⁻¹¹`` (``4,2 × 10⁻¹¹`` in French).
+
+    Numbers from 0.001 to 1,000,000 (and 0) are written plainly with ``digits`` significant
+    decimals, like :func:`format_number`; never the ``4.2e-11`` of Python.
+
+    Parameters
+    ----------
+    value : float
+        The number; None or NaN gives ``".."``.
+    language : str, default "en"
+        Language code.
+    digits : int, default 1
+        Decimals of the mantissa.
+
+    Returns
+    -------
+    str
+        The formatted number.
+
+    Examples
+    --------
+    >>> format_scientific(4.2e-11, "fr")
+    '4,2\xa0×\xa010⁻¹¹'
+    >>> format_scientific(3.18, "en", digits=2)
+    '3.18'
+    """
+    check_language(language)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ".."
+    if value == 0 or 1e-3 <= abs(value) < 1e6:
+        return format_number(value, language, decimals=digits)
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    return (f"{format_number(float(mantissa), language, decimals=digits)}{NBSP}×{NBSP}"
+            f"10{str(int(exponent)).translate(_SUPERSCRIPT)}")

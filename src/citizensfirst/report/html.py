@@ -23,15 +23,22 @@ STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
 color:#1b1b1b;line-height:1.45}
 h1,h2,h3{color:#0b3d6b}
-table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
-th,td{border:1px solid #8a8a8a;padding:.25rem .5rem;text-align:right}
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem;max-width:100%}
+th,td{border:1px solid #8a8a8a;padding:.25rem .5rem;text-align:right;overflow-wrap:break-word}
 th{background:#eef2f6}
+th[scope=row]{text-align:left}
 caption{font-weight:bold;text-align:left;padding:.25rem 0}
+sup.sig{font-size:.7em;font-weight:bold;color:#0b3d6b;margin-left:.1em}
+sup.note-ref{font-weight:normal;margin-left:.2em}
+.flag{border:1px solid #555;border-radius:.2em;padding:0 .2em;margin-left:.15em;font-size:.75em;
+font-style:normal;text-decoration:none}
 figure{margin:1.5rem 0}
 figcaption{font-size:.9rem;color:#333}
 img{max-width:100%;height:auto;border:1px solid #ccc}
-.notes{font-size:.85rem;color:#333}
-.wide{overflow-x:auto}
+.notes,.table-notes{font-size:.85rem;color:#333}
+.notes-heading{font-weight:bold;margin-bottom:.25rem}
+.legend{list-style:none;padding-left:1rem}
+@media print{body{max-width:none;margin:0;padding:0}table{font-size:.75rem}}
 """
 
 TEXT = {

@@ -50,6 +50,7 @@ from ..io.readers import read_survey
 from ..outputs import check_replaceable_output, output_path, replace_folder
 from ..samplegen.params import SAMPLE_DIR
 from ..sanitize import neutralize_frame
+from ..tables.publish import tables_html
 from ..tables.render import write_tables
 from ..waves.study import Study
 from ..weighting import targets
@@ -201,7 +202,7 @@ def build_tables(run: Run) -> None:
                                       list(table_spec.cols), stat=table_spec.stat,
                                       value=table_spec.value, language=lang)
             run.tables.append((f"{table_spec.name}.{lang}", table))
-            section.html[lang] = section.html.get(lang, "") + f'<div class="wide">{table.to_html()}</div>'
+            section.html[lang] = tables_html([t for name, t in run.tables if name.endswith(f".{lang}")])
             if lang == spec.languages[0]:
                 cells = table.cells.drop(columns=[c for c in ("row_label", "column_label") if c in table.cells])
                 numbers[table_spec.name] = json.loads(cells.to_json(orient="records", double_precision=15))

@@ -53,7 +53,6 @@ import pandas as pd
 
 from ..design.setup import check_columns
 from ..errors import DataError
-from ..estimation.engine import describe
 from ..estimation.quality import (
     COMPLEMENTARY,
     DEFAULT_RULES,
@@ -62,12 +61,12 @@ from ..estimation.quality import (
     QualityRules,
     complementary_suppression,
 )
-from ..i18n import check_language, format_number, text
+from ..i18n import check_language, text
 from ..io.codes import normalize_code
 from .cells import estimate_block, prepare_cells
 from .letters import ADJUSTMENTS, TEST_COLUMNS, letters_for, relations
-from .multiresponse import multiple_response_rows
-from .render import NOT_SHOWN, Table, TableColumn, alpha_text, column_letter
+from .notes import population_scaled, strip_code_hint, table_notes
+from .render import NOT_SHOWN, Table, TableColumn, column_letter
 
 if TYPE_CHECKING:
     from ..design.facade import Design
@@ -125,7 +124,7 @@ def _variable_label(design: Design, variable: str, language: str) -> str:
     codebook = design.codebook
     if codebook is None:
         return variable
-    return codebook.get_variable(variable).label_in(language)
+    return strip_code_hint(codebook.get_variable(variable).label_in(language))
 
 
 def banner(
@@ -222,10 +221,7 @@ def banner(
     clash = [c for c in columns_vars if c in row_vars or c == value]
     if clash:
         raise DataError(f"{clash} cannot be both a row and a column variable")
-    mr = multiple_response_rows(design, rows, stat, value)  # a multiple-response set: options as rows
-    design, (work, spec, items) = (mr.design, mr.cells) if mr else (design, prepare_cells(
-        design, rows, stat, value, scale))
-    title = mr.title(language, columns_vars) if mr and title is None else title
+    work, spec, items = prepare_cells(design, rows, stat, value, scale)
     spec.level = level
     spec.rules = rules
     df = float(design.degrees_of_freedom())
@@ -344,23 +340,12 @@ def banner(
             joined = f" {text('table_and', language)} ".join(dims) if len(dims) < 3 else (
                 ", ".join(dims[:-1]) + f" {text('table_and', language)} " + dims[-1])
             title += f", {text('table_by', language)} {joined}"
-    method_key = "table_method_replicate" if design.is_replicate else "table_method_taylor"
-    notes = [
-        text("table_bases_note", language),
-        text(method_key, language).format(design=describe(design)),
-        text("table_quality_note", language).format(min_n=rules_used.min_n),
-        text("suppressed", language) if rules_used.min_n == 10 else f"x: n < {rules_used.min_n}",
-        text("use_with_caution", language),
-        text("too_unreliable", language),
-    ]
-    if columns_vars:
-        notes.append(text("table_letters_note", language).format(
-            alpha=alpha_text(alpha, language), df=format_number(df, language, decimals=0),
-            adjust=text(f"table_adjust_{adjust}", language)))
-    notes = [*notes, *mr.notes(language)] if mr else notes
+    notes, legend = table_notes(design, rules_used, language, tested=bool(columns_vars), alpha=alpha,
+                                adjust=adjust, df=df)
     return Table(
         title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),
-        row_labels=tuple(row_labels), row_header=row_header, notes=tuple(notes),
+        row_labels=tuple(row_labels), row_header=row_header, notes=notes, legend=legend,
+        population_scaled=population_scaled(design),
         confidential_cells=confidential, language=language,
         stat=stat, decimals=decimals,
         extra={"alpha": alpha, "adjust": adjust, "df": df, "level": level},

@@ -19,6 +19,8 @@ from ..estimation.quality import SUPPRESSED
 from ..fileutil import atomic_output, atomic_write_text
 from ..i18n import format_number, text
 from ..sanitize import neutralize
+from .notes import legend_line
+from .publish import MAX_COLUMNS, TABLE_CSS, table_html
 
 NOT_SHOWN = (SUPPRESSED, "F")  # cells whose numbers are not published
 TOTAL_KEY = "__total__"  # the key of the Total column
@@ -50,25 +52,6 @@ def column_letter(index: int) -> str:
     return out
 
 
-def alpha_text(alpha: float, language: str) -> str:
-    """Format a significance level for notes (decimal comma in French).
-
-    Parameters
-    ----------
-    alpha : float
-        The significance level.
-    language : str
-        Output language code (``"en"`` or ``"fr"``).
-
-    Returns
-    -------
-    str
-        The level as shown, e.g. ``"0.05"`` or ``"0,05"``.
-    """
-    shown = f"{alpha:g}"
-    return shown.replace(".", ",") if language == "fr" else shown
-
-
 @dataclass(frozen=True)
 class TableColumn:
     """One column of a table: its variable (None for Total), level, labels and test letter."""
@@ -92,8 +75,13 @@ class TableColumn:
 
 
 @dataclass(frozen=True)
-class _Cell:
-    """One displayed cell: the rounded number (None when not shown), its note and its text."""
+class DisplayCell:
+    """One displayed cell: the rounded number (None when not shown), its note and its text.
+
+    ``number`` is the formatted number alone (or the flag, ``x``, ``F`` or ``..``, of a cell
+    not shown); ``text`` adds an E flag attached to the number and the column letters after a
+    space, as the text exports print it; ``note`` is what goes beside the number in xlsx.
+    """
 
     value: float | None
     note: str
@@ -101,6 +89,7 @@ class _Cell:
     kind: str  # "estimate", "n" or "weighted_n"
     flag: str = ""
     letters: str = ""
+    number: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +111,11 @@ class Table:
     ``confidential_cells`` has the same rows with the numbers of every cell, suppressed ones
     included. It is CONFIDENTIAL: for the analyst's own checks only; no export, no report file
     and no machine-readable output of the library ever writes it.
+
+    ``notes`` are every line printed under the table (``footnotes`` without the symbol legend);
+    ``legend`` pairs each symbol (the flags ``x``, ``E``, ``F`` and, when columns were tested,
+    ``A`` for the column letters) with its meaning. ``population_scaled`` says whether the weights
+    sum to a population, in which case the weighted base row is an estimated population.
     """
 
     title: str
@@ -137,17 +131,93 @@ class Table:
     stat: str = "percent"
     decimals: int = 1
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    legend: tuple[tuple[str, str], ...] = ()
+    population_scaled: bool = False
 
     # ------------------------------------------------------------------ layout
 
     def _number(self, value: float, decimals: int) -> str:
         return format_number(value, self.language, decimals=decimals)
 
-    def _layout(self) -> list[tuple[str, list[_Cell]]]:
-        """Every body row (estimates, then the two base rows) as displayed cells."""
+    @property
+    def footnotes(self) -> tuple[str, ...]:
+        """The notes that are not symbol legends (bases, method, quality, weights, letters).
+
+        Returns
+        -------
+        tuple of str
+            The note lines, in order.
+        """
+        legend = {legend_line(symbol, meaning, self.language) for symbol, meaning in self.legend}
+        return tuple(n for n in self.notes if n not in legend)
+
+    @property
+    def weighted_base_label(self) -> str:
+        """The label of the weighted base row: "Estimated population" when the weights are
+        scaled to a population, else "Weighted base".
+
+        Returns
+        -------
+        str
+            The row label in the table's language.
+        """
+        key = "table_population_base" if self.population_scaled else "table_weighted_base"
+        return text(key, self.language)
+
+    def column_parts(self, max_columns: int = MAX_COLUMNS) -> list[list[int]]:
+        """Split the columns into parts of at most ``max_columns`` columns, each with the Total.
+
+        Whole column variables are kept together where they fit; a variable with more categories
+        than a part holds is cut into parts of nearly equal size. Every part starts with the
+        Total column (index 0), so a wide table prints as several narrow ones.
+
+        Parameters
+        ----------
+        max_columns : int, default MAX_COLUMNS
+            Most columns of a part, the Total included (at least 2).
+
+        Returns
+        -------
+        list of list of int
+            The column indices of each part.
+
+        Raises
+        ------
+        DataError
+            When ``max_columns`` is below 2.
+        """
+        if max_columns < 2:
+            raise DataError(f"max_columns must be at least 2 (the Total and one column), got {max_columns}")
+        room = max_columns - 1
+        parts: list[list[int]] = [[]]
+        start = 1
+        for _, cols in self.column_groups():
+            if cols[0].variable is None:
+                continue
+            indices = list(range(start, start + len(cols)))
+            start += len(cols)
+            if len(parts[-1]) + len(indices) <= room:
+                parts[-1] += indices
+                continue
+            pieces = -(-len(indices) // room)
+            chunks = [[int(i) for i in c] for c in np.array_split(indices, pieces)]
+            if parts[-1]:
+                parts.append([])
+            parts[-1] += chunks[0]
+            parts += chunks[1:]
+        return [[0, *part] for part in parts]
+
+    def display_rows(self) -> list[tuple[str, list[DisplayCell]]]:
+        """Every body row (estimates, then the two base rows) as displayed cells.
+
+        Returns
+        -------
+        list of (str, list of DisplayCell)
+            The row label and the cells of every row.
+        """
         n_cols = len(self.columns)
         cells = self.cells
-        rows: list[tuple[str, list[_Cell]]] = []
+        rows: list[tuple[str, list[DisplayCell]]] = []
         values = cells["value"].to_numpy().reshape(-1, n_cols)
         flags = cells["flag"].to_numpy().reshape(-1, n_cols)
         letters = cells["letters"].to_numpy().reshape(-1, n_cols)
@@ -157,20 +227,19 @@ class Table:
                 flag, value, lett = flags[r, c], values[r, c], letters[r, c]
                 if flag in NOT_SHOWN or not np.isfinite(value):
                     shown = flag if flag in NOT_SHOWN else ".."
-                    row.append(_Cell(None, shown, shown, "estimate", str(flag)))
+                    row.append(DisplayCell(None, shown, shown, "estimate", str(flag), number=shown))
                     continue
                 number = self._number(float(value), self.decimals)
                 glued = "E" if flag == "E" else ""
                 note = " ".join(p for p in (glued, lett) if p)
                 body = number + glued + (f" {lett}" if lett else "")
-                row.append(_Cell(float(value), note, body, "estimate", str(flag), str(lett)))
+                row.append(DisplayCell(float(value), note, body, "estimate", str(flag), str(lett), number))
             rows.append((label, row))
-        n = self.bases["n"].to_numpy()
-        wn = self.bases["weighted_n"].to_numpy()
-        rows.append((text("table_unweighted_base", self.language),
-                     [_Cell(float(v), "", self._number(float(v), 0), "n") for v in n]))
-        rows.append((text("table_weighted_base", self.language),
-                     [_Cell(float(v), "", self._number(float(v), 0), "weighted_n") for v in wn]))
+        for label, kind in ((text("table_unweighted_base", self.language), "n"),
+                            (self.weighted_base_label, "weighted_n")):
+            shown = [self._number(float(v), 0) for v in self.bases[kind]]
+            rows.append((label, [DisplayCell(float(v), "", t, kind, number=t)
+                                 for v, t in zip(self.bases[kind], shown, strict=True)]))
         return rows
 
     def _flat_headers(self) -> list[str]:
@@ -179,9 +248,22 @@ class Table:
             out.append(col.header if col.variable is None else f"{col.group_label}: {col.header}")
         return out
 
-    def _groups(self) -> list[tuple[str, list[TableColumn]]]:
+    def column_groups(self, columns: Sequence[int] | None = None) -> list[tuple[str, list[TableColumn]]]:
+        """Consecutive columns of the same variable, grouped under its label (the Total alone).
+
+        Parameters
+        ----------
+        columns : sequence of int or None, optional
+            The column indices to group (a part of the table); None takes every column.
+
+        Returns
+        -------
+        list of (str, list of TableColumn)
+            The group label (``TOTAL_KEY`` for the Total) and its columns.
+        """
+        chosen = self.columns if columns is None else [self.columns[i] for i in columns]
         groups: list[tuple[str, list[TableColumn]]] = []
-        for col in self.columns:
+        for col in chosen:
             key = col.group_label if col.variable is not None else TOTAL_KEY
             if groups and groups[-1][0] == key and col.variable is not None:
                 groups[-1][1].append(col)
@@ -199,7 +281,7 @@ class Table:
         pandas.DataFrame
             The formatted grid.
         """
-        layout = self._layout()
+        layout = self.display_rows()
         columns = pd.MultiIndex.from_tuples(
             [(c.group_label, c.header) for c in self.columns], names=[None, None]
         )
@@ -214,65 +296,53 @@ class Table:
         return f"{self.title}\n{body}\n" + "\n".join(self.notes)
 
     def _repr_html_(self) -> str:
-        return self._html_fragment()
+        return table_html(self)
 
     # ------------------------------------------------------------------ exports
 
-    def _html_fragment(self) -> str:
-        esc = html.escape
-        lang = self.language
-        groups = self._groups()
-        head1 = [f'<th scope="col" rowspan="2">{esc(self.row_header)}</th>']
-        head2 = []
-        for key, cols in groups:
-            if key == TOTAL_KEY:
-                head1.append(f'<th scope="col" rowspan="2">{esc(cols[0].header)}</th>')
-            else:
-                head1.append(f'<th scope="colgroup" colspan="{len(cols)}">{esc(key)}</th>')
-                head2 += [f'<th scope="col">{esc(c.header)}</th>' for c in cols]
-        body = []
-        layout = self._layout()
-        for i, (label, row) in enumerate(layout):
-            cls = ' class="base"' if i >= len(layout) - 2 else ""
-            tds = "".join(f"<td>{esc(cell.text)}</td>" for cell in row)
-            body.append(f'<tr{cls}><th scope="row">{esc(label)}</th>{tds}</tr>')
-        notes = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
-        return (
-            f'<div class="citizensfirst-table" lang="{lang}">'
-            f"<table><caption>{esc(self.title)}</caption>"
-            f"<thead><tr>{''.join(head1)}</tr><tr>{''.join(head2)}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>"
-            f'<ul class="notes">{notes}</ul></div>'
-        )
-
-    def to_html(self, path: str | Path | None = None) -> str:
+    def to_html(self, path: str | Path | None = None, *, notes: bool = True) -> str:
         """Accessible HTML (caption, ``th scope``, ``lang``); written atomically as a page when
         ``path`` is given.
+
+        Column letters are superscripts and quality flags boxed markers; a table with more than
+        :data:`~citizensfirst.tables.publish.MAX_COLUMNS` columns prints as several parts, each
+        with the row labels and the Total. With ``notes=False`` the notes are left out, for
+        :func:`~citizensfirst.tables.publish.tables_html` to print once for a section.
 
         Parameters
         ----------
         path : str or Path or None, optional
             Where to write a full HTML page; None writes nothing.
+        notes : bool, default True
+            Print the notes under the table.
 
         Returns
         -------
         str
             The HTML (the fragment, or the page when ``path`` is given).
         """
-        fragment = self._html_fragment()
+        fragment = table_html(self, notes=notes)
         if path is None:
             return fragment
         page = (
             f'<!DOCTYPE html>\n<html lang="{self.language}">\n<head><meta charset="utf-8">'
-            f"<title>{html.escape(self.title)}</title></head>\n<body>\n{fragment}\n</body>\n</html>\n"
+            f"<title>{html.escape(self.title)}</title><style>{TABLE_CSS}</style></head>\n"
+            f"<body>\n{fragment}\n</body>\n</html>\n"
         )
         atomic_write_text(path, page)
         return page
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, max_columns: int = MAX_COLUMNS) -> str:
         """A Markdown (pipe) table with the title above and the notes below; every label, title and
         note is escaped (``& < >`` as HTML entities; ``\\ ` * _ [ ] |`` with a backslash; line breaks
         as spaces), so a label such as ``<script>``, ``[link](url)`` or ``a|b`` shows as written.
+        Column letters are superscripts (``<sup>``); a table wider than ``max_columns`` columns
+        prints as several parts, each with the row labels and the Total column.
+
+        Parameters
+        ----------
+        max_columns : int, default MAX_COLUMNS
+            Most columns of a part, the Total included.
 
         Returns
         -------
@@ -285,14 +355,21 @@ class Table:
         &lt;b&gt;A\\|B&lt;/b&gt; \\*x\\*
         """
         cell = _markdown_text
-        layout = self._layout()
-        header = [self.row_header, *self._flat_headers()]
-        lines = [f"**{cell(self.title)}**", "",
-                 "| " + " | ".join(cell(h) for h in header) + " |",
-                 "|" + "---|" + "---:|" * len(self.columns)]
-        for label, row in layout:
-            lines.append("| " + " | ".join([cell(label)] + [cell(c.text) for c in row]) + " |")
-        lines.append("")
+        layout = self.display_rows()
+        headers = self._flat_headers()
+        parts = self.column_parts(max_columns)
+        lines = []
+        for k, part in enumerate(parts, start=1):
+            title = self.title if len(parts) == 1 else text("table_part", self.language).format(
+                title=self.title, part=k, parts=len(parts))
+            lines += [f"**{cell(title)}**", "",
+                      "| " + " | ".join(cell(h) for h in [self.row_header, *(headers[j] for j in part)]) + " |",
+                      "|" + "---|" + "---:|" * len(part)]
+            for label, row in layout:
+                shown = [cell(row[j].text.removesuffix(f" {row[j].letters}")) + _markdown_letters(row[j].letters)
+                         if row[j].letters else cell(row[j].text) for j in part]
+                lines.append("| " + " | ".join([cell(label), *shown]) + " |")
+            lines.append("")
         lines += [f"- {cell(n)}" for n in self.notes]
         return "\n".join(lines) + "\n"
 
@@ -303,7 +380,7 @@ class Table:
                 yield ["" if _is_missing(v) else neutralize(v) for v in record]
             return
         yield [neutralize(h) for h in (self.row_header, *self._flat_headers())]
-        for label, row in self._layout():
+        for label, row in self.display_rows():
             yield [neutralize(label)] + [neutralize(c.text) for c in row]
 
     def to_csv(self, path: str | Path, *, tidy: bool = False, encoding: str = "utf-8-sig") -> None:
@@ -356,7 +433,7 @@ class Table:
         _text_cell(ws, 1, 1, self.title).font = Font(bold=True, size=12)
         _text_cell(ws, 2, 1, self.row_header).font = bold
         col = 2
-        for key, cols in self._groups():
+        for key, cols in self.column_groups():
             label = cols[0].header if key == TOTAL_KEY else key
             _text_cell(ws, 2, col, label).font = bold
             width = 2 * len(cols)
@@ -375,7 +452,7 @@ class Table:
             col += width
         number_format = "#,##0" + ("." + "0" * self.decimals if self.decimals > 0 else "")
         widths = [len(self.row_header)]
-        for i, (label, row) in enumerate(self._layout()):
+        for i, (label, row) in enumerate(self.display_rows()):
             r = 4 + i
             _text_cell(ws, r, 1, label).font = bold if i >= len(self.row_labels) else Font()
             widths.append(len(label))
@@ -391,8 +468,8 @@ class Table:
                     # the E flag is part of the number format, so the cell stays numeric and reads
                     # "12.3E" as in the other formats; the letters go in the column beside it
                     cell.number_format = number_format + ('"E"' if c.flag == "E" else "")
-                if c.letters:
-                    _text_cell(ws, r, at + 1, c.letters)
+                if c.letters:  # superscript, as in HTML: never read as a quality flag
+                    _text_cell(ws, r, at + 1, c.letters).font = Font(vertAlign="superscript", bold=True)
         ws.column_dimensions["A"].width = min(60, max(widths) + 2)
         for j in range(len(self.columns)):
             ws.column_dimensions[get_column_letter(2 + 2 * j)].width = 10
@@ -433,6 +510,11 @@ def _text_cell(ws: Any, row: int, column: int, value: str) -> Any:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+def _markdown_letters(letters: str) -> str:
+    """Column letters as a Markdown (inline HTML) superscript."""
+    return f"<sup>{_markdown_text(letters)}</sup>"
 
 
 def _markdown_text(value: str) -> str:
