@@ -68,15 +68,16 @@ def test_from_toml_errors(tmp_path):
     bad.write_text('[variables.q1]\nlable = "typo"\n', encoding="utf-8")
     with pytest.raises(CodebookError) as info:
         Codebook.from_toml(bad)
-    assert "bad.toml" in str(info.value) and "'q1'" in str(info.value) and "lable" in str(info.value)
+    assert "bad.toml" in str(info.value) and "[variables.q1].lable" in str(info.value)
+    assert "did you mean 'label'" in str(info.value)
     bad.write_text('[variables.q1]\nscale = [5, 1]\n', encoding="utf-8")
     with pytest.raises(CodebookError, match=r"bad\.toml: variable 'q1': scale .* needs low < high"):
         Codebook.from_toml(bad)
     bad.write_text('[variables.q1]\nmeasure = "interval"\n', encoding="utf-8")
-    with pytest.raises(CodebookError, match=r"measure 'interval' is not one of"):
+    with pytest.raises(CodebookError, match=r"\[variables\.q1\]\.measure = \"interval\": must be 'nominal'"):
         Codebook.from_toml(bad)
     bad.write_text('[variabels.q1]\nlabel = "x"\n', encoding="utf-8")
-    with pytest.raises(CodebookError, match=r"unknown top-level table\(s\) \['variabels'\]"):
+    with pytest.raises(CodebookError, match=r"variabels: unknown key 'variabels'; did you mean 'variables'"):
         Codebook.from_toml(bad)
 
 

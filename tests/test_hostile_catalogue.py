@@ -207,14 +207,14 @@ def case_describe_corrupt_sav(tmp: Path) -> Action:
     return ["describe", str(path)]
 
 
-@case("files", raises=CodebookError, match=r"cb\.toml.*'q'.*measure 5")
+@case("files", raises=CodebookError, match=r"cb\.toml.*\[variables\.q\]\.measure = 5")
 def case_codebook_bad_type(tmp: Path) -> Action:
     path = tmp / "cb.toml"
     path.write_text("[variables.q]\nmeasure = 5\n", encoding="utf-8")
     return lambda: Codebook.from_toml(path)
 
 
-@case("files", raises=CodebookError, match=r"wave\.codebook\.toml.*'q'.*scale")
+@case("files", raises=CodebookError, match=r"wave\.codebook\.toml.*\[variables\.q\]\.scale")
 def case_sidecar_codebook_bad_scale(tmp: Path) -> Action:
     path = tmp / "wave.csv"
     path.write_text("q,r\n1,2\n3,4\n", encoding="utf-8")

@@ -48,6 +48,8 @@ import tomli_w
 
 from ..errors import CodebookError
 from ..fileutil import atomic_write_text, read_toml
+from ..spec.base import validate
+from ..spec.codebook import CodebookDoc, CodebookVariable
 from .codebook_display import codebook_html, codebook_repr
 from .codes import Code, normalize_code
 from .mrsets import MultipleResponseSet, as_mr_sets
@@ -241,16 +243,8 @@ class Variable:
         CodebookError
             If a key is unknown or a value is invalid.
         """
-        known = {"label", "label_fr", "measure", "scale", "dimension", "values", "values_fr",
-                 "missing", "missing_fr", "missing_ranges"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise CodebookError(
-                f"{source}: variable {name!r} has unknown key(s) {unknown}; allowed: {sorted(known)}"
-            )
+        validate(CodebookVariable, raw, source, error=CodebookError, at=("variables", name))
         scale = raw.get("scale")
-        if scale is not None and (not isinstance(scale, list | tuple) or len(scale) != 2):
-            raise CodebookError(f"{source}: variable {name!r}: scale must be [low, high], got {scale!r}")
         try:
             return cls(
                 name=name,
@@ -543,18 +537,12 @@ class Codebook(Mapping[str, Variable]):
         CodebookError
             If a table or key is unknown or a value is invalid.
         """
-        unknown = sorted(set(doc) - {"survey", "variables", "mr_sets"})
-        if unknown:
-            raise CodebookError(f"{source}: unknown top-level table(s) {unknown}; expected [survey], "
-                                f"[variables.*], [mr_sets.*]")
-        survey = doc.get("survey", {})
+        valid = validate(CodebookDoc, doc, source, error=CodebookError)
         variables, sets = doc.get("variables", {}), doc.get("mr_sets", {})
-        if not isinstance(variables, Mapping) or not isinstance(sets, Mapping):
-            raise CodebookError(f"{source}: [variables] and [mr_sets] must be tables of tables")
         return cls(
             (Variable.from_dict(name, raw, source=source) for name, raw in variables.items()),
-            title=survey.get("title"),
-            title_fr=survey.get("title_fr"),
+            title=valid.survey.title,
+            title_fr=valid.survey.title_fr,
             mr_sets=[MultipleResponseSet.from_dict(name, raw, source=source) for name, raw in sets.items()],
         )
 
