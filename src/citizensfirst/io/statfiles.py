@@ -90,10 +90,7 @@ def _codebook_from_meta(meta: Any, columns: Sequence[str], *,
             missing_ranges=tuple(spans),
             measure=measure if measure in ("nominal", "ordinal", "scale") else None,
         ))
-    # SPSS multiple-response sets whose variables were all read (``columns=`` may leave some out)
-    sets = {name: spec for name, spec in (getattr(meta, "mr_sets", {}) or {}).items()
-            if set(spec.get("variable_list", ())) <= set(columns)}
-    return Codebook(variables, title=getattr(meta, "file_label", None) or None, mr_sets=sets)
+    return Codebook(variables, title=getattr(meta, "file_label", None) or None)
 
 
 def _tags_to_codes(frame: pd.DataFrame, meta: Any) -> pd.DataFrame:
@@ -130,8 +127,8 @@ def read_readstat(path: Path, options: ReadOptions, *, fmt: str) -> RawData:
     Returns
     -------
     RawData
-        The data, the file's own codebook (with its multiple-response sets), all its column names
-        and encoding.
+        The data, the file's own codebook, all its column names, multiple-response sets (as
+        pyreadstat gives them) and encoding.
 
     Raises
     ------
@@ -170,7 +167,10 @@ def read_readstat(path: Path, options: ReadOptions, *, fmt: str) -> RawData:
         catalog_labels = _catalog_labels(catalog, meta, encoding)
     frame = _tags_to_codes(frame, meta)
     codebook = _codebook_from_meta(meta, list(frame.columns), catalog_labels=catalog_labels)
-    return RawData(frame, codebook, all_columns, {}, encoding or getattr(meta, "file_encoding", None))
+    # SPSS multiple-response sets as pyreadstat gives them; read_survey keeps those whose variables
+    # were all read and adds them to the survey's codebook (a codebook's set of the same name wins)
+    mr_sets = {name: dict(spec) for name, spec in (getattr(meta, "mr_sets", {}) or {}).items()}
+    return RawData(frame, codebook, all_columns, mr_sets, encoding or getattr(meta, "file_encoding", None))
 
 
 _XPORT_RECORD = 80
