@@ -65,6 +65,7 @@ from ..i18n import check_language, text
 from ..io.codes import normalize_code
 from .cells import estimate_block, prepare_cells
 from .letters import ADJUSTMENTS, TEST_COLUMNS, letters_for, relations
+from .multiresponse import multiple_response_rows
 from .notes import population_scaled, strip_code_hint, table_notes
 from .render import NOT_SHOWN, Table, TableColumn, column_letter
 
@@ -221,7 +222,10 @@ def banner(
     clash = [c for c in columns_vars if c in row_vars or c == value]
     if clash:
         raise DataError(f"{clash} cannot be both a row and a column variable")
-    work, spec, items = prepare_cells(design, rows, stat, value, scale)
+    mr = multiple_response_rows(design, rows, stat, value)  # a multiple-response set: options as rows
+    design, (work, spec, items) = (mr.design, mr.cells) if mr else (design, prepare_cells(
+        design, rows, stat, value, scale))
+    title = mr.title(language, columns_vars) if mr and title is None else title
     spec.level = level
     spec.rules = rules
     df = float(design.degrees_of_freedom())
@@ -342,6 +346,7 @@ def banner(
             title += f", {text('table_by', language)} {joined}"
     notes, legend = table_notes(design, rules_used, language, tested=bool(columns_vars), alpha=alpha,
                                 adjust=adjust, df=df)
+    notes = (*notes, *mr.notes(language)) if mr else notes
     return Table(
         title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),
         row_labels=tuple(row_labels), row_header=row_header, notes=notes, legend=legend,
