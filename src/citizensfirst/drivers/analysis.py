@@ -466,6 +466,7 @@ def driver_importance(
         replicate_importance=rep_imp,
         vcov=vcov,
         df=df,
+        scales=tuple(driver_scales),
     )
 
 
@@ -484,12 +485,13 @@ def importance_performance(
 ) -> pd.DataFrame:
     """Importance-performance quadrant of each driver.
 
-    Importance is the driver's ``share`` (percent), performance its 0-100 ``performance`` (or its
-    raw weighted ``mean`` when no scales were given).  ``thresholds`` splits them: ``"mean"`` or
-    ``"median"`` across drivers, or explicit ``(share_threshold, performance_threshold)``.  A
-    value at or above its threshold counts as high.  Quadrants: ``"improve first"`` (high
-    importance, low performance), ``"maintain"`` (high, high), ``"lower priority"`` (low, low),
-    ``"possible over-investment"`` (low importance, high performance).
+    Importance is the driver's ``share`` (percent), performance its 0-100 ``performance``.
+    ``thresholds`` splits them: ``"mean"`` or ``"median"`` across drivers, or explicit
+    ``(share_threshold, performance_threshold)``.  A value at or above its threshold counts as
+    high.  Quadrants: ``"improve first"`` (high importance, low performance), ``"maintain"`` (high,
+    high), ``"lower priority"`` (low, low), ``"possible over-investment"`` (low importance, high
+    performance).  Performances are compared across drivers, so every driver must have a known
+    rating scale (``scales=`` or the codebook's) and all must share it.
 
     Parameters
     ----------
@@ -502,29 +504,31 @@ def importance_performance(
     Returns
     -------
     pandas.DataFrame
-        Per driver: ``share``, ``performance`` (or ``mean``), ``quadrant`` and the two thresholds.
+        Per driver: ``share``, ``performance``, ``quadrant`` and the two thresholds.
 
     Raises
     ------
     DataError
-        When ``thresholds`` is a string other than ``"mean"`` or ``"median"``.
+        When a driver has no known scale, when the drivers' scales differ, or when
+        ``thresholds`` is a string other than ``"mean"`` or ``"median"``.
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(3)
     >>> x = rng.normal(size=(300, 2))
-    >>> df = pd.DataFrame({"a": x[:, 0] + 3, "b": x[:, 1], "y": 2 * x[:, 0] + x[:, 1]})
-    >>> ip = importance_performance(driver_importance(df, "y", ["a", "b"], np.ones(300)))
+    >>> df = pd.DataFrame({"a": x[:, 0] + 4, "b": x[:, 1] + 2, "y": 2 * x[:, 0] + x[:, 1]})
+    >>> ip = importance_performance(driver_importance(df, "y", ["a", "b"], np.ones(300), scales=(0, 6)))
     >>> ip["quadrant"].tolist()
     ['maintain', 'lower priority']
+    >>> importance_performance(driver_importance(df, "y", ["a", "b"], np.ones(300)))
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.DataError: an importance-performance quadrant needs every driver on one known rating scale; no scale for 'a', 'b' (give scales=(low, high), or declare the scale in the codebook)
     """
+    result.common_scale()
     t = result.table
     perf = t["performance"]
-    perf_label = "performance"
-    if perf.isna().all():
-        perf = t["mean"]
-        perf_label = "mean"
     imp = t["share"]
     if isinstance(thresholds, str):
         if thresholds == "mean":
@@ -543,6 +547,7 @@ def importance_performance(
         default="possible over-investment",
     )
     return pd.DataFrame(
-        {"share": imp, perf_label: perf, "quadrant": quadrant},
+        {"share": imp, "performance": perf, "quadrant": quadrant},
         index=t.index,
     ).assign(importance_threshold=ti, performance_threshold=tp)
+

@@ -1,4 +1,9 @@
-"""The result record of a driver analysis: :class:`DriverResult` (table, pairwise tests, replicate covariance)."""
+"""The result record of a driver analysis: :class:`DriverResult` (table, pairwise tests, replicate covariance).
+
+Every interval in the table sits beside the value it bounds, on that value's scale: ``ci_low`` /
+``ci_high`` bound ``importance`` (a part of R², for instance), ``share_ci_low`` / ``share_ci_high``
+bound ``share`` (percent).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from ..estimation.intervals import IntervalInputs, check_level, interval
+from ..estimation.scales import Scale
+
+#: Columns of the table in the order :meth:`DriverResult.to_frame` gives them (each value beside its
+#: standard error and interval).
+COLUMNS = ("importance", "se", "ci_low", "ci_high", "share", "share_se", "share_ci_low", "share_ci_high",
+           "rank", "mc_se", "mean", "performance", "performance_se", "n", "dropped", "vif")
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,7 +32,8 @@ class DriverResult:
     ``relative_weights`` and ``pratt`` a part of R^2), ``share`` (percent, sums to 100; based on
     absolute values for ``beta`` and ``correlation``), ``rank`` (1 = most important), ``se``,
     ``ci_low``, ``ci_high`` (replicate-weight standard error and t interval on ``df`` degrees of
-    freedom of ``importance``; NaN without replicate weights), ``share_se``, ``mc_se`` (Monte Carlo standard
+    freedom of ``importance``; NaN without replicate weights), ``share_se``, ``share_ci_low``,
+    ``share_ci_high`` (the same for ``share``, in percent), ``mc_se`` (Monte Carlo standard
     error of sampled Shapley values; 0 when exact), ``mean`` (weighted mean of the driver),
     ``performance`` (``mean`` rescaled to 0-100 with the driver's scale; NaN without scales),
     ``performance_se``, ``n`` (complete cases used), ``dropped`` (rows with this driver missing),
@@ -32,7 +45,8 @@ class DriverResult:
 
     ``vcov`` is the replicate covariance of the importance values (``ReplicateWeights.vcov``,
     the engine of every design estimate) and ``df`` the degrees of freedom of the intervals and
-    tests (the design's; NaN without replicates).
+    tests (the design's; NaN without replicates). ``scales`` holds each driver's rating scale
+    (None where unknown; empty when the result was built without them).
     """
 
     table: pd.DataFrame
@@ -53,9 +67,23 @@ class DriverResult:
     replicate_importance: np.ndarray | None = field(default=None, repr=False)
     vcov: np.ndarray | None = field(default=None, repr=False)
     df: float = math.nan
+    scales: tuple[Scale | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        table = self.table
+        if "share_se" in table and "share_ci_low" not in table:
+            low, high = interval("t", IntervalInputs(table["share"].to_numpy(float), table["share_se"].to_numpy(float),
+                                                     np.full(len(table), self.df), check_level(self.level)))
+            table = table.assign(share_ci_low=low, share_ci_high=high)
+        object.__setattr__(self, "table", table[[c for c in COLUMNS if c in table]
+                                                + [c for c in table if c not in COLUMNS]])
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of the per-driver table.
+        """The per-driver table without the columns that say nothing for this result.
+
+        ``mc_se`` is left out when the Shapley values are exact (it is 0), the performance columns
+        when no driver has a scale, and the standard errors and intervals without replicate weights
+        (they are NaN). Each interval sits beside the value it bounds, on its scale.
 
         Returns
         -------
@@ -68,10 +96,65 @@ class DriverResult:
         >>> from citizensfirst.drivers import driver_importance
         >>> rng = np.random.default_rng(0)
         >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "y"])
-        >>> driver_importance(df, "y", ["a", "b"], np.ones(50)).to_frame().index.tolist()
-        ['a', 'b']
+        >>> frame = driver_importance(df, "y", ["a", "b"], np.ones(50)).to_frame()
+        >>> frame.index.tolist(), "mc_se" in frame, "performance" in frame
+        (['a', 'b'], False, False)
         """
-        return self.table.copy()
+        t = self.table
+        kept = ("importance", "share", "rank", "mean", "n", "dropped", "vif")
+        empty = {str(c) for c in t if c not in kept and pd.api.types.is_numeric_dtype(t[c]) and t[c].isna().all()}
+        if self.exact:
+            empty.add("mc_se")
+        if t["performance"].isna().all():
+            empty.add("performance_se")
+        return t.drop(columns=[c for c in t if c in empty])
+
+    def common_scale(self) -> Scale:
+        """The one rating scale all drivers share, or a DataError saying which have none or differ.
+
+        An importance-performance quadrant compares performances across drivers, so it needs this.
+
+        Returns
+        -------
+        Scale
+            The drivers' common scale.
+
+        Raises
+        ------
+        DataError
+            When a driver has no known scale or the drivers' scales differ.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from citizensfirst.drivers import driver_importance
+        >>> df = pd.DataFrame(np.random.default_rng(1).normal(size=(60, 3)), columns=["a", "b", "y"])
+        >>> driver_importance(df, "y", ["a", "b"], np.ones(60), scales=(-5, 5)).common_scale()
+        Scale(low=-5.0, high=5.0)
+        >>> driver_importance(df, "y", ["a", "b"], np.ones(60), scales={"a": (1, 5), "b": (0, 100)}).common_scale()
+        Traceback (most recent call last):
+        ...
+        citizensfirst.errors.DataError: an importance-performance quadrant needs every driver on one known rating scale; the drivers' scales differ: 'a' 1-5, 'b' 0-100 (analyse the drivers asked on one scale together)
+        """
+        what = "an importance-performance quadrant needs every driver on one known rating scale"
+        scales = self.scales or (None,) * len(self.drivers)
+        unknown = [d for d, s in zip(self.drivers, scales, strict=True) if s is None]
+        if unknown:
+            names = ", ".join(repr(d) for d in unknown)
+            raise DataError(f"{what}; no scale for {names} (give scales=(low, high), or declare the scale "
+                            "in the codebook)")
+        known = [s for s in scales if s is not None]
+        if len(set(known)) > 1:
+            listed = ", ".join(f"{d!r} {s.low:g}-{s.high:g}" for d, s in zip(self.drivers, known, strict=True))
+            raise DataError(f"{what}; the drivers' scales differ: {listed} (analyse the drivers asked on one "
+                            "scale together)")
+        return known[0]
+
+    def __repr__(self) -> str:
+        top = self.table.sort_values("rank").head(3)
+        leaders = ", ".join(f"{d} {v:.1f}%" for d, v in zip(top.index, top["share"], strict=True))
+        return (f"<DriverResult {self.method}: {self.outcome} on {len(self.drivers)} drivers, "
+                f"R\u00b2 = {self.r2:.3f}, n = {self.n}; top: {leaders}>")
 
     @property
     def estimate(self) -> pd.Series:
@@ -116,11 +199,20 @@ class DriverResult:
         return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.table.index)
 
     def _repr_html_(self) -> str:
-        cols = ["importance", "share", "rank", "se", "ci_low", "ci_high", "performance", "n", "dropped", "vif"]
-        caption = (
-            f"Driver importance ({html.escape(self.method)}) for "
-            f"{html.escape(str(self.outcome))}: R&sup2; = {self.r2:.4f}, n = {self.n}, "
-            f"condition number = {self.condition_number:.3g}"
-        )
-        body = self.table[cols].to_html(float_format=lambda v: f"{v:.4g}", na_rep="")
-        return f"<div><p>{caption}</p>{body}</div>"
+        t = self.table.sort_values("rank")
+        has_ci = bool(np.isfinite(t["share_ci_low"]).any())
+        has_perf = bool(t["performance"].notna().any())
+        head = ["Driver", "Share (%)"] + (["95% CI (%)"] if has_ci else []) + ["Rank"]
+        head += (["Performance (0-100)"] if has_perf else ["Mean"]) + ["VIF"]
+        rows = []
+        for driver, r in t.iterrows():
+            cells = [f"{r['share']:.1f}"]
+            if has_ci:
+                cells.append(f"{r['share_ci_low']:.1f} to {r['share_ci_high']:.1f}")
+            cells += [str(int(r["rank"])), f"{r['performance' if has_perf else 'mean']:.1f}", f"{r['vif']:.2f}"]
+            rows.append(f"<tr><th>{html.escape(str(driver))}</th>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        caption = (f"Driver importance ({html.escape(self.method)}) for {html.escape(str(self.outcome))}: "
+                   f"R&sup2; = {self.r2:.3f}, n = {self.n}")
+        header = "".join(f"<th>{h}</th>" for h in head)
+        return (f"<table><caption>{caption}</caption><thead><tr>{header}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>")

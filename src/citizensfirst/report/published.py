@@ -40,7 +40,7 @@ def published_shares(estimate: Any, design: Design) -> pd.DataFrame:
     SpecError
         If the estimate has ``by`` domains.
     """
-    frame = estimate.to_frame()
+    frame = estimate.to_frame(labels=False)  # levels as codes: the respondent counts are by code
     if estimate.by:
         raise SpecError("published_shares takes overall proportions (no by=)")
     counts = np.zeros(len(frame))
