@@ -167,7 +167,7 @@ def run(call: str, designs: dict[str, cf.Design]) -> Any:
         var, value = match.groups() if match else (formula_terms(pos[0])[0], "1")
         est = design.proportion(var, ci=r_value(kw.get("method", "'logit'")),
                                 level=r_value(kw.get("level", "0.95")), df=_df(kw))
-        table = est.to_frame()
+        table = est.to_frame(labels=False)
         labels = table["level"].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
         return table[labels == value].reset_index(drop=True)
     if name == "svyquantile":
@@ -181,12 +181,12 @@ def _stack(parts: list[Any]) -> Any:
     """Estimates side by side; covariances between parts unknown (NaN)."""
     from dataclasses import replace
 
-    table = pd.concat([p.to_frame() for p in parts], ignore_index=True)
+    table = pd.concat([p.to_frame(labels=False) for p in parts], ignore_index=True)
     size = len(table)
     vcov = np.full((size, size), np.nan)
     start = 0
     for p in parts:
-        k = len(p.to_frame())
+        k = len(p.table)
         vcov[start:start + k, start:start + k] = p.vcov
         start += k
     return replace(parts[0], table=table, vcov=vcov)

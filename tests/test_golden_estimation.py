@@ -18,7 +18,7 @@ def _designs(entry: dict) -> dict:
 
 
 def _labels(est) -> list[str]:
-    table = est.to_frame()
+    table = est.to_frame(labels=False)  # R names the rows by their codes
     out = []
     for _, row in table.iterrows():
         name = str(row["variable"])
@@ -38,7 +38,7 @@ def check_result(result: dict, ours) -> None:
     kind = result["type"]
     if kind in ("svystat", "svrepstat"):
         names = list(result["estimate"])
-        table = ours.to_frame()
+        table = ours.to_frame(labels=False)
         assert [n.replace("nan", "") for n in _labels(ours)] == names
         scale = max(abs(v) for v in result["estimate"].values())
         close(table["estimate"], list(result["estimate"].values()), scale, "estimate")
@@ -48,7 +48,7 @@ def check_result(result: dict, ours) -> None:
         if "deff" in result:
             close(table["deff"], list(result["deff"].values()), 1.0, "deff")
     elif kind == "svyby":
-        table = ours.to_frame()
+        table = ours.to_frame(labels=False)
         by = list(ours.by)
         keys = []
         for _, row in table.iterrows():
@@ -71,7 +71,7 @@ def check_result(result: dict, ours) -> None:
         if "vcov" in result:
             close(ours.vcov[np.ix_(order, order)], result["vcov"]["values"], scale**2, "vcov")
     elif kind in ("svyvar", "svrepvar"):
-        table = ours.to_frame()
+        table = ours.to_frame(labels=False)
         matrix = np.asarray(result["estimate"]["values"] if isinstance(result["estimate"], dict)
                             else result["estimate"], dtype=float)
         p = matrix.shape[0]
@@ -81,7 +81,7 @@ def check_result(result: dict, ours) -> None:
         vcov = np.asarray(result["vcov"]["values"] if isinstance(result["vcov"], dict) else result["vcov"])
         close(table["se"], np.sqrt(np.diag(vcov)[diagonal]), scale, "se")
     elif kind == "svyratio":
-        table = ours.to_frame()
+        table = ours.to_frame(labels=False)
         close(table["estimate"], np.ravel(result["ratio"]["values"]), 1.0, "ratio")
         close(table["se"], np.ravel(result["se"]["values"]), 1.0, "se")
     elif kind == "svyciprop":
@@ -91,7 +91,7 @@ def check_result(result: dict, ours) -> None:
     elif kind == "svyquantile":
         var = [k for k in result if k != "type"][0]
         values = np.asarray(result[var]["values"], dtype=float)
-        table = ours.to_frame()
+        table = ours.to_frame(labels=False)
         close(table["estimate"], values[:, 0], 1.0, "quantile")
         close(table["ci_low"], values[:, 1], 1.0, "ci lower")
         close(table["ci_high"], values[:, 2], 1.0, "ci upper")

@@ -325,7 +325,7 @@ def test_trend_by_domains_compare_pairs_and_output(study: Study) -> None:
     assert list(frame.columns[:3]) == ["from_wave", "to_wave", "age_grp"]
     html = trend._repr_html_()
     assert html.count("<table") == 2
-    assert "Trend of mean q_time" in repr(trend)
+    assert "Trend of q_time: Mean: It took a reasonable amount of time" in repr(trend)
     # only significant rows are marked
     marks = study.trend("q_courtesy")._repr_html_()
     assert "<td>*</td>" not in marks

@@ -18,11 +18,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..display import brief, facts_html, facts_text, step_text, weighting_steps
 from ..errors import DataError, DesignError
 from . import replicates as _replicates
 from .accessors import DesignAccessors
@@ -30,7 +32,7 @@ from .analysing import AnalysisMethods
 from .condition import parse_condition
 from .estimating import EstimatorMethods
 from .responses import MultipleResponseMethods
-from .setup import DesignSetup, Step, check_columns, check_replicate_count, unpack
+from .setup import DesignSetup, Step, as_list, check_columns, check_replicate_count, unpack
 from .state import DESIGN_FIELDS, DesignState
 from .variance import LONELY_PSU_RULES, ReplicateWeights
 from .weighting_steps import WeightingMethods
@@ -412,19 +414,56 @@ class Design(DesignSetup, DesignAccessors, WeightingMethods, EstimatorMethods, A
                                      "rho": rho, "mse": mse})
         return self.evolve(replicates=reps, taylor=None, degf=None, history=self._history + (step,))
 
+    def facts(self) -> list[tuple[str, str]]:
+        """What the design is, as ``(name, value)`` pairs: the source of its repr and HTML display.
+
+        Rows and domain, weights (column, sum, range), strata, PSUs of every stage, fpc, replicate
+        method and count, the lonely-PSU rule and every step of the history.
+
+        Returns
+        -------
+        list of (str, str)
+            The facts, in display order.
+
+        Examples
+        --------
+        >>> d = Design(pd.DataFrame({"y": [1.0, 2.0], "s": [1, 2], "w": [1.0, 3.0]}), weights="w", strata="s")
+        >>> dict(d.facts())["strata"]
+        's (2 strata)'
+        """
+        spec = self._spec
+        used = self._weights[self._domain]
+        origin = (spec["weights"] or (f"1 / {spec['probs']}" if spec["probs"] else None)
+                  or ("from the fpc" if spec["fpc"] is not None else "equal (1)"))
+        steps = weighting_steps(self._history)
+        weights = f"{origin}{', then ' + ', '.join(steps) if steps else ''}"
+        facts = [("rows", f"{len(self._data):,}" + ("" if self._domain.all()
+                                                    else f" ({int(self._domain.sum()):,} in the domain)")),
+                 ("weights", f"{weights} (sum {used.sum():,.6g}; {used.min():.4g} to {used.max():.4g})")]
+        if self._replicates is not None:
+            reps = self._replicates
+            facts.append(("replicates", f"{reps.method}, {reps.n_replicates} replicates (scale {reps.scale:.4g}"
+                                        f"{', mse' if reps.mse else ''})"))
+        if self._taylor is not None:
+            strata = ", ".join(str(c) for c in as_list(spec["strata"])) or "none"
+            facts.append(("strata", strata if strata == "none" else f"{strata} ({self.n_strata} strata)"))
+            psus = as_list(spec["psu"])
+            facts.append(("PSUs", "; ".join(
+                f"stage {i + 1}: {psus[i] if i < len(psus) else 'each row'} ({stage.n_clusters:,})"
+                for i, stage in enumerate(self._taylor.stages))))
+            fpc = spec["fpc"]
+            facts.append(("fpc", "none" if fpc is None else brief(fpc)))
+            facts.append(("lonely PSU", self._taylor.lonely_psu
+                          + (" (adjust domain lonely)" if self._taylor.adjust_domain_lonely else "")))
+        facts += [(f"step {i}", step_text(step.action, step.parameters))
+                  for i, step in enumerate(self._history, start=1)]
+        return facts
+
     def __repr__(self) -> str:
-        n = len(self._data)
-        kind = (
-            f"replicate design ({self._replicates.method}, {self._replicates.n_replicates} replicates)"
-            if self._replicates is not None
-            else f"design with {self.n_strata} strata and {self.n_psu} PSUs"
-        )
-        domain = "" if self._domain.all() else f", domain of {int(self._domain.sum())} rows"
-        return f"<Design: {n} rows, {kind}{domain}>"
+        return facts_text(f"<Design of {Path(self._source).name or self._source}>", self.facts())
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<li>{step}</li>" for step in self._history)
-        return f"<div><b>{self!r}</b><ol>{rows}</ol></div>".replace("<Design", "&lt;Design").replace(">,", "&gt;,")
+        return facts_html(f"Design of {Path(self._source).name or self._source}", self.facts())
 
 
 def _describe_condition(condition: Any) -> str:

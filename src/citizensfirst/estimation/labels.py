@@ -118,7 +118,7 @@ def display_code(value: Any) -> Any:
 class ResultLabels:
     """Variable wording and value labels, per language, for the variables of one estimate.
 
-    Parameters
+    Attributes
     ----------
     variables : mapping
         Variable name to ``{language: wording}``.

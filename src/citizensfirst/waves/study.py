@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..display import facts_html, facts_text, rows_html, weighting_steps
 from ..errors import DataError, HarmonizationError
+from ..estimation.engine import describe
 from ..estimation.intervals import independent_difference
+from ..estimation.labels import ResultLabels
 from ..estimation.result import Estimate
 from ..estimation.scores import DEFAULT_SQS_RATINGS, bottom_box, service_quality_score, top_box
 from .rules import Wave, wave_key
@@ -113,27 +116,50 @@ class Trend:
         """
         return self.changes[self.changes["significant"]].reset_index(drop=True)
 
+    def _shown(self) -> tuple[str, list[str], list[list[Any]], list[str], list[list[Any]]]:
+        """Title, then header and formatted rows of the estimates and of the changes (labels shown)."""
+        latest = list(self.wave_estimates.values())[-1] if self.wave_estimates else None
+        labels = latest.value_labels if latest is not None else ResultLabels()
+        language = latest.language if latest is not None else "en"
+        title = (latest.title() if latest is not None else f"{self.statistic} {self.variable}") + (
+            f" ({int(round(self.level * 100))}% CI)")
+
+        def domains(frame: pd.DataFrame) -> list[list[Any]]:
+            shown = [labels.label_values(b, frame[b], language).tolist() for b in self.by]
+            return [list(row) for row in zip(*shown, strict=True)] if shown else [[] for _ in range(len(frame))]
+
+        e = self.estimates
+        head = ["wave", *self.by, "estimate", "CI", "n", "flag"]
+        rows = [[wave, *dom, f"{est:.4g}", f"{low:.4g} to {high:.4g}", int(n), flag]
+                for wave, dom, est, low, high, n, flag in zip(
+                    e["wave"], domains(e), e["estimate"], e["ci_low"], e["ci_high"], e["n"], e["flag"], strict=True)]
+        c = self.changes
+        change_head = ["waves", *self.by, "change", "CI", "p", "significant"]
+        changes = [[f"{a} → {b}", *dom, f"{d:+.4g}", f"{low:.4g} to {high:.4g}", f"{p:.3g}", "*" if sig else ""]
+                   for a, b, dom, d, low, high, p, sig in zip(
+                       c["from_wave"], c["to_wave"], domains(c), c["change"], c["ci_low"], c["ci_high"],
+                       c["p_value"], c["significant"], strict=True)]
+        return title, head, rows, change_head, changes
+
     def __repr__(self) -> str:
-        head = f"Trend of {self.statistic} {self.variable} ({int(round(self.level * 100))}% level)"
-        with pd.option_context("display.width", 140, "display.max_columns", 30):
-            return (f"{head}\n{self.estimates.to_string(index=False)}\n\nchanges:\n"
-                    f"{self.changes.to_string(index=False) if len(self.changes) else '(none)'}")
+        title, head, rows, change_head, changes = self._shown()
+        significant = int(self.changes["significant"].sum()) if len(self.changes) else 0
+        lines = [f"<Trend of {self.variable}: {title}>", "  " + " | ".join(head)]
+        lines += ["  " + " | ".join(str(v) for v in row) for row in rows[:20]]
+        lines.append(f"  changes: {len(changes)} compared, {significant} significant at the "
+                     f"{100 - int(round(self.level * 100))}% level")
+        lines += ["  " + " | ".join(str(v) for v in row) for row in changes[:20] if row[-1]]
+        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
     def _repr_html_(self) -> str:
+        title, head, rows, change_head, changes = self._shown()
         pct = int(round(self.level * 100))
-        caption = html.escape(f"{self.statistic} of {self.variable}: estimates by wave ({pct}% CI)")
-        est = self.estimates.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
-        changes = self.changes.copy()
-        if len(changes):
-            changes["significant"] = np.where(changes["significant"], "*", "")
-            body = changes.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
-        else:
-            body = "<p>(no pair of waves to compare)</p>"
-        note = html.escape(f"* significant at the {100 - pct}% level (two-sided t test, "
-                           "independent waves)")
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return (f"<div><p><b>{caption}</b></p>{est}<p><b>Changes</b></p>{body}<p>{note}</p>"
-                f"{'<ul>' + notes + '</ul>' if notes else ''}</div>")
+        parts = [rows_html(title, head, rows)]
+        parts.append(rows_html("Changes between waves", change_head, changes) if changes
+                     else "<p>(no pair of waves to compare)</p>")
+        notes = [f"* significant at the {100 - pct}% level (two-sided t test, independent waves)", *self.notes]
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+        return f"<div>{''.join(parts)}<ul>{items}</ul></div>"
 
 
 class Study:
@@ -243,9 +269,35 @@ class Study:
         """
         return self._designs[wave_key(wave)]
 
+    def facts(self) -> list[tuple[str, str]]:
+        """What the study holds, as ``(name, value)`` pairs: the harmonisation, then each wave's design.
+
+        Returns
+        -------
+        list of (str, str)
+            One pair for the harmonisation and one per wave (rows, design, weighting steps).
+
+        Examples
+        --------
+        >>> from citizensfirst import Design
+        >>> s = Study({2020: Design(pd.DataFrame({"q": [1.0, 3.0]}))})
+        >>> s.facts()[1]
+        ('wave 2020', '2 rows; unstratified, 2 PSUs')
+        """
+        spec = self._spec
+        facts = [("harmonisation", "none (the waves share names)" if spec is None
+                  else f"{Path(spec.source).name} ({len(spec.variables)} common variables)")]
+        for wave, design in self._designs.items():
+            steps = weighting_steps(design.history)
+            facts.append((f"wave {wave}", f"{len(design.frame):,} rows; {describe(design)}"
+                          + (f"; weighting: {', '.join(steps)}" if steps else "")))
+        return facts
+
     def __repr__(self) -> str:
-        parts = ", ".join(f"{w}: n={len(d.frame)}" for w, d in self._designs.items())
-        return f"<Study: {len(self._designs)} waves ({parts})>"
+        return facts_text(f"<Study: {len(self._designs)} waves>", self.facts())
+
+    def _repr_html_(self) -> str:
+        return facts_html(f"Study: {len(self._designs)} waves", self.facts())
 
     def has(self, variable: str | Sequence[str], wave: Wave) -> bool:
         """True when ``wave`` asked ``variable`` (not absent in the spec and in its data).
