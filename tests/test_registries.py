@@ -15,6 +15,7 @@ import citizensfirst.tables as tables_package
 from citizensfirst import charts, i18n
 from citizensfirst.charts import CHART_TYPES, ChartType, chart_function, chart_names
 from citizensfirst.cli import COMMANDS, build_parser, main
+from citizensfirst.design import setup as design_setup
 from citizensfirst.design import variance
 from citizensfirst.errors import SpecError
 from citizensfirst.io import formats
@@ -31,6 +32,9 @@ REGISTRIES = {
     ("tables", "stat"): (tables_package, "STATS"),
     ("tables", "adjust"): (tables_package, "ADJUSTMENTS"),
     ("tables", "lang"): (i18n, "LANGUAGES"),
+    ("weight", "replicate_type"): (design_setup, "REPLICATE_METHODS"),
+    ("drivers", "replicate_type"): (design_setup, "REPLICATE_METHODS"),
+    ("tables", "replicate_type"): (design_setup, "REPLICATE_METHODS"),
 }
 #: Choices computed by a registry function rather than held in a constant.
 COMPUTED = {("drivers", "charts"): lambda: chart_names("drivers")}

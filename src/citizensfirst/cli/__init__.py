@@ -16,7 +16,7 @@ Every :class:`~citizensfirst.errors.CitizensFirstError` is printed as
 (2 for bad input, 1 for a check that failed); no traceback.
 
 >>> list(COMMANDS)
-['describe', 'weight', 'drivers', 'tables', 'report', 'reproduce']
+['describe', 'weight', 'drivers', 'tables', 'report', 'reproduce', 'validate', 'init']
 >>> main(["describe", "no-such-file.sav"])
 2
 """
@@ -32,8 +32,10 @@ from .. import __version__
 from ..errors import CitizensFirstError
 from .describe import describe_arguments, describe_command
 from .drivers import drivers_arguments, drivers_command
+from .init import init_arguments, init_command
 from .report import report_arguments, report_command, reproduce_arguments, reproduce_command
 from .tables import tables_arguments, tables_command
+from .validate import validate_arguments, validate_command
 from .weight import weight_arguments, weight_command
 
 
@@ -73,6 +75,9 @@ COMMANDS: Mapping[str, Command] = {
                       "run a study spec: tables, charts, report, manifest"),
     "reproduce": Command(reproduce_arguments, reproduce_command,
                          "re-create an output folder and list differences"),
+    "validate": Command(validate_arguments, validate_command,
+                        "check a study spec (schema, files, designs, variables) without running it"),
+    "init": Command(init_arguments, init_command, "write a commented starter study spec for a data file"),
 }
 
 

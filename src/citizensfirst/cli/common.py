@@ -1,17 +1,24 @@
 """Helpers shared by the command modules: the input file, design and language options, read
-from the library's registries (file formats, lonely-PSU rules, languages)."""
+from the library's registries (file formats, lonely-PSU rules, replicate types, languages); the
+design options are a spec's wave table, validated by the same schema."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from .. import i18n
+from ..design import setup as design_setup
 from ..design import variance
 from ..design.facade import Design
-from ..errors import CitizensFirstError, DataError
+from ..errors import CitizensFirstError, DataError, SpecError
 from ..io import formats
+from ..io.formats import sidecar_path
 from ..io.readers import read_survey
+from ..io.survey import Survey
+from ..report.designs import apply_weighting, design_from_wave
+from ..report.spec import StudySpec, WaveSpec, parse_wave
 
 
 def format_list(suffixes: Any) -> str:
@@ -35,17 +42,23 @@ def format_list(suffixes: Any) -> str:
     return " ".join(suffixes)
 
 
-def add_file_argument(parser: argparse.ArgumentParser, **options: Any) -> None:
+def add_file_argument(parser: argparse.ArgumentParser, *, with_spec: bool = False, **options: Any) -> None:
     """The input survey file, its help listing every format :mod:`citizensfirst.io` reads.
 
     Parameters
     ----------
     parser : argparse.ArgumentParser
         The command's parser, changed in place.
+    with_spec : bool, default False
+        Whether the command takes ``--spec`` (then the file is optional: the spec names it).
     **options
         Passed on to :meth:`argparse.ArgumentParser.add_argument` (e.g. ``nargs="?"``).
     """
-    parser.add_argument("file", help=f"survey file ({format_list(formats.READ_FORMATS)})", **options)
+    help_text = f"survey file ({format_list(formats.READ_FORMATS)})"
+    if with_spec:
+        options.setdefault("nargs", "?")
+        help_text += "; omit it with --spec"
+    parser.add_argument("file", help=help_text, **options)
 
 
 def add_language_argument(parser: argparse.ArgumentParser, *, default: Any, many: bool = True,
@@ -69,10 +82,16 @@ def add_language_argument(parser: argparse.ArgumentParser, *, default: Any, many
 
 def add_design_arguments(parser: argparse.ArgumentParser, *, weights_help: str | None = None,
                          lonely_psu: str = "fail") -> None:
-    """The options that describe a file's sampling design (shared by several commands).
+    """The options that describe a file's sampling design: the keys of a spec's wave table.
 
-    ``--lonely-psu`` offers the rules of :data:`citizensfirst.design.variance.LONELY_PSU_RULES`;
-    ``lonely_psu`` is the command's default.
+    Each option is the wave key of the same name (``--lonely-psu`` is ``lonely_psu``,
+    ``--replicate-weights`` is ``replicates.columns``...), and the options are validated by the
+    study spec's own schema (:func:`citizensfirst.report.spec.parse_wave`), so the command line
+    expresses every design a spec can: weights or probabilities, strata, PSUs and fpc per stage,
+    ``nest``, replicate weights and the lonely-PSU rule. ``--spec FILE --wave NAME`` takes the
+    whole design, and the wave's weighting steps, from a spec instead. ``--lonely-psu`` offers the
+    rules of :data:`citizensfirst.design.variance.LONELY_PSU_RULES`; ``lonely_psu`` is the
+    command's default.
 
     Parameters
     ----------
@@ -83,16 +102,119 @@ def add_design_arguments(parser: argparse.ArgumentParser, *, weights_help: str |
     lonely_psu : str, default "fail"
         The command's default rule for ``--lonely-psu``.
     """
-    parser.add_argument("--weights", default=None, help=weights_help or "weight column (default: equal weights)")
-    parser.add_argument("--strata", default=None, help="strata column")
-    parser.add_argument("--psu", default=None, help="PSU (cluster) column")
-    parser.add_argument("--nest", action="store_true", help="PSU ids are unique only within strata")
-    parser.add_argument("--lonely-psu", dest="lonely_psu", default=lonely_psu, choices=variance.LONELY_PSU_RULES,
-                        help=f"variance rule for a stratum with one PSU (default: {lonely_psu})")
+    group = parser.add_argument_group("design (the keys of a spec's [waves.NAME] table)")
+    group.add_argument("--spec", default=None, help="take the file, design and weighting from this study spec")
+    group.add_argument("--wave", default=None, help="the spec's wave (default: its latest)")
+    group.add_argument("--weights", default=None, help=weights_help or "weight column (default: equal weights)")
+    group.add_argument("--probs", default=None, help="selection-probability column (instead of --weights)")
+    group.add_argument("--strata", nargs="+", default=None, metavar="COLUMN", help="strata column (one per stage)")
+    group.add_argument("--psu", nargs="+", default=None, metavar="COLUMN",
+                       help="cluster column of each stage: PSU, then SSU...")
+    group.add_argument("--fpc", nargs="+", default=None, metavar="COLUMN_OR_NUMBER",
+                       help="finite population correction of each stage: a column or a number "
+                            "(population count, or sampling fraction <= 1)")
+    group.add_argument("--nest", action="store_true", help="PSU ids are unique only within strata")
+    group.add_argument("--lonely-psu", dest="lonely_psu", default=lonely_psu, choices=variance.LONELY_PSU_RULES,
+                       help=f"variance rule for a stratum with one PSU (default: {lonely_psu})")
+    group.add_argument("--replicate-weights", dest="replicate_weights", nargs="+", default=None,
+                       metavar="COLUMN", help="replicate weight columns")
+    group.add_argument("--replicate-pattern", dest="replicate_pattern", default=None, metavar="REGEX",
+                       help="replicate weight columns: every column the regular expression matches in full")
+    group.add_argument("--replicate-type", dest="replicate_type", default=None, choices=design_setup.REPLICATE_METHODS,
+                       help="replicate method of the supplied replicate weights")
+    group.add_argument("--scale", type=float, default=None, help="replicate variance scale")
+    group.add_argument("--rscales", type=float, nargs="+", default=None, help="replicate scales, one per column")
+    group.add_argument("--rho", type=float, default=None, help="Fay's rho")
+    group.add_argument("--mse", action="store_true", help="replicate variance around the full-sample estimate")
+    group.add_argument("--multipliers", action="store_true",
+                       help="replicate columns are multipliers of the weight, not final weights")
 
 
-def survey_and_design(args: argparse.Namespace) -> tuple[Any, Any]:
-    """Read ``args.file`` and build its design from the :func:`add_design_arguments` options.
+def _number_or_column(value: str) -> str | float:
+    """An ``--fpc`` value: a number when it reads as one, else a column name."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def wave_table(args: argparse.Namespace) -> dict[str, Any]:
+    """The spec wave table (``[waves.NAME]``) that the design options describe.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line, with ``file`` and the :func:`add_design_arguments` options.
+
+    Returns
+    -------
+    dict
+        The wave table, holding only the keys given (the schema supplies the defaults).
+
+    Examples
+    --------
+    >>> args = build_test_args(file="api.csv", psu=["dnum", "snum"], fpc=["fpc1", "40"])
+    >>> wave_table(args)
+    {'file': 'api.csv', 'psu': ['dnum', 'snum'], 'fpc': ['fpc1', 40.0], 'lonely_psu': 'fail'}
+    """
+    table: dict[str, Any] = {"file": args.file}
+    for key in ("weights", "probs", "strata", "psu"):
+        if getattr(args, key) is not None:
+            table[key] = getattr(args, key)
+    if args.fpc is not None:
+        table["fpc"] = [_number_or_column(v) for v in args.fpc]
+    if args.nest:
+        table["nest"] = True
+    table["lonely_psu"] = args.lonely_psu
+    replicates: dict[str, Any] = {}
+    for option, key in (("replicate_weights", "columns"), ("replicate_pattern", "pattern"),
+                        ("replicate_type", "type"), ("scale", "scale"), ("rscales", "rscales"), ("rho", "rho")):
+        if getattr(args, option) is not None:
+            replicates[key] = getattr(args, option)
+    if args.mse:
+        replicates["mse"] = True
+    if args.multipliers:
+        replicates["combined"] = False
+    if replicates:
+        table["replicates"] = replicates
+    return table
+
+
+def build_test_args(**given: Any) -> argparse.Namespace:
+    """The parsed design options with every default, updated with ``given`` (for examples and tests).
+
+    Parameters
+    ----------
+    **given
+        Options to set (``file=``, ``psu=``...).
+
+    Returns
+    -------
+    argparse.Namespace
+        What ``parse_args`` gives for the design options.
+    """
+    parser = argparse.ArgumentParser()
+    add_design_arguments(parser)
+    args = parser.parse_args([])
+    args.file = None
+    for key, value in given.items():
+        setattr(args, key, value)
+    return args
+
+
+def _design_options_given(args: argparse.Namespace) -> list[str]:
+    """The design options given on the command line besides ``--spec`` / ``--wave``."""
+    defaults = build_test_args()
+    return [f"--{key.replace('_', '-')}" for key in vars(defaults)
+            if key not in ("spec", "wave", "file", "lonely_psu") and getattr(args, key, None) != getattr(defaults, key)]
+
+
+def command_wave(args: argparse.Namespace) -> tuple[WaveSpec, list[Path]]:
+    """The wave a command works on, from ``--spec``/``--wave`` or the design options, and its inputs.
+
+    With ``--spec``, the wave's file, design and weighting steps are used exactly as
+    ``citizensfirst report`` uses them (no file argument or other design option may be given);
+    otherwise the options are validated as a wave table by the spec's schema.
 
     Parameters
     ----------
@@ -101,12 +223,48 @@ def survey_and_design(args: argparse.Namespace) -> tuple[Any, Any]:
 
     Returns
     -------
-    tuple of (Survey, Design)
-        The survey read from the file and its design.
+    tuple of (WaveSpec, list of Path)
+        The wave, and every file the command reads (spec, data file, codebook sidecar, targets
+        files), which no output may replace.
+
+    Raises
+    ------
+    SpecError
+        If ``--spec`` is combined with a file or design options, if neither a file nor
+        ``--spec`` is given, or if the options are not a valid design.
     """
-    survey = read_survey(args.file)
-    return survey, Design(survey, weights=args.weights, strata=args.strata, psu=args.psu,
-                          nest=args.nest, lonely_psu=args.lonely_psu)
+    if args.spec is not None:
+        given = _design_options_given(args)
+        if args.file is not None or given:
+            raise SpecError(f"--spec {args.spec} gives the file and the design; do not also give "
+                            f"{' '.join(given) or 'a file'}")
+        wave = StudySpec.from_toml(args.spec).wave(args.wave)
+        targets = [step.file for step in wave.weighting if step.file is not None]
+        return wave, [Path(args.spec), wave.file, sidecar_path(wave.file), *targets]
+    if args.wave is not None:
+        raise SpecError("--wave needs --spec (the study spec that names the wave)")
+    if args.file is None:
+        raise SpecError("give a survey file, or --spec FILE [--wave NAME]")
+    wave = parse_wave("cli", wave_table(args), source="command line")
+    return wave, [wave.file, sidecar_path(wave.file)]
+
+
+def survey_and_design(wave: WaveSpec) -> tuple[Survey, Design]:
+    """Read a wave's file, build its design and apply its weighting steps (as the report does).
+
+    Parameters
+    ----------
+    wave : WaveSpec
+        The wave (from :func:`command_wave`).
+
+    Returns
+    -------
+    tuple of (Survey, Design)
+        The survey read from the file and its (weighted) design.
+    """
+    survey = read_survey(wave.file)
+    design = design_from_wave(wave, survey)
+    return survey, apply_weighting(design, wave.weighting, where=f"[waves.{wave.name}]")
 
 
 def usage_error(message: str) -> CitizensFirstError:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from .. import drivers as driver_registry
 from ..charts import chart_function, chart_names
+from ..drivers.driver_result import DriverResult
 from ..fileutil import atomic_write_text
-from ..io.formats import sidecar_path
 from ..outputs import check_replaceable_output, replace_folder
 from ..report.manifest import file_record, write_manifest
 from ..sanitize import neutralize_frame
@@ -34,6 +34,7 @@ from .common import (
     add_design_arguments,
     add_file_argument,
     add_language_argument,
+    command_wave,
     survey_and_design,
 )
 
@@ -51,13 +52,14 @@ def drivers_command(args: argparse.Namespace) -> int:
     int
         The exit code: 0 on success.
     """
-    inputs = [Path(args.file), sidecar_path(args.file)]
+    wave, inputs = command_wave(args)
     check_replaceable_output(args.out, inputs)
-    survey, design = survey_and_design(args)
+    survey, design = survey_and_design(wave)
     outcome = args.outcome if len(args.outcome) > 1 else args.outcome[0]
     result = design.drivers(outcome, args.drivers, method=args.method,
                             ci=None if args.replicates == 0 else "replicate",
                             replicates=args.replicates or 2, seed=args.seed)
+    assert isinstance(result, DriverResult)  # one result: no by= domains
     out = Path(args.out)
     table = result.to_frame()
     table["quadrant"] = driver_registry.importance_performance(result)["quadrant"]
@@ -85,7 +87,7 @@ def drivers_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The command's parser, changed in place.
     """
-    add_file_argument(parser)
+    add_file_argument(parser, with_spec=True)
     parser.add_argument("--outcome", nargs="+", required=True, help="outcome item(s); several are averaged")
     parser.add_argument("--drivers", nargs="+", required=True, help="driver items")
     parser.add_argument("--out", required=True, help="output folder")

@@ -19,13 +19,13 @@ import argparse
 from pathlib import Path
 
 from .. import tables as table_registry
-from ..io.formats import sidecar_path
 from ..outputs import check_output_files, replace_files
 from ..tables.render import write_tables
 from .common import (
     add_design_arguments,
     add_file_argument,
     add_language_argument,
+    command_wave,
     survey_and_design,
 )
 
@@ -45,9 +45,9 @@ def tables_command(args: argparse.Namespace) -> int:
     """
     out = Path(args.out)
     names = [f"{args.stat}.{lang}" for lang in args.lang]
-    inputs = [Path(args.file), sidecar_path(args.file)]
+    wave, inputs = command_wave(args)
     check_output_files([out, *(out.with_name(f"{out.stem}.{name}.csv") for name in names)], inputs)
-    _, design = survey_and_design(args)
+    _, design = survey_and_design(wave)
     rows = args.rows if len(args.rows) > 1 else args.rows[0]
     tables = []
     for lang in args.lang:
@@ -74,7 +74,7 @@ def tables_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The command's parser, changed in place.
     """
-    add_file_argument(parser)
+    add_file_argument(parser, with_spec=True)
     parser.add_argument("--rows", nargs="+", required=True, help="row variable, or items for mean/top2/score")
     parser.add_argument("--cols", nargs="+", required=True, help="column variable(s); several give a banner")
     parser.add_argument("--stat", default="percent", choices=table_registry.STATS, help="statistic in each cell")

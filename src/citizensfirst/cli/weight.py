@@ -1,6 +1,7 @@
 """``citizensfirst weight``: rake a survey file to targets and write it with the new weight.
 
     citizensfirst weight cf2023.sav --targets targets.toml --out weighted.sav --weights wt_design
+    citizensfirst weight --spec study.toml --wave cf2023 --out weighted.sav   # the wave's own steps
 
 writes ``weighted.sav`` (the input plus a ``weight`` column, labelled in English and French), its
 codebook ``weighted.codebook.toml`` and, next to it, ``weighted.report.csv`` (target versus achieved
@@ -24,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError
+from ..errors import OutputError, SpecError
 from ..fileutil import atomic_write_text
 from ..io import formats
 from ..io.codebook import Variable
@@ -34,7 +35,13 @@ from ..io.writers import write_survey
 from ..outputs import check_output_files, replace_files
 from ..sanitize import neutralize_frame
 from ..weighting import targets as targets_module
-from .common import add_design_arguments, add_file_argument, format_list, survey_and_design
+from .common import (
+    add_design_arguments,
+    add_file_argument,
+    command_wave,
+    format_list,
+    survey_and_design,
+)
 
 
 def weight_command(args: argparse.Namespace) -> int:
@@ -56,19 +63,24 @@ def weight_command(args: argparse.Namespace) -> int:
         If the file already has the weight column and ``--replace`` is not given.
     """
     out_path = Path(args.out)
-    inputs = [Path(args.file), sidecar_path(args.file), Path(args.targets)]
+    wave, inputs = command_wave(args)
+    if args.targets is None and not wave.weighting:
+        raise SpecError("give --targets, or --spec with a wave that has weighting steps")
+    if args.targets is not None:
+        inputs.append(Path(args.targets))
     report_csv = out_path.with_name(f"{out_path.stem}.report.csv")
     report_json = out_path.with_name(f"{out_path.stem}.report.json")
     check_output_files([out_path, sidecar_path(out_path), report_csv, report_json], inputs)
-    survey, design = survey_and_design(args)
+    survey, weighted = survey_and_design(wave)
     name = args.name
     if name in survey.columns and not args.replace:
         raise OutputError(f"{args.file} already has a column {name!r}; nothing was written: give another "
                           "--name, or --replace to overwrite that column (its values and labels are lost)")
-    margins = targets_module.from_toml(args.targets)
-    counts = targets_module.from_toml(args.targets, shares=False) if _has_total(args.targets) else None
-    weighted = design.rake(counts or margins, max_iter=args.max_iter, tol=args.tol,
-                           bounds=tuple(args.bounds) if args.bounds else None)
+    if args.targets is not None:
+        margins = targets_module.from_toml(args.targets)
+        counts = targets_module.from_toml(args.targets, shares=False) if _has_total(args.targets) else None
+        weighted = weighted.rake(counts or margins, max_iter=args.max_iter, tol=args.tol,
+                                 bounds=tuple(args.bounds) if args.bounds else None)
     report = weighted.report
     data = survey.with_missing_codes().assign(**{name: weighted.weights.to_numpy()})
     variable = Variable(name, label="Final weight (raked to population targets)",
@@ -77,7 +89,8 @@ def weight_command(args: argparse.Namespace) -> int:
                  mr_sets=survey.mr_sets)
     summary: dict[str, Any] = json.loads(report.summary().to_json())
     summary["input"] = str(args.file)
-    summary["targets"] = str(args.targets)
+    summary["targets"] = str(args.targets) if args.targets is not None else f"{args.spec}: [waves.{wave.name}]"
+    summary["steps"] = [str(step) for step in weighted.history[1:]]
     with replace_files(out_path, inputs) as staging:
         atomic_write_text(staging / report_csv.name, neutralize_frame(report.to_frame()).to_csv(index=False))
         atomic_write_text(staging / report_json.name, json.dumps(summary, indent=2))
@@ -105,8 +118,10 @@ def weight_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The command's parser, changed in place.
     """
-    add_file_argument(parser)
-    parser.add_argument("--targets", required=True, help="targets TOML ([margins.<column>] level = share or count)")
+    add_file_argument(parser, with_spec=True)
+    parser.add_argument("--targets", default=None,
+                        help="targets TOML ([margins.<column>] level = share or count); raked after the "
+                             "weighting steps of a --spec wave, which may stand in for it")
     parser.add_argument("--out", required=True, help=f"output file ({format_list(formats.WRITE_FORMATS)}); "
                         "the report is written beside it")
     add_design_arguments(parser, weights_help="base weight column (default: equal weights)", lonely_psu="adjust")

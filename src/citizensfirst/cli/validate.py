@@ -1,0 +1,130 @@
+"""``citizensfirst validate``: check a study spec without running it.
+
+    citizensfirst validate study.toml              # the schema, the files, the columns
+    citizensfirst validate study.toml --schema-only
+
+checks the spec against the one schema (types, ranges, unknown keys; see
+:mod:`citizensfirst.report.spec`), then, unless ``--schema-only``, reads every wave's file and
+builds its design exactly as ``citizensfirst report`` would (design columns present, weights
+valid), checks that every targets file parses and that every variable named by the tables, the
+driver analysis, the charts and the estimates is in its wave's data. Nothing is weighted or
+written. Exit codes: 0 the spec is valid, 2 it is not (the message names the file and the key).
+
+>>> from citizensfirst.cli import main
+>>> main(["validate", "no-such-spec.toml"])
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+
+from ..design.setup import check_columns
+from ..errors import DataError, SpecError
+from ..io.readers import read_survey
+from ..report.designs import design_from_wave, step_margins
+from ..report.spec import StudySpec
+
+
+def spec_variables(spec: StudySpec) -> dict[str, set[str]]:
+    """The variables each wave must hold for the spec's tables, drivers, charts and estimates.
+
+    Parameters
+    ----------
+    spec : StudySpec
+        A validated spec.
+
+    Returns
+    -------
+    dict of str to set of str
+        Wave name to the variables named for it (trends are checked through the harmonisation).
+    """
+    needed: dict[str, set[str]] = {wave.name: set() for wave in spec.waves}
+
+    def add(wave: str | None, names: Iterable[str | None]) -> None:
+        needed[spec.wave(wave).name].update(n for n in names if n)
+
+    for table in spec.tables:
+        rows = (table.rows,) if isinstance(table.rows, str) else table.rows
+        add(table.wave, [*rows, *table.cols, table.value])
+    if spec.drivers is not None:
+        add(spec.drivers.wave, [*spec.drivers.outcome, *spec.drivers.drivers])
+    charts = spec.charts
+    add(None, [*charts.distribution, charts.channel_used, charts.channel_preferred])
+    for estimate in spec.estimates:
+        add(estimate.wave, [*estimate.variables, *estimate.by, estimate.denominator])
+    return needed
+
+
+def validate_spec(spec: StudySpec) -> list[str]:
+    """Read every wave and build its design; check targets and the variables the spec names.
+
+    Parameters
+    ----------
+    spec : StudySpec
+        A spec that passed the schema.
+
+    Returns
+    -------
+    list of str
+        One line per wave saying what was checked.
+
+    Raises
+    ------
+    SpecError
+        At the first problem, naming the spec file, the wave and the key.
+    """
+    needed = spec_variables(spec)
+    lines = []
+    for wave in spec.waves:
+        survey = read_survey(wave.file)
+        design = design_from_wave(wave, survey)
+        for step in wave.weighting:
+            if step.method != "trim":
+                step_margins(step)
+        try:
+            check_columns(survey.data, sorted(needed[wave.name]), "spec", str(spec.source or "spec"))
+        except DataError as err:
+            raise SpecError(f"{err} (in [waves.{wave.name}])") from None
+        steps = ", ".join(step.method for step in wave.weighting) or "no weighting"
+        lines.append(f"  [waves.{wave.name}] {wave.file.name}: {len(survey.data)} rows, "
+                     f"weights sum to {design.weights.sum():,.0f}; {steps}")
+    return lines
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """Validate ``args.spec``; print what was checked.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code: 0 when the spec is valid.
+    """
+    spec = StudySpec.from_toml(args.spec)
+    if args.schema_only:
+        print(f"{args.spec}: valid ({len(spec.waves)} wave(s); files not read)")
+        return 0
+    lines = validate_spec(spec)
+    print(f"{args.spec}: valid ({len(spec.waves)} wave(s), every file read and every design built)")
+    for line in lines:
+        print(line)
+    return 0
+
+
+def validate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``validate`` arguments.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser, changed in place.
+    """
+    parser.add_argument("spec", help="study spec TOML")
+    parser.add_argument("--schema-only", action="store_true", dest="schema_only",
+                        help="check the spec's keys and types only; do not read the data files")
