@@ -234,3 +234,27 @@ def test_codebook_repr_and_html_table():
     assert page.count("<table>") == 2
     assert "<td>Site Web</td>" in page and "1 = Selected; 0 = Not selected" in page
     assert "<td>used_web, used_phone, used_office</td>" in page and "<td>dichotomy</td>" in page
+
+
+def test_replicate_design_ses_match_the_subset_proportion():
+    df = _frame(300, seed=11)
+    d = _design(df).as_replicate("jkn")
+    est = d.multiple_response("channels")
+    answered = df[list(OPTIONS)].notna().any(axis=1).to_numpy()
+    indicator = np.where(answered, (df["used_phone"] == 1).astype(float), np.nan)
+    flat = Design(df.assign(ind=indicator), weights="w", strata="stratum", psu="psu", nest=True)
+    ref = flat.as_replicate("jkn").subset(answered).proportion("ind").table
+    mine = est.table[est.table["level"] == "used_phone"]
+    assert mine["se"].item() == pytest.approx(ref.loc[ref["level"] == 1.0, "se"].item(), rel=1e-10)
+
+
+def test_category_set_rows_in_a_table_are_labelled_codes():
+    df = pd.DataFrame({"first": [1, 2, 1, 3, np.nan, 2] * 10, "second": [2, np.nan, 3, np.nan, np.nan, 1] * 10,
+                       "g": ["a", "b"] * 30})
+    cb = Codebook([Variable("first", value_labels={1: "Web", 2: "Phone", 3: "Office"},
+                            value_labels_fr={1: "Web", 2: "Téléphone", 3: "Bureau"})],
+                  mr_sets=[MultipleResponseSet("reasons", ("first", "second"), label="Mentions")])
+    table = Design(Survey(df, cb)).crosstab("reasons", "g", language="fr")
+    assert list(table.row_labels) == ["Web", "Téléphone", "Bureau"]
+    total = table.cells[table.cells["column_variable"].isna()]
+    assert total["value"].tolist() == [60.0, 60.0, 40.0]
