@@ -111,6 +111,7 @@ class FullTable:
     frame: pd.DataFrame
     dimensions: tuple[str, ...]
     ref_date: str
+    labels: Mapping[str, tuple[str, ...]]
 
     def levels(self, dimension: str) -> list[str]:
         """The labels of ``dimension`` in the order of the file.
@@ -125,7 +126,7 @@ class FullTable:
         list of str
             The distinct labels.
         """
-        return list(dict.fromkeys(self.frame[dimension]))
+        return list(self.labels[dimension])
 
     def fail(self, message: str) -> DataError:
         """A DataError about this file.
@@ -193,7 +194,8 @@ def read_full_table(path: str | Path, ref_date: str | int | None = None) -> Full
         row = frame[repeated].iloc[0]
         raise DataError(f"{path}: line {row['line']} repeats the cell "
                         f"{ {d: row[d] for d in dimensions} } of REF_DATE {chosen}; keep one row per cell")
-    return FullTable(path, frame, dimensions, chosen)
+    labels = {d: tuple(str(v) for v in frame[d].unique()) for d in dimensions}
+    return FullTable(path, frame, dimensions, chosen, labels)
 
 
 def _bounds(label: str) -> tuple[float, float] | None:
@@ -211,8 +213,12 @@ def _bounds(label: str) -> tuple[float, float] | None:
 def _tile(table: FullTable, dimension: str, low: int, high: int | None) -> list[str]:
     """The finest range labels of ``dimension`` that exactly cover ``[low, high]``."""
     spans = {lab: b for lab in table.levels(dimension) if (b := _bounds(lab)) is not None}
-    finest = {lab: (lo, hi) for lab, (lo, hi) in spans.items()
-              if not any(o != (lo, hi) and lo <= o[0] and o[1] <= hi for o in spans.values())}
+    lows = np.array([b[0] for b in spans.values()], dtype=float)
+    highs = np.array([b[1] for b in spans.values()], dtype=float)
+    inside = (lows[None, :] >= lows[:, None]) & (highs[None, :] <= highs[:, None])
+    inside &= ~((lows[None, :] == lows[:, None]) & (highs[None, :] == highs[:, None]))
+    coarse: list[bool] = np.any(inside, axis=1).tolist()
+    finest = {lab: b for (lab, b), c in zip(spans.items(), coarse, strict=True) if not c}
     top = np.inf if high is None else high
     parts = sorted((b, lab) for lab, b in finest.items() if low <= b[0] and b[1] <= top)
     edge: float = low
