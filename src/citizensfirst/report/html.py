@@ -18,6 +18,7 @@ import html
 from typing import Any
 
 from .. import __version__
+from .method import method_html, step_origins
 
 STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -47,21 +48,6 @@ TEXT = {
     "fr": {"data": "Données du graphique", "generated": "Produit par citizensfirst",
            "contents": "Table des matières", "method": "Méthode"},
 }
-
-METHOD = {
-    "en": ("Estimates are design-based: each wave is weighted to the 2021 Census margins by raking, "
-           "standard errors are Taylor-linearised (or from replicate weights) and account for the "
-           "weighting, confidence intervals use the design degrees of freedom. Estimates based on "
-           "fewer than 10 respondents are suppressed (x); E marks a coefficient of variation of 25% "
-           "to 35% (use with caution) and F 35% or more (too unreliable to publish)."),
-    "fr": ("Les estimations tiennent compte du plan de sondage : chaque vague est calée sur les "
-           "marges du Recensement de 2021, les erreurs types sont linéarisées (ou tirées des poids "
-           "de rééchantillonnage) et tiennent compte de la pondération, et les intervalles de "
-           "confiance utilisent les degrés de liberté du plan. Les estimations fondées sur moins de "
-           "10 répondants sont supprimées (x) ; E signale un coefficient de variation de 25 % à "
-           "35 % (à utiliser avec prudence) et F de 35 % ou plus (trop peu fiable pour être publié)."),
-}
-
 
 def page(title: str, language: str, body: str) -> str:
     """A complete HTML document around ``body``.
@@ -114,7 +100,9 @@ def render_report(run: Any, language: str) -> str:
     Parameters
     ----------
     run : Run
-        The pipeline run, with its spec and sections.
+        The pipeline run, with its spec, designs and sections. The Method section comes first
+        (:func:`citizensfirst.report.method.method_html`, from each wave's design and weighting
+        steps); a section's ``intro`` precedes its charts and ``after[stem]`` follows that chart.
     language : str
         Report language (``"en"`` or ``"fr"``).
 
@@ -125,17 +113,21 @@ def render_report(run: Any, language: str) -> str:
     """
     spec = run.spec
     title = spec.title_fr if language == "fr" and spec.title_fr else spec.title
-    parts = [f"<h1>{html.escape(title)}</h1>", f"<h2>{TEXT[language]['method']}</h2>",
-             f"<p>{html.escape(METHOD[language])}</p>"]
-    toc = "".join(f'<li><a href="#{html.escape(s.key, quote=True)}">{html.escape(s.title[language])}</a></li>'
-                  for s in run.sections)
-    parts.insert(1, f"<nav><h2>{TEXT[language]['contents']}</h2><ul>{toc}</ul></nav>")
+    text = TEXT[language]
+    origins = {wave.name: step_origins(wave.weighting) for wave in spec.waves}
+    toc = "".join(f'<li><a href="#{html.escape(key, quote=True)}">{html.escape(name)}</a></li>'
+                  for key, name in [("method", text["method"]), *((s.key, s.title[language]) for s in run.sections)])
+    parts = [f"<h1>{html.escape(title)}</h1>", f"<nav><h2>{text['contents']}</h2><ul>{toc}</ul></nav>",
+             f'<section id="method"><h2>{text["method"]}</h2>', method_html(run.designs, language, origins=origins),
+             "</section>"]
     for section in run.sections:
         parts.append(f'<section id="{html.escape(section.key, quote=True)}">'
                      f"<h2>{html.escape(section.title[language])}</h2>")
+        parts.append(section.intro.get(language, ""))
         for stem, chart in section.charts:
             if stem.endswith(f".{language}"):
                 parts.append(figure(chart, language))
+                parts.append(section.after.get(stem, ""))
         parts.append(section.html.get(language, ""))
         parts.append("</section>")
     parts.append(f'<p class="notes">{TEXT[language]["generated"]} {__version__}.</p>')
