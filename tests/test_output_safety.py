@@ -13,7 +13,6 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -194,8 +193,10 @@ def test_duplicate_table_names_are_refused(tmp_path: Path) -> None:
 
 
 def test_weighting_html_escapes_the_wave_name() -> None:
-    report = SimpleNamespace(max_relative_error=1e-12, kish_deff=1.5, effective_n=1000.0)
-    text = _weighting_html("<img src=x onerror=alert(1)>", report, "en")
+    record = {"summary": {"method": "raking", "max_relative_error": 1e-12, "kish_deff": 1.5, "effective_n": 1000.0,
+                          "trimmed": 0, "source": "<script>Table</script>"}}
+    text = _weighting_html("<img src=x onerror=alert(1)>", record, "en")
+    assert "<script>" not in text and "&lt;script&gt;Table" in text
     assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
 
 

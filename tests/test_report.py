@@ -111,7 +111,9 @@ def test_failures_exit_nonzero_and_leave_earlier_output(report: Path, study: Pat
     assert main(["report", str(misspelt), "--out", str(report)]) == 2
     assert "q_outcom" in capsys.readouterr().err
     unmet = study / "unmet.toml"
-    unmet.write_text(spec_text.replace('[weighting]\n', '[weighting]\nmax_iter = 1\n'))
+    rake = '[[weighting]]\nmethod = "rake"\n'
+    assert rake in spec_text
+    unmet.write_text(spec_text.replace(rake, rake + "max_iter = 1\n"))
     assert main(["report", str(unmet), "--out", str(report)]) == 1
     assert "did not meet its targets" in capsys.readouterr().err
     corrupt_dir = tmp_path / "corrupt"

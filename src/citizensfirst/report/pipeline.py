@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,12 @@ from ..sanitize import neutralize_frame
 from ..tables.publish import tables_html
 from ..tables.render import write_tables
 from ..waves.study import Study
-from ..weighting import targets
+from .designs import METHOD_LABELS, apply_weighting, design_from_wave, estimate_frame, step_record
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
+from .method import format_precision
 from .published import published_shares, published_trend
-from .spec import StudySpec
+from .spec import StudySpec, WeightingStep
 
 Progress = Callable[[str], None]
 
@@ -110,7 +112,7 @@ class Run:
 
 
 def load_waves(run: Run) -> None:
-    """Read every wave and build its design.
+    """Read every wave and build its design (:func:`~citizensfirst.report.designs.design_from_wave`).
 
     Parameters
     ----------
@@ -123,12 +125,14 @@ def load_waves(run: Run) -> None:
         codebook_file = sidecar_path(Path(wave.file))
         if codebook_file.exists():
             run.inputs.append(codebook_file)
-        run.designs[wave.name] = Design(survey, weights=wave.weights, strata=wave.strata,
-                                        psu=wave.psu, nest=wave.nest)
+        run.designs[wave.name] = design_from_wave(wave, survey, source=run.spec.source)
 
 
 def weight_waves(run: Run) -> None:
-    """Rake every wave to the spec's targets; any missed margin stops the run (exit 1).
+    """Run each wave's weighting steps in order; any missed margin stops the run (exit 1).
+
+    ``numbers["weighting"][wave]`` lists the steps (:func:`~citizensfirst.report.designs.step_record`),
+    the last step's ``summary`` and every step's ``margins``.
 
     Parameters
     ----------
@@ -136,37 +140,70 @@ def weight_waves(run: Run) -> None:
         The run being built; this step adds to it in place.
     """
     spec = run.spec
-    if spec.targets is None:
-        return
-    if spec.targets == "canada_2021":
-        margins = targets.canada_2021(spec.target_variables or ("province", "age", "gender", "education"))
-    elif spec.targets == "business_frame":
-        margins = targets.business_frame(spec.target_variables or ("firm_size", "industry", "region"))
-    else:
-        margins = targets.from_toml(spec.targets)
-        run.inputs.append(Path(spec.targets))
+    folder = Path(spec.source).parent if spec.source is not None else Path.cwd()
     section = Section("weighting", {"en": "Weighting", "fr": "Pondération"})
-    numbers = {}
-    for name, design in run.designs.items():
-        weighted = design.rake(margins, tol=spec.tol, max_iter=spec.max_iter)
-        run.designs[name] = weighted
-        report = weighted.report
-        frame = report.to_frame()
-        numbers[name] = {"summary": json.loads(report.summary().to_json()),
-                         "margins": json.loads(frame.to_json(orient="records"))}
+    numbers: dict[str, Any] = {}
+    for wave in (w for w in spec.waves if w.weighting):
+        steps: list[dict[str, Any]] = []
+        run.inputs += [step.file for step in wave.weighting if step.file is not None]
+        run.designs[wave.name] = apply_weighting(
+            run.designs[wave.name], wave.weighting, where=f"{spec.source or 'spec'}: [waves.{wave.name}]",
+            on_step=partial(_record_step, steps, folder))
+        numbers[wave.name] = {"steps": steps, "summary": steps[-1]["summary"],
+                              "margins": [dict(row, step=i, method=s["method"])
+                                          for i, s in enumerate(steps, start=1) for row in s["margins"]]}
         for lang in spec.languages:
-            section.html.setdefault(lang, "")
-            section.html[lang] += _weighting_html(name, report, lang)
-    run.numbers["weighting"] = numbers
-    run.sections.append(section)
+            section.html[lang] = section.html.get(lang, "") + "".join(
+                _weighting_html(f"{wave.name}, {METHOD_LABELS[step.method][lang]}", record, lang)
+                for step, record in zip(wave.weighting, steps, strict=True))
+    if numbers:
+        run.numbers["weighting"] = numbers
+        run.sections.append(section)
 
 
-def _weighting_html(name: str, report: Any, language: str) -> str:
-    labels = {"en": ("Wave", "margins met within", "Kish design effect", "effective sample size"),
-              "fr": ("Vague", "marges atteintes à", "effet de plan de Kish", "taille effective")}[language]
-    return (f"<p><strong>{labels[0]} {html.escape(name)}</strong>: {labels[1]} {report.max_relative_error:.1e}; "
-            f"{labels[2]} {format_number(report.kish_deff, language, 2)}; "
-            f"{labels[3]} {format_number(report.effective_n, language, 0)}.</p>")
+def _record_step(records: list[dict[str, Any]], folder: Path, _: int, step: WeightingStep, design: Design) -> None:
+    """Append the record of a finished step; a targets file is named relative to the spec's folder."""
+    label = _relative(step.file, folder) if step.file is not None else step.targets or ("inline" if step.margins else None)
+    records.append(step_record(step, design, label))
+
+
+def _weighting_html(name: str, record: dict[str, Any], language: str) -> str:
+    """One weighting step of a wave in the report, from its :func:`~citizensfirst.report.designs.step_record`."""
+    summary = record["summary"]
+    labels = {"en": ("Wave", "largest relative difference from the targets", "weights trimmed", "Kish design effect",
+                     "effective sample size", ":", "Targets"),
+              "fr": ("Vague", "écart relatif maximal aux cibles", "poids écrêtés", "effet de plan de Kish",
+                     "taille effective", "\u00a0:", "Cibles")}[language]
+    cited = f" {labels[6]}{labels[5]} {html.escape(str(summary['source']))}" if summary.get("source") else ""
+    met = (f"{labels[2]}{labels[5]} {format_number(summary['trimmed'], language, 0)}" if summary["method"] == "trimming"
+           else f"{labels[1]}{labels[5]} {format_precision(summary['max_relative_error'], language)}")
+    return (f"<p><strong>{labels[0]} {html.escape(name)}</strong>{labels[5]} {met}; "
+            f"{labels[3]} {format_number(summary['kish_deff'], language, 2)}; "
+            f"{labels[4]} {format_number(summary['effective_n'], language, 0)}.{cited}</p>")
+
+
+def estimate(run: Run) -> None:
+    """The spec's ``[[estimates]]``: ``numbers["estimates"][name]`` = the Estimate's table as records.
+
+    Parameters
+    ----------
+    run : Run
+        The run being built; this step adds to it in place.
+
+    Raises
+    ------
+    SpecError
+        If an entry names a variable the wave's data lacks.
+    """
+    spec = run.spec
+    numbers = {}
+    for entry in spec.estimates:
+        design = run.designs[spec.wave(entry.wave).name]
+        _check_variables(design, [*entry.variables, *entry.by, *([entry.denominator] if entry.denominator else [])],
+                         f"[[estimates]] {entry.name}", spec)
+        numbers[entry.name] = _records(estimate_frame(design, entry))
+    if numbers:
+        run.numbers["estimates"] = numbers
 
 
 def build_tables(run: Run) -> None:
@@ -404,8 +441,8 @@ def _check_variables(design: Design, names: list[str], where: str, spec: StudySp
 
 
 def spec_inputs(spec: StudySpec) -> list[Path]:
-    """Every file a run of ``spec`` reads: the spec, each wave's data file and codebook sidecar, a
-    targets file and the harmonisation file (whether or not they exist yet).
+    """Every file a run of ``spec`` reads: the spec, each wave's data file and codebook sidecar, the
+    targets files of its weighting steps and the harmonisation file (whether or not they exist yet).
 
     Parameters
     ----------
@@ -420,8 +457,7 @@ def spec_inputs(spec: StudySpec) -> list[Path]:
     files = [Path(spec.source)] if spec.source is not None else []
     for wave in spec.waves:
         files += [Path(wave.file), sidecar_path(Path(wave.file))]
-    if spec.targets is not None and spec.targets not in ("canada_2021", "business_frame"):
-        files.append(Path(spec.targets))
+        files += [step.file for step in wave.weighting if step.file is not None]
     if spec.harmonization is not None:
         files.append(Path(spec.harmonization))
     return files
@@ -532,6 +568,7 @@ def run_report(spec: StudySpec, out: str | Path, *, progress: Progress | None = 
     steps: list[tuple[str, Callable[[], None]]] = [
         ("reading waves", lambda: load_waves(run)),
         ("weighting", lambda: weight_waves(run)),
+        ("estimates", lambda: estimate(run)),
         ("tables", lambda: build_tables(run)),
         ("drivers", lambda: analyse_drivers(run, say)),
         ("charts of the latest wave", lambda: chart_latest_wave(run)),
