@@ -122,7 +122,7 @@ class WeightingStep:
     method: str
     targets: str | None = None
     file: Path | None = None
-    margins: dict[str, dict[str, float]] | None = None
+    margins: dict[str, float | dict[str, float]] | None = None
     variables: tuple[str, ...] = ()
     cells: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
@@ -340,7 +340,8 @@ def _step(step: StepTable, base: Path) -> WeightingStep:
         targets, file = None, targets
     return WeightingStep(
         method=step.method, targets=targets, file=None if file is None else base / file,
-        margins=None if step.margins is None else {k: dict(v) for k, v in step.margins.items()},
+        margins=None if step.margins is None else {k: v if isinstance(v, float) else dict(v)
+                                                    for k, v in step.margins.items()},
         variables=tuple(step.variables or ()), cells=tuple(step.cells or ()), options=options,
     )
 

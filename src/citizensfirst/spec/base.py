@@ -105,7 +105,7 @@ NON_EMPTY = Field(min_length=1)
 class OneOf:
     """Annotated metadata: a string that must be one of ``values`` (read from a registry), as a JSON enum.
 
-    Parameters
+    Attributes
     ----------
     values : tuple of str
         The allowed values.

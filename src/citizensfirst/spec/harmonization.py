@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from .base import NON_EMPTY, StrictModel, Text
@@ -37,19 +37,34 @@ def _numeric_text(value: str) -> str:
     return value
 
 
-def _nan_word(value: str) -> str:
-    if value.strip().lower() not in _NAN_WORDS:
-        raise PydanticCustomError("recode_target", "the new value must be a number or nan, got {value}",
-                                  {"value": repr(value)})
+def _as_number(value: Any) -> Any:
+    """Text that reads as a number (TOML keys, quoted codes) becomes that number; other values pass."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
     return value
 
 
-Code = Annotated[float | Annotated[str, AfterValidator(_numeric_text)], Field(union_mode="left_to_right")]
+def _recode_target(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.strip().lower() not in _NAN_WORDS:
+            raise PydanticCustomError("recode_target", "must be a number or nan (a code made missing)")
+        return math.nan
+    return value
+
+
+_NUMERIC_TEXT = {"type": "string", "pattern": r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"}
+
+Code = Annotated[float, BeforeValidator(_as_number),
+                 WithJsonSchema({"anyOf": [{"type": "number"}, _NUMERIC_TEXT]})]
 """A code: a number, or text that reads as one (TOML keys are text)."""
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 """``[low, high]``."""
-RecodeTarget = Annotated[Annotated[float, Field(allow_inf_nan=True)] | Annotated[str, AfterValidator(_nan_word)],
-                         Field(union_mode="left_to_right")]
+RecodeTarget = Annotated[float, Field(allow_inf_nan=True), BeforeValidator(_recode_target),
+                         WithJsonSchema({"anyOf": [{"type": "number"},
+                                                   {"type": "string", "enum": ["nan", "NA", "missing", ""]}]})]
 """A new value: a number, or nan (TOML's ``nan`` or the text "nan", "NA", "missing")."""
 
 
@@ -111,4 +126,4 @@ class HarmonizationDoc(StrictModel):
     waves: Annotated[list[Annotated[int | Text, Field(union_mode="left_to_right")]], NON_EMPTY] | None = Field(
         default=None, description="The waves (years or labels); wave tables must name one of them.")
     variables: Annotated[dict[str, VariableTable], NON_EMPTY] = Field(
-        description="One [variables.<name>] table per common variable.")
+        description="One `[variables.<name>]` table per common variable.")

@@ -138,9 +138,10 @@ class StepTable(StrictModel):
     targets: TargetsName | None = Field(default=None, description="A shipped target set (rake, calibrate, poststratify).")
     file: Text | None = Field(default=None, description="A targets TOML file (see citizensfirst.targets.from_toml), "
                                                 "relative to the spec.")
-    margins: dict[str, dict[str, NonNegative]] | None = Field(
-        default=None, description="Inline targets: {variable = {level = share or count}} (poststratify: cell -> count; "
-                          "cells of several variables as \"a|b\").")
+    margins: dict[str, Annotated[dict[str, NonNegative] | float, Field(union_mode="left_to_right")]] | None = Field(
+        default=None, description="Inline targets: {variable = {level = share or count}}; calibrate: a numeric "
+                                  "variable = its total; poststratify: {cell = count}, cells of several variables "
+                                  "as \"a|b\".")
     variables: Texts | None = Field(default=None, description="For a shipped set: which target variables to use.")
     cells: Texts | None = Field(default=None, description="poststratify: the cell variables.")
     tol: Annotated[float, Field(gt=0, le=1e-2)] | None = Field(
@@ -227,7 +228,7 @@ class HarmonizationRef(StrictModel):
 class TableEntry(StrictModel):
     """``[[tables]]``: one crosstab of one wave."""
 
-    name: SafeName | None = Field(default=None, description="A safe name (it becomes a file name); default table<n>.")
+    name: SafeName | None = Field(default=None, description="A safe name (it becomes a file name); default `table1`, `table2`, ... by position.")
     rows: Texts = Field(description="The row variable(s).")
     cols: Texts = Field(description="The column (banner) variables.")
     stat: Annotated[str, OneOf(TABLE_STATS)] = Field(default="percent", description="The statistic in the cells.")

@@ -49,4 +49,4 @@ class TargetsDoc(StrictModel):
     total: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="Population size: turns shares into counts.")
     margins: Annotated[dict[str, MarginTable], NON_EMPTY] = Field(
-        description="One [margins.<column>] table per target variable: level = share or count.")
+        description="One `[margins.<column>]` table per target variable: `level = share or count`.")

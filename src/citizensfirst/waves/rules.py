@@ -233,10 +233,8 @@ def parse_rule(name: str, wave: Wave, raw: Any, scale: tuple[float, float] | Non
         return WaveRule(absent=True)
     recode: dict[float, float] = {}
     for key, value in rule.recode.items():
-        code = float(key)
-        recode[code] = math.nan if isinstance(value, str) else value
-    for item in rule.missing:
-        code = float(item)
+        recode[float(key)] = value
+    for code in rule.missing:
         if code in recode and not math.isnan(recode[code]):
             raise HarmonizationError(
                 f"{where}: code {code:g} is both missing and recoded to {_fmt(recode[code])}"
