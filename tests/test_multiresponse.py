@@ -258,3 +258,8 @@ def test_category_set_rows_in_a_table_are_labelled_codes():
     assert list(table.row_labels) == ["Web", "Téléphone", "Bureau"]
     total = table.cells[table.cells["column_variable"].isna()]
     assert total["value"].tolist() == [60.0, 60.0, 40.0]
+
+
+def test_a_set_filed_under_another_name_is_refused():
+    with pytest.raises(CodebookError, match="'ch' is filed under the name 'channels'"):
+        Codebook(mr_sets={"channels": MultipleResponseSet("ch", ("a", "b"), counted_value=1)})

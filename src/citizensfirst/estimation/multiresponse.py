@@ -48,7 +48,6 @@ INDICATOR_PREFIX = "__citizensfirst_mr__"
 class Options:
     """The options of a set on one design: keys, labels per language, indicators, answered rows."""
 
-    mr_set: MultipleResponseSet
     keys: list[Any]  # dichotomy: the variable names; category: the codes
     labels: dict[str, list[str]]  # language -> one label per option
     indicators: pd.DataFrame  # one 0/1 column per option, NaN for those who did not answer
@@ -159,7 +158,7 @@ def set_options(design: Design, mr_set: MultipleResponseSet) -> Options:
     names = [f"{INDICATOR_PREFIX}{mr_set.name}__{i}" for i in range(len(keys))]
     indicators = pd.DataFrame({name: np.where(answered, np.asarray(c, dtype=float), np.nan)
                                for name, c in zip(names, chosen, strict=True)}, index=frame.index)
-    return Options(mr_set, keys, labels, indicators, answered)
+    return Options(keys, labels, indicators, answered)
 
 
 def multiple_response(

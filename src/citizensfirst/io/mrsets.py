@@ -215,7 +215,7 @@ def as_mr_sets(sets: Mapping[str, Any] | Iterable[MultipleResponseSet] | None) -
     Raises
     ------
     CodebookError
-        If a set is neither a record nor a mapping, or a name is used twice.
+        If a set is neither a record nor a mapping, is filed under another name, or a name is used twice.
     """
     if sets is None:
         return {}
@@ -225,6 +225,8 @@ def as_mr_sets(sets: Mapping[str, Any] | Iterable[MultipleResponseSet] | None) -
         if name in out:
             raise CodebookError(f"multiple-response set {name!r} is declared twice")
         if isinstance(spec, MultipleResponseSet):
+            if spec.name != name:
+                raise CodebookError(f"multiple-response set {spec.name!r} is filed under the name {name!r}")
             out[name] = spec
         elif isinstance(spec, Mapping):
             out[name] = MultipleResponseSet.from_pyreadstat(name, spec)
