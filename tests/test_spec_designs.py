@@ -367,6 +367,11 @@ def test_step_margins_from_file_inline_and_shipped(tmp_path: Path, population: P
     bad = _steps(tmp_path, [{"method": "rake", "margins": {"gender": {"1": 0.25, "2": 0.5}}}]).weighting[0]
     with pytest.raises(WeightingError, match="shares sum to 0.75"):
         step_margins(bad)
+    picked = _steps(tmp_path, [{"method": "rake", "file": "population.toml", "variables": ["sch.wide"]}]).weighting[0]
+    assert step_margins(picked) == {"sch.wide": {"No": 1072.0, "Yes": 5122.0}}  # variables pick margins
+    unknown = _steps(tmp_path, [{"method": "rake", "file": "population.toml", "variables": ["awards"]}]).weighting[0]
+    with pytest.raises(SpecError, match=r"variables \['awards'\] have no margin"):
+        step_margins(unknown)
     shipped = _steps(tmp_path, [{"method": "rake", "targets": "canada_2021", "variables": ["gender"]}]).weighting[0]
     assert sorted(step_margins(shipped)["gender"]) == [1, 2, 3]
 

@@ -37,7 +37,7 @@ from ..weighting.targets import from_toml
 
 if TYPE_CHECKING:
     from ..io.survey import Survey
-    from .spec import EstimateSpec, WaveSpec, WeightingStep
+    from .spec import EstimateSpec, ReplicateSpec, WaveSpec, WeightingStep
 
 StepTargets = dict[str, Any]
 """The targets of a weighting step: ``{variable: {level: share or count}}``; for ``calibrate``
@@ -68,11 +68,9 @@ def _missing_column(where: str, key: str, name: str, columns: Sequence[str], fil
     return SpecError(f"{where}.{key}: column {name!r} is not in {file}; {hint}")
 
 
-def _replicate_columns(wave: WaveSpec, columns: list[str], where: str) -> list[str]:
+def _replicate_columns(reps: ReplicateSpec, wave: WaveSpec, columns: list[str], source: str) -> list[str]:
     """The replicate weight columns of ``wave``: the listed ones, or those its pattern matches."""
-    reps = wave.replicates
-    assert reps is not None  # only called for a wave with replicates
-    at = f"{where.rsplit(']', 1)[0]}.replicates]"
+    at = f"{source}: [waves.{wave.name}.replicates]"
     if reps.pattern is None:
         for name in reps.columns:
             if name not in columns:
@@ -133,7 +131,8 @@ def design_from_wave(wave: WaveSpec, data: Survey | pd.DataFrame, *,
     """
     frame, _, _ = unpack(data)
     columns = [str(c) for c in frame.columns]
-    where = f"{source or 'spec'}: [waves.{wave.name}]"
+    spec_file = str(source or "spec")
+    where = f"{spec_file}: [waves.{wave.name}]"
     named: list[tuple[str, Sequence[Any]]] = [
         ("weights", [wave.weights] if wave.weights else []), ("probs", [wave.probs] if wave.probs else []),
         ("strata", wave.strata), ("psu", wave.psu), ("fpc", [f for f in wave.fpc if isinstance(f, str)]),
@@ -150,7 +149,7 @@ def design_from_wave(wave: WaveSpec, data: Survey | pd.DataFrame, *,
     reps = wave.replicates
     if reps is not None:
         options.update(
-            replicate_weights=_replicate_columns(wave, columns, where), method=reps.type,
+            replicate_weights=_replicate_columns(reps, wave, columns, spec_file), method=reps.type,
             scale=reps.scale, rscales=None if reps.rscales is None else list(reps.rscales),
             rho=reps.rho, mse=reps.mse, combined_weights=reps.combined,
         )
@@ -170,9 +169,10 @@ def step_margins(step: WeightingStep) -> StepTargets:
     """The targets of one weighting step: a shipped set, a targets TOML file or inline margins.
 
     A shipped set gives its margins as they are (shares, or counts that carry their citation,
-    which the weighting report then prints); a file gives counts when it has counts or a total (else
-    shares); inline margins are returned as written, level keys read as codes the way a targets
-    file's keys are (``"1"`` -> 1). Shares are turned into counts by the step itself
+    which the weighting report then prints); a file gives counts when it has counts or a total
+    (else shares); inline margins are returned as written, level keys read as codes the way a
+    targets file's keys are (``"1"`` -> 1). For a file or inline margins, ``variables`` (when
+    given) picks the margins used. Shares are turned into counts by the step itself
     (:func:`apply_weighting`), from the current weight total.
 
     Parameters
@@ -210,16 +210,20 @@ def step_margins(step: WeightingStep) -> StepTargets:
     if step.file is not None:
         shares = from_toml(step.file)
         try:
-            return dict(from_toml(step.file, shares=False))
+            margins = dict(from_toml(step.file, shares=False))
         except WeightingError:  # only shares and no total: the population is the current weights' sum
-            return dict(shares)
-    if step.margins is None:
+            margins = dict(shares)
+    elif step.margins is not None:
+        margins = _normalized(step.margins)
+        categorical = {k: v for k, v in margins.items() if isinstance(v, Mapping)}
+        if categorical:
+            parse_margins(categorical, None, 1.0)  # the one validation of margins
+    else:
         return {}
-    margins = _normalized(step.margins)
-    categorical = {k: v for k, v in margins.items() if isinstance(v, Mapping)}
-    if categorical:
-        parse_margins(categorical, None, 1.0)  # the one validation of margins
-    return margins
+    unknown = [name for name in step.variables if name not in margins]
+    if unknown:
+        raise SpecError(f"variables {unknown} have no margin in the targets; they have {sorted(margins)}")
+    return {name: margins[name] for name in step.variables} if step.variables else margins
 
 
 def _counts(margins: Mapping[str, Mapping[Any, float]], total: float | None, design: Design) -> dict[str, Any]:
