@@ -69,7 +69,8 @@ from ..errors import DataError
 from .report import CitedMargins, TargetSource
 from .targetdata import provinces_table
 
-__all__ = ["TargetWarning", "business_counts", "from_statcan", "read_full_table"]
+__all__ = ["FullTable", "TargetWarning", "business_counts", "cite", "from_statcan", "read_full_table",
+           "table_margins"]
 
 Member = str | int | tuple[int | None, int | None] | Sequence[str | int]
 """A margin level: a label, an SGC code (``GEO``), a range ``(low, high)`` or a list of these."""
@@ -175,7 +176,7 @@ def read_full_table(path: str | Path, ref_date: str | int | None = None) -> Full
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: column(s) {missing} missing; a full-table CSV has {', '.join(REQUIRED)} "
-                        f"(found {list(frame.columns)})")
+                        f"(found {list(frame.columns)}); use the English 'CSV - entire table' download")
     columns = list(frame.columns)
     first = columns.index("DGUID") + 1 if "DGUID" in columns else columns.index("GEO") + 1
     dimensions = ("GEO", *[c for c in columns[first:columns.index("UOM")] if c not in TRAILING])
