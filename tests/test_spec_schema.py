@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from citizensfirst.design.setup import REPLICATE_METHODS
 from citizensfirst.design.variance import LONELY_PSU_RULES
 from citizensfirst.errors import CodebookError, HarmonizationError, SpecError
 from citizensfirst.io.codebook import MEASURES, Codebook
+from citizensfirst.report import spec as spec_module
 from citizensfirst.report.spec import ReplicateSpec, StudySpec, WaveSpec, WeightingStep, parse_wave
 from citizensfirst.spec.codebook import MEASURES as SCHEMA_MEASURES
 from citizensfirst.spec.schemas import SCHEMA_KINDS, json_schema, reference_markdown, schema_text
@@ -124,6 +126,22 @@ def test_several_problems_are_reported_together() -> None:
     lines = str(pytest.raises(SpecError, StudySpec.from_dict, doc).value).splitlines()
     assert lines == ['spec: [study].seed = "seven": must be an integer',
                      'spec: [waves.w].nest = "no": must be true or false (a TOML boolean, not a string)']
+
+
+def test_a_missing_key_says_what_it_holds() -> None:
+    with pytest.raises(SpecError) as info:
+        StudySpec.from_dict({"waves": {"w": {"weights": "pw"}}}, source=Path("s.toml"))
+    assert str(info.value) == "s.toml: [waves.w].file: is required (The wave's data file, relative to the spec.)"
+
+
+def test_the_module_docstring_example_is_a_valid_spec() -> None:
+    text = spec_module.__doc__.split("::\n", 1)[1].split("\n>>>", 1)[0]
+    doc = tomllib.loads(textwrap.dedent(text))
+    spec = StudySpec.from_dict(doc)
+    assert [w.name for w in spec.waves] == ["cf2023", "cf2024"]
+    assert [step.method for step in spec.waves[0].weighting] == ["rake", "trim"]
+    assert spec.waves[1].replicates == ReplicateSpec((), "rep[0-9]+", "jk1")
+    assert [e.message for e in _study_validator().iter_errors(doc)] == []
 
 
 def test_cross_key_rules() -> None:

@@ -28,6 +28,7 @@ import difflib
 import json
 import math
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -309,7 +310,42 @@ def _problem(error: Mapping[str, Any]) -> str:
         "List should", "must").replace("Dictionary should", "must")
 
 
-def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str, ...] = ()) -> str:
+def _models_inside(annotation: Any) -> list[type[BaseModel]]:
+    """The models a field's type holds (through Annotated, unions, lists and dicts)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_inside(arg)]
+
+
+def field_description(model: type[BaseModel], loc: Sequence[str | int]) -> str:
+    """The description of the field at ``loc`` (for a missing key: what to give), or "".
+
+    Parameters
+    ----------
+    model : type of BaseModel
+        The schema validated.
+    loc : sequence of str or int
+        The error location, ending with the field's name.
+
+    Returns
+    -------
+    str
+        The field's description, or an empty string.
+    """
+    models = [model]
+    for part in loc[:-1]:
+        inner = [m for current in models if isinstance(part, str) and part in current.model_fields
+                 for m in _models_inside(current.model_fields[part].annotation)]
+        models = inner or models  # a table key or an index: the same models hold the next part
+    for current in models:
+        field = current.model_fields.get(str(loc[-1])) if loc else None
+        if field is not None and field.description:
+            return field.description
+    return ""
+
+
+def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str, ...] = (),
+                  model: type[BaseModel] | None = None) -> str:
     """The message of a SpecError for pydantic's errors: one line per problem, path and value first.
 
     Parameters
@@ -322,6 +358,8 @@ def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str
         The file, named first.
     prefix : tuple of str, optional
         Keys that lead from ``doc`` to the table validated.
+    model : type of BaseModel, optional
+        The schema; a missing key's message then says what the key holds.
 
     Returns
     -------
@@ -341,7 +379,8 @@ def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str
         elif not loc:
             line = _problem(error)
         elif error["type"] == "missing":
-            line = f"{path}: {_problem(error)}"
+            hint = field_description(model, tuple(error["loc"])) if model is not None else ""
+            line = f"{path}: {_problem(error)}" + (f" ({hint})" if hint else "")
         elif "[key]" in loc:
             line = f"{path}: {_problem(error)}"
         elif isinstance(error.get("input"), Mapping) and error["type"] not in _PROBLEMS:
@@ -391,4 +430,4 @@ def validate(model: type[M], doc: Any, source: object, *, error: type[CitizensFi
         whole = doc
         for key in reversed(at):
             whole = {key: whole}
-        raise error(format_errors(err, whole, str(source), prefix=tuple(at))) from None
+        raise error(format_errors(err, whole, str(source), prefix=tuple(at), model=model)) from None
