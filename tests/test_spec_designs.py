@@ -2,7 +2,8 @@
 
 The example specs in ``examples/`` (apistrat: strata + fpc; apiclus2: two stages with an fpc at
 each; apiclus1 with supplied JK1 replicate weights; 40 strata x 2 PSUs with nest, NHANES-like;
-raking, calibration, post-stratification and trimming) are run through ``run_report`` and every
+scd: strata + clusters + nest and supplied BRR replicates; raking, calibration,
+post-stratification and trimming) are run through ``run_report`` and every
 ``[[estimates]]`` entry of numbers.json is compared with R's ``survey`` results in
 ``../shared/reference/golden`` and ``tests/reference/golden`` (estimate and SE to 1e-8 relative).
 """
@@ -109,6 +110,14 @@ CASES: list[tuple[str, str, bool, dict[str, tuple[str, str | None]]]] = [
         "y_total_by_dom": ("svyby(~y, ~dom, dms, svytotal, deff=TRUE)", "dom"),
         "y_per_x": ("svyratio(~y, ~x, dms)", None),
     }),
+    ("scd", "survey_replicate.json", False, {
+        "brr_alive_mean": ("svymean(~alive, scd2brr)", None),
+        "brr_alive_total": ("svytotal(~alive, scd2brr)", None),
+        "brr_alive_per_arrest": ("svyratio(~alive, ~arrests, scd2brr)", None),
+        # the Taylor design scdnofpc (strata, clusters, nest): with two PSUs per stratum, the variance of a
+        # total is exactly that of a full balanced set of half-samples, so R's BRR value is its value too
+        "alive_total": ("svytotal(~alive, scd2brr)", None),
+    }),
     ("weighting", "extra_weighting.json", True, {
         "calibrated_api00_mean": ("svymean(~api00+enroll, dstrat_cal_raking)", None),
         "calibrated_sch_wide": ("svymean(~sch.wide, dstrat_cal_raking)", None),
@@ -179,6 +188,11 @@ def test_weighting_numbers_list_each_step(reports: dict[str, dict[str, Any]]) ->
 
 def test_example_data_are_the_reference_data() -> None:
     pd.testing.assert_frame_equal(pd.read_csv(EXAMPLES / "data" / "apistrat.csv"), reference_data("data/apistrat.csv"))
+    scd = pd.read_csv(EXAMPLES / "data" / "scd_brr.csv")
+    pd.testing.assert_frame_equal(scd[["ESA", "ambulance", "arrests", "alive"]], reference_data("data/scd.csv"))
+    brr = pd.read_csv(shared_reference() / "golden" / "repweights" / "scd2brr.csv")
+    pd.testing.assert_frame_equal(scd.filter(like="rep"), brr.filter(like="rep"))
+    assert (brr["pw"] == 1).all()  # prob=~1: the example gives no weights
     for name in ("apiclus2", "manystrata"):
         pd.testing.assert_frame_equal(pd.read_csv(EXAMPLES / "data" / f"{name}.csv"),
                                       pd.read_csv(LOCAL_REFERENCE / "data" / f"{name}.csv"))
