@@ -1,5 +1,5 @@
 """The sample report, English and French, as headless Chromium lays it out at 1280 px (issue 12,
-item 8): nothing wider than the window (no sideways scrolling), no English words of the notes'
+item 8): nothing wider than the window (no sideways scrolling, also with the data behind every chart shown), no English words of the notes'
 vocabulary in the French report, alt text on every image, every section (h2) in the contents.
 
 Chromium runs a probe script in a copy of the page; the script writes what it measured into the
@@ -20,6 +20,7 @@ import pytest
 
 from citizensfirst.report.pipeline import run_report, sample_spec_path
 from citizensfirst.report.spec import StudySpec
+from citizensfirst.tables import MAX_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from check_report_html import FLAGS, find_chromium
@@ -42,21 +43,30 @@ ENGLISH = (
 PROBE = """<script>
 window.addEventListener('load', function () {
   var width = window.innerWidth, wide = [];
-  document.querySelectorAll('body *').forEach(function (el) {
-    var r = el.getBoundingClientRect();
-    if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5)) {
-      wide.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' ' +
-                Math.round(r.left) + '-' + Math.round(r.right));
-    }
-  });
-  var copy = document.body.cloneNode(true);
-  copy.querySelectorAll('script, style').forEach(function (s) { s.remove(); });
+  function measure() {
+    document.querySelectorAll('body *').forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5)) {
+        wide.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' ' +
+                  Math.round(r.left) + '-' + Math.round(r.right));
+      }
+    });
+  }
+  measure();
+  var height = document.documentElement.scrollHeight;
+  // the data behind each chart too: open every <details>, measure again, read the text as laid out
+  document.querySelectorAll('details').forEach(function (d) { d.open = true; });
+  measure();
   var out = {
     width: width,
     scrollWidth: document.documentElement.scrollWidth,
-    height: document.documentElement.scrollHeight,
+    height: height,
     wide: wide,
-    text: copy.textContent,
+    text: document.body.innerText,
+    footnotes: document.querySelectorAll('#tables ol.footnotes').length,
+    tableNotes: document.querySelectorAll('#tables ul.notes').length,
+    tableParts: Array.prototype.map.call(document.querySelectorAll('#tables table'), function (t) {
+      return t.querySelector('tbody tr').children.length; }),
     headings: Array.prototype.map.call(document.querySelectorAll('h2'), function (h) {
       return {text: h.textContent.trim(), id: (h.closest('section') || h).id || ''}; }),
     contents: Array.prototype.map.call(document.querySelectorAll('nav a'), function (a) {
@@ -129,3 +139,13 @@ def test_contents_list_every_section(measured: dict[str, dict[str, Any]], langua
     assert len(sections) >= 5
     missing = [h["text"] for h in sections if (h["text"], f"#{h['id']}") not in contents]
     assert missing == []
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_tables_section_has_its_notes_once_and_narrow_parts(measured: dict[str, dict[str, Any]],
+                                                           language: str) -> None:
+    page = measured[language]
+    assert page["footnotes"] == 1 and page["tableNotes"] == 0
+    # the 14-column province table prints in parts: no table has more than the row label + 7 columns
+    assert len(page["tableParts"]) >= 5
+    assert max(page["tableParts"]) <= 1 + MAX_COLUMNS

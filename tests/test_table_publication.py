@@ -221,3 +221,11 @@ def test_sample_scaled_weights_are_not_shown_as_a_population() -> None:
     table = crosstab(design, "y", "g", "mean")
     assert table.to_frame().index[-1] == "Weighted base"
     assert any("not scaled to the population (they sum to 400 for 400 respondents)" in n for n in table.notes)
+
+
+def test_a_total_only_table_has_one_header_row() -> None:
+    table = crosstab(cf.Design(_groups(1.0)), "g")
+    markup = table.to_html(notes=False)
+    head = markup.split("<thead>")[1].split("</thead>")[0]
+    assert head.count("<tr>") == 1 and "rowspan" not in markup
+    assert markup.count('<th scope="col">') == 2

@@ -142,9 +142,10 @@ def part_html(table: Table, columns: Sequence[int], caption: str) -> str:
         cls = ' class="base"' if i >= len(rows) - 2 else ""
         tds = "".join(f"<td>{cell_html(row[j], legend)}</td>" for j in columns)
         body.append(f'<tr{cls}><th scope="row">{_esc(label)}</th>{tds}</tr>')
+    first = "".join(head1) if head2 else "".join(head1).replace(' rowspan="2"', "")
     second = f"<tr>{''.join(head2)}</tr>" if head2 else ""
     return (f"<table><caption>{caption}</caption>"
-            f"<thead><tr>{''.join(head1)}</tr>{second}</thead>"
+            f"<thead><tr>{first}</tr>{second}</thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
