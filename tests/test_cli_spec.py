@@ -29,7 +29,7 @@ def _golden(path: Path, call: str) -> dict:
 def _design(argv: list[str]):
     args = build_parser().parse_args(argv)
     wave, inputs = command_wave(args)
-    return survey_and_design(wave)[1], inputs
+    return survey_and_design(wave, args.spec)[1], inputs
 
 
 def test_strata_and_fpc_options_match_r():
@@ -154,6 +154,17 @@ def test_validate_reads_the_data_and_names_a_missing_variable(tmp_path, capsys):
     capsys.readouterr()
     assert main(["validate", str(spec_path)]) == 2
     assert "no_such_column" in capsys.readouterr().err
+
+
+def test_spec_design_errors_name_the_spec_file_and_wave(tmp_path, capsys):
+    spec_path = _sample_project(tmp_path)
+    text = spec_path.read_text()
+    spec_path.write_text(text.replace('strata = "prov"', 'strata = "no_such_stratum"'))
+    code = main(["tables", "--spec", str(spec_path), "--rows", "q_overall", "--cols", "prov",
+                 "--out", str(tmp_path / "t.xlsx")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(spec_path) in err and "no_such_stratum" in err and "[waves." in err
 
 
 def test_init_writes_a_spec_that_validates_and_lists_the_variables(tmp_path, capsys):

@@ -249,13 +249,15 @@ def command_wave(args: argparse.Namespace) -> tuple[WaveSpec, list[Path]]:
     return wave, [wave.file, sidecar_path(wave.file)]
 
 
-def survey_and_design(wave: WaveSpec) -> tuple[Survey, Design]:
+def survey_and_design(wave: WaveSpec, source: str | Path | None = None) -> tuple[Survey, Design]:
     """Read a wave's file, build its design and apply its weighting steps (as the report does).
 
     Parameters
     ----------
     wave : WaveSpec
         The wave (from :func:`command_wave`).
+    source : str or Path, optional
+        The spec the wave comes from, named in error messages (None: the command line).
 
     Returns
     -------
@@ -263,8 +265,9 @@ def survey_and_design(wave: WaveSpec) -> tuple[Survey, Design]:
         The survey read from the file and its (weighted) design.
     """
     survey = read_survey(wave.file)
-    design = design_from_wave(wave, survey)
-    return survey, apply_weighting(design, wave.weighting, where=f"[waves.{wave.name}]")
+    design = design_from_wave(wave, survey, source=source or "command line")
+    where = f"{source}: [waves.{wave.name}]" if source else f"[waves.{wave.name}]"
+    return survey, apply_weighting(design, wave.weighting, where=where)
 
 
 def usage_error(message: str) -> CitizensFirstError:

@@ -54,7 +54,7 @@ def drivers_command(args: argparse.Namespace) -> int:
     """
     wave, inputs = command_wave(args)
     check_replaceable_output(args.out, inputs)
-    survey, design = survey_and_design(wave)
+    survey, design = survey_and_design(wave, args.spec)
     outcome = args.outcome if len(args.outcome) > 1 else args.outcome[0]
     result = design.drivers(outcome, args.drivers, method=args.method,
                             ci=None if args.replicates == 0 else "replicate",

@@ -71,6 +71,11 @@ def _toml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _key(design: dict[str, str], name: str, example: str) -> str:
+    """A design key set to its guessed column, or commented out with an example."""
+    return f"{name} = {_toml(design[name])}" if name in design else f"# {name} = {example}"
+
+
 def _wave_name(path: Path) -> str:
     """A safe wave name from the file name (letters, digits, ``_`` ``-`` ``.``)."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem).strip("._-")[:64] or "wave1"
@@ -138,9 +143,6 @@ def starter_spec(data_file: Path, spec_folder: Path) -> str:
     relative = Path(os.path.relpath(os.path.abspath(data_file), os.path.abspath(spec_folder))).as_posix()
     title = data_file.stem
 
-    def key(name: str, example: str) -> str:
-        return f"{name} = {_toml(design[name])}" if name in design else f"# {name} = {example}"
-
     lines = [
         f"# Study spec for {data_file.name}, written by `citizensfirst init`.",
         "# Check it with `citizensfirst validate THIS_FILE`, run it with",
@@ -155,10 +157,10 @@ def starter_spec(data_file: Path, spec_folder: Path) -> str:
         f"[waves.{wave}]",
         f"file = {_toml(relative)}",
         "# year = 2024",
-        key("weights", '"weight"            # or probs = "p" (selection probabilities)'),
-        key("strata", '"stratum"'),
-        key("psu", '"psu"                     # or one per stage: ["district", "school"]'),
-        key("fpc", '"fpc"                     # per stage too; counts or sampling fractions'),
+        _key(design, "weights", '"weight"            # or probs = "p" (selection probabilities)'),
+        _key(design, "strata", '"stratum"'),
+        _key(design, "psu", '"psu"                     # or one per stage: ["district", "school"]'),
+        _key(design, "fpc", '"fpc"                     # per stage too; counts or sampling fractions'),
         "nest = " + ("true" if "strata" in design and "psu" in design else "false")
         + "                         # true: PSU ids are unique only within strata",
         '# lonely_psu = "adjust"              # fail | adjust | average | remove | certainty',

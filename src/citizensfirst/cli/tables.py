@@ -47,7 +47,7 @@ def tables_command(args: argparse.Namespace) -> int:
     names = [f"{args.stat}.{lang}" for lang in args.lang]
     wave, inputs = command_wave(args)
     check_output_files([out, *(out.with_name(f"{out.stem}.{name}.csv") for name in names)], inputs)
-    _, design = survey_and_design(wave)
+    _, design = survey_and_design(wave, args.spec)
     rows = args.rows if len(args.rows) > 1 else args.rows[0]
     tables = []
     for lang in args.lang:

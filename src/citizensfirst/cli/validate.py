@@ -40,20 +40,18 @@ def spec_variables(spec: StudySpec) -> dict[str, set[str]]:
     dict of str to set of str
         Wave name to the variables named for it (trends are checked through the harmonisation).
     """
-    needed: dict[str, set[str]] = {wave.name: set() for wave in spec.waves}
-
-    def add(wave: str | None, names: Iterable[str | None]) -> None:
-        needed[spec.wave(wave).name].update(n for n in names if n)
-
+    named: list[tuple[str | None, Iterable[str | None]]] = []
     for table in spec.tables:
         rows = (table.rows,) if isinstance(table.rows, str) else table.rows
-        add(table.wave, [*rows, *table.cols, table.value])
+        named.append((table.wave, [*rows, *table.cols, table.value]))
     if spec.drivers is not None:
-        add(spec.drivers.wave, [*spec.drivers.outcome, *spec.drivers.drivers])
+        named.append((spec.drivers.wave, [*spec.drivers.outcome, *spec.drivers.drivers]))
     charts = spec.charts
-    add(None, [*charts.distribution, charts.channel_used, charts.channel_preferred])
-    for estimate in spec.estimates:
-        add(estimate.wave, [*estimate.variables, *estimate.by, estimate.denominator])
+    named.append((None, [*charts.distribution, charts.channel_used, charts.channel_preferred]))
+    named += [(e.wave, [*e.variables, *e.by, e.denominator]) for e in spec.estimates]
+    needed: dict[str, set[str]] = {wave.name: set() for wave in spec.waves}
+    for wave, names in named:
+        needed[spec.wave(wave).name].update(n for n in names if n)
     return needed
 
 
@@ -79,7 +77,7 @@ def validate_spec(spec: StudySpec) -> list[str]:
     lines = []
     for wave in spec.waves:
         survey = read_survey(wave.file)
-        design = design_from_wave(wave, survey)
+        design = design_from_wave(wave, survey, source=spec.source)
         for step in wave.weighting:
             if step.method != "trim":
                 step_margins(step)

@@ -71,7 +71,7 @@ def weight_command(args: argparse.Namespace) -> int:
     report_csv = out_path.with_name(f"{out_path.stem}.report.csv")
     report_json = out_path.with_name(f"{out_path.stem}.report.json")
     check_output_files([out_path, sidecar_path(out_path), report_csv, report_json], inputs)
-    survey, weighted = survey_and_design(wave)
+    survey, weighted = survey_and_design(wave, args.spec)
     name = args.name
     if name in survey.columns and not args.replace:
         raise OutputError(f"{args.file} already has a column {name!r}; nothing was written: give another "
