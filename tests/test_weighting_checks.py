@@ -326,3 +326,17 @@ def test_trim_never_pushes_a_weight_below_zero():
     design = cf.Design(pd.DataFrame({"w": [1.0, 1.0, 1.0, 100.0]}), weights="w")
     with pytest.raises(WeightingError, match="zero or below"):
         design.trim(lower=90.0, redistribute="proportional")
+
+
+def test_trim_strict_counts_each_trimmed_respondent_once():
+    # strict passes may trim the same weight again: the report counts respondents, not passes, so
+    # it can never exceed n; here every weight that ends at the cap was trimmed (R-style equal
+    # redistribution pushes the untrimmed ones up to it), and none below the cap was
+    rng = np.random.default_rng(7)
+    w = rng.lognormal(0, 1.2, 400)
+    upper = 1.6 * w.mean()
+    trimmed = cf.Design(pd.DataFrame({"w": w}), weights="w").trim(upper=upper, strict=True)
+    final = trimmed.weights.to_numpy()
+    assert trimmed.report.trimmed <= len(w)
+    at_cap = np.isclose(final, upper, rtol=1e-9)
+    assert trimmed.report.trimmed == int(at_cap.sum())

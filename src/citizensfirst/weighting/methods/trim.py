@@ -111,7 +111,10 @@ def trim(
 
 def _trim_vector(w: np.ndarray, lower: float, upper: float, strict: bool, redistribute: str,
                  where: str = "") -> tuple[np.ndarray, int]:
-    """One trimming pass (``strict``: passes until every weight is within the limits); (weights, trimmed)."""
+    """One trimming pass (``strict``: passes until every weight is within the limits).
+
+    Returns the weights and how many respondents' weights were trimmed (each counted once, however
+    many strict passes trimmed it)."""
     n, total = len(w), float(w.sum())
     keep_total = redistribute != "none"
     if keep_total and strict and not n * lower <= total <= n * upper:
@@ -126,12 +129,12 @@ def _trim_vector(w: np.ndarray, lower: float, upper: float, strict: bool, redist
     # test can ping-pong forever on rounding error); the result is then clipped to the limits
     low = lower - _TRIM_SLACK * abs(lower) if strict else lower
     high = upper + _TRIM_SLACK * abs(upper) if strict else upper
-    trimmed = 0
+    ever_trimmed = np.zeros(n, dtype=bool)
     for _ in range(MAX_TRIM_PASSES):
         outside = (w < low) | (w > high)
         if not outside.any():
-            return np.clip(w, lower, upper), trimmed
-        trimmed += int(outside.sum())
+            return np.clip(w, lower, upper), int(ever_trimmed.sum())
+        ever_trimmed |= outside
         new = np.clip(w, lower, upper)
         cut = float((w - new).sum())
         inside = ~outside
@@ -154,7 +157,7 @@ def _trim_vector(w: np.ndarray, lower: float, upper: float, strict: bool, redist
                 )
         w = new
         if not strict:
-            return w, trimmed
+            return w, int(ever_trimmed.sum())
     raise ConvergenceError(
         f"{where}strict trimming to [lower={lower:g}, upper={upper:g}] did not settle in {MAX_TRIM_PASSES} "
         f"passes: the limits are too close to the mean weight {total / n:g}; widen them"
