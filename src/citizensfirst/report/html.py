@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import __version__
 from .method import method_html, step_origins
+from .pubtables import chart_data_table
 
 STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -88,7 +89,7 @@ def figure(chart: Any, language: str) -> str:
         HTML ``<figure>`` element.
     """
     png = base64.b64encode(chart.to_bytes("png")).decode("ascii")
-    data = chart.data.to_html(index=False, border=0, float_format=lambda v: f"{v:.2f}")
+    data = chart_data_table(chart.data, language)
     return (f'<figure>\n<img src="data:image/png;base64,{png}" alt="{html.escape(chart.alt_text, quote=True)}">\n'
             f"<figcaption>{html.escape(chart.title)}</figcaption>\n"
             f"<details><summary>{TEXT[language]['data']}</summary>\n{data}\n</details>\n</figure>")

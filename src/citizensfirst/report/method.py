@@ -28,6 +28,7 @@ from typing import Any, Literal
 from ..design.facade import Design
 from ..estimation.quality import DEFAULT_RULES, QualityRules
 from ..i18n import check_language, format_number, format_percent
+from .pubtables import lower_first
 
 WEIGHTING_ACTIONS = ("rake", "calibrate", "poststratify", "trim")
 """History actions that change the weights (each is described as a weighting step)."""
@@ -242,7 +243,7 @@ def _names(design: Design, names: Any, language: str) -> str:
     listed = [names] if isinstance(names, str) else list(names)
     codebook = design.codebook
     labels = [codebook[n].label_in(language) if codebook is not None and n in codebook else str(n) for n in listed]
-    return _join([label[:1].lower() + label[1:] if label[1:2].islower() else label for label in labels], language)
+    return _join([lower_first(label) for label in labels], language)
 
 
 def _citation(source: Any, language: str) -> str:

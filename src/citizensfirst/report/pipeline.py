@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -59,6 +60,16 @@ from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
 from .method import format_precision
 from .published import published_shares, published_trend
+from .pubtables import (
+    CHART_TITLES,
+    drivers_notes,
+    drivers_summary,
+    drivers_table,
+    on_chart_scale,
+    trend_changes_note,
+    trend_changes_table,
+    trend_title,
+)
 from .spec import StudySpec, WeightingStep
 
 Progress = Callable[[str], None]
@@ -94,6 +105,8 @@ class Section:
     title: dict[str, str]
     html: dict[str, str] = field(default_factory=dict)
     charts: list[tuple[str, Any]] = field(default_factory=list)  # (file stem, Chart)
+    intro: dict[str, str] = field(default_factory=dict)  # per language: HTML before the charts
+    after: dict[str, str] = field(default_factory=dict)  # per chart stem: HTML right after that chart
 
 
 @dataclass
@@ -275,22 +288,28 @@ def analyse_drivers(run: Run, progress: Progress) -> None:
     result = design.drivers(outcome, list(d.drivers), method=d.method,  # type: ignore[arg-type]
                             replicates=d.replicates, seed=spec.seed)
     assert isinstance(result, DriverResult)  # one result: no by= domains
-    quadrants = importance_performance(result)
-    table = result.to_frame()
+    try:
+        quadrants: pd.DataFrame | None = importance_performance(result)
+    except DataError as err:  # the drivers do not share one known scale: no quadrant
+        warnings.warn(f"{spec.source or 'spec'}: [drivers]: {err}; the report shows no quadrant", stacklevel=2)
+        quadrants = None
     run.numbers["drivers"] = {
-        "r2": float(result.r2),
-        "n": int(result.n),
-        "table": json.loads(table.reset_index().to_json(orient="records", double_precision=15)),
-        "quadrants": json.loads(pd.DataFrame(quadrants).reset_index().to_json(orient="records")),
+        "r2": float(result.r2), "n": int(result.n), "table": _records(result.to_frame().reset_index()),
+        "quadrants": None if quadrants is None else _records(quadrants.reset_index()),
     }
     section = Section("drivers", {"en": "What drives satisfaction", "fr": "Facteurs de satisfaction"})
-    labels = _labels(design, d.drivers)
+    labels = _labels(design, [*d.outcome, *d.drivers])
     for lang in spec.languages:
+        section.intro[lang] = drivers_summary(result, d.outcome, labels[lang], lang, bootstrap=not design.is_replicate)
         section.charts.append((f"drivers_importance.{lang}",
-                               importance_chart(result, lang, _title("importance", lang), labels=labels[lang])))
-        section.charts.append((f"drivers_quadrant.{lang}",
-                               quadrant_chart(result, "mean", lang, _title("quadrant", lang), labels=labels[lang])))
-        section.html[lang] = table.round(4).to_html(border=0, classes="data")
+                               importance_chart(result, lang, CHART_TITLES["importance"][lang], labels=labels[lang])))
+        if quadrants is not None:
+            section.charts.append((f"drivers_quadrant.{lang}", quadrant_chart(
+                result, "mean", lang, CHART_TITLES["quadrant"][lang], labels=labels[lang])))
+        section.html[lang] = (
+            drivers_table(result, labels[lang], None if quadrants is None else quadrants["quadrant"], lang)
+            + drivers_notes(lang, performance=bool(result.table["performance"].notna().any()),
+                            quadrant_refused=quadrants is None))
     run.sections.append(section)
 
 
@@ -374,13 +393,15 @@ def follow_trends(run: Run) -> None:
         estimates, changes = published_trend(trend.estimates, trend.changes)
         numbers[f"{trend_spec.variable}.{trend_spec.stat}"] = {
             "estimates": _records(estimates), "changes": _records(changes)}
-        chart_data = _as_score(estimates, changes, trend_spec.stat, study, trend_spec.variable)
+        scale = (Scale.of(study.scale(trend_spec.variable), what=f"scale of {trend_spec.variable!r}")
+                 if trend_spec.stat == "mean" else None)
+        chart_data = _as_score(estimates, changes, trend_spec.stat, scale)
         for lang in spec.languages:
-            title = _trend_title(study, trend_spec.variable, trend_spec.stat, lang)
-            section.charts.append((f"trend_{trend_spec.variable}_{trend_spec.stat}.{lang}",
-                                   trend_chart(chart_data, lang, title)))
-            section.html[lang] = section.html.get(lang, "") + changes.round(4).to_html(
-                border=0, classes="data", index=False)
+            title = trend_title(study.label(trend_spec.variable, lang), trend_spec.stat, lang)
+            stem = f"trend_{trend_spec.variable}_{trend_spec.stat}.{lang}"
+            section.charts.append((stem, trend_chart(chart_data, lang, title)))
+            section.after[stem] = trend_changes_table(changes, trend_spec.stat, scale, title, lang)
+    section.html = {lang: trend_changes_note(lang) for lang in spec.languages}
     run.numbers["trends"] = numbers
     run.sections.append(section)
 
@@ -390,35 +411,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records", double_precision=15))
 
 
-def _as_score(estimates: pd.DataFrame, changes: pd.DataFrame, stat: str, study: Any, variable: str) -> pd.DataFrame:
-    """Trend estimates on the 0-100 scale with the significant changes marked."""
-    frame = estimates[["wave", "estimate", "ci_low", "ci_high"]].copy()
-    if stat == "mean":
-        rating = Scale.of(study.scale(variable), what=f"scale of {variable!r}")
-        for col in ("estimate", "ci_low", "ci_high"):
-            frame[col] = rating.to_100(frame[col], check=False)
-    else:
-        for col in ("estimate", "ci_low", "ci_high"):
-            frame[col] = frame[col] * 100
+def _as_score(estimates: pd.DataFrame, changes: pd.DataFrame, stat: str, scale: Scale | None) -> pd.DataFrame:
+    """Trend estimates on the chart's scale (0-100 score or percent) with the significant changes marked."""
+    frame = on_chart_scale(estimates[["wave", "estimate", "ci_low", "ci_high"]], stat, scale,
+                           levels=["estimate", "ci_low", "ci_high"])
     significant = dict(zip(changes["to_wave"], changes["significant"], strict=True))
     frame["significant_change"] = frame["wave"].map(significant).fillna(False).astype(bool)
     return frame
-
-
-def _trend_title(study: Any, variable: str, stat: str, language: str) -> str:
-    label = study.label(variable, language)
-    suffix = {"mean": {"en": "score (0-100)", "fr": "score (0-100)"},
-              "top2": {"en": "% satisfied (top two boxes)", "fr": "% satisfaits (deux cotes supérieures)"},
-              "sqs": {"en": "Service Quality Score", "fr": "Score de qualité du service"}}[stat][language]
-    return f"{label}: {suffix}"
-
-
-def _title(kind: str, language: str) -> str:
-    return {
-        "importance": {"en": "Importance of service drivers", "fr": "Importance des facteurs de service"},
-        "quadrant": {"en": "Importance and performance of service drivers",
-                     "fr": "Importance et rendement des facteurs de service"},
-    }[kind][language]
 
 
 def _labels(design: Design, names: Any) -> dict[str, dict[str, str]]:

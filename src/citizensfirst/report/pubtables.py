@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..drivers.driver_result import DriverResult
@@ -93,6 +95,22 @@ CHART_TITLES: dict[str, dict[str, str]] = {
 _TREND_SUFFIX = {"mean": {"en": "score (0-100)", "fr": "score (0-100)"},
                  "top2": {"en": "% satisfied (top two boxes)", "fr": "% satisfaits (deux cotes supérieures)"},
                  "sqs": {"en": "Service Quality Score", "fr": "Score de qualité du service"}}
+
+#: Headings of the columns of a chart's data, shown under the chart.
+DATA_HEADINGS: dict[str, tuple[str, str]] = {
+    "series": ("Series", "Série"), "series_label": ("Series", "Série"), "wave": ("Wave", "Vague"),
+    "estimate": ("Estimate", "Estimation"), "ci_low": ("95% CI, lower", "IC à 95\u00a0%, borne inférieure"),
+    "ci_high": ("95% CI, upper", "IC à 95\u00a0%, borne supérieure"),
+    "significant_change": ("Significant change", "Variation significative"), "change": ("Change", "Variation"),
+    "driver": ("Driver", "Facteur"), "label": ("Label", "Libellé"), "value": ("Value", "Valeur"),
+    "rank": ("Rank", "Rang"), "channel": ("Channel", "Mode"), "measure": ("Measure", "Mesure"),
+    "item": ("Item", "Énoncé"), "category": ("Category", "Catégorie"), "share": ("Share", "Part"),
+    "performance": ("Performance (0-100)", "Rendement (0-100)"), "quadrant": ("Quadrant", "Quadrant"),
+    "importance_threshold": ("Importance threshold", "Seuil d'importance"),
+    "performance_threshold": ("Performance threshold", "Seuil de rendement"),
+}
+
+_FORMATTED_NUMBER = re.compile(r"^[-+\u2212]?[\d\s\u00a0.,]+(\s?%)?$")
 
 _QUADRANT_KEYS = {"improve first": "improve_first", "maintain": "maintain", "lower priority": "lower_priority",
                   "possible over-investment": "over_investment"}
@@ -236,6 +254,28 @@ def trend_changes_note(language: str) -> str:
     return f'<p class="notes">{html.escape(_t("changes_note", language))}</p>'
 
 
+def lower_first(label: str) -> str:
+    """``label`` with a lower-case first letter when it starts a plain word (not an acronym), to sit
+    inside a sentence.
+
+    Parameters
+    ----------
+    label : str
+        A variable label.
+
+    Returns
+    -------
+    str
+        The label, e.g. ``"Overall satisfaction"`` -> ``"overall satisfaction"``, ``"SGC code"`` unchanged.
+
+    Examples
+    --------
+    >>> lower_first("Overall satisfaction"), lower_first("SGC code")
+    ('overall satisfaction', 'SGC code')
+    """
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 def _level(value: float, stat: str, language: str) -> str:
     """An estimate on the chart's scale: a 0-100 score, or a percentage."""
     if stat == "mean" or _missing(value):
@@ -271,7 +311,7 @@ def drivers_summary(result: DriverResult, outcome: Sequence[str], labels: Mappin
         An HTML paragraph.
     """
     items = [labels.get(o, o) for o in outcome]
-    named = items[0] if len(items) == 1 else _t("mean_of", language, items="; ".join(items))
+    named = items[0] if len(items) == 1 else _t("mean_of", language, items="; ".join(map(lower_first, items)))
     method = DRIVER_METHODS.get(result.method, (result.method, result.method))[language == "fr"]
     parts = [_t("outcome", language, outcome=named),
              _t("method", language, method=method, r2=format_number(result.r2, language, 3),
@@ -348,3 +388,57 @@ def drivers_notes(language: str, *, performance: bool, quadrant_refused: bool) -
     if quadrant_refused:
         notes.append(_t("no_quadrant", language, reason=_t("no_quadrant_reason", language)))
     return "".join(f'<p class="notes">{html.escape(n)}</p>' for n in notes)
+
+
+def chart_data_table(data: pd.DataFrame, language: str) -> str:
+    """The data behind a chart as a readable table: translated headings, labels rather than codes,
+    numbers formatted for the language, Yes/No (Oui/Non) for true/false.
+
+    Columns that are empty, codes that have a ``<column>_label`` beside them, and text columns
+    that only repeat a number as it is written on the chart are left out (the chart's CSV file
+    keeps every column). Shares of 0-1 are shown as percentages.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        ``Chart.data``.
+    language : str
+        ``"en"`` or ``"fr"``.
+
+    Returns
+    -------
+    str
+        The HTML table.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"wave": [2020], "estimate": [71.26], "significant_change": [True], "label": ["71,3"]})
+    >>> _ = chart_data_table(d, "fr")
+    >>> '<th scope="col">Vague</th>' in _ and "<td>71,3</td><td>Oui</td>" in _ and "Libellé" not in _
+    True
+    """
+    check_language(language)
+    frame = data.copy()
+    drop = [c for c in frame if frame[c].isna().all() or (frame[c].astype(str) == "").all()
+            or (f"{c}_label" in frame and c != "value") or c == "value_label"
+            or (pd.api.types.is_string_dtype(frame[c]) and frame[c].astype(str).str.match(_FORMATTED_NUMBER).all())]
+    frame = frame.drop(columns=drop)
+    if "driver" in frame and "label" in frame:  # the driver's label in the place of its name
+        frame = frame.drop(columns="label").assign(driver=frame["label"].to_numpy())
+    names = {c: DATA_HEADINGS.get(str(c).removesuffix("_label"), (str(c), str(c)))[language == "fr"] for c in frame}
+    if "share" in frame and frame["share"].max() > 1:  # already in percent
+        names["share"] += " (%)"
+
+    def cell(column: str, value: Any) -> str:
+        if isinstance(value, bool | np.bool_):
+            return _t("yes" if value else "no", language)
+        if isinstance(value, float | np.floating):
+            if column == "share" and frame["share"].max() <= 1:
+                return format_percent(float(value), language, 1)
+            return format_number(float(value), language, 1)
+        return str(value)
+
+    rows = [[cell(str(c), v) for c, v in row.items()] for _, row in frame.iterrows()]
+    header = "".join(f'<th scope="col">{html.escape(names[c])}</th>' for c in frame)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows)
+    return f'<table class="pub chart-data"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
