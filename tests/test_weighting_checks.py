@@ -219,11 +219,13 @@ def test_study_spec_with_tol_nan_is_refused(tmp_path, capsys):
     study = tmp_path / "study"
     shutil.copytree(SAMPLE_DIR, study)
     spec = study / "study.toml"
-    spec.write_text(spec.read_text().replace("[weighting]\n", "[weighting]\ntol = nan\n", 1))
+    text = spec.read_text()
+    assert "[[weighting]]" in text and "\ntol = 1e-10\n" in text
+    spec.write_text(text.replace("\ntol = 1e-10\n", "\ntol = nan\n", 1))
     out = tmp_path / "report"
     assert main(["report", str(spec), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "tol=nan" in err and "study.toml: [weighting]" in err
+    assert "study.toml: [[weighting]] #1 .tol = nan" in err and "finite" in err
     assert not out.exists()
 
 
