@@ -168,9 +168,9 @@ def test_leftovers_of_a_killed_run_are_cleaned_or_reported(project: Path) -> Non
 
 
 @pytest.mark.parametrize(("wave", "table", "key"), [
-    ("cf2023", "../../../../pwned_table", "[[tables]] #1 name"),
+    ("cf2023", "../../../../pwned_table", '[[tables]] #1 .name = "../../../../pwned_table"'),
     ('"{abs}"', "t", "[waves."),
-    ('"<img src=x onerror=alert(1)>"', "t", '[waves."<img src=x onerror=alert(1)>"] name'),
+    ('"<img src=x onerror=alert(1)>"', "t", '[waves."<img src=x onerror=alert(1)>"]: name'),
 ])
 def test_unsafe_names_are_refused_naming_the_key(tmp_path: Path, wave: str, table: str, key: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

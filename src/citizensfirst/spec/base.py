@@ -44,7 +44,7 @@ M = TypeVar("M", bound=BaseModel)
 MAX_ERRORS = 10
 """At most this many problems are listed in one error message."""
 
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+SAFE_NAME = re.compile(r"[A-Za-z0-9][-_.A-Za-z0-9]{0,63}")
 """A name that can become a file name in an output folder (no separator, no ``..``)."""
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -397,7 +397,7 @@ def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str
     return "\n".join(lines[:MAX_ERRORS]) + (f"\n... and {more} more problem(s)" if more > 0 else "")
 
 
-def validate(model: type[M], doc: Any, source: object, *, error: type[CitizensFirstError] = SpecError,
+def validate(model: type[M], doc: Any, source: object, *, error: type[CitizensFirstError] | None = None,
              at: Sequence[str] = ()) -> M:
     """Validate a parsed TOML document against ``model``; every problem becomes one error.
 
@@ -409,8 +409,9 @@ def validate(model: type[M], doc: Any, source: object, *, error: type[CitizensFi
         The parsed document (a dict of TOML tables), or the table found at ``at``.
     source : object
         The file (or a short name such as ``"spec"``), named first in the message.
-    error : type of CitizensFirstError, default SpecError
-        The error raised (a reader keeps its own, e.g. :class:`~citizensfirst.errors.CodebookError`).
+    error : type of CitizensFirstError, optional
+        The error raised (default :class:`~citizensfirst.errors.SpecError`; a reader keeps its own,
+        e.g. :class:`~citizensfirst.errors.CodebookError`).
     at : sequence of str, optional
         The keys of the table ``doc`` within its file, so messages give the full path.
 
@@ -430,4 +431,4 @@ def validate(model: type[M], doc: Any, source: object, *, error: type[CitizensFi
         whole = doc
         for key in reversed(at):
             whole = {key: whole}
-        raise error(format_errors(err, whole, str(source), prefix=tuple(at), model=model)) from None
+        raise (error or SpecError)(format_errors(err, whole, str(source), prefix=tuple(at), model=model)) from None
