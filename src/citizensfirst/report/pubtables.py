@@ -283,6 +283,15 @@ def _level(value: float, stat: str, language: str) -> str:
     return format_percent(value / 100, language, 1)
 
 
+def _cell(value: Any, language: str, *, percent: bool) -> str:
+    """A chart-data value as text: Yes/No, a number for the language (a 0-1 share as a percentage)."""
+    if isinstance(value, bool | np.bool_):
+        return _t("yes" if value else "no", language)
+    if isinstance(value, float | np.floating):
+        return format_percent(float(value), language, 1) if percent else format_number(float(value), language, 1)
+    return str(value)
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -428,17 +437,9 @@ def chart_data_table(data: pd.DataFrame, language: str) -> str:
     names = {c: DATA_HEADINGS.get(str(c).removesuffix("_label"), (str(c), str(c)))[language == "fr"] for c in frame}
     if "share" in frame and frame["share"].max() > 1:  # already in percent
         names["share"] += " (%)"
-
-    def cell(column: str, value: Any) -> str:
-        if isinstance(value, bool | np.bool_):
-            return _t("yes" if value else "no", language)
-        if isinstance(value, float | np.floating):
-            if column == "share" and frame["share"].max() <= 1:
-                return format_percent(float(value), language, 1)
-            return format_number(float(value), language, 1)
-        return str(value)
-
-    rows = [[cell(str(c), v) for c, v in row.items()] for _, row in frame.iterrows()]
+    fractions = "share" in frame and frame["share"].max() <= 1
+    rows = [[_cell(value, language, percent=fractions and c == "share") for c, value in row.items()]
+            for _, row in frame.iterrows()]
     header = "".join(f'<th scope="col">{html.escape(names[c])}</th>' for c in frame)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows)
     return f'<table class="pub chart-data"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
