@@ -22,16 +22,12 @@ from .estimation.quality import QualityRules
 from .estimation.result import Estimate
 from .io import cmt as cmt
 from .io.codebook import Codebook, Variable
+from .io.mrsets import MultipleResponseSet
 from .io.readers import read_survey
 from .io.survey import SourceInfo, Survey
 from .io.writers import write_survey
 from .waves.study import Study, Trend
-from .weighting import statcan
 from .weighting import targets as targets
-
-# cf.targets also offers the Statistics Canada readers (weighting.statcan)
-targets.from_statcan = statcan.from_statcan  # type: ignore[attr-defined]
-targets.business_counts = statcan.business_counts  # type: ignore[attr-defined]
 
 __version__ = "0.1.0"
 
@@ -41,6 +37,7 @@ __all__ = [
     "Codebook",
     "Design",
     "Estimate",
+    "MultipleResponseSet",
     "QualityRules",
     "CodebookError",
     "ConvergenceError",

@@ -83,6 +83,7 @@ from ..fileutil import atomic_write_text, read_toml
 from ..spec.base import validate
 from ..spec.targets import TargetsDoc
 from .controls import parse_margins
+from .statcan import business_counts, from_statcan
 from .targetdata import (
     AGE3_CENSUS_LABELS,
     AGE6_TO_AGE3,
@@ -97,9 +98,11 @@ from .targetdata import (
 __all__ = [
     "CANADA_2021_VARIABLES",
     "BUSINESS_VARIABLES",
+    "business_counts",
     "business_frame",
     "canada_2021",
     "canada_2021_table",
+    "from_statcan",
     "from_toml",
     "provinces",
     "to_toml",
