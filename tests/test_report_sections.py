@@ -30,6 +30,7 @@ from citizensfirst.report.pipeline import (
     follow_trends,
     load_waves,
     sample_spec_path,
+    weight_waves,
 )
 from citizensfirst.report.pubtables import (
     chart_data_table,
@@ -86,9 +87,10 @@ def test_trend_change_table_blanked_values() -> None:
 
 @pytest.fixture(scope="module")
 def sample_run() -> Run:
-    """The sample study's waves (design only, no weighting) with their trends."""
+    """The sample study's waves, weighted, with their trends."""
     run = Run(StudySpec.from_toml(sample_spec_path()))
     load_waves(run)
+    weight_waves(run)
     follow_trends(run)
     return run
 
@@ -110,6 +112,17 @@ def test_trend_tables_match_the_chart_data(sample_run: Run) -> None:
         assert "Change from one wave to the next" in trends.after[stem] or language == "fr"
     # one note for the section, not one per table
     assert trends.html["fr"].count("<p") == 1 and "Une variation est significative" in trends.html["fr"]
+
+
+@pytest.mark.slow
+def test_weighting_notes_write_the_precision_for_the_language(sample_run: Run) -> None:
+    weighting = next(s for s in sample_run.sections if s.key == "weighting")
+    fr, en = weighting.html["fr"], weighting.html["en"]
+    errors = [w["summary"]["max_relative_error"] for w in sample_run.numbers["weighting"].values()]
+    assert max(errors) < 1e-8  # the sample's rakes meet their margins to far below 0.000001 %
+    assert fr.count("écart relatif maximal aux cibles\u00a0: moins de 0,000001\u00a0%") == len(errors)
+    assert en.count("largest relative difference from the targets: less than 0.000001%") == len(errors)
+    assert not re.search(r"\de-\d", fr + en)
 
 
 @pytest.mark.slow
