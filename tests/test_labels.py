@@ -117,6 +117,7 @@ def test_repr_and_html_show_labels_in_the_language_asked() -> None:
     assert "g_code" not in repr(est)
     french = est.in_language("fr")
     assert "Nord" in french._repr_html_() and "Moyenne" in french._repr_html_()
+    assert "IC à 95\u00a0%" in repr(french) and "95% CI" in repr(est)
     assert french.estimate.tolist() == est.estimate.tolist()
 
 

@@ -485,13 +485,17 @@ class Estimate:
         frame = self.to_frame()
         return frame.drop(columns=[c for c in frame.columns if c not in self.table.columns])
 
+    def _interval_text(self) -> str:
+        pct = int(round(self.level * 100))
+        return f"IC à {pct}\u00a0% ({self.ci_method})" if self.language == "fr" else f"{pct}% CI ({self.ci_method})"
+
     def __repr__(self) -> str:
-        head = f"{self.title()} ({self.design}; {int(self.level * 100)}% CI, {self.ci_method})"
+        head = f"{self.title()} ({self.design}; {self._interval_text()})"
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             return head + "\n" + self._shown().to_string(index=False)
 
     def _repr_html_(self) -> str:
-        caption = html.escape(f"{self.title()} — {self.design}; {int(self.level * 100)}% CI ({self.ci_method})")
+        caption = html.escape(f"{self.title()} — {self.design}; {self._interval_text()}")
         body = self._shown().to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0, escape=True)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return f"<div><p><b>{caption}</b></p>{body}{'<ul>' + notes + '</ul>' if notes else ''}</div>"
