@@ -191,3 +191,17 @@ def test_init_never_overwrites_a_file(tmp_path, capsys):
     assert main(["init", str(sample_path("cf2023")), "--out", str(out)]) == 2
     assert out.read_text() == "mine"
     assert "exists" in capsys.readouterr().err
+
+
+def test_drivers_without_a_shared_scale_write_importance_without_a_quadrant(tmp_path, capsys):
+    out = tmp_path / "drivers"
+    code = main(["drivers", str(EXTRA / "data" / "apiclus2.csv"), "--outcome", "api00", "--drivers", "ell", "meals",
+                 "mobility", "--out", str(out), "--psu", "dnum", "snum", "--fpc", "fpc1", "fpc2",
+                 "--replicates", "0", "--lang", "en"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "no importance-performance quadrant" in err and "ell" in err
+    table = pd.read_csv(out / "drivers.csv")
+    assert "quadrant" not in table.columns and set(table.iloc[:, 0]) == {"ell", "meals", "mobility"}
+    assert table["share"].sum() == pytest.approx(100, rel=1e-9)  # shares of R² in percent
+    assert (out / "importance.en.png").exists() and not (out / "quadrant.en.png").exists()

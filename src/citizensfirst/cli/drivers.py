@@ -21,11 +21,13 @@ codes: 0 done, 2 bad input or a refused output (nothing written).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .. import drivers as driver_registry
 from ..charts import chart_function, chart_names
 from ..drivers.driver_result import DriverResult
+from ..errors import DataError
 from ..fileutil import atomic_write_text
 from ..outputs import check_replaceable_output, replace_folder
 from ..report.manifest import file_record, write_manifest
@@ -62,14 +64,19 @@ def drivers_command(args: argparse.Namespace) -> int:
     assert isinstance(result, DriverResult)  # one result: no by= domains
     out = Path(args.out)
     table = result.to_frame()
-    table["quadrant"] = driver_registry.importance_performance(result)["quadrant"]
+    charts = list(args.charts)
+    try:
+        table["quadrant"] = driver_registry.importance_performance(result)["quadrant"]
+    except DataError as err:  # the drivers share no known scale: importance only, and say why
+        print(f"citizensfirst: warning: no importance-performance quadrant: {err}", file=sys.stderr)
+        charts = [chart for chart in charts if chart != "quadrant"]
     codebook = survey.codebook
     with replace_folder(out, inputs) as staging:
         atomic_write_text(staging / "drivers.csv", neutralize_frame(table.reset_index()).to_csv(index=False))
         atomic_write_text(staging / "pairwise.csv", neutralize_frame(result.pairwise).to_csv(index=False))
         for lang in args.lang:
             labels = {d: codebook.get_variable(d).label_in(lang) for d in args.drivers}
-            for chart in args.charts:
+            for chart in charts:
                 chart_function(chart)(result, language=lang, labels=labels).save(staging / f"{chart}.{lang}")
         write_manifest(staging, {"command": "drivers",
                                  "inputs": [file_record(p) for p in inputs if p.is_file()],
