@@ -95,8 +95,9 @@ def test_quantile_and_box_levels_are_not_taken_for_codes() -> None:
     d = cf.Design(_survey(frame, [Variable("r", value_labels={1: "Very low", 5: "Very high"}, scale=(1, 5))]))
     q = d.quantile("r", [0.5, 1.0]).to_frame()
     assert q["level"].tolist() == [0.5, 1.0] and "level_code" not in q.columns
-    box = cf.scores.top_box(d, "r", 2).to_frame()
-    assert box["level"].tolist() == ["top2"]
+    box = cf.scores.top_box(d, "r", 2)
+    assert box.to_frame()["level"].tolist() == ["top2"]
+    assert box.title("fr").startswith("Part des 2 points supérieurs de l'échelle\u00a0: ")
 
 
 def test_several_variables_levels_use_each_variables_labels() -> None:

@@ -17,6 +17,7 @@ Codes without a label are kept, integer-valued floats shown as integers (``1`` n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -68,6 +69,15 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+#: a top or bottom box statistic (``"top2 box"``), named in words by :func:`statistic_name`
+BOX = re.compile(r"(top|bottom)(\d+) box")
+BOX_NAMES = MappingProxyType({
+    ("top", "en"): "Share in the top {k} scale points", ("top", "fr"): "Part des {k} points supérieurs de l'échelle",
+    ("bottom", "en"): "Share in the bottom {k} scale points",
+    ("bottom", "fr"): "Part des {k} points inférieurs de l'échelle",
+})
+
+
 def statistic_name(statistic: str, lang: str) -> str:
     """The statistic's name in ``lang`` (``"mean"`` -> ``"Moyenne"``); unknown names unchanged.
 
@@ -85,9 +95,12 @@ def statistic_name(statistic: str, lang: str) -> str:
 
     Examples
     --------
-    >>> statistic_name("mean", "fr"), statistic_name("top2 box", "fr")
-    ('Moyenne', 'top2 box')
+    >>> statistic_name("mean", "fr"), statistic_name("top2 box", "fr"), statistic_name("odd", "fr")
+    ('Moyenne', "Part des 2 points supérieurs de l'échelle", 'odd')
     """
+    box = BOX.fullmatch(statistic)
+    if box is not None:
+        return BOX_NAMES[box.group(1), check_lang(lang)].format(k=box.group(2))
     return STATISTIC_NAMES.get(statistic, {}).get(check_lang(lang), statistic)
 
 
