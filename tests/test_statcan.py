@@ -312,3 +312,14 @@ def test_latest_date_by_default_and_repeated_cells(tmp_path: Path, full: pd.Data
     pd.concat([frame, frame.iloc[[3]]]).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"line 1010 repeats the cell"):
         _age1(path)
+
+
+def test_the_citation_is_given_in_french_with_its_notes():
+    from citizensfirst.weighting.official import canada_adults_2025
+
+    source = canada_adults_2025(["province", "gender", "education"]).source
+    french, english = source.citation("fr"), source.citation("en")
+    assert french.startswith("Statistique Canada. Tableau 17-10-0005-01 Estimations de la population")
+    assert "1er juillet 2025" in french and "July" not in french and "gender" not in french
+    assert "APPROXIMATIVE" in french and "98-10-0384-01" in french and "41\u202f355 personnes non binaires" in french
+    assert "APPROXIMATE" in english and "reference date July 1, 2025" in english and str(source) == english

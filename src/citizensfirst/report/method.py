@@ -246,15 +246,6 @@ def _names(design: Design, names: Any, language: str) -> str:
     return _join([lower_first(label) for label in labels], language)
 
 
-def _citation(source: Any, language: str) -> str:
-    """A published table's citation (a :class:`~citizensfirst.weighting.report.TargetSource`)."""
-    if language == "en":
-        return str(source)
-    publisher = "Statistique Canada" if source.publisher == "Statistics Canada" else source.publisher
-    title = f" {source.title}" if source.title else ""
-    return f"{publisher}. Tableau {source.table}{title} (date de référence {source.reference_date})."
-
-
 def _sample(design: Design, language: str) -> str:
     """How the sample was drawn: strata, PSUs per stage and fpc, or the replicate weights."""
     spec = design.state.spec
@@ -340,7 +331,7 @@ def wave_method(design: Design, language: str, origins: Sequence[TargetOrigin | 
         # a report built from cited targets carries their source (weighting.report.TargetSource)
         source = getattr(report, "source", None)
         if source is not None:
-            described[-1] = _step(design, steps[-1], None, language) + f" ({_t('cited', language, citation=_citation(source, language))})"
+            described[-1] = _step(design, steps[-1], None, language) + f" ({_t('cited', language, citation=source.citation(language))})"
         if report is not None and steps[-1].action == "trim" and report.trimmed:
             described[-1] += _t("trimmed", language, n=format_number(report.trimmed, language, 0))
         elif report is not None and math.isfinite(report.max_relative_error):

@@ -55,7 +55,9 @@ __all__ = ["CANADA_ADULTS_2025", "NON_BINARY_2021", "business_counts_illustrativ
 CANADA_ADULTS_2025 = TargetSource(
     table="17-10-0005-01", title="Population estimates on July 1, by age and gender",
     reference_date="July 1, 2025", doi="https://doi.org/10.25318/1710000501-eng",
-    licence="Open Government Licence - Canada")
+    licence="Open Government Licence - Canada",
+    title_fr="Estimations de la population au 1er juillet, selon l'âge et le genre",
+    reference_date_fr="1er juillet 2025")
 """The citation of :func:`canada_adults_2025`."""
 NON_BINARY_2021 = 41_355
 """Non-binary people aged 15+ in private households, 2021 Census (The Daily, 2022-04-27)."""
@@ -66,9 +68,14 @@ _SPECS: dict[str, Spec] = {"prov": "GEO", "age_grp": ("Age group", AGE_GROUPS),
                            "age6": ("Age group", AGE6_GROUPS),
                            "gender": ("Gender", {1: "Men+", 2: "Women+"})}
 _GENDER_NOTE = (f"gender 3 (another gender) = the {NON_BINARY_2021:,} non-binary people of the 2021 Census, "
-                "taken half from Men+ and half from Women+")
+                "taken half from Men+ and half from Women+",
+                f"genre 3 (autre genre) = les {NON_BINARY_2021:,}".replace(",", "\u202f")
+                + " personnes non binaires du Recensement de 2021, retirées pour moitié des Hommes+ et pour "
+                "moitié des Femmes+")
 _EDUCATION_NOTE = ("education APPROXIMATE: 2021 Census shares reconstructed (canada_2021), scaled to the 2025 "
-                   "adult total; replace with Table 98-10-0384-01")
+                   "adult total; replace with Table 98-10-0384-01",
+                   "scolarité APPROXIMATIVE : parts du Recensement de 2021 reconstituées (canada_2021), "
+                   "ramenées au total des adultes de 2025; à remplacer par le tableau 98-10-0384-01")
 
 
 def _columns(variables: Iterable[str] | str) -> list[str]:
@@ -105,7 +112,7 @@ def canada_adults_2025(variables: Iterable[str] | str = ("province", "age", "gen
     counts = from_statcan(data_path("17100005_adults_2025.csv"), wanted or {"prov": "GEO"},
                           universe={"Age group": (18, None)})
     total = sum(next(iter(counts.values())).values())
-    notes = []
+    notes: list[tuple[str, str]] = []
     if "gender" in counts:
         half = NON_BINARY_2021 / 2
         men, women = counts["gender"][1], counts["gender"][2]
@@ -116,9 +123,7 @@ def canada_adults_2025(variables: Iterable[str] | str = ("province", "age", "gen
         counts["educ"] = {code: share * total for code, share in shares.items()}
         notes.append(_EDUCATION_NOTE)
     ordered = {c: counts[c] for c in columns}
-    source = TargetSource(CANADA_ADULTS_2025.table, CANADA_ADULTS_2025.title, CANADA_ADULTS_2025.reference_date,
-                          CANADA_ADULTS_2025.doi, CANADA_ADULTS_2025.licence, "; ".join(notes))
-    return CitedMargins(ordered, source)
+    return CitedMargins(ordered, CANADA_ADULTS_2025.with_notes(notes))
 
 
 ILLUSTRATIVE_BUSINESS = TargetSource(

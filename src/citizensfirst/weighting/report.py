@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TargetSource:
-    """Where a set of targets comes from: table number, title, reference date and notes."""
+    """Where a set of targets comes from: table number, title, reference date and notes, in English
+    and French (the French fields fall back to the English ones when not given).
+
+    >>> src = TargetSource("17-10-0005-01", "Population estimates", "July 1, 2025",
+    ...                    title_fr="Estimations de la population", reference_date_fr="1er juillet 2025")
+    >>> src.citation("fr")
+    'Statistique Canada. Tableau 17-10-0005-01 Estimations de la population (date de référence 1er juillet 2025).'
+    """
 
     table: str
     title: str
@@ -40,12 +47,56 @@ class TargetSource:
     licence: str | None = None
     note: str = ""
     publisher: str = "Statistics Canada"
+    title_fr: str | None = None
+    reference_date_fr: str | None = None
+    note_fr: str | None = None
+    publisher_fr: str | None = None
+
+    def citation(self, language: str = "en") -> str:
+        """The citation in ``language`` (``"en"`` or ``"fr"``).
+
+        Parameters
+        ----------
+        language : str, default "en"
+            ``"en"`` or ``"fr"``.
+
+        Returns
+        -------
+        str
+            Publisher, table, title, reference date, DOI and notes, as one sentence each.
+        """
+        french = language == "fr"
+        publisher = (self.publisher_fr or ("Statistique Canada" if self.publisher == "Statistics Canada"
+                                           else self.publisher)) if french else self.publisher
+        title = (self.title_fr or self.title) if french else self.title
+        date = (self.reference_date_fr or self.reference_date) if french else self.reference_date
+        note = (self.note_fr or self.note) if french else self.note
+        words = ("Tableau", "date de référence") if french else ("Table", "reference date")
+        title = f" {title}" if title else ""
+        doi = self.doi.replace("-eng", "-fra") if french and self.doi else self.doi
+        parts = [f"{publisher}. {words[0]} {self.table}{title} ({words[1]} {date}).",
+                 f"DOI {doi}." if doi else "", f"{note.rstrip('.')}." if note else ""]
+        return " ".join(p for p in parts if p)
 
     def __str__(self) -> str:
-        title = f" {self.title}" if self.title else ""
-        parts = [f"{self.publisher}. Table {self.table}{title} (reference date {self.reference_date}).",
-                 f"DOI {self.doi}." if self.doi else "", f"{self.note.rstrip('.')}." if self.note else ""]
-        return " ".join(p for p in parts if p)
+        return self.citation("en")
+
+    def with_notes(self, notes: Sequence[tuple[str, str]]) -> TargetSource:
+        """This source with ``(English, French)`` notes added to its own.
+
+        Parameters
+        ----------
+        notes : sequence of (str, str)
+            Notes in English and French.
+
+        Returns
+        -------
+        TargetSource
+            A new source; this one is unchanged.
+        """
+        english = "; ".join(filter(None, (self.note, *(en for en, _ in notes))))
+        french = "; ".join(filter(None, (self.note_fr or self.note, *(fr for _, fr in notes))))
+        return replace(self, note=english, note_fr=french or None)
 
 
 class CitedMargins(dict[str, dict[Any, float]]):
