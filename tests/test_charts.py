@@ -32,6 +32,7 @@ from matplotlib.text import Text
 
 import citizensfirst as cf
 from citizensfirst.charts import (
+    CHART_TYPES,
     Chart,
     channel_chart,
     channel_table,
@@ -377,7 +378,8 @@ def test_trend_data_and_alt_text() -> None:
     assert en.data["label"].tolist() == ["68.2", "69.0", "72.5"]
     assert fr.data["label"].tolist() == ["68,2", "69,0", "72,5"]
     assert en.data["change"].round(1).tolist()[1:] == [0.8, 3.5]
-    assert en.alt_text.startswith("Line chart: Overall satisfaction with the service.")
+    assert en.alt_text.startswith("Line chart: Overall satisfaction with the service, mean score "
+                                  "(0-100) in 2018, 2020 and 2023. ")
     assert "68.2 in 2018, 69.0 in 2020 and 72.5 in 2023" in en.alt_text
     assert "significant change from the previous wave: 2023 (+3.5)" in en.alt_text
     assert "68,2 en 2018, 69,0 en 2020 et 72,5 en 2023" in fr.alt_text
@@ -552,3 +554,280 @@ def test_trend_chart_from_a_study_trend() -> None:
         assert row["significant_change"] == bool(tested[(row["wave"], float(row["series"]))])
     assert "Homme\u00a0: " in c.alt_text and "Femme 2023 (-0,22)" in c.alt_text
     assert not re.search(r"\d\.\d", c.alt_text)
+
+
+# --------------------------------------------------------------------------------------------
+# labels never overlap: measured on the drawn figure
+# --------------------------------------------------------------------------------------------
+
+LONG_FR = ["Le personnel a fait un effort supplémentaire pour que j'obtienne ce dont j'avais "
+           f"besoin (énoncé {i})" for i in range(10)]
+
+
+@cache
+def crowded_drivers(k: int = 10):
+    """``k`` drivers of equal weight with 3-5 ratings: near-equal shares and performances."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(3, 6, size=(500, k)).astype(float)
+    names = [f"d{i}" for i in range(k)]
+    df = pd.DataFrame(x, columns=names)
+    df["overall"] = x.sum(axis=1) * 0.3 + rng.normal(size=500)
+    return driver_importance(df, "overall", names, np.ones(500), scales=(1, 5))
+
+
+def crowded_labels(k: int = 10) -> dict[str, str]:
+    return {f"d{i}": LONG_FR[i] for i in range(k)}
+
+
+CROWDED_TREND = pd.DataFrame({
+    "series": np.repeat(["Colombie-Britannique", "Terre-Neuve-et-Labrador", "Nouveau-Brunswick",
+                         "Île-du-Prince-Édouard", "Nouvelle-Écosse"], 3),
+    "wave": [2018, 2020, 2023] * 5,
+    "estimate": [70.0, 70.5, 71.0, 70.2, 70.4, 70.9, 69.9, 70.6, 71.2, 70.1, 70.3, 70.8,
+                 70.0, 70.7, 71.1],
+    "ci_low": np.repeat(68.0, 15), "ci_high": np.repeat(73.0, 15),
+    "significant_change": [False, True, True] * 5,
+})
+
+ADVERSARIAL: dict[str, Callable[[str], Chart]] = {
+    "quadrant_crowded": lambda lang: quadrant_chart(crowded_drivers(), "mean", lang,
+                                                    labels=crowded_labels()),
+    "quadrant_six": lambda lang: quadrant_chart(crowded_drivers(6), "median", lang, "Facteurs",
+                                                labels=crowded_labels(6)),
+    "importance_crowded": lambda lang: importance_chart(crowded_drivers(), lang,
+                                                        labels=crowded_labels()),
+    "importance_waves_crowded": lambda lang: importance_chart(
+        {2018: crowded_drivers(), 2020: crowded_drivers(), 2023: crowded_drivers()}, lang,
+        labels=crowded_labels()),
+    "trend_crowded": lambda lang: trend_chart(CROWDED_TREND, lang, "Satisfaction globale"),
+    "trend_low_top2": lambda lang: trend_chart(
+        TREND.assign(estimate=[3.0, 2.0, 96.5], ci_low=[1.0, 0.5, 95.0],
+                     ci_high=[5.0, 3.5, 98.0], significant_change=[False, True, True],
+                     wave=[2021, 2022, 2023]), lang, statistic="top2"),
+    "distribution_crowded": lambda lang: distribution_chart(pd.DataFrame({
+        "item": LONG_FR,
+        "dissatisfied": [0.07, 0.05, 0.1, 0.0, 0.33] * 2,
+        "neutral": [0.07, 0.9, 0.1, 0.0, 0.33] * 2,
+        "satisfied": [0.86, 0.05, 0.8, 1.0, 0.34] * 2}), lang),
+    "channels_crowded": lambda lang: channel_chart(pd.DataFrame({
+        "channel": ["En personne dans un bureau", "Téléphone (centre d'appels)",
+                    "En ligne (site Web ou application)", "Courrier postal", "Courriel",
+                    "Clavardage en direct", "Médias sociaux", "Agent ou intermédiaire"],
+        "used": [0.125, 0.13, 0.12, 0.125, 0.125, 0.125, 0.125, 0.125],
+        "preferred": [0.13, 0.125, 0.12, 0.125, 0.125, 0.125, 0.125, 0.125]}), lang),
+}
+
+
+def drawn_texts(c: Chart) -> list[Text]:
+    """Every visible, non-empty text of the figure after a full draw (tick labels only of the
+    ticks within the axis limits: matplotlib keeps, but does not draw, the others)."""
+    c.figure.canvas.draw()
+    ticks, shown = set(), []
+    for ax in c.figure.axes:
+        for axis, (low, high) in ((ax.xaxis, sorted(ax.get_xlim())),
+                                  (ax.yaxis, sorted(ax.get_ylim()))):
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                ticks.update({id(tick.label1), id(tick.label2)})
+                if low - 1e-9 <= tick.get_loc() <= high + 1e-9:
+                    shown += [tick.label1, tick.label2]
+    texts = [t for t in c.figure.findobj(Text) if id(t) not in ticks] + shown
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def extent(artist) -> np.ndarray:
+    return np.array(artist.get_window_extent(artist.figure.canvas.get_renderer()).extents)
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+
+
+def check_no_overlap(c: Chart) -> None:
+    texts = drawn_texts(c)
+    boxes = [extent(t) for t in texts]
+    fig_box = c.figure.bbox.extents
+    for i, (t, box) in enumerate(zip(texts, boxes, strict=True)):
+        assert (box[:2] >= fig_box[:2] - 0.5).all() and (box[2:] <= fig_box[2:] + 0.5).all(), \
+            ("leaves the figure", t.get_text())
+        for u, other in zip(texts[i + 1:], boxes[i + 1:], strict=True):
+            assert not overlap(box, other), (t.get_text(), u.get_text())
+    ax = c.figure.axes[0]
+    frame = extent(ax)
+    for t in ax.texts:  # labels drawn in the plot stay inside the axes
+        if t.get_visible() and t.get_text().strip():
+            box = extent(t)
+            assert (box[:2] >= frame[:2] - 0.5).all() and (box[2:] <= frame[2:] + 0.5).all(), \
+                ("leaves the axes", t.get_text())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_no_text_overlaps_on_the_sample_charts(case: str, language: str) -> None:
+    check_no_overlap(chart(case, language))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case", list(ADVERSARIAL))
+def test_no_text_overlaps_on_crowded_charts(case: str, language: str) -> None:
+    c = ADVERSARIAL[case](language)
+    check_no_overlap(c)
+    if case.startswith("quadrant"):  # every driver is labelled, in full
+        labels = {t.get_text().replace("\n", " ") for t in c.figure.axes[0].texts}
+        assert set(c.data["label"]) <= labels
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case", ["quadrant_sample", "quadrant_crowded", "quadrant_six"])
+def test_quadrant_labels_clear_of_threshold_lines_and_markers(case: str, language: str) -> None:
+    c = chart(case, language) if case in CASES else ADVERSARIAL[case](language)
+    ax = c.figure.axes[0]
+    c.figure.canvas.draw()
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 2
+    labels = [t for t in ax.texts if t.get_transform() is ax.transData]  # not the corners
+    assert len(labels) == len(c.data)
+    points = ax.transData.transform(c.data[["share", "performance"]].to_numpy(float))
+    for t in labels:
+        box = extent(t)
+        for line in dashed:
+            assert not overlap(box, extent(line) + [-1, -1, 1, 1]), t.get_text()
+        inside = ((points[:, 0] > box[0]) & (points[:, 0] < box[2])
+                  & (points[:, 1] > box[1]) & (points[:, 1] < box[3]))
+        assert not inside.any(), ("covers a marker", t.get_text())
+
+
+def test_overlap_check_detects_overlapping_labels() -> None:
+    c = chart("quadrant_sample", "fr")
+    ax = c.figure.axes[0]
+    first = next(t for t in ax.texts if t.get_text() in set(c.data["label"]))
+    clash = ax.text(*first.get_position(), "Surinvestissement", fontsize=10)
+    try:
+        with pytest.raises(AssertionError):
+            check_no_overlap(c)
+    finally:
+        clash.remove()
+    check_no_overlap(c)
+
+
+# --------------------------------------------------------------------------------------------
+# axis titles name the statistic
+# --------------------------------------------------------------------------------------------
+
+AXIS_TITLES = {
+    ("mean", "en"): "Mean score (0-100)", ("mean", "fr"): "Score moyen (0-100)",
+    ("top2", "en"): "% in the top two boxes", ("top2", "fr"): "% dans les deux cotes supérieures",
+    ("bottom1", "en"): "% in the bottom box", ("bottom1", "fr"): "% dans la cote inférieure",
+    ("sqs", "en"): "Service Quality Score (0-100)",
+    ("share", "fr"): "Proportion des répondants (%)",
+    ("importance", "en"): "Importance (% of explained variance)",
+}
+
+
+@pytest.mark.parametrize(("statistic", "language"), list(AXIS_TITLES))
+def test_trend_axis_title_names_the_statistic(statistic: str, language: str) -> None:
+    c = trend_chart(TREND, language, statistic=statistic)
+    ax = c.figure.axes[0]
+    assert ax.get_ylabel() == AXIS_TITLES[statistic, language]
+    assert AXIS_TITLES[statistic, language][1:].lower() in c.alt_text.lower()
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    percent = statistic in ("top2", "bottom1", "share", "importance")
+    assert all(t.endswith("%") for t in ticks) == percent, ticks
+    assert c.data["label"].iloc[-1] == {"en": {True: "72.5%", False: "72.5"},
+                                        "fr": {True: "72,5\u00a0%", False: "72,5"}}[language][percent]
+
+
+def test_trend_axis_title_from_a_top2_trend_and_the_defaults() -> None:
+    from citizensfirst.waves.study import Study
+
+    study = Study({2020: sample_design("cf2020"), 2023: sample_design("cf2023")})
+    top2 = trend_chart(study.trend("q_time", stat="top2"), "fr", score_axis=False)
+    assert top2.figure.axes[0].get_ylabel() == "% dans les deux cotes supérieures"
+    assert "Score" not in top2.figure.axes[0].get_ylabel()
+    assert chart("trend", "en").figure.axes[0].get_ylabel() == "Mean score (0-100)"
+    rating = trend_chart(TREND, "fr", score_axis=False)
+    assert rating.figure.axes[0].get_ylabel() == "Cote moyenne"
+    assert trend_chart(TREND, ylabel="Index").figure.axes[0].get_ylabel() == "Index"
+    with pytest.raises(ValueError, match="unknown statistic 'median'"):
+        trend_chart(TREND, statistic="median")
+
+
+def test_other_axis_titles_name_the_statistic() -> None:
+    assert chart("quadrant_sample", "en").figure.axes[0].get_xlabel() == \
+        "Importance (% of explained variance)"
+    assert chart("quadrant_sample", "fr").figure.axes[0].get_ylabel() == \
+        "Rendement (score moyen 0-100)"
+    assert chart("importance_sample", "fr").figure.axes[0].get_xlabel() == \
+        "Importance (% de la variance expliquée)"
+    raw = importance_chart(fixed_drivers(), measure="importance")
+    assert raw.figure.axes[0].get_xlabel() == "Importance (raw measure)"
+    assert chart("distribution", "en").figure.axes[0].get_xlabel() == "Share of respondents (%)"
+    assert chart("channels", "fr").figure.axes[0].get_ylabel() == "Proportion des répondants (%)"
+
+
+# --------------------------------------------------------------------------------------------
+# alt text names the subject, with or without a title
+# --------------------------------------------------------------------------------------------
+
+UNTITLED: dict[str, Callable[..., Chart]] = {
+    "trend": lambda lang, title="": trend_chart(TREND_SERIES, lang, title, statistic="top2"),
+    "distribution": lambda lang, title="": distribution_chart(DISTRIBUTION, lang, title),
+    "importance": lambda lang, title="": importance_chart(
+        {2020: sample_drivers("cf2020"), 2023: sample_drivers("cf2023")}, lang, title,
+        labels=codebook()),
+    "quadrant": lambda lang, title="": quadrant_chart(sample_drivers(), language=lang,
+                                                      title=title, labels=codebook()),
+    "channels": lambda lang, title="": channel_chart(CHANNELS, lang, title),
+}
+
+SUBJECTS = {
+    "trend": {"en": ["Line chart: % in the top two boxes in 2018, 2020 and 2023.", "Ontario",
+                     "Quebec"],
+              "fr": ["Graphique linéaire\u00a0: % dans les deux cotes supérieures en 2018, 2020 "
+                     "et 2023.", "Ontario", "Quebec"]},
+    "distribution": {"en": ["Stacked bar chart: Share of respondents dissatisfied, neutral and "
+                            "satisfied for Timeliness, Ease of access, Courtesy and Outcome."],
+                     "fr": ["Proportion des répondants insatisfaits, neutres et satisfaits pour "
+                            "Timeliness, Ease of access, Courtesy et Outcome."]},
+    "importance": {"en": ["Bar chart: Importance (% of explained variance) of the drivers of "
+                          "Overall satisfaction in 2020 and 2023.", "Timeliness", "Ease of access",
+                          "Staff knowledge and competence", "Outcome"],
+                   "fr": ["Graphique à barres\u00a0: Importance (% de la variance expliquée) des "
+                          "facteurs de Satisfaction globale en 2020 et 2023.", "Rapidité",
+                          "Facilité d'accès", "Résultat"]},
+    "quadrant": {"en": ["Importance-performance chart: Importance (% of explained variance) "
+                        "against performance (mean score 0-100) of the drivers of Overall "
+                        "satisfaction.", "Timeliness", "Ease of access", "Outcome"],
+                 "fr": ["des facteurs de Satisfaction globale.", "Rapidité", "Résultat"]},
+    "channels": {"en": ["Grouped bar chart: Share of respondents who used and who prefer each "
+                        "channel (In person, Telephone, Online (website or app) and Mail)."],
+                 "fr": ["Proportion des répondants qui ont utilisé et qui préfèrent chaque mode "
+                        "(In person, Telephone, Online (website or app) et Mail)."]},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", list(CHART_TYPES))
+def test_untitled_alt_text_names_what_is_charted(kind: str, language: str) -> None:
+    assert set(UNTITLED) == set(CHART_TYPES) == set(SUBJECTS)  # a new chart type needs a case
+    c = UNTITLED[kind](language)
+    assert c.title == "" and c.kind == kind
+    for words in SUBJECTS[kind][language]:
+        assert words in c.alt_text, (words, c.alt_text)
+    assert "Driver." not in c.alt_text and "Facteur." not in c.alt_text
+    titled = UNTITLED[kind](language, "Title X")  # a title leads the subject, not replaces it
+    head, _, rest = c.alt_text.partition(". ")
+    titled_head, _, titled_rest = titled.alt_text.partition(". ")
+    assert titled_rest == rest and "Title X, " in titled_head
+    subject = head.split(": ", 1)[-1].split("\u00a0: ", 1)[-1]
+    assert titled_head.endswith(subject[:1].lower() + subject[1:])
+
+
+def test_every_chart_keeps_its_data_table(tmp_path: Path) -> None:
+    for kind, make in UNTITLED.items():
+        c = make("fr")
+        paths = c.save(tmp_path / kind, formats=("png",))
+        back = pd.read_csv(tmp_path / f"{kind}.csv")
+        assert len(back) == len(c.data) > 0 and list(back.columns) == list(c.data.columns)
+        assert [p.suffix for p in paths] == [".png", ".txt", ".csv"]

@@ -1,14 +1,17 @@
 """Accessible, bilingual charts for survey results.
 
 Every chart function takes ``language="en"`` or ``"fr"`` and returns a
-:class:`~citizensfirst.charts.base.Chart`: the matplotlib figure (Agg canvas, 800 x 500 px),
-an alternative text stating the main finding with numbers in that language, the data behind the
-chart (with the labels drawn) and the title; :meth:`Chart.save` writes PNG and SVG (and PDF),
+:class:`~citizensfirst.charts.base.Chart`: the matplotlib figure (Agg canvas, 800 x 500 px,
+larger only when many long labels need the room), an alternative text naming what is charted
+(the statistic, the items or drivers, the waves) and stating the main finding with numbers in
+that language, the data behind the chart (with the labels drawn) and the title; :meth:`Chart.save` writes PNG and SVG (and PDF),
 the alt text (``.txt``) and the data (``.csv``) atomically and deterministically.
 
 All charts share one theme (:mod:`citizensfirst.charts.theme`): a colour-blind-safe palette
 whose every colour has at least 4.5:1 contrast on white, a fixed colour, marker, line style and
 hatch per wave or series key, and redundant encodings so no meaning relies on colour alone.
+Axis titles name the statistic charted (:mod:`citizensfirst.charts.wording`), and labels are
+placed on the drawn figure so that no two texts overlap (:mod:`citizensfirst.charts.placement`).
 
 The chart types are also registered by name in :data:`CHART_TYPES` (name -> the function
 and the kind of result it draws); code that picks a chart by name (the command line, a study
@@ -27,7 +30,7 @@ spec) looks it up with :func:`chart_function` and offers :func:`chart_names`.
 >>> chart = distribution_chart(pd.DataFrame({"item": ["Overall"], "dissatisfied": [0.15],
 ...                                          "neutral": [0.2], "satisfied": [0.65]}))
 >>> chart.alt_text
-'Stacked bar chart: Share of respondents. Overall: 65% satisfied, 20% neutral and 15% dissatisfied.'
+'Stacked bar chart: Share of respondents dissatisfied, neutral and satisfied for Overall. Overall: 65% satisfied, 20% neutral and 15% dissatisfied.'
 """
 
 from collections.abc import Callable, Mapping

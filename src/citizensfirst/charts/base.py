@@ -51,8 +51,9 @@ FORMATS = ("png", "svg", "pdf")
 class Chart:
     """A rendered chart with its accessible description and data.
 
-    ``figure`` (matplotlib Figure, Agg canvas, 800 x 500 px at 100 dpi), ``alt_text`` (one or
-    a few sentences in ``language`` stating the main finding with numbers), ``data`` (the
+    ``figure`` (matplotlib Figure, Agg canvas, 800 x 500 px at 100 dpi, taller or wider only
+    when many long labels need the room), ``alt_text`` (one or a few sentences in ``language``
+    naming what is charted and stating the main finding with numbers), ``data`` (the
     DataFrame plotted, with the labels drawn), ``title``, ``language`` and ``kind`` (``"trend"``,
     ``"distribution"``, ``"importance"``, ``"quadrant"``, ``"channels"``).
     """
@@ -189,13 +190,32 @@ def new_figure() -> tuple[Figure, Axes]:
     return fig, ax
 
 
+def settle(fig: Figure) -> None:
+    """Run the figure's layout until it stops moving (at most 6 draws).
+
+    Constrained layout starts from the current axes positions, so each draw may move them a
+    little; labels placed in pixels need the final positions.
+
+    Parameters
+    ----------
+    fig : Figure
+        The figure to lay out.
+    """
+    previous = None
+    for _ in range(6):
+        fig.draw_without_rendering()
+        positions = [tuple(ax.get_position().bounds) for ax in fig.axes]
+        if positions == previous:
+            break
+        previous = positions
+
+
 def finish(fig: Figure, *, title: str, alt_text: str, data: pd.DataFrame, language: str,
            kind: str) -> Chart:
     """Lay the figure out under the theme and freeze it.
 
-    Constrained layout starts from the current axes positions, so each draw may move them a
-    little; the layout is re-run until it stops moving (at most 6 draws) and then fixed, so
-    every later save gives the same image.  Ticks are created now, under the theme.
+    The layout is :func:`settled <settle>` and then fixed, so every later save gives the same
+    image.  Ticks are created now, under the theme.
 
     Parameters
     ----------
@@ -217,13 +237,7 @@ def finish(fig: Figure, *, title: str, alt_text: str, data: pd.DataFrame, langua
     Chart
         The frozen chart.
     """
-    previous = None
-    for _ in range(6):
-        fig.draw_without_rendering()
-        positions = [tuple(ax.get_position().bounds) for ax in fig.axes]
-        if positions == previous:
-            break
-        previous = positions
+    settle(fig)
     fig.set_layout_engine("none")
     return Chart(figure=fig, alt_text=alt_text, data=data.reset_index(drop=True), title=title,
                  language=language, kind=kind)

@@ -5,7 +5,8 @@
 ...                      "used": [0.49, 0.23, 0.26], "preferred": [0.60, 0.15, 0.22]})
 >>> chart = channel_chart(data, language="fr", title="Modes de prestation")
 >>> print(chart.alt_text.replace(chr(160), " "))  # doctest: +NORMALIZE_WHITESPACE
-Graphique à barres groupées : Modes de prestation. Online : 49 % l'ont utilisé,
+Graphique à barres groupées : Modes de prestation, proportion des répondants qui ont utilisé
+et qui préfèrent chaque mode (Online, Telephone et In person). Online : 49 % l'ont utilisé,
 60 % le préfèrent; Telephone : 23 % l'ont utilisé, 15 % le préfèrent; In person : 26 % l'ont
 utilisé, 22 % le préfèrent. L'écart le plus grand concerne Online : la préférence dépasse
 l'utilisation de 11 points de pourcentage.
@@ -22,7 +23,19 @@ from matplotlib.patches import Patch
 
 from ..i18n import format_number, format_percent, text
 from . import theme
-from .base import Chart, check, colon, finish, hatch_color, new_figure, percent_formatter, wrap
+from .base import (
+    Chart,
+    check,
+    colon,
+    finish,
+    hatch_color,
+    join_list,
+    new_figure,
+    percent_formatter,
+    wrap,
+)
+from .placement import fit_category_labels, fit_inside, fit_legend
+from .wording import alt_head, phrase, statistic_label
 
 __all__ = ["MEASURES", "channel_chart", "channel_table"]
 
@@ -156,6 +169,7 @@ def channel_chart(
         x = np.arange(len(channels), dtype=float)
         width = 0.38
         handles = []
+        value_texts: list[Any] = []
         for j, measure in enumerate(MEASURES):
             color = theme.CATEGORY_COLORS[measure]
             hatch = theme.CATEGORY_HATCHES[measure]
@@ -167,27 +181,31 @@ def channel_chart(
                           edgecolor=color, linewidth=1.6, hatch=hatch, zorder=2)
             for bar in bars:
                 hatch_color(bar, color)
-            for xi, hi in zip(xs, heights, strict=True):
-                ax.text(xi, hi + 1.0, format_percent(hi / 100.0, language, decimals),
-                        ha="center", va="bottom", fontsize=10, color=theme.TEXT, zorder=3)
+            value_texts += [ax.text(xi, hi + 1.0, format_percent(hi / 100.0, language, decimals),
+                                    ha="center", va="bottom", fontsize=10, color=theme.TEXT,
+                                    zorder=3)
+                            for xi, hi in zip(xs, heights, strict=True)]
             handle = Patch(facecolor=color if solid else theme.WHITE, edgecolor=color,
                            linewidth=1.6, hatch=hatch)
             hatch_color(handle, color)
             handles.append(handle)
         top = float(np.nanmax(values)) * 100.0
         ax.set_ylim(0, min(100.0, top * 1.2 + 5.0))
+        ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= 100])
         ax.set_xticks(x, [wrap(c, 16) for c in channels])
         ax.tick_params(axis="x", length=0)
         ax.yaxis.set_major_formatter(percent_formatter(language))
-        ax.set_ylabel(text("chart_share_respondents", language))
+        ax.set_ylabel(statistic_label("share", language))
         ax.grid(axis="y", color=theme.GRID, linewidth=0.8, zorder=0)
         for gridline in ax.get_ygridlines():
             gridline.set_gid(theme.DECORATIVE_GID)
         ax.set_axisbelow(True)
         if title:
             ax.set_title(title)
-        ax.legend(handles, [text(_KEYS[m], language) for m in MEASURES], loc="upper right",
-                  handlelength=2.2, handleheight=1.4)
+        fit_legend(fig, handles, [text(_KEYS[m], language) for m in MEASURES],
+                   handlelength=2.2, handleheight=1.4)
+        fit_category_labels(fig, ax, "x", channels, (16, 12, 10), value_texts)
+        fit_inside(ax, value_texts, "y")
 
     alt = _alt_text(long, channels, values, language, title)
     return finish(fig, title=title, alt_text=alt, data=long, language=language,
@@ -208,6 +226,6 @@ def _alt_text(long: pd.DataFrame, channels: list[str], values: np.ndarray, langu
         sentences.append(text(key, language).format(
             channel=channels[i], sep=colon(language),
             gap=format_number(abs(gaps[i]), language, 0)))
-    head = text("chart_channels_alt", language).format(
-        title=title or text("channel_used", language))
+    head = alt_head("channels", language, title, phrase("channels", language),
+                    items=join_list(channels, language))
     return " ".join([head, *sentences])

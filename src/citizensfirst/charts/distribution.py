@@ -5,7 +5,8 @@
 ...                      "neutral": [0.20, 0.12], "satisfied": [0.55, 0.80]})
 >>> chart = distribution_chart(data, language="fr", title="Évaluation des services")
 >>> print(chart.alt_text.replace(chr(160), " "))  # doctest: +NORMALIZE_WHITESPACE
-Graphique à barres empilées : Évaluation des services. Timeliness : 55 % satisfaits,
+Graphique à barres empilées : Évaluation des services, proportion des répondants
+insatisfaits, neutres et satisfaits pour Timeliness et Courtesy. Timeliness : 55 % satisfaits,
 20 % neutres et 25 % insatisfaits; Courtesy : 80 % satisfaits, 12 % neutres et
 8 % insatisfaits. La part de satisfaits la plus élevée est celle de Courtesy (80 %).
 >>> chart.data.loc[0, ["item", "category", "category_label", "label"]].tolist()
@@ -23,7 +24,19 @@ from matplotlib.patches import Patch
 
 from ..i18n import format_percent, text
 from . import theme
-from .base import Chart, check, colon, finish, hatch_color, new_figure, percent_formatter, wrap
+from .base import (
+    Chart,
+    check,
+    colon,
+    finish,
+    hatch_color,
+    join_list,
+    new_figure,
+    percent_formatter,
+    wrap,
+)
+from .placement import box_of, fit_category_labels, fit_legend
+from .wording import alt_head, phrase, statistic_label
 
 __all__ = ["CATEGORIES", "collapse_levels", "distribution_chart"]
 
@@ -161,6 +174,7 @@ def distribution_chart(
         fig, ax = new_figure()
         y = np.arange(len(items))[::-1].astype(float)
         left = np.zeros(len(items))
+        segment_texts: list[tuple[float, float, Any]] = []  # left, width, label
         for j, category in enumerate(CATEGORIES):
             color = theme.CATEGORY_COLORS[category]
             width = values[:, j] * 100.0
@@ -171,17 +185,17 @@ def distribution_chart(
                 hatch_color(bar, theme.WHITE)
             for yi, li, wi in zip(y, left, width, strict=True):
                 if wi / 100.0 >= min_label_share:
-                    ax.text(li + wi / 2, yi, format_percent(wi / 100.0, language, decimals),
+                    segment_texts.append((li, wi, ax.text(li + wi / 2, yi, format_percent(wi / 100.0, language, decimals),
                             ha="center", va="center", color=theme.WHITE, fontsize=10,
                             fontweight="bold",
                             bbox={"boxstyle": "square,pad=0.15", "facecolor": color,
-                                  "edgecolor": "none"})
+                                  "edgecolor": "none"})))
             left += width
         ax.set_yticks(y, [wrap(item, 30) for item in items])
         ax.set_xlim(0, 100)
         ax.set_xticks(np.arange(0, 101, 20))
         ax.xaxis.set_major_formatter(percent_formatter(language))
-        ax.set_xlabel(text("chart_share_respondents", language))
+        ax.set_xlabel(statistic_label("share", language))
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
         if title:
@@ -191,12 +205,24 @@ def distribution_chart(
                    for c in CATEGORIES]
         for handle in handles:
             hatch_color(handle, theme.WHITE)
-        fig.legend(handles=handles, loc="outside lower center", ncols=3, handlelength=2.2,
+        fit_legend(fig, handles, [text(c, language) for c in CATEGORIES], handlelength=2.2,
                    handleheight=1.4)
+        fit_category_labels(fig, ax, "y", items, (30, 40, 56))
+        _hide_overflowing(ax, segment_texts)
 
     alt = _alt_text(long, items, language, title)
     return finish(fig, title=title, alt_text=alt, data=long, language=language,
                   kind="distribution")
+
+
+def _hide_overflowing(ax: Any, segment_texts: list[tuple[float, float, Any]]) -> None:
+    """Hide the percentage of a segment too narrow to hold it (the data and alt text keep it)."""
+    to_px = ax.transData.transform
+    for left, width, label in segment_texts:
+        x0, x1 = to_px([(left, 0.0), (left + width, 0.0)])[:, 0]
+        bx0, _, bx1, _ = box_of(label)
+        if bx1 - bx0 > x1 - x0 - 2:
+            label.set_visible(False)
 
 
 def _alt_text(long: pd.DataFrame, items: list[str], language: str, title: str) -> str:
@@ -216,6 +242,6 @@ def _alt_text(long: pd.DataFrame, items: list[str], language: str, title: str) -
         if len(items) > 6:
             sentences.append(text("chart_distribution_lowest", language).format(
                 item=worst, value=table.loc[worst, "satisfied"]))
-    head = text("chart_distribution_alt", language).format(
-        title=title or text("chart_share_respondents", language))
+    head = alt_head("distribution", language, title, phrase("distribution", language),
+                    items=join_list(items, language))
     return " ".join([head, *sentences])

@@ -40,8 +40,18 @@ from .base import (
     number_formatter,
     percent_formatter,
     resolve_labels,
+    settle,
     wrap,
 )
+from .placement import (
+    box_of,
+    fit_category_labels,
+    fit_inside,
+    fit_legend,
+    overlapping,
+    place_labels,
+)
+from .wording import alt_head, phrase, statistic_label
 
 __all__ = ["QUADRANTS", "importance_chart", "quadrant_chart"]
 
@@ -88,7 +98,9 @@ def importance_chart(
     standard errors.  ``driver_result`` may also be a mapping ``{wave: DriverResult}``: bars are
     then grouped by driver, one per wave, each wave in its fixed colour and hatch
     (:func:`~citizensfirst.charts.theme.series_style`), sorted by the last wave.  ``labels``: a
-    mapping, callable or :class:`~citizensfirst.codebook.Codebook` naming the drivers.
+    mapping, callable or :class:`~citizensfirst.codebook.Codebook` naming the drivers (and the
+    outcome, named in the alt text).  Long driver names are wrapped to fit their bar; the
+    figure grows taller only if even 9-pt labels would overlap.
 
     ``data``: ``series`` (wave; empty for one result), ``driver``, ``label``, ``value``,
     ``ci_low``, ``ci_high``, ``rank``, ``value_label`` (as written on the bar).
@@ -117,6 +129,7 @@ def importance_chart(
         If ``measure`` or ``language`` is not supported.
     """
     language = check(language)
+    statistic = "importance" if measure == "share" else "importance_raw"
     results: dict[Hashable, DriverResult] = (dict(driver_result) if isinstance(driver_result, Mapping)
                                              else {"": driver_result})
     single = list(results) == [""]
@@ -144,6 +157,7 @@ def importance_chart(
     with theme.style():
         fig, ax = new_figure()
         n_series = len(series_keys)
+        value_texts: list[Any] = []
         height = 0.7 / n_series
         base = np.arange(len(drivers))[::-1].astype(float)
         top = float(np.nanmax(np.r_[frame["value"], frame["ci_high"]]))
@@ -165,19 +179,18 @@ def importance_chart(
                             fmt="none", ecolor=theme.TEXT, elinewidth=1.2, capsize=3,
                             capthick=1.2, zorder=3)
             ends = np.where(ok, high, values)
-            for yi, xi, lab in zip(y, ends, part["value_label"], strict=True):
-                if xi == xi:
-                    ax.text(xi + top * 0.015, yi, lab, ha="left", va="center",
-                            fontsize=9 if n_series > 1 else 10, color=theme.TEXT, zorder=4)
+            value_texts += [
+                ax.text(xi + top * 0.015, yi, lab, ha="left", va="center",
+                        fontsize=9 if n_series > 1 else 10, color=theme.TEXT, zorder=4)
+                for yi, xi, lab in zip(y, ends, part["value_label"], strict=True) if xi == xi]
         ax.set_yticks(base, [wrap(names[d], 28) for d in drivers])
         ax.tick_params(axis="y", length=0)
         ax.set_xlim(0, top * 1.18)
         if measure == "share":
             ax.xaxis.set_major_formatter(percent_formatter(language))
-            ax.set_xlabel(text("importance", language))
         else:
             ax.xaxis.set_major_formatter(number_formatter(language, 2))
-            ax.set_xlabel(text("chart_importance_raw", language))
+        ax.set_xlabel(statistic_label(statistic, language))
         ax.grid(axis="x", color=theme.GRID, linewidth=0.8, zorder=0)
         for gridline in ax.get_xgridlines():
             gridline.set_gid(theme.DECORATIVE_GID)
@@ -197,18 +210,29 @@ def importance_chart(
                                   linewidth=1.2))
             names_legend.append(text("ci", language))
         if handles:
-            legend = ax.legend(handles, names_legend, loc="lower right")
+            legend = fit_legend(fig, handles, names_legend)
             for patch in legend.get_patches():
                 hatch_color(patch, theme.WHITE)
+        fit_category_labels(fig, ax, "y", [names[d] for d in drivers], (28, 40, 56),
+                            value_texts)
+        fit_inside(ax, value_texts, "x")
 
-    alt = _importance_alt(frame, results, language, title, measure)
+    outcomes = {res.outcome for res in results.values()}
+    names.update(resolve_labels(sorted(outcomes), labels, language))
+    alt = _importance_alt(frame, results, language, title, measure,
+                          join_list([names[o] for o in sorted(outcomes)], language))
     return finish(fig, title=title, alt_text=alt, data=frame, language=language,
                   kind="importance")
 
 
 def _importance_alt(frame: pd.DataFrame, results: Mapping[Hashable, DriverResult],
-                    language: str, title: str, measure: str) -> str:
-    head = text("chart_importance_alt", language).format(title=title or text("driver", language))
+                    language: str, title: str, measure: str, outcome: str) -> str:
+    statistic = statistic_label("importance" if measure == "share" else "importance_raw",
+                                language)
+    waves = [str(k) for k in results if k != ""]
+    when = (phrase("waves", language).format(waves=join_list(waves, language)) if waves
+            else "")
+    head = alt_head("importance", language, title, statistic, items=outcome, waves=when)
     sentences = []
     for key, res in results.items():
         part = frame[frame["series"] == key].sort_values("value", ascending=False)
@@ -245,7 +269,11 @@ def quadrant_chart(
     ``"mean"``, ``"median"`` or ``(share, performance)``); dashed lines mark the thresholds,
     each corner is named in ``language`` ("Improve first" / "Améliorer en priorité", ...) in the
     quadrant's colour, and each point has its quadrant's marker shape and colour plus a direct
-    label naming the driver.  Without scales the raw driver means are used as performance.
+    label naming the driver, placed clear of the other labels, markers, threshold lines and
+    quadrant names (:func:`~citizensfirst.charts.placement.place_labels`; a leader line ties a
+    label moved away from its point).  Without scales the raw driver means are used as
+    performance.  The alt text names the outcome (from ``labels`` too), the axes' statistics
+    and every driver with its quadrant.
 
     ``data``: ``driver``, ``label``, ``share``, ``performance``, ``quadrant``,
     ``quadrant_label``, ``importance_threshold``, ``performance_threshold``.
@@ -298,61 +326,70 @@ def quadrant_chart(
             y_lo, y_hi = max(y_lo, 0.0), min(y_hi, 100.0)
         ax.set_xlim(0, x_hi)
         ax.set_ylim(y_lo, y_hi)
-        ax.axvline(ti, color=theme.MUTED_TEXT, linestyle="--", linewidth=1.2, zorder=1)
-        ax.axhline(tp, color=theme.MUTED_TEXT, linestyle="--", linewidth=1.2, zorder=1)
+        thresholds_drawn = [
+            ax.axvline(ti, color=theme.MUTED_TEXT, linestyle="--", linewidth=1.2, zorder=1),
+            ax.axhline(tp, color=theme.MUTED_TEXT, linestyle="--", linewidth=1.2, zorder=1)]
         corners = {
             "possible over-investment": (0.01, 0.99, "left", "top"),
             "maintain": (0.99, 0.99, "right", "top"),
             "lower priority": (0.01, 0.01, "left", "bottom"),
             "improve first": (0.99, 0.01, "right", "bottom"),
         }
-        for quadrant, (cx, cy, ha, va) in corners.items():
+        names_drawn = [
             ax.text(cx, cy, text(QUADRANTS[quadrant], language), transform=ax.transAxes,
                     ha=ha, va=va, fontsize=11, fontweight="bold",
                     color=theme.CATEGORY_COLORS[quadrant], zorder=2)
+            for quadrant, (cx, cy, ha, va) in corners.items()]
         for quadrant in QUADRANTS:
             sel = (frame["quadrant"] == quadrant).to_numpy()
             if sel.any():
                 ax.plot(x[sel], y[sel], linestyle="none", marker=theme.QUADRANT_MARKERS[quadrant],
                         markersize=10, markerfacecolor=theme.CATEGORY_COLORS[quadrant],
                         markeredgecolor=theme.TEXT, markeredgewidth=0.8, zorder=3)
-        for (xi, yi, label), (dx, dy, ha) in zip(
-                zip(x, y, frame["label"], strict=True), _label_offsets(x, y, x_hi, y_hi - y_lo),
-                strict=True):
-            ax.annotate(wrap(label, 24), (xi, yi), xytext=(dx, dy), textcoords="offset points",
-                        ha=ha, va="center", fontsize=10, color=theme.TEXT, zorder=4)
         ax.xaxis.set_major_formatter(percent_formatter(language))
         ax.yaxis.set_major_formatter(number_formatter(language, 0))
-        ax.set_xlabel(text("importance", language))
-        ax.set_ylabel(text("performance" if perf_col == "performance" else "chart_mean_rating",
-                           language))
+        ax.set_xlabel(statistic_label("importance", language))
+        ax.set_ylabel(statistic_label("performance" if perf_col == "performance"
+                                      else "mean_rating", language))
         if title:
             ax.set_title(title)
+        settle(fig)
+        _label_points(ax, x, y, list(frame["label"]), [*names_drawn, *thresholds_drawn])
 
-    alt = _quadrant_alt(frame, language, title, ti, tp)
+    outcome = resolve_labels([driver_result.outcome], labels, language)[driver_result.outcome]
+    alt = _quadrant_alt(frame, language, title, ti, tp, outcome)
     return finish(fig, title=title, alt_text=alt, data=frame, language=language,
                   kind="quadrant")
 
 
-def _label_offsets(x: np.ndarray, y: np.ndarray, x_span: float,
-                   y_span: float) -> list[tuple[float, float, str]]:
-    """Offsets (points) for point labels: right of the point, left near the right edge, and
-    nudged vertically away from a neighbour that would collide."""
-    out: list[tuple[float, float, str]] = []
-    placed: list[tuple[float, float]] = []
-    for xi, yi in zip(x, y, strict=True):
-        right = xi < x_span * 0.72
-        dy = 0.0
-        for px, py in placed:
-            if abs(px - xi) < x_span * 0.25 and abs(py - (yi + dy * y_span / 300)) < y_span * 0.06:
-                dy += -14.0 if yi <= py else 14.0
-        placed.append((xi, yi + dy * y_span / 300))
-        out.append((9.0 if right else -9.0, dy, "left" if right else "right"))
-    return out
+def _label_points(ax: Any, x: np.ndarray, y: np.ndarray, labels: list[str],
+                  avoid: list[Any]) -> None:
+    """Label every point clear of the other labels, the markers, the threshold lines and the
+    quadrant names: 10-pt labels wrapped at 24 characters, else smaller or differently
+    wrapped ones, else (many long labels) on a taller figure."""
+    fig = ax.figure
+    lines_before = len(ax.lines)
+    attempts = [(10, 24), (9, 28), (9, 20), (9, 24), (9, 24), (9, 24)]
+    for attempt, (size, width) in enumerate(attempts):
+        if attempt >= 3:  # no arrangement fits: give the labels more room
+            fig.set_figheight(fig.get_figheight() * 1.25)
+            settle(fig)
+        texts = place_labels(ax, x, y, [wrap(label, width) for label in labels], avoid=avoid,
+                             fontsize=size, color=theme.TEXT, zorder=4)
+        boxes = np.array([box_of(t) for t in texts]).reshape(-1, 4)
+        others = np.array([box_of(a) for a in avoid]).reshape(-1, 4)
+        if not (overlapping(boxes).any() or overlapping(boxes, others).any()):
+            return
+        if attempt < len(attempts) - 1:
+            for t in texts:
+                t.remove()
+            for line in ax.lines[lines_before:]:
+                line.remove()
 
 
-def _quadrant_alt(frame: pd.DataFrame, language: str, title: str, ti: float, tp: float) -> str:
-    head = text("chart_quadrant_alt", language).format(title=title or text("driver", language))
+def _quadrant_alt(frame: pd.DataFrame, language: str, title: str, ti: float, tp: float,
+                  outcome: str) -> str:
+    head = alt_head("quadrant", language, title, phrase("quadrant", language), items=outcome)
     sentences = []
     for quadrant, key in QUADRANTS.items():
         part = frame[frame["quadrant"] == quadrant].sort_values("share", ascending=False)

@@ -6,7 +6,8 @@
 ...                      "significant_change": [False, False, True]})
 >>> chart = trend_chart(data, language="fr", title="Satisfaction globale")
 >>> print(chart.alt_text.replace(chr(160), " "))  # doctest: +NORMALIZE_WHITESPACE
-Graphique linéaire : Satisfaction globale. 68,2 en 2018, 69,0 en 2020 et 72,5 en 2023.
+Graphique linéaire : Satisfaction globale, score moyen (0-100) en 2018, 2020 et 2023.
+68,2 en 2018, 69,0 en 2020 et 72,5 en 2023.
 Variation statistiquement significative par rapport à la vague précédente : 2023 (+3,5).
 Les bandes et les moustaches indiquent les intervalles de confiance à 95 %.
 >>> chart.data[["wave", "estimate", "change", "label"]].to_dict("list")["label"]
@@ -24,9 +25,21 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..estimation.scales import Scale
-from ..i18n import format_number, text
+from ..i18n import format_number, format_percent, text
 from . import theme
-from .base import Chart, check, colon, finish, join_list, new_figure, number_formatter, signed
+from .base import (
+    Chart,
+    check,
+    colon,
+    finish,
+    join_list,
+    new_figure,
+    number_formatter,
+    percent_formatter,
+    signed,
+)
+from .placement import box_of, fit_inside, fit_legend, place_labels
+from .wording import alt_head, is_share, phrase, statistic_label
 
 __all__ = ["from_trend", "score_table", "trend_chart"]
 
@@ -168,6 +181,7 @@ def trend_chart(
     series_labels: Mapping[Hashable, str] | None = None,
     ylabel: str | None = None,
     decimals: int = 1,
+    statistic: str | None = None,
 ) -> Chart:
     """Lines of an estimate by wave with 95% CI bands and whiskers, one line per ``series``.
 
@@ -179,6 +193,10 @@ def trend_chart(
     changes get a black-edged star marker, the signed change as an annotation and a legend entry,
     so they never rely on colour.  ``score_axis`` fixes the y axis to 0-100 (scores); otherwise
     it fits the data.  Numbers (ticks, labels, alt text) follow ``language``: ``72,5`` in French.
+    The y-axis title and the alt text name the ``statistic`` charted (a 0-100 mean score, a
+    top-box share, ...; see :func:`~citizensfirst.charts.wording.statistic_label`); shares are
+    written with ``%``.  Value and change labels are placed so that no two texts overlap
+    (:func:`~citizensfirst.charts.placement.place_labels`).
 
     Parameters
     ----------
@@ -196,6 +214,11 @@ def trend_chart(
         Y-axis label.
     decimals : int, default 1
         Decimal places of the labels and alt text.
+    statistic : str, optional
+        What ``estimate`` is: ``"mean"`` (a 0-100 score, or the rating itself when
+        ``score_axis`` is False), ``"topK"`` / ``"bottomK"`` (percent in the top/bottom K
+        boxes), ``"sqs"``, ``"share"`` or ``"importance"`` (percent).  Default: the trend's
+        statistic, else ``"mean"``.
 
     Returns
     -------
@@ -221,7 +244,12 @@ def trend_chart(
     """
     language = check(language)
     if hasattr(estimates, "changes") and hasattr(estimates, "estimates"):
+        statistic = statistic or getattr(estimates, "statistic", None)
         estimates = from_trend(estimates)
+    statistic = statistic or "mean"
+    axis_title = ylabel or statistic_label(
+        "mean_rating" if statistic == "mean" and not score_axis else statistic, language)
+    share = is_share(statistic)
     missing = [c for c in _REQUIRED if c not in estimates.columns]
     if missing:
         raise ValueError(f"trend_chart needs columns {list(_REQUIRED)}; missing {missing}")
@@ -241,7 +269,8 @@ def trend_chart(
     single = series_keys == [""]
     labels = {k: (series_labels or {}).get(k, str(k)) for k in series_keys}
     frame["series_label"] = frame["series"].map(labels)
-    frame["label"] = [format_number(v, language, decimals) for v in frame["estimate"]]
+    frame["label"] = [format_percent(v / 100.0, language, decimals) if share
+                      else format_number(v, language, decimals) for v in frame["estimate"]]
 
     waves = list(dict.fromkeys(sorted(frame["wave"].tolist())))
     numeric = all(isinstance(w, (int, float, np.integer, np.floating)) for w in waves)
@@ -257,6 +286,9 @@ def trend_chart(
         handles: list[Any] = []
         end_labels: list[tuple[float, float, str]] = []
         span = max(xpos.values()) - min(xpos.values()) or 1.0
+        anchors: list[tuple[float, float, float, str, bool]] = []  # x, low, high, text, change
+        whiskers: list[tuple[float, float, float]] = []
+        marks: list[tuple[float, float, float]] = []  # x, y, half-size in pixels
         for i, key in enumerate(series_keys):
             part = frame[frame["series"] == key]
             st = styles[key]
@@ -273,29 +305,23 @@ def trend_chart(
             band.set_gid(theme.DECORATIVE_GID)
             ax.errorbar(x_err, y, yerr=[y - low, high - y], fmt="none", ecolor=st.color,
                         elinewidth=1.2, capsize=4, capthick=1.2, zorder=2)
+            whiskers += list(zip(x_err, low, high, strict=True))
+            sig = part["significant_change"].to_numpy(bool)
+            marks += [(xi, yi, 12.0 if s else 6.0) for xi, yi, s in zip(x, y, sig, strict=True)]
             (line,) = ax.plot(x, y, color=st.color, linestyle=st.linestyle, marker=st.marker,
                               markersize=7, markerfacecolor=st.color, markeredgecolor=st.color,
                               label=labels[key], zorder=3)
             handles.append(line)
-            sig = part["significant_change"].to_numpy(bool)
             if sig.any():
                 ax.plot(x[sig], y[sig], linestyle="none", marker="*", markersize=17,
                         markerfacecolor=st.color, markeredgecolor=theme.TEXT,
                         markeredgewidth=1.0, zorder=4)
-            top = (part["estimate"].to_numpy(float)
-                   >= frame.groupby("wave")["estimate"].transform("max")[part.index].to_numpy())
-            for xi, lo, hi, is_sig, change, lab, is_top in zip(
-                    x, low, high, sig, part["change"], part["label"], top, strict=True):
+            for xi, lo, hi, is_sig, change, lab in zip(
+                    x_err, low, high, sig, part["change"], part["label"], strict=True):
                 if single:  # value under the whisker
-                    ax.annotate(lab, (xi, lo), xytext=(0, -6), textcoords="offset points",
-                                ha="center", va="top", fontsize=10, color=theme.TEXT, zorder=5)
-                if is_sig and change == change:  # signed change above (below if not top line)
-                    above = single or is_top
-                    ax.annotate(signed(change, language, decimals) + "*",
-                                (xi, hi if above else lo), xytext=(0, 6 if above else -6),
-                                textcoords="offset points", ha="center",
-                                va="bottom" if above else "top", fontsize=10,
-                                fontweight="bold", color=theme.TEXT, zorder=5)
+                    anchors.append((xi, lo, hi, lab, False))
+                if is_sig and change == change:  # signed change above the whisker
+                    anchors.append((xi, lo, hi, signed(change, language, decimals) + "*", True))
             if not single:
                 end_labels.append((x[-1], y[-1], f"{labels[key]} {part['label'].iloc[-1]}"))
 
@@ -304,20 +330,11 @@ def trend_chart(
         ax.set_xlim(min(xpos.values()) - span * 0.06, max(xpos.values()) + pad)
         if score_axis:
             ax.set_ylim(0, 100)
-        low_y, high_y = ax.get_ylim()
-        for (xe, ye, label), y_text in zip(
-                end_labels, _spread([e[1] for e in end_labels], (high_y - low_y) * 0.05),
-                strict=True):  # direct labels at the lines' ends, never overlapping
-            ax.annotate(label, (xe, ye), xytext=(xe + span * 0.02, y_text), textcoords="data",
-                        ha="left", va="center", fontsize=10, color=theme.TEXT, zorder=5)
-        ax.set_xlabel(text("wave", language))
-        if score_axis:
-            ax.set_ylim(0, 100)
             ax.set_yticks(np.arange(0, 101, 20))
-            ax.yaxis.set_major_formatter(number_formatter(language, 0))
-        else:
-            ax.yaxis.set_major_formatter(number_formatter(language, 1))
-        ax.set_ylabel(ylabel or text("score" if score_axis else "estimate", language))
+        ax.yaxis.set_major_formatter(percent_formatter(language) if share
+                                     else number_formatter(language, 0 if score_axis else 1))
+        ax.set_xlabel(text("wave", language))
+        ax.set_ylabel(axis_title)
         ax.grid(axis="y", color=theme.GRID, linewidth=0.8, zorder=0)
         for gridline in ax.get_ygridlines():
             gridline.set_gid(theme.DECORATIVE_GID)
@@ -337,38 +354,75 @@ def trend_chart(
                                          markerfacecolor=theme.WHITE,
                                          markeredgecolor=theme.TEXT))
             legend_labels.append(text("chart_significant_marker", language))
-        legend = ax.legend(legend_handles, legend_labels,
-                           loc="lower left" if score_axis else "best", ncols=2,
-                           handlelength=2.6)
+        legend = fit_legend(fig, legend_handles, legend_labels, handlelength=2.6)
         for patch in legend.get_patches():
             patch.set_gid(theme.DECORATIVE_GID)
+        ends = [ax.annotate(label, (xe, ye), xytext=(xe + span * 0.02, ye), textcoords="data",
+                            ha="left", va="center", fontsize=10, color=theme.TEXT, zorder=5)
+                for xe, ye, label in end_labels]  # direct labels at the lines' ends
+        if ends:  # moved apart by their drawn height, so they never overlap
+            low_y, high_y = ax.get_ylim()
+            tall = max(box_of(t)[3] - box_of(t)[1] for t in ends) + 2.0
+            gap = tall * (high_y - low_y) / ax.get_window_extent().height
+            for t, y_text in zip(ends, _spread([e[1] for e in end_labels], gap), strict=True):
+                t.set_position((t.get_position()[0], y_text))
+        fit_inside(ax, ends, "x")
+        _label_whiskers(ax, anchors, whiskers, marks, ends)
 
-    alt = _alt_text(frame, language, title, single, decimals, tested)
+    alt = _alt_text(frame, language, title, single, decimals, tested, axis_title, waves)
     return finish(fig, title=title, alt_text=alt, data=frame, language=language, kind="trend")
 
 
+def _label_whiskers(ax: Any, anchors: list[tuple[float, float, float, str, bool]],
+                    whiskers: list[tuple[float, float, float]],
+                    marks: list[tuple[float, float, float]], ends: list[Any]) -> None:
+    """Place value labels under and change labels above their whiskers, clear of every
+    whisker, marker, end label and each other."""
+    if not anchors:
+        return
+    to_px = ax.transData.transform
+    lows = to_px(np.array([(w[0], w[1]) for w in whiskers]))
+    highs = to_px(np.array([(w[0], w[2]) for w in whiskers]))
+    bars = np.column_stack([lows[:, 0] - 5, lows[:, 1], highs[:, 0] + 5, highs[:, 1]])
+    centres = to_px(np.array([(m[0], m[1]) for m in marks]))
+    half = np.array([m[2] for m in marks])[:, None]
+    avoid: list[Any] = [bars, np.column_stack([centres - half, centres + half]), *ends]
+    for is_change, angles in ((True, (90, 60, 120, 30, 150, 0, 180)),
+                              (False, (270, 240, 300, 210, 330, 0, 180))):
+        part = [a for a in anchors if a[4] is is_change]
+        if part:
+            placed = place_labels(
+                ax, [a[0] for a in part], [a[2] if is_change else a[1] for a in part],
+                [a[3] for a in part], avoid=avoid, angles=angles, marker_px=3.0,
+                leader_from=40.0, fontsize=10, color=theme.TEXT, zorder=5,
+                fontweight="bold" if is_change else "normal")
+            avoid += [box_of(t) for t in placed]
+
+
 def _spread(values: list[float], gap: float) -> list[float]:
-    """``values`` moved apart (keeping their order and centre) so neighbours are >= ``gap``.
+    """``values`` moved as little as possible (least squares, keeping their order) so that
+    neighbours are at least ``gap`` apart: pool-adjacent-violators on ``value - rank * gap``.
 
     >>> _spread([70.0, 69.0, 50.0], 4.0)
     [71.5, 67.5, 50.0]
     """
     order = sorted(range(len(values)), key=lambda i: values[i])
-    out = [float(v) for v in values]
-    for _ in range(len(values)):
-        moved = False
-        for a, b in zip(order, order[1:], strict=False):
-            if out[b] - out[a] < gap - 1e-9:
-                centre = (out[a] + out[b]) / 2
-                out[a], out[b] = centre - gap / 2, centre + gap / 2
-                moved = True
-        if not moved:
-            break
+    blocks: list[list[float]] = []  # [mean, size] of pooled shifted values
+    for rank, i in enumerate(order):
+        blocks.append([values[i] - rank * gap, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            mean, size = blocks.pop()
+            blocks[-1][0] = (blocks[-1][0] * blocks[-1][1] + mean * size) / (blocks[-1][1] + size)
+            blocks[-1][1] += size
+    fitted = [mean for mean, size in blocks for _ in range(int(size))]
+    out = [0.0] * len(values)
+    for rank, i in enumerate(order):
+        out[i] = float(fitted[rank] + rank * gap)
     return out
 
 
 def _alt_text(frame: pd.DataFrame, language: str, title: str, single: bool,
-              decimals: int, tested: bool) -> str:
+              decimals: int, tested: bool, statistic: str, waves: list[Any]) -> str:
     parts = []
     for _key, part in frame.groupby("series", sort=False):
         points = [text("chart_value_in", language).format(value=lab, wave=w)
@@ -387,5 +441,6 @@ def _alt_text(frame: pd.DataFrame, language: str, title: str, single: bool,
     elif tested:
         sentences.append(text("chart_no_significant_change", language))
     sentences.append(text("chart_ci_note", language))
-    head = text("chart_trend_alt", language).format(title=title or text("estimate", language))
+    when = phrase("waves", language).format(waves=join_list([str(w) for w in waves], language))
+    head = alt_head("trend", language, title, statistic, waves=when)
     return f"{head} {' '.join(sentences)}"
