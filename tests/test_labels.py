@@ -147,3 +147,14 @@ def test_axis_labels_name_only_what_differs() -> None:
     assert d.mean("y", by="g").axis_labels("fr") == ["Nord", "Sud", "3"]
     assert d.mean(["y", "y"], by="g").axis_labels()[0] == "North"  # same wording twice: by only
     assert np.all([" · " in s for s in d.proportion("ch", by="g").axis_labels()])
+
+
+def test_top_box_results_carry_the_items_wording_and_the_by_labels():
+    import citizensfirst as cf
+    from citizensfirst.samplegen import sample_path
+
+    survey = cf.read_survey(sample_path("cf2023"))
+    design = cf.Design(survey, weights="wt_design")
+    frame = cf.scores.top_box(design, "q_overall", 2, by="gender").to_frame("fr")
+    assert set(frame["variable_label"]) == {survey.codebook["q_overall"].label_fr}
+    assert frame["gender"].tolist() == [survey.codebook["gender"].value_labels_fr[c] for c in frame["gender_code"]]

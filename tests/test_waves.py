@@ -348,3 +348,18 @@ def test_study_never_changes_its_input_designs(raked: dict[int, cf.Design]) -> N
     for w, d in raked.items():
         pd.testing.assert_frame_equal(d.data, before[w])
     assert raked[2018].data["q_overall"].max() == 10.0
+
+
+def test_french_label_falls_back_to_the_codebook_before_the_specs_english_wording():
+    import os
+
+    import citizensfirst as cf
+    from citizensfirst.samplegen import sample_path
+    from citizensfirst.samplegen.params import SAMPLE_DIR
+
+    waves = {year: cf.Design(cf.read_survey(sample_path(f"cf{year}")), weights="wt_design")
+             for year in (2018, 2020, 2023)}
+    study = cf.Study(waves, harmonization=os.path.join(SAMPLE_DIR, "harmonization.toml"))
+    codebook = waves[2023].codebook
+    assert study.label("q_time", "fr") == codebook["q_time"].label_fr
+    assert study.label("q_time", "fr") != study.label("q_time", "en")

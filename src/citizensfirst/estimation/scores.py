@@ -48,6 +48,7 @@ from .estimators import (
     resolve_deff,
 )
 from .intervals import PROPORTION_METHODS, check_interval_method
+from .labels import ResultLabels
 from .quality import QualityRules
 from .result import Estimate
 from .scales import Scale, scale_of
@@ -219,8 +220,10 @@ def _box(
     table["ci_low"], table["ci_high"] = limits["ci_low"].to_numpy(), limits["ci_high"].to_numpy()
     note = (f"share of valid answers in {rating.box_span(k, top)} on the "
             f"{rating.low:g}-{rating.high:g} scale")
+    by_names = [] if by is None else [by] if isinstance(by, str) else list(by)
     return replace(est, statistic=f"{label} box", table=table, ci_method=ci,
-                   notes=est.notes + (note,), interval_extras=extras)
+                   notes=est.notes + (note,), interval_extras=extras,
+                   value_labels=ResultLabels.from_codebook(design.codebook, [*by_names, variable]))
 
 
 def top_box(

@@ -347,7 +347,8 @@ class Study:
         return found
 
     def label(self, variable: str, language: str = "en") -> str:
-        """The wording of ``variable`` in ``language`` (spec, else the latest wave's codebook).
+        """The wording of ``variable`` in ``language``: the harmonisation spec's, else the latest wave's
+        codebook's (in French, the codebook's French label comes before the spec's English one).
 
         Parameters
         ----------
@@ -361,13 +362,16 @@ class Study:
         str
             The label (the variable name when none is known).
         """
-        if self._spec is not None and variable in self._spec:
-            common = self._spec[variable]
-            text = common.label_fr if language == "fr" and common.label_fr else common.label
-            if text:
-                return text
+        common = self._spec[variable] if self._spec is not None and variable in self._spec else None
+        if common is not None and language == "fr" and common.label_fr:
+            return common.label_fr
         codebook = self._designs[self.waves[-1]].codebook
-        return codebook.get_variable(variable).label_in(language) if codebook is not None else variable
+        coded = codebook[variable] if codebook is not None and variable in codebook else None
+        if language == "fr" and coded is not None and coded.label_fr:  # before the spec's English wording
+            return coded.label_fr
+        if common is not None and common.label:
+            return common.label
+        return coded.label_in(language) if coded is not None else variable
 
     def _scale(self, design: Design, name: str) -> tuple[float, float] | None:
         if self._spec is not None and name in self._spec and self._spec[name].scale is not None:
