@@ -304,13 +304,9 @@ def test_drivers_charts_and_report_rescale_with_to_100() -> None:
     expected = Scale(1, 5).to_100([4.9, 4.7, 5.1], check=False)  # the CI limit 5.1 is beyond 5
     np.testing.assert_allclose(table[["estimate", "ci_low", "ci_high"]].iloc[0], expected, rtol=1e-12)
 
-    class _Study:
-        def scale(self, variable: str) -> tuple[float, float]:
-            return (0.0, 10.0)
-
     estimates = pd.DataFrame({"wave": [2020, 2023], "estimate": [7.0, 7.5], "ci_low": [6.5, 7.0],
                               "ci_high": [7.5, 10.2]})
     changes = pd.DataFrame({"to_wave": [2023], "significant": [True]})
-    frame = _as_score(estimates, changes, "mean", _Study(), "q")
+    frame = _as_score(estimates, changes, "mean", Scale(0, 10))
     np.testing.assert_allclose(frame["ci_high"], Scale(0, 10).to_100([7.5, 10.2], check=False), rtol=1e-12)
     assert frame["estimate"].tolist() == [pytest.approx(70.0), pytest.approx(75.0)]
