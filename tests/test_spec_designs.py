@@ -425,3 +425,29 @@ def test_sample_spec_matches_its_documentation_and_cites_its_targets() -> None:
         assert weighted.report.max_relative_error < 1e-8
         source = weighted.report.summary()["source"]
         assert "Table 17-10-0005-01" in source and "July 1, 2025" in source
+
+
+def test_business_first_example_rakes_to_the_business_counts_table(tmp_path: Path) -> None:
+    """The BF sample wave weighted from the (illustrative) Canadian Business Counts table: the
+    weighted firm-size and region totals are the table's own sums, read here with pandas alone."""
+    run_report(StudySpec.from_toml(EXAMPLES / "business_first.toml"), tmp_path / "bf", progress=lambda _: None)
+    numbers = json.loads((tmp_path / "bf" / "numbers.json").read_text())
+    margins = pd.DataFrame(numbers["weighting"]["bf2023"]["margins"])
+    table = pd.read_csv(REPO / "src" / "citizensfirst" / "data" / "targets" / "ILLUSTRATIVE_business_counts_2023.csv")
+    naics = "North American Industry Classification System (NAICS)"
+    canada = table[(table["GEO"] == "Canada") & (table[naics] == "Total, all industries")]
+    size = canada.set_index("Employment size ranges")["VALUE"]
+    expected_size = {1: size["1 to 4 employees"], 2: size["5 to 9 employees"] + size["10 to 19 employees"],
+                     3: size["20 to 49 employees"] + size["50 to 99 employees"],
+                     4: size["100 to 199 employees"] + size["200 to 499 employees"] + size["500 plus employees"]}
+    by_geo = table[(table["Employment size ranges"] == "Total, with employees") & (table[naics] == "Total, all industries")]
+    geo = by_geo.set_index("GEO")["VALUE"]
+    regions = {1: ["Newfoundland and Labrador", "Prince Edward Island", "Nova Scotia", "New Brunswick"],
+               2: ["Quebec"], 3: ["Ontario"], 4: ["Manitoba", "Saskatchewan", "Alberta"], 5: ["British Columbia"],
+               6: ["Yukon", "Northwest Territories", "Nunavut"]}
+    for margin, expected in (("firm_size", expected_size),
+                             ("region", {code: geo[names].sum() for code, names in regions.items()})):
+        achieved = margins[margins["margin"] == margin].set_index("level")["achieved"]
+        for code, count in expected.items():
+            assert achieved[code] == pytest.approx(count, rel=1e-8), (margin, code)
+    assert "ILLUSTRATIVE" in json.dumps(numbers["weighting"]["bf2023"]["steps"])
