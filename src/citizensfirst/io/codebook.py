@@ -49,13 +49,12 @@ import tomli_w
 from ..errors import CodebookError
 from ..fileutil import atomic_write_text, read_toml
 from ..spec.base import validate
-from ..spec.codebook import CodebookDoc, CodebookVariable
+from ..spec.codebook import MEASURES, CodebookDoc, CodebookVariable
 from .codebook_display import codebook_html, codebook_repr
 from .codes import Code, normalize_code
 from .mrsets import MultipleResponseSet, as_mr_sets
 
 Measure = Literal["nominal", "ordinal", "scale"]
-MEASURES: tuple[str, ...] = ("nominal", "ordinal", "scale")
 
 
 def _frozen(mapping: Mapping[Any, str] | None) -> Mapping[Code, str]:

@@ -19,8 +19,8 @@ from pydantic import Field
 
 from .base import OneOf, StrictModel, Text
 
-MEASURES = ("nominal", "ordinal", "scale")
-"""Measurement levels of a variable (``io.codebook.MEASURES`` is the same tuple; a test checks it)."""
+MEASURES: tuple[str, ...] = ("nominal", "ordinal", "scale")
+"""Measurement levels of a variable (the one list: ``io.codebook`` checks ``Variable.measure`` with it)."""
 
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 """``[low, high]``."""
