@@ -560,6 +560,8 @@ def test_trend_chart_from_a_study_trend() -> None:
 # labels never overlap: measured on the drawn figure
 # --------------------------------------------------------------------------------------------
 
+LONG_TITLE = ("Satisfaction globale à l'égard du service\u00a0: % satisfaits (deux cotes "
+              "supérieures), ensemble des provinces et territoires")
 LONG_FR = ["Le personnel a fait un effort supplémentaire pour que j'obtienne ce dont j'avais "
            f"besoin (énoncé {i})" for i in range(10)]
 
@@ -592,14 +594,14 @@ CROWDED_TREND = pd.DataFrame({
 ADVERSARIAL: dict[str, Callable[[str], Chart]] = {
     "quadrant_crowded": lambda lang: quadrant_chart(crowded_drivers(), "mean", lang,
                                                     labels=crowded_labels()),
-    "quadrant_six": lambda lang: quadrant_chart(crowded_drivers(6), "median", lang, "Facteurs",
+    "quadrant_six": lambda lang: quadrant_chart(crowded_drivers(6), "median", lang, LONG_TITLE,
                                                 labels=crowded_labels(6)),
     "importance_crowded": lambda lang: importance_chart(crowded_drivers(), lang,
                                                         labels=crowded_labels()),
     "importance_waves_crowded": lambda lang: importance_chart(
         {2018: crowded_drivers(), 2020: crowded_drivers(), 2023: crowded_drivers()}, lang,
         labels=crowded_labels()),
-    "trend_crowded": lambda lang: trend_chart(CROWDED_TREND, lang, "Satisfaction globale"),
+    "trend_crowded": lambda lang: trend_chart(CROWDED_TREND, lang, LONG_TITLE),
     "trend_low_top2": lambda lang: trend_chart(
         TREND.assign(estimate=[3.0, 2.0, 96.5], ci_low=[1.0, 0.5, 95.0],
                      ci_high=[5.0, 3.5, 98.0], significant_change=[False, True, True],
@@ -608,7 +610,7 @@ ADVERSARIAL: dict[str, Callable[[str], Chart]] = {
         "item": LONG_FR,
         "dissatisfied": [0.07, 0.05, 0.1, 0.0, 0.33] * 2,
         "neutral": [0.07, 0.9, 0.1, 0.0, 0.33] * 2,
-        "satisfied": [0.86, 0.05, 0.8, 1.0, 0.34] * 2}), lang),
+        "satisfied": [0.86, 0.05, 0.8, 1.0, 0.34] * 2}), lang, LONG_TITLE),
     "channels_crowded": lambda lang: channel_chart(pd.DataFrame({
         "channel": ["En personne dans un bureau", "Téléphone (centre d'appels)",
                     "En ligne (site Web ou application)", "Courrier postal", "Courriel",

@@ -31,6 +31,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from ..errors import CodebookError
@@ -191,10 +192,11 @@ def new_figure() -> tuple[Figure, Axes]:
 
 
 def settle(fig: Figure) -> None:
-    """Run the figure's layout until it stops moving (at most 6 draws).
+    """Run the figure's layout until it stops moving (at most 8 draws).
 
     Constrained layout starts from the current axes positions, so each draw may move them a
-    little; labels placed in pixels need the final positions.
+    little; labels placed in pixels need the final positions.  A title too wide for the figure
+    is wrapped on the way (a title wider than the figure would collapse the layout).
 
     Parameters
     ----------
@@ -202,12 +204,30 @@ def settle(fig: Figure) -> None:
         The figure to lay out.
     """
     previous = None
-    for _ in range(6):
+    for _ in range(8):
         fig.draw_without_rendering()
+        wrapped = [_fit_title(ax) for ax in fig.axes]
         positions = [tuple(ax.get_position().bounds) for ax in fig.axes]
-        if positions == previous:
+        if positions == previous and not any(wrapped):
             break
         previous = positions
+
+
+def _fit_title(ax: Axes) -> bool:
+    """Wrap the axes title, more narrowly each time, until it ends inside the figure; whether
+    it was rewrapped."""
+    changed = False
+    for loc in ("left", "center", "right"):
+        shown = ax.get_title(loc)
+        for title in [t for t in ax.get_children() if isinstance(t, Text) and shown
+                      and t.get_text() == shown]:
+            full = shown.replace("\n", " ")
+            width = max(len(line) for line in shown.split("\n"))
+            while width > 20 and title.get_window_extent().x1 > ax.figure.bbox.width - 4:
+                width = int(width * 0.85)
+                title.set_text(wrap(full, width))
+                changed = True
+    return changed
 
 
 def finish(fig: Figure, *, title: str, alt_text: str, data: pd.DataFrame, language: str,

@@ -206,7 +206,7 @@ def place_labels(
                                zorder=2))
             steps = np.linspace(0.0, 1.0, int(np.hypot(*(end - points[i])) // 6) + 2)[:, None]
             along = points[i] + steps * (end - points[i])
-            blocked.append(np.column_stack([along - 1.5, along + 1.5]))  # the leader itself
+            blocked.append(np.column_stack([along - 3.0, along + 3.0]))  # the leader itself
     for t in texts:
         t.set_in_layout(False)
     return texts
@@ -215,13 +215,14 @@ def place_labels(
 def _leader_crossings(point: np.ndarray, boxes: np.ndarray, taken: np.ndarray,
                       leader_from: float) -> np.ndarray:
     """Whether the leader line from ``point`` to each candidate box would cross a taken box
-    (sampled every 12 pixels or closer); candidates near enough to need no leader never do."""
+    (sampled every 4 pixels or closer); candidates near enough to need no leader never do."""
     ends = np.clip(point, boxes[:, :2] + PAD, boxes[:, 2:] - PAD)
     needs = np.hypot(*(ends - point).T) > leader_from
     out = np.zeros(len(boxes), dtype=bool)
     if not needs.any() or not len(taken):
         return out
-    steps = np.linspace(0.0, 1.0, 42)[1:]
+    longest = float(np.hypot(*(ends[needs] - point).T).max())
+    steps = np.linspace(0.0, 1.0, int(longest // 4) + 2)[1:]  # a sample every 4 px or closer
     samples = point + steps[None, :, None] * (ends[needs] - point)[:, None, :]  # (c, s, 2)
     sx, sy = samples[..., 0][..., None], samples[..., 1][..., None]
     inside = ((sx > taken[:, 0]) & (sx < taken[:, 2]) & (sy > taken[:, 1]) & (sy < taken[:, 3]))

@@ -190,8 +190,8 @@ def trend_chart(
     (one line each; styled by :func:`~citizensfirst.charts.theme.series_style`, so a series
     keeps its colour, marker and line style in every chart) and ``significant_change`` (bool:
     the change from the series' previous wave is statistically significant).  Significant
-    changes get a black-edged star marker, the signed change as an annotation and a legend entry,
-    so they never rely on colour.  ``score_axis`` fixes the y axis to 0-100 (scores); otherwise
+    changes get a black-edged star marker, the signed change as an annotation (in the series'
+    colour when there are several) and a legend entry, so they never rely on colour.  ``score_axis`` fixes the y axis to 0-100 (scores); otherwise
     it fits the data.  Numbers (ticks, labels, alt text) follow ``language``: ``72,5`` in French.
     The y-axis title and the alt text name the ``statistic`` charted (a 0-100 mean score, a
     top-box share, ...; see :func:`~citizensfirst.charts.wording.statistic_label`); shares are
@@ -286,7 +286,7 @@ def trend_chart(
         handles: list[Any] = []
         end_labels: list[tuple[float, float, str]] = []
         span = max(xpos.values()) - min(xpos.values()) or 1.0
-        anchors: list[tuple[float, float, float, str, bool]] = []  # x, low, high, text, change
+        anchors: list[Anchor] = []
         whiskers: list[tuple[float, float, float]] = []
         marks: list[tuple[float, float, float]] = []  # x, y, half-size in pixels
         for i, key in enumerate(series_keys):
@@ -319,9 +319,10 @@ def trend_chart(
             for xi, lo, hi, is_sig, change, lab in zip(
                     x_err, low, high, sig, part["change"], part["label"], strict=True):
                 if single:  # value under the whisker
-                    anchors.append((xi, lo, hi, lab, False))
+                    anchors.append((xi, lo, hi, lab, False, theme.TEXT))
                 if is_sig and change == change:  # signed change above the whisker
-                    anchors.append((xi, lo, hi, signed(change, language, decimals) + "*", True))
+                    anchors.append((xi, lo, hi, signed(change, language, decimals) + "*", True,
+                                    theme.TEXT if single else st.color))
             if not single:
                 end_labels.append((x[-1], y[-1], f"{labels[key]} {part['label'].iloc[-1]}"))
 
@@ -373,7 +374,11 @@ def trend_chart(
     return finish(fig, title=title, alt_text=alt, data=frame, language=language, kind="trend")
 
 
-def _label_whiskers(ax: Any, anchors: list[tuple[float, float, float, str, bool]],
+#: A whisker label: x, CI low, CI high, text, is a change label, colour.
+Anchor = tuple[float, float, float, str, bool, str]
+
+
+def _label_whiskers(ax: Any, anchors: list[Anchor],
                     whiskers: list[tuple[float, float, float]],
                     marks: list[tuple[float, float, float]], ends: list[Any]) -> None:
     """Place value labels under and change labels above their whiskers, clear of every
@@ -394,8 +399,10 @@ def _label_whiskers(ax: Any, anchors: list[tuple[float, float, float, str, bool]
             placed = place_labels(
                 ax, [a[0] for a in part], [a[2] if is_change else a[1] for a in part],
                 [a[3] for a in part], avoid=avoid, angles=angles, marker_px=3.0,
-                leader_from=40.0, fontsize=10, color=theme.TEXT, zorder=5,
+                leader_from=24.0, fontsize=10, color=theme.TEXT, zorder=5,
                 fontweight="bold" if is_change else "normal")
+            for label, anchor in zip(placed, part, strict=True):  # a change in its line's colour
+                label.set_color(anchor[5])
             avoid += [box_of(t) for t in placed]
 
 
