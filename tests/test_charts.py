@@ -833,3 +833,11 @@ def test_every_chart_keeps_its_data_table(tmp_path: Path) -> None:
         back = pd.read_csv(tmp_path / f"{kind}.csv")
         assert len(back) == len(c.data) > 0 and list(back.columns) == list(c.data.columns)
         assert [p.suffix for p in paths] == [".png", ".txt", ".csv"]
+
+
+def test_percent_ticks_fall_on_whole_percents() -> None:
+    c = ADVERSARIAL["channels_crowded"]("en")  # shares near 12.5%: no 2.5-point steps
+    ax = c.figure.axes[0]
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert len(ticks) >= 4 and all(float(t).is_integer() for t in ticks), ticks
+    assert [t.get_text() for t in ax.get_yticklabels()][:3] == ["0%", "5%", "10%"]

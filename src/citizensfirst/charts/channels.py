@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from ..i18n import format_number, format_percent, text
 from . import theme
@@ -191,6 +192,7 @@ def channel_chart(
             handles.append(handle)
         top = float(np.nanmax(values)) * 100.0
         ax.set_ylim(0, min(100.0, top * 1.2 + 5.0))
+        ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))  # whole percents only
         ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= 100])
         ax.set_xticks(x, [wrap(c, 16) for c in channels])
         ax.tick_params(axis="x", length=0)
