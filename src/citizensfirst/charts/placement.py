@@ -240,7 +240,8 @@ def fit_category_labels(fig: Figure, ax: Axes, axis: Literal["x", "y"], names: S
                         widths: Sequence[int], values: Sequence[Text] = ()) -> None:
     """Set the category tick labels of ``axis`` so neighbours (and ``values``) do not overlap.
 
-    Tries each wrap width in ``widths`` at the theme's size and then at 9 pt; if none fits,
+    Tries each wrap width in ``widths`` at the theme's size and then at 9 pt (value labels
+    too); if none fits,
     the figure is made taller (``axis="y"``) or wider (``axis="x"``) until it does.
 
     Parameters
@@ -265,6 +266,8 @@ def fit_category_labels(fig: Figure, ax: Axes, axis: Literal["x", "y"], names: S
             setter(ticks, [wrap(n, width) for n in names])
             if size:
                 ax.tick_params(axis=axis, labelsize=size)
+                for value in values:
+                    value.set_fontsize(min(size, value.get_fontsize()))
             settle(fig)
             if not _crowded(ax, axis, values):
                 return
@@ -281,7 +284,7 @@ def fit_category_labels(fig: Figure, ax: Axes, axis: Literal["x", "y"], names: S
 def _crowded(ax: Axes, axis: str, values: Sequence[Text]) -> bool:
     labels = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
     groups = [[t for t in labels if t.get_text()], [t for t in values if t.get_visible()]]
-    return any(bool(overlapping(np.array([box_of(t) for t in group])).any())
+    return any(bool(overlapping(np.array([box_of(t, PAD) for t in group])).any())
                for group in groups if len(group) > 1)
 
 
