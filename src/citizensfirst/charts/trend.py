@@ -374,7 +374,8 @@ def trend_chart(
     return finish(fig, title=title, alt_text=alt, data=frame, language=language, kind="trend")
 
 
-#: A whisker label: x, CI low, CI high, text, is a change label, colour.
+# a whisker label: x, CI low, CI high, text, is a change label, colour (a plain comment: autodoc
+# cannot document a tuple[...] alias)
 Anchor = tuple[float, float, float, str, bool, str]
 
 

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 
@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from ..io.survey import Survey
     from .spec import EstimateSpec, ReplicateSpec, WaveSpec, WeightingStep
 
-StepTargets = dict[str, Any]
-"""The targets of a weighting step: ``{variable: {level: share or count}}``; for ``calibrate``
-a numeric variable maps to its population total."""
+# the targets of a weighting step: {variable: {level: share or count}}; for calibrate a numeric
+# variable maps to its population total (a plain comment: autodoc cannot document a dict[...] alias)
+StepTargets: TypeAlias = dict[str, Any]
 
 StepCallback = Callable[[int, "WeightingStep", Design], None]
 """Called after each weighting step with its number (from 1), the step and the new design."""
