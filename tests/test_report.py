@@ -144,3 +144,15 @@ def test_report_html_loads_cleanly_in_chromium(report: Path) -> None:
             pytest.fail("Chromium is missing in CI: .ci/run installs it")
         pytest.skip("Chromium not installed on this machine (.ci/run installs it for CI)")
     assert browser_problems(report / "report.html", chromium) == []
+
+
+def test_chart_axes_and_alt_text_name_what_is_charted(report: Path) -> None:
+    charts = report / "charts"
+    top2 = (charts / "trend_q_overall_top2.en.txt").read_text(encoding="utf-8")
+    assert "top two" in top2 and "mean score" not in top2.lower()
+    top2_fr = (charts / "trend_q_overall_top2.fr.txt").read_text(encoding="utf-8")
+    assert "deux" in top2_fr and "score moyen" not in top2_fr.lower()
+    mean = (charts / "trend_q_time_mean.en.txt").read_text(encoding="utf-8")
+    assert "0-100" in mean
+    quadrant = (charts / "drivers_quadrant.en.txt").read_text(encoding="utf-8")
+    assert "mean(q_overall" not in quadrant and "overall satisfaction" in quadrant.lower()

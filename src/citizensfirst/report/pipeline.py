@@ -66,6 +66,7 @@ from .pubtables import (
     drivers_summary,
     drivers_table,
     on_chart_scale,
+    outcome_label,
     trend_changes_note,
     trend_changes_table,
     trend_title,
@@ -299,6 +300,8 @@ def analyse_drivers(run: Run, progress: Progress) -> None:
     }
     section = Section("drivers", {"en": "What drives satisfaction", "fr": "Facteurs de satisfaction"})
     labels = _labels(design, [*d.outcome, *d.drivers])
+    for lang in labels:  # the index of several items is named too (the quadrant's alt text names it)
+        labels[lang][result.outcome] = outcome_label(d.outcome, labels[lang], lang)
     for lang in spec.languages:
         section.intro[lang] = drivers_summary(result, d.outcome, labels[lang], lang, bootstrap=not design.is_replicate)
         section.charts.append((f"drivers_importance.{lang}",
@@ -399,7 +402,7 @@ def follow_trends(run: Run) -> None:
         for lang in spec.languages:
             title = trend_title(study.label(trend_spec.variable, lang), trend_spec.stat, lang)
             stem = f"trend_{trend_spec.variable}_{trend_spec.stat}.{lang}"
-            section.charts.append((stem, trend_chart(chart_data, lang, title)))
+            section.charts.append((stem, trend_chart(chart_data, lang, title, statistic=trend_spec.stat)))
             section.after[stem] = trend_changes_table(changes, trend_spec.stat, scale, title, lang)
     section.html = {lang: trend_changes_note(lang) for lang in spec.languages}
     run.numbers["trends"] = numbers

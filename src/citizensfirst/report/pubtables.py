@@ -296,6 +296,32 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def outcome_label(outcome: Sequence[str], labels: Mapping[str, str], language: str) -> str:
+    """The driver analysis' outcome in words: the item's label, or "mean of ..." for several items.
+
+    Parameters
+    ----------
+    outcome : sequence of str
+        The outcome item(s) (several are averaged).
+    labels : Mapping
+        Labels of the items in ``language`` (names without a label are shown as they are).
+    language : str
+        ``"en"`` or ``"fr"``.
+
+    Returns
+    -------
+    str
+        The outcome's wording.
+
+    Examples
+    --------
+    >>> outcome_label(["q1"], {"q1": "Overall satisfaction"}, "en")
+    'Overall satisfaction'
+    """
+    items = [labels.get(o, o) for o in outcome]
+    return items[0] if len(items) == 1 else _t("mean_of", language, items="; ".join(map(lower_first, items)))
+
+
 def drivers_summary(result: DriverResult, outcome: Sequence[str], labels: Mapping[str, str], language: str, *,
                     bootstrap: bool) -> str:
     """What the driver analysis explains: outcome, method, R², n and how the intervals were made.
@@ -319,8 +345,7 @@ def drivers_summary(result: DriverResult, outcome: Sequence[str], labels: Mappin
     str
         An HTML paragraph.
     """
-    items = [labels.get(o, o) for o in outcome]
-    named = items[0] if len(items) == 1 else _t("mean_of", language, items="; ".join(map(lower_first, items)))
+    named = outcome_label(outcome, labels, language)
     method = DRIVER_METHODS.get(result.method, (result.method, result.method))[language == "fr"]
     parts = [_t("outcome", language, outcome=named),
              _t("method", language, method=method, r2=format_number(result.r2, language, 3),
