@@ -114,7 +114,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "table_notes_heading": {"en": "Notes to the tables", "fr": "Notes des tableaux"},
     "table_part": {"en": "{title} (part {part} of {parts})", "fr": "{title} (partie {part} sur {parts})"},
     # charts (citizensfirst.charts); {placeholders} are filled with str.format
-    "chart_trend_alt": {"en": "Line chart: {title}.", "fr": "Graphique linéaire\u00a0: {title}."},
     "chart_value_in": {"en": "{value} in {wave}", "fr": "{value} en {wave}"},
     "chart_significant_marker": {"en": "Significant change from previous wave",
                                  "fr": "Variation significative depuis la vague précédente"},
@@ -130,9 +129,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Bands and whiskers show 95% confidence intervals.",
         "fr": "Les bandes et les moustaches indiquent les intervalles de confiance à 95\u00a0%.",
     },
-    "chart_share_respondents": {"en": "Share of respondents", "fr": "Proportion des répondants"},
-    "chart_distribution_alt": {"en": "Stacked bar chart: {title}.",
-                               "fr": "Graphique à barres empilées\u00a0: {title}."},
     "chart_distribution_item": {
         "en": "{item}{sep}{satisfied} satisfied, {neutral} neutral and {dissatisfied} dissatisfied",
         "fr": "{item}{sep}{satisfied} satisfaits, {neutral} neutres et {dissatisfied} insatisfaits",
@@ -145,7 +141,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The lowest share satisfied is for {item} ({value}).",
         "fr": "La part de satisfaits la plus faible est celle de {item} ({value}).",
     },
-    "chart_importance_alt": {"en": "Bar chart: {title}.", "fr": "Graphique à barres\u00a0: {title}."},
     "chart_importance_top": {
         "en": "{driver} is the most important driver ({value} of the explained variance{ci}){rest}.",
         "fr": "{driver} est le facteur le plus important ({value} de la variance expliquée{ci}){rest}.",
@@ -154,15 +149,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{driver} is the most important driver (importance {value}{ci}){rest}.",
         "fr": "{driver} est le facteur le plus important (importance de {value}{ci}){rest}.",
     },
-    "chart_importance_raw": {"en": "Importance", "fr": "Importance"},
     "chart_ci_range": {"en": ", 95% CI {low} to {high}", "fr": ", IC à 95\u00a0% de {low} à {high}"},
     "chart_followed_by": {"en": ", followed by {items}", "fr": ", suivi de {items}"},
     "chart_r2": {
         "en": "Together the drivers explain {r2} of the variance of the outcome (R², n = {n}).",
         "fr": "Ensemble, les facteurs expliquent {r2} de la variance du résultat (R², n = {n}).",
     },
-    "chart_quadrant_alt": {"en": "Importance-performance chart: {title}.",
-                           "fr": "Graphique importance-rendement\u00a0: {title}."},
     "chart_quadrant_point": {
         "en": "{driver} (importance {share}, performance {performance})",
         "fr": "{driver} (importance {share}, rendement {performance})",
@@ -171,9 +163,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Dashed lines mark the thresholds: importance {share}, performance {performance}.",
         "fr": "Les lignes pointillées marquent les seuils\u00a0: importance {share}, rendement {performance}.",
     },
-    "chart_mean_rating": {"en": "Mean rating", "fr": "Cote moyenne"},
-    "chart_channels_alt": {"en": "Grouped bar chart: {title}.",
-                           "fr": "Graphique à barres groupées\u00a0: {title}."},
     "chart_channel_item": {"en": "{channel}{sep}{used} used it, {preferred} prefer it",
                            "fr": "{channel}{sep}{used} l'ont utilisé, {preferred} le préfèrent"},
     "chart_channel_gap_pref": {
