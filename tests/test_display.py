@@ -70,8 +70,8 @@ def test_brief_shortens_long_values() -> None:
 def test_study_repr_lists_each_wave_design_and_the_harmonisation(study: cf.Study) -> None:
     facts = dict(study.facts())
     assert facts["harmonisation"].startswith("harmonization.toml (")
-    assert facts["wave 2020"].startswith("4,040 rows; unstratified")
-    assert facts["wave 2023"].endswith("calibrated; weighting: rake")
+    assert facts["wave 2020"].startswith("4,040 rows; no strata, no clusters")
+    assert facts["wave 2023"].endswith("calibrated weights; weighting: rake")
     assert repr(study).startswith("<Study: 2 waves>") and len(repr(study)) < 600
     page = study._repr_html_()
     assert "<table>" in page and page.count("<tr>") == 3

@@ -14,10 +14,11 @@ import pytest
 
 import citizensfirst as cf
 from citizensfirst.errors import DataError
+from citizensfirst.estimation.engine import describe as design_description
 from citizensfirst.i18n import format_number, format_percent, format_scientific
 from citizensfirst.samplegen.generator import sample_path
 from citizensfirst.tables.build import banner, crosstab
-from citizensfirst.tables.notes import design_description, population_scaled, strip_code_hint
+from citizensfirst.tables.notes import population_scaled, strip_code_hint
 from citizensfirst.tables.publish import MAX_COLUMNS, table_html, tables_html
 from citizensfirst.weighting import targets
 

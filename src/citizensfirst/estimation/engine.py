@@ -20,6 +20,7 @@ from scipy import sparse
 from ..design.groups import group_sums
 from ..design.setup import as_list, check_columns, numeric_column
 from ..errors import DataError
+from ..i18n import LANGUAGES, format_number, text
 from .intervals import IntervalInputs, interval
 from .labels import ResultLabels
 from .quality import DEFAULT_RULES, QualityRules
@@ -432,6 +433,7 @@ def finish(
         level=level,
         ci_method=ci if ci != "t" or df is None or np.isfinite(df) else "normal",
         design=describe(design),
+        design_words={lang: describe(design, lang) for lang in LANGUAGES},
         notes=tuple(notes),
         replicates=result.get("replicates"),
         interval_extras=extras,
@@ -439,25 +441,41 @@ def finish(
     )
 
 
-def describe(design: Design) -> str:
-    """A short description of the design for result headers.
+def describe(design: Design, language: str = "en") -> str:
+    """The design in words, in ``language``: strata, PSUs or no clusters, calibration, or replicates.
+
+    The one wording of a design for result headers, displays and the tables' method notes.
 
     Parameters
     ----------
     design : Design
         The survey design.
+    language : str, default "en"
+        ``"en"`` or ``"fr"``.
 
     Returns
     -------
     str
-        Replicate method and count, or strata, PSUs and calibration.
+        For example ``"13 strata, no clusters, calibrated weights"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from citizensfirst import Design
+    >>> d = Design(pd.DataFrame({"s": [1, 1, 2, 2], "p": [1, 2, 3, 4]}), strata="s", psu="p")
+    >>> describe(d, "fr")
+    '2 strates, sans grappes'
     """
-    if (r := design.replicate_weights) is not None:
-        return f"{r.method} replicate weights (R={r.n_replicates})"
-    parts = [f"{design.n_strata} strata" if design.n_strata > 1 else "unstratified",
-             f"{design.n_psu} PSUs"]
-    if design.calibrations:
-        parts.append("calibrated")
+    replicates = design.replicate_weights
+    if replicates is not None:
+        return text("table_design_replicates", language).format(
+            n=format_number(replicates.n_replicates, language, decimals=0), method=replicates.method)
+    strata = (text("table_design_strata", language).format(n=format_number(design.n_strata, language, 0))
+              if design.n_strata > 1 else text("table_design_unstratified", language))
+    clustered = design.n_psu < np.count_nonzero(design.weight_values)
+    psus = (text("table_design_psus", language).format(n=format_number(design.n_psu, language, 0))
+            if clustered else text("table_design_unclustered", language))
+    parts = [strata, psus] + ([text("table_design_calibrated", language)] if design.calibrations else [])
     return ", ".join(parts)
 
 

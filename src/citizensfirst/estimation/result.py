@@ -79,6 +79,8 @@ class Estimate:
     interval_extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: EN/FR variable and value labels, copied from the codebook when the estimate was made
     value_labels: ResultLabels = field(default_factory=ResultLabels, repr=False, compare=False)
+    #: the design in words in each display language (``engine.describe``); ``design`` is the English
+    design_words: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     #: the language of the displays and of ``to_frame()`` / ``plot()`` by default
     language: str = "en"
 
@@ -274,7 +276,7 @@ class Estimate:
                               "deff": np.nan, "cv": cv, "n": np.nan, "df": dfs, "flag": ""})
         return Estimate(f"contrast of {self.statistic}", table, vcov, (), self.level,
                         "t" if np.isfinite(dfs).all() else "normal", self.design, self.notes,
-                        language=self.language)
+                        design_words=self.design_words, language=self.language)
 
     def pairwise(self, adjust: str = "none", df: float | None = None) -> pd.DataFrame:
         """The t test of every pair of rows: ``difference = estimate_a - estimate_b``.
@@ -485,17 +487,20 @@ class Estimate:
         frame = self.to_frame()
         return frame.drop(columns=[c for c in frame.columns if c not in self.table.columns])
 
-    def _interval_text(self) -> str:
+    def _setting(self) -> str:
+        """The design (in the display language) and the interval, for the displays' title line."""
         pct = int(round(self.level * 100))
-        return f"IC à {pct}\u00a0% ({self.ci_method})" if self.language == "fr" else f"{pct}% CI ({self.ci_method})"
+        interval_words = (f"IC à {pct}\u00a0% ({self.ci_method})" if self.language == "fr"
+                          else f"{pct}% CI ({self.ci_method})")
+        return "; ".join(w for w in (self.design_words.get(self.language, self.design), interval_words) if w)
 
     def __repr__(self) -> str:
-        head = f"{self.title()} ({self.design}; {self._interval_text()})"
+        head = f"{self.title()} ({self._setting()})"
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             return head + "\n" + self._shown().to_string(index=False)
 
     def _repr_html_(self) -> str:
-        caption = html.escape(f"{self.title()} — {self.design}; {self._interval_text()}")
+        caption = html.escape(f"{self.title()} — {self._setting()}")
         body = self._shown().to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0, escape=True)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return f"<div><p><b>{caption}</b></p>{body}{'<ul>' + notes + '</ul>' if notes else ''}</div>"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..estimation.engine import describe
 from ..i18n import format_number, text
 
 if TYPE_CHECKING:
@@ -88,42 +89,6 @@ def population_scaled(design: Design) -> bool:
     return total > rows and not np.isclose(total, rows, rtol=1e-6, atol=0.5)
 
 
-def design_description(design: Design, language: str) -> str:
-    """The design in words for a table's method note: strata, PSUs, calibration or replicates.
-
-    Parameters
-    ----------
-    design : Design
-        The survey design.
-    language : str
-        ``"en"`` or ``"fr"``.
-
-    Returns
-    -------
-    str
-        For example ``"no strata, no clusters, calibrated weights"``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from citizensfirst import Design
-    >>> d = Design(pd.DataFrame({"s": [1, 1, 2, 2], "p": [1, 2, 3, 4]}), strata="s", psu="p")
-    >>> design_description(d, "fr")
-    '2 strates, sans grappes'
-    """
-    replicates = design.replicate_weights
-    if replicates is not None:
-        return text("table_design_replicates", language).format(
-            n=format_number(replicates.n_replicates, language, decimals=0), method=replicates.method)
-    strata = (text("table_design_strata", language).format(n=format_number(design.n_strata, language, 0))
-              if design.n_strata > 1 else text("table_design_unstratified", language))
-    clustered = design.n_psu < np.count_nonzero(design.weight_values)
-    psus = (text("table_design_psus", language).format(n=format_number(design.n_psu, language, 0))
-            if clustered else text("table_design_unclustered", language))
-    parts = [strata, psus] + ([text("table_design_calibrated", language)] if design.calibrations else [])
-    return ", ".join(parts)
-
-
 def legend_line(symbol: str, explanation: str, language: str) -> str:
     """One legend entry as a note line: ``"E: use with caution"`` (``"E : ..."`` in French).
 
@@ -187,7 +152,7 @@ def table_notes(design: Design, rules: QualityRules, language: str, *, tested: b
     )
     notes = [
         text("table_bases_note", language),
-        text(method_key, language).format(design=design_description(design, language)),
+        text(method_key, language).format(design=describe(design, language)),
         text("table_quality_note", language).format(min_n=rules.min_n),
         text(weighted, language).format(total=total, n=respondents),
         *(legend_line(symbol, explanation, language) for symbol, explanation in flags),
