@@ -38,6 +38,7 @@ ENGLISH = (
     "too unreliable", "suppressed", "margins met", "design effect", "effective sample size",
     "True", "False", "from_wave", "to_wave", "ci_low", "ci_high", "Notes to the tables", "Symbols",
     "Letters", "Bases:", "no strata", "no clusters", "column percentages",
+    "Statistics Canada", "Population estimates", "reference date", "non-binary", "Targets",
 )
 
 PROBE = """<script>

@@ -46,7 +46,7 @@ from ..drivers.driver_result import DriverResult
 from ..errors import DataError, SpecError
 from ..estimation.scales import Scale
 from ..fileutil import atomic_write_text
-from ..i18n import format_number
+from ..i18n import LANGUAGES, format_number
 from ..io.formats import sidecar_path
 from ..io.readers import read_survey
 from ..outputs import check_replaceable_output, output_path, replace_folder
@@ -176,9 +176,11 @@ def weight_waves(run: Run) -> None:
 
 
 def _record_step(records: list[dict[str, Any]], folder: Path, _: int, step: WeightingStep, design: Design) -> None:
-    """Append the record of a finished step; a targets file is named relative to the spec's folder."""
+    """Append the record of a finished step (a targets file relative to the spec's folder; a citation per language)."""
     label = _relative(step.file, folder) if step.file is not None else step.targets or ("inline" if step.margins else None)
-    records.append(step_record(step, design, label))
+    source = design.report.source
+    records.append(step_record(step, design, label)
+                   | ({} if source is None else {"citation": {lang: source.citation(lang) for lang in LANGUAGES}}))
 
 
 def _weighting_html(name: str, record: dict[str, Any], language: str) -> str:
@@ -188,7 +190,7 @@ def _weighting_html(name: str, record: dict[str, Any], language: str) -> str:
                      "effective sample size", ":", "Targets"),
               "fr": ("Vague", "écart relatif maximal aux cibles", "poids écrêtés", "effet de plan de Kish",
                      "taille effective", "\u00a0:", "Cibles")}[language]
-    cited = f" {labels[6]}{labels[5]} {html.escape(str(summary['source']))}" if summary.get("source") else ""
+    cited = f" {labels[6]}{labels[5]} {html.escape(record['citation'][language])}" if "citation" in record else ""
     met = (f"{labels[2]}{labels[5]} {format_number(summary['trimmed'], language, 0)}" if summary["method"] == "trimming"
            else f"{labels[1]}{labels[5]} {format_precision(summary['max_relative_error'], language)}")
     return (f"<p><strong>{labels[0]} {html.escape(name)}</strong>{labels[5]} {met}; "
