@@ -31,7 +31,8 @@ Industry Classification System (NAICS)`` in the Canadian Business Counts tables.
   row is left out of its sum instead (a :class:`TargetWarning` lists them: the margin is then an
   undercount). ``E`` (use with caution) gives a :class:`TargetWarning`; quality grades ``A`` to
   ``D`` and ``0s`` (rounded to zero) are used as they are. ``SYMBOL`` ``p`` (preliminary) and
-  ``r`` (revised) values are kept and noted in the source's ``note``; ``TERMINATED`` ``t`` too.
+  ``r`` (revised) values are kept and noted in the source's ``note``; ``TERMINATED`` ``t`` too;
+  any other ``SYMBOL``, or a ``SCALAR_ID`` that disagrees with ``SCALAR_FACTOR``, is an error.
 * A missing column, a non-numeric or negative ``VALUE``, an unknown status or scalar, a repeated
   cell or a missing combination is a :class:`~citizensfirst.errors.DataError` naming the file,
   the line, the column and the value.
@@ -310,6 +311,11 @@ def _values(table: FullTable, rows: pd.DataFrame, unavailable: str, notes: set[s
         warnings.warn(f"{table.path}: {int(caution.sum())} value(s) flagged E (use with caution), e.g. line "
                       f"{first['line']} {({d: first[d] for d in table.dimensions})}", TargetWarning, stacklevel=4)
     symbols = rows["SYMBOL"].str.strip()
+    strange = ~symbols.isin(["", *NOTED])
+    if strange.any():
+        first = rows[strange].iloc[0]
+        raise table.fail(f"line {first['line']}, column SYMBOL has the unknown symbol {first['SYMBOL']!r}; "
+                         f"known: {['', *NOTED]} (empty, preliminary, revised)")
     notes.update(f"{NOTED[s]} values" for s in set(symbols) if s in NOTED)
     if "TERMINATED" in rows and (rows["TERMINATED"].str.strip() == "t").any():
         notes.add("terminated series")
@@ -329,6 +335,15 @@ def _values(table: FullTable, rows: pd.DataFrame, unavailable: str, notes: set[s
         first = keep[scale.isna()].iloc[0]
         raise table.fail(f"line {first['line']}, column SCALAR_FACTOR = {first['SCALAR_FACTOR']!r} is not one "
                          f"of {list(SCALARS)}")
+    if "SCALAR_ID" in keep:
+        given = pd.to_numeric(keep["SCALAR_ID"].str.strip().replace("", np.nan), errors="coerce")
+        clash = keep["SCALAR_ID"].str.strip().ne("") & given.ne(scale)
+        if clash.any():
+            first = keep[clash].iloc[0]
+            raise table.fail(f"line {first['line']}, column SCALAR_ID = {first['SCALAR_ID']!r} disagrees with "
+                             f"SCALAR_FACTOR = {first['SCALAR_FACTOR']!r} (power of ten "
+                             f"{SCALARS[first['SCALAR_FACTOR'].strip().lower()]}); correct the file or "
+                             "download it again")
     return np.asarray(numbers.to_numpy(float) * 10.0 ** scale.to_numpy(float))
 
 
