@@ -46,3 +46,43 @@ def test_statcan_scalar_id_disagreeing_with_scalar_factor_is_refused(tmp_path: P
     path = _statcan(tmp_path, SCALAR_FACTOR="thousands", SCALAR_ID="0")
     with pytest.raises(DataError, match=r"line \d+, column SCALAR_ID = '0' disagrees with SCALAR_FACTOR = 'thousands'"):
         _adults_18_34(path)
+
+
+def _spec(tmp_path: Path, extra: str) -> Path:
+    """A spec of the apistrat wave (its file given by absolute path) plus ``extra`` TOML."""
+    path = tmp_path / "study.toml"
+    path.write_text(f'[waves.api]\nfile = "{APISTRAT.as_posix()}"\nweights = "pw"\nstrata = "stype"\n'
+                    f'fpc = "fpc"\n\n{extra}\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("extra", "missing"), [
+    ('[[weighting]]\nmethod = "rake"\nmargins = {nosuch = {a = 0.5, b = 0.5}}', "'nosuch'"),
+    ('[[weighting]]\nmethod = "rake"\nfile = "targets.toml"', "'school_type' (did you mean 'stype'?)"),
+    ('[[weighting]]\nmethod = "rake"\ntargets = "canada_2021"\nvariables = ["province"]', "'prov'"),
+    ('[[waves.api.weighting]]\nmethod = "poststratify"\ncells = ["stype", "sch_wide"]\n'
+     'margins = { "stype|sch_wide" = { "E|No" = 472, "E|Yes" = 3949 } }', "'sch_wide'"),
+])
+def test_validate_refuses_targets_naming_a_variable_the_wave_lacks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, missing: str) -> None:
+    (tmp_path / "targets.toml").write_text("[margins.school_type]\nE = 0.7\nH = 0.15\nM = 0.15\n", encoding="utf-8")
+    spec = _spec(tmp_path, extra)
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "study.toml: [waves.api] weighting step 1" in err
+    assert f"apistrat.csv: weighting column(s) not found: {missing}" in err
+
+
+def test_validate_reads_the_harmonisation_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "harm.toml").write_text('strict = "yes"\n[variables.q]\nlabel = "Q"\n', encoding="utf-8")
+    assert main(["validate", str(_spec(tmp_path, '[harmonization]\nfile = "harm.toml"'))]) == 2
+    assert 'harm.toml: strict = "yes": must be true or false' in capsys.readouterr().err
+
+
+def test_validate_accepts_weighting_on_the_waves_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = ('[[weighting]]\nmethod = "rake"\nmargins = {stype = {E = 0.7, H = 0.15, M = 0.15}}\n'
+             '[[waves.api.weighting]]\nmethod = "poststratify"\ncells = ["stype", "sch.wide"]\n'
+             'margins = { "stype|sch.wide" = { "E|No" = 472, "E|Yes" = 3949, "H|No" = 334, "H|Yes" = 421, '
+             '"M|No" = 266, "M|Yes" = 752 } }')
+    assert main(["validate", str(_spec(tmp_path, extra))]) == 0
+    assert "[waves.api] apistrat.csv: 200 rows, weights sum to 6,194; poststratify" in capsys.readouterr().out

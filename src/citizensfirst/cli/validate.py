@@ -6,7 +6,8 @@
 checks the spec against the one schema (types, ranges, unknown keys; see
 :mod:`citizensfirst.report.spec`), then, unless ``--schema-only``, reads every wave's file and
 builds its design exactly as ``citizensfirst report`` would (design columns present, weights
-valid), checks that every targets file parses and that every variable named by the tables, the
+valid), checks that every weighting step's targets can be read and name columns of the wave,
+that the harmonisation file (if any) is valid, and that every variable named by the tables, the
 driver analysis, the charts and the estimates is in its wave's data. Nothing is weighted or
 written. Exit codes: 0 the spec is valid, 2 it is not (the message names the file and the key).
 
@@ -20,11 +21,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+import pandas as pd
+
 from ..design.setup import check_columns
 from ..errors import DataError, SpecError
 from ..io.readers import read_survey
 from ..report.designs import design_from_wave, step_margins
-from ..report.spec import StudySpec
+from ..report.spec import StudySpec, WeightingStep
+from ..waves.spec import HarmonizationSpec
 
 
 def spec_variables(spec: StudySpec) -> dict[str, set[str]]:
@@ -55,6 +59,18 @@ def spec_variables(spec: StudySpec) -> dict[str, set[str]]:
     return needed
 
 
+def _check_step(step: WeightingStep, data: pd.DataFrame, where: str) -> None:
+    """Read a weighting step's targets and check that its variables are columns of the wave."""
+    if step.method == "trim":
+        return
+    margins = step_margins(step)
+    names = list(step.cells) if step.method == "poststratify" else [n for key in margins for n in key.split("|")]
+    try:
+        check_columns(data, names, "weighting", where)
+    except DataError as err:
+        raise SpecError(f"{err}; the targets name {sorted(margins)}") from None
+
+
 def validate_spec(spec: StudySpec) -> list[str]:
     """Read every wave and build its design; check targets and the variables the spec names.
 
@@ -74,13 +90,15 @@ def validate_spec(spec: StudySpec) -> list[str]:
         At the first problem, naming the spec file, the wave and the key.
     """
     needed = spec_variables(spec)
+    if spec.harmonization is not None:
+        HarmonizationSpec.from_toml(spec.harmonization)
     lines = []
     for wave in spec.waves:
         survey = read_survey(wave.file)
         design = design_from_wave(wave, survey, source=spec.source)
-        for step in wave.weighting:
-            if step.method != "trim":
-                step_margins(step)
+        for number, step in enumerate(wave.weighting, start=1):
+            _check_step(step, survey.data, f"{spec.source or 'spec'}: [waves.{wave.name}] weighting step "
+                        f"{number} ({step.method}): {wave.file.name}")
         try:
             check_columns(survey.data, sorted(needed[wave.name]), "spec", str(spec.source or "spec"))
         except DataError as err:

@@ -336,7 +336,7 @@ def _values(table: FullTable, rows: pd.DataFrame, unavailable: str, notes: set[s
         raise table.fail(f"line {first['line']}, column SCALAR_FACTOR = {first['SCALAR_FACTOR']!r} is not one "
                          f"of {list(SCALARS)}")
     if "SCALAR_ID" in keep:
-        given = pd.to_numeric(keep["SCALAR_ID"].str.strip().replace("", np.nan), errors="coerce")
+        given = pd.to_numeric(keep["SCALAR_ID"].str.strip(), errors="coerce")
         clash = keep["SCALAR_ID"].str.strip().ne("") & given.ne(scale)
         if clash.any():
             first = keep[clash].iloc[0]
