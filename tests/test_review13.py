@@ -86,3 +86,41 @@ def test_validate_accepts_weighting_on_the_waves_columns(tmp_path: Path, capsys:
              '"M|No" = 266, "M|Yes" = 752 } }')
     assert main(["validate", str(_spec(tmp_path, extra))]) == 0
     assert "[waves.api] apistrat.csv: 200 rows, weights sum to 6,194; poststratify" in capsys.readouterr().out
+
+
+def _uncomment_examples(text: str) -> str:
+    """The starter spec with its [[estimates]] and [[tables]] examples switched on."""
+    out, on = [], False
+    for line in text.splitlines():
+        if line in ("# [[estimates]]", "# [[tables]]"):
+            on = True
+        elif not line.startswith("# "):
+            on = False
+        out.append(line[2:].split("  #")[0] if on else line)
+    return "\n".join(out) + "\n"
+
+
+def test_init_leaves_out_a_guessed_fpc_the_design_refuses_and_the_spec_validates(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # apistrat's fpc is a per-stratum count; its strata column (stype) is not guessed from its name
+    spec = tmp_path / "study.toml"
+    assert main(["init", str(APISTRAT), "--out", str(spec)]) == 0
+    text = spec.read_text(encoding="utf-8")
+    assert '# fpc = "fpc"  # guessed, but with it the design fails: fpc \'fpc\' varies within' in text
+    assert 'weights = "pw"' in text.splitlines()
+    assert main(["validate", str(spec)]) == 0
+    spec.write_text(_uncomment_examples(text), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 0, capsys.readouterr().err
+    assert '\nrows = "acs.k3"\ncols = ["stype"]\nstat = "percent"' in spec.read_text(encoding="utf-8")
+
+
+def test_init_examples_name_the_files_own_variables_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "study.toml"
+    assert main(["init", str(ROOT / "data" / "sample" / "cf2020.sav"), "--out", str(spec)]) == 0
+    text = spec.read_text(encoding="utf-8")
+    assert "#   svc1_sat: Service experience 1: overall satisfaction with the service (scale 1 to 5)" in text
+    spec.write_text(_uncomment_examples(text), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 0, capsys.readouterr().err
+    out = tmp_path / "out"
+    assert main(["report", str(spec), "--out", str(out)]) == 0, capsys.readouterr().err
+    assert (out / "numbers.json").read_text(encoding="utf-8").count('"svc1_sat_by_prov"') == 1

@@ -24,11 +24,18 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import OutputError
+import pandas as pd
+
+from ..errors import CitizensFirstError, OutputError
 from ..fileutil import atomic_write_text
 from ..io.codebook import Codebook
+from ..io.formats import sidecar_path
 from ..io.readers import read_survey
+from ..io.survey import Survey
+from ..report.designs import design_from_wave
+from ..report.spec import parse_wave
 from ..spec import SAFE_NAME
+from ..spec.base import quoted_key
 from .common import add_file_argument
 
 GUESSES: dict[str, re.Pattern[str]] = {
@@ -66,19 +73,112 @@ def guess_design(columns: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def working_design(survey: Survey, guessed: dict[str, str], file: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The guessed design keys that build a design, and why each key left out was dropped.
+
+    ``fpc`` is dropped first, then ``psu``, ``strata`` and ``weights``, until the design builds
+    (an ``fpc`` column that varies within a stratum, say, when the strata were not guessed).
+
+    Parameters
+    ----------
+    survey : Survey
+        The data file as read.
+    guessed : dict of str to str
+        The keys :func:`guess_design` found.
+    file : Path
+        The data file (named in the reasons).
+
+    Returns
+    -------
+    tuple of (dict of str to str, dict of str to str)
+        The keys kept, and the reason each dropped key was left out.
+    """
+    kept, dropped = dict(guessed), dict[str, str]()
+    problem = ""
+    for drop in (None, "fpc", "psu", "strata", "weights"):
+        if drop is not None:
+            if drop not in kept:
+                continue
+            dropped[drop] = problem
+            del kept[drop]
+        try:
+            doc = {"file": str(file), **kept, "nest": "strata" in kept and "psu" in kept}
+            design_from_wave(parse_wave("w", doc), survey, source=file.name)
+        except CitizensFirstError as err:
+            problem = str(err).rsplit(f"{file.name}: ", 1)[-1]
+        else:
+            break
+    return kept, dropped
+
+
+def example_variables(survey: Survey, design: Iterable[str]) -> tuple[str, str, bool]:
+    """A rated variable and a grouping variable of the file for the commented examples.
+
+    Parameters
+    ----------
+    survey : Survey
+        The data file as read.
+    design : iterable of str
+        The design columns (never used as examples).
+
+    Returns
+    -------
+    tuple of (str, str, bool)
+        The rated variable (the first with a codebook scale, else the first numeric one with 3
+        to 11 values, else the first numeric one that is not an identifier), the
+        grouping variable (the first other column with 2 to 20 values) and whether the rated
+        variable's scale is known (``top2`` and ``score`` need it).
+
+    Examples
+    --------
+    >>> from citizensfirst.io.codebook import Codebook, Variable
+    >>> data = pd.DataFrame({"wt": [1.0, 2.0], "g": ["a", "b"], "q": [1, 5]})
+    >>> example_variables(Survey(data, Codebook([Variable("q", scale=(1, 5))])), ["wt"])
+    ('q', 'g', True)
+    """
+    data = survey.data.drop(columns=list(design))
+    scaled = [c for c in data.columns if c in survey.codebook and survey.codebook[c].scale is not None]
+    levels = data.nunique()
+    numeric = [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c]) and levels[c] < len(data)]
+    rating_like = [c for c in numeric if 3 <= levels[c] <= 11]
+    rated = next(iter(scaled + rating_like + numeric + list(data.columns)), "q1")
+    group = next((str(c) for c in data.columns if c != rated and 2 <= levels[c] <= 20), "group")
+    return str(rated), group, bool(scaled)
+
+
 def _toml(value: str) -> str:
     """A TOML basic string (JSON string escapes are valid TOML)."""
     return json.dumps(value, ensure_ascii=False)
 
 
-def _key(design: dict[str, str], name: str, example: str) -> str:
-    """A design key set to its guessed column, or commented out with an example."""
-    return f"{name} = {_toml(design[name])}" if name in design else f"# {name} = {example}"
+def _key(guessed: dict[str, str], dropped: dict[str, str], name: str, example: str) -> str:
+    """A design key set to its guessed column, or commented out (saying why, when it was dropped)."""
+    if name in dropped:
+        return f"# {name} = {_toml(guessed[name])}  # guessed, but with it the design fails: {dropped[name]}"
+    if name in guessed:
+        return f"{name} = {_toml(guessed[name])}"
+    return f"# {name} = {example}"
 
 
-def _wave_name(path: Path) -> str:
-    """A safe wave name from the file name (letters, digits, ``_`` ``-`` ``.``)."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem).strip("._-")[:64] or "wave1"
+def safe_name(text: str) -> str:
+    """A safe name (letters, digits, ``_`` ``-`` ``.``; a spec's wave or table name) made from ``text``.
+
+    Parameters
+    ----------
+    text : str
+        Any text, e.g. a file's stem.
+
+    Returns
+    -------
+    str
+        The safe name.
+
+    Examples
+    --------
+    >>> safe_name("2023 wave (final)")
+    '2023_wave_final'
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._-")[:64] or "wave1"
     name = name.replace("..", "_")
     return name if SAFE_NAME.fullmatch(name) else f"w{name}"[:64]
 
@@ -112,6 +212,8 @@ def variable_lines(codebook: Codebook, columns: Iterable[str]) -> list[str]:
             continue
         variable = codebook[name]
         text = f"#   {name}" + (f": {variable.label}" if variable.label else "")
+        if variable.scale is not None:
+            text += f" (scale {variable.scale[0]:g} to {variable.scale[1]:g})"
         labels = "; ".join(f"{code} {label}" for code, label in variable.value_labels.items())
         if labels:
             text += f" [{labels[:100]}{'...' if len(labels) > 100 else ''}]"
@@ -138,8 +240,10 @@ def starter_spec(data_file: Path, spec_folder: Path) -> str:
     """
     survey = read_survey(data_file)
     columns = list(survey.data.columns)
-    design = guess_design(columns)
-    wave = _wave_name(data_file)
+    guessed = guess_design(columns)
+    design, dropped = working_design(survey, guessed, data_file)
+    wave = safe_name(data_file.stem)
+    rated, group, scaled = example_variables(survey, design.values())
     relative = Path(os.path.relpath(os.path.abspath(data_file), os.path.abspath(spec_folder))).as_posix()
     title = data_file.stem
 
@@ -157,10 +261,10 @@ def starter_spec(data_file: Path, spec_folder: Path) -> str:
         f"[waves.{wave}]",
         f"file = {_toml(relative)}",
         "# year = 2024",
-        _key(design, "weights", '"weight"            # or probs = "p" (selection probabilities)'),
-        _key(design, "strata", '"stratum"'),
-        _key(design, "psu", '"psu"                     # or one per stage: ["district", "school"]'),
-        _key(design, "fpc", '"fpc"                     # per stage too; counts or sampling fractions'),
+        _key(guessed, dropped, "weights", '"weight"            # or probs = "p" (selection probabilities)'),
+        _key(guessed, dropped, "strata", '"stratum"'),
+        _key(guessed, dropped, "psu", '"psu"                     # or one per stage: ["district", "school"]'),
+        _key(guessed, dropped, "fpc", '"fpc"                     # per stage too; counts or sampling fractions'),
         "nest = " + ("true" if "strata" in design and "psu" in design else "false")
         + "                         # true: PSU ids are unique only within strata",
         '# lonely_psu = "adjust"              # fail | adjust | average | remove | certainty',
@@ -172,19 +276,21 @@ def starter_spec(data_file: Path, spec_folder: Path) -> str:
         "# [[weighting]]                      # steps applied in order to every wave",
         '# method = "rake"                    # rake | calibrate | poststratify | trim',
         '# targets = "canada_adults_2025"     # a shipped set, or file = "targets.toml"',
-        '# variables = ["province", "age", "gender"]',
+        '# variables = ["province", "age", "gender"]  # need the columns prov, age_grp, gender',
         "",
         "# [[estimates]]",
-        '# name = "overall"',
+        f"# name = {_toml(safe_name(f'{rated}_by_{group}'))}",
         '# stat = "mean"                      # mean | total | proportion | quantile | ratio',
-        '# variables = ["q_overall"]',
-        '# by = ["prov"]',
+        f"# variables = [{_toml(rated)}]",
+        f"# by = [{_toml(group)}]",
         "",
         "# [[tables]]",
-        '# name = "overall_by_region"',
-        '# rows = "q_overall"',
-        '# cols = ["region"]',
-        '# stat = "top2"                      # percent | mean | top2 | score',
+        f"# name = {_toml(safe_name(f'{rated}_table'))}",
+        f"# rows = {_toml(rated)}",
+        f"# cols = [{_toml(group)}]",
+        ('# stat = "top2"                      # percent | mean | top2 | score' if scaled else
+         '# stat = "percent"                   # percent | mean; top2 | score need the rating scale: '
+         f"[variables.{quoted_key(rated)}] scale = [1, 5] in {sidecar_path(data_file).name}"),
         "",
         f"# The {len(columns)} variables of {data_file.name}:",
         *variable_lines(survey.codebook, columns),
