@@ -61,7 +61,8 @@ def _spec(tmp_path: Path, extra: str) -> Path:
     ('[[weighting]]\nmethod = "rake"\nfile = "targets.toml"', "'school_type' (did you mean 'stype'?)"),
     ('[[weighting]]\nmethod = "rake"\ntargets = "canada_2021"\nvariables = ["province"]', "'prov'"),
     ('[[waves.api.weighting]]\nmethod = "poststratify"\ncells = ["stype", "sch_wide"]\n'
-     'margins = { "stype|sch_wide" = { "E|No" = 472, "E|Yes" = 3949 } }', "'sch_wide'"),
+     'margins = { "stype|sch_wide" = { "E|No" = 472, "E|Yes" = 3949, "H|No" = 334, "H|Yes" = 421, '
+     '"M|No" = 266, "M|Yes" = 752 } }', "'sch_wide' (did you mean 'sch.wide'?)"),
 ])
 def test_validate_refuses_targets_naming_a_variable_the_wave_lacks(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, missing: str) -> None:
@@ -70,7 +71,8 @@ def test_validate_refuses_targets_naming_a_variable_the_wave_lacks(
     assert main(["validate", str(spec)]) == 2
     err = capsys.readouterr().err
     assert "study.toml: [waves.api] weighting step 1" in err
-    assert f"apistrat.csv: weighting column(s) not found: {missing}" in err
+    assert f"apistrat.csv: weighting column(s) not found: {missing}" in err or \
+        f"data: weighting column(s) not found: {missing}" in err
 
 
 def test_validate_reads_the_harmonisation_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,3 +126,27 @@ def test_init_examples_name_the_files_own_variables_and_run(tmp_path: Path, caps
     out = tmp_path / "out"
     assert main(["report", str(spec), "--out", str(out)]) == 0, capsys.readouterr().err
     assert (out / "numbers.json").read_text(encoding="utf-8").count('"svc1_sat_by_prov"') == 1
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('[[weighting]]\nmethod = "rake"\nmargins = {stype = {E = 0.7, H = 0.15, M = 0.25}}',
+     "study.toml: [waves.api] weighting step 1 (rake): margin 'stype': shares sum to 1.1, not 1"),
+    ('[[weighting]]\nmethod = "rake"\nmargins = {stype = {E = 0.7, H = 0.15, X = 0.15}}',
+     "apistrat.csv: level 'M' of 'stype' (50 respondents) has no target; targets cover ['E', 'H', 'X']"),
+])
+def test_validate_runs_the_weighting_steps_as_report_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, message: str) -> None:
+    assert main(["validate", str(_spec(tmp_path, extra))]) == 2
+    err = capsys.readouterr().err
+    assert "study.toml: [waves.api] weighting step 1 (rake): " in err
+    assert message in err
+
+
+def test_a_missing_wave_file_names_the_spec_and_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "study.toml"
+    spec.write_text('[waves.api]\nfile = "nosuch.csv"\n\n[[tables]]\nrows = "a"\ncols = "b"\n', encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    assert "study.toml: [waves.api].file = " in capsys.readouterr().err
+    assert main(["tables", "--spec", str(spec), "--rows", "a", "--cols", "b", "--out", str(tmp_path / "t.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "study.toml: [waves.api].file = " in err and "nosuch.csv" in err

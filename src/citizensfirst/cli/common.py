@@ -15,9 +15,8 @@ from ..design.facade import Design
 from ..errors import CitizensFirstError, DataError, SpecError
 from ..io import formats
 from ..io.formats import sidecar_path
-from ..io.readers import read_survey
 from ..io.survey import Survey
-from ..report.designs import apply_weighting, design_from_wave
+from ..report.designs import apply_weighting, design_from_wave, read_wave
 from ..report.spec import StudySpec, WaveSpec, parse_wave
 
 
@@ -264,7 +263,7 @@ def survey_and_design(wave: WaveSpec, source: str | Path | None = None) -> tuple
     tuple of (Survey, Design)
         The survey read from the file and its (weighted) design.
     """
-    survey = read_survey(wave.file)
+    survey = read_wave(wave, source)
     design = design_from_wave(wave, survey, source=source or "command line")
     where = f"{source}: [waves.{wave.name}]" if source else f"[waves.{wave.name}]"
     return survey, apply_weighting(design, wave.weighting, where=where)

@@ -5,11 +5,12 @@
 
 checks the spec against the one schema (types, ranges, unknown keys; see
 :mod:`citizensfirst.report.spec`), then, unless ``--schema-only``, reads every wave's file and
-builds its design exactly as ``citizensfirst report`` would (design columns present, weights
-valid), checks that every weighting step's targets can be read and name columns of the wave,
-that the harmonisation file (if any) is valid, and that every variable named by the tables, the
-driver analysis, the charts and the estimates is in its wave's data. Nothing is weighted or
-written. Exit codes: 0 the spec is valid, 2 it is not (the message names the file and the key).
+builds its design and runs its weighting steps exactly as ``citizensfirst report`` would (design
+columns present, weights valid, every step's targets readable, naming columns and levels of the
+wave and met), checks the harmonisation file (if any) and that every variable named by the
+tables, the driver analysis, the charts and the estimates is in its wave's data. Nothing is
+written. Exit codes: 0 the spec is valid, 1 a weighting step misses its targets, 2 the spec is not valid
+(the message names the file and the key).
 
 >>> from citizensfirst.cli import main
 >>> main(["validate", "no-such-spec.toml"])
@@ -21,13 +22,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-import pandas as pd
-
 from ..design.setup import check_columns
 from ..errors import DataError, SpecError
-from ..io.readers import read_survey
-from ..report.designs import design_from_wave, step_margins
-from ..report.spec import StudySpec, WeightingStep
+from ..report.designs import apply_weighting, design_from_wave, read_wave
+from ..report.spec import StudySpec
 from ..waves.spec import HarmonizationSpec
 
 
@@ -59,20 +57,8 @@ def spec_variables(spec: StudySpec) -> dict[str, set[str]]:
     return needed
 
 
-def _check_step(step: WeightingStep, data: pd.DataFrame, where: str) -> None:
-    """Read a weighting step's targets and check that its variables are columns of the wave."""
-    if step.method == "trim":
-        return
-    margins = step_margins(step)
-    names = list(step.cells) if step.method == "poststratify" else [n for key in margins for n in key.split("|")]
-    try:
-        check_columns(data, names, "weighting", where)
-    except DataError as err:
-        raise SpecError(f"{err}; the targets name {sorted(margins)}") from None
-
-
 def validate_spec(spec: StudySpec) -> list[str]:
-    """Read every wave and build its design; check targets and the variables the spec names.
+    """Read every wave, build its design and weight it; check the variables the spec names.
 
     Parameters
     ----------
@@ -94,18 +80,16 @@ def validate_spec(spec: StudySpec) -> list[str]:
         HarmonizationSpec.from_toml(spec.harmonization)
     lines = []
     for wave in spec.waves:
-        survey = read_survey(wave.file)
+        survey = read_wave(wave, spec.source)
         design = design_from_wave(wave, survey, source=spec.source)
-        for number, step in enumerate(wave.weighting, start=1):
-            _check_step(step, survey.data, f"{spec.source or 'spec'}: [waves.{wave.name}] weighting step "
-                        f"{number} ({step.method}): {wave.file.name}")
+        weighted = apply_weighting(design, wave.weighting, where=f"{spec.source or 'spec'}: [waves.{wave.name}]")
         try:
             check_columns(survey.data, sorted(needed[wave.name]), "spec", str(spec.source or "spec"))
         except DataError as err:
             raise SpecError(f"{err} (in [waves.{wave.name}])") from None
         steps = ", ".join(step.method for step in wave.weighting) or "no weighting"
         lines.append(f"  [waves.{wave.name}] {wave.file.name}: {len(survey.data)} rows, "
-                     f"weights sum to {design.weights.sum():,.0f}; {steps}")
+                     f"weights sum to {weighted.weights.sum():,.0f}; {steps}")
     return lines
 
 

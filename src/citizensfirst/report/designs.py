@@ -29,8 +29,10 @@ import pandas as pd
 
 from ..design.facade import Design
 from ..design.setup import unpack
-from ..errors import DataError, DesignError, SpecError, WeightingError
+from ..errors import CitizensFirstError, DataError, DesignError, SpecError, WeightingError
 from ..io.codes import normalize_code
+from ..io.readers import read_survey
+from ..spec.base import quoted_key
 from ..weighting.controls import parse_margins
 from ..weighting.shipped import shipped_targets
 from ..weighting.targets import from_toml
@@ -53,6 +55,35 @@ METHOD_LABELS: dict[str, dict[str, str]] = {
     "trim": {"en": "trimming", "fr": "écrêtage"},
 }
 """The weighting methods' names in the report, by language."""
+
+
+def read_wave(wave: WaveSpec, source: object = None) -> Survey:
+    """Read a wave's data file; an error names the spec and the key that gave the file.
+
+    Parameters
+    ----------
+    wave : WaveSpec
+        The wave.
+    source : object, optional
+        The spec file, named in error messages (None: the message is the reader's own).
+
+    Returns
+    -------
+    Survey
+        The file with its codebook.
+
+    Raises
+    ------
+    CitizensFirstError
+        The reader's error (missing file, unreadable file, bad codebook), prefixed with
+        ``<spec>: [waves.<name>].file = "<file>"``.
+    """
+    try:
+        return read_survey(wave.file)
+    except CitizensFirstError as err:
+        if source is None:
+            raise
+        raise type(err)(f"{source}: [waves.{quoted_key(wave.name)}].file = {str(wave.file)!r}: {err}") from None
 
 
 def _stages(values: Sequence[Any]) -> Any:
