@@ -113,3 +113,36 @@ def test_plot_is_displayed_once_in_a_notebook() -> None:
     outputs = notebook.cells[0].outputs
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1, [o.get("output_type") for o in outputs]
+
+
+@pytest.mark.slow
+def test_results_render_as_concise_tables_in_a_notebook() -> None:
+    """DriverResult, Codebook, Design, Study and Trend, each the last expression of an executed
+    cell: Jupyter shows an HTML table (labels, not a dump) and a short text form."""
+    setup = (
+        "import citizensfirst as cf\n"
+        "from citizensfirst.samplegen import sample_path\n"
+        "from citizensfirst.waves import sample_harmonization_path\n"
+        "sv = cf.read_survey(sample_path('cf2023'))\n"
+        "d = cf.Design(sv, weights='wt_design', strata='prov')\n"
+        "waves = {y: cf.Design(cf.read_survey(sample_path(f'cf{y}')), weights='wt_design') for y in (2020, 2023)}\n"
+        "study = cf.Study(waves, harmonization=sample_harmonization_path())")
+    shown = {
+        "DriverResult": "d.drivers('q_overall', ['q_time', 'q_access', 'q_outcome'], ci=None)",
+        "Codebook": "sv.codebook",
+        "Design": "d",
+        "Study": "study",
+        "Trend": "study.trend('q_time')",
+    }
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(setup)] + [nbformat.v4.new_code_cell(code) for code in shown.values()]
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    for cell, name in zip(notebook.cells[1:], shown, strict=True):
+        data = next(o["data"] for o in cell.outputs if o.get("output_type") == "execute_result")
+        page, text = data["text/html"], data["text/plain"]
+        assert "<table" in page, name
+        assert len(page) < 60_000 and len(text.splitlines()) <= 40, (name, len(page), len(text.splitlines()))
+    driver_page = notebook.cells[1].outputs[0]["data"]["text/html"]
+    assert "It took a reasonable amount of time" in driver_page  # drivers by label, not by code
+    codebook_page = notebook.cells[2].outputs[0]["data"]["text/html"]
+    assert "Overall satisfaction with the service" in codebook_page and "q_overall" in codebook_page

@@ -158,3 +158,20 @@ def test_top_box_results_carry_the_items_wording_and_the_by_labels():
     frame = cf.scores.top_box(design, "q_overall", 2, by="gender").to_frame("fr")
     assert set(frame["variable_label"]) == {survey.codebook["q_overall"].label_fr}
     assert frame["gender"].tolist() == [survey.codebook["gender"].value_labels_fr[c] for c in frame["gender_code"]]
+
+
+def test_driver_results_carry_labels_used_by_their_charts_and_display():
+    import citizensfirst as cf
+    from citizensfirst.charts import importance_chart
+    from citizensfirst.samplegen import sample_path
+
+    survey = cf.read_survey(sample_path("cf2023"))
+    codebook = survey.codebook
+    result = cf.Design(survey, weights="wt_design").drivers(["q_overall", "q_expect"], ["q_time", "q_access"], ci=None)
+    french = result.label_map("fr")
+    assert french["q_time"] == codebook["q_time"].label_fr
+    assert french[result.outcome] == (f"Moyenne de\u00a0: {codebook['q_overall'].label_fr}; "
+                                      f"{codebook['q_expect'].label_fr}")
+    chart = importance_chart(result, "fr")
+    assert codebook["q_access"].label_fr in chart.alt_text and "q_access" not in chart.alt_text
+    assert codebook["q_time"].label in result._repr_html_()

@@ -19,6 +19,7 @@ LANGUAGES = ("en", "fr")
 NBSP = "\u00a0"
 
 STRINGS: dict[str, dict[str, str]] = {
+    "mean_of_items": {"en": "Mean of: {items}", "fr": "Moyenne de\u00a0: {items}"},
     "estimate": {"en": "Estimate", "fr": "Estimation"},
     "se": {"en": "Standard error", "fr": "Erreur type"},
     "ci": {"en": "95% confidence interval", "fr": "Intervalle de confiance à 95\u00a0%"},

@@ -50,6 +50,7 @@ from .placement import (
     fit_legend,
     overlapping,
     place_labels,
+    tangled,
 )
 from .wording import alt_head, phrase, statistic_label
 
@@ -133,6 +134,8 @@ def importance_chart(
     results: dict[Hashable, DriverResult] = (dict(driver_result) if isinstance(driver_result, Mapping)
                                              else {"": driver_result})
     single = list(results) == [""]
+    if labels is None:  # the labels the analysis carries (from the design's codebook)
+        labels = {k: v for res in results.values() for k, v in res.label_map(language).items()}
     frames = []
     for key, res in results.items():
         part = _share_table(res, measure)
@@ -298,6 +301,8 @@ def quadrant_chart(
     """
     language = check(language)
     ip = importance_performance(driver_result, thresholds)
+    if labels is None:  # the labels the analysis carries (from the design's codebook)
+        labels = driver_result.label_map(language)
     perf_col = "performance" if "performance" in ip.columns else "mean"
     drivers = [str(d) for d in ip.index]
     names = resolve_labels(drivers, labels, language)
@@ -365,8 +370,9 @@ def quadrant_chart(
 def _label_points(ax: Any, x: np.ndarray, y: np.ndarray, labels: list[str],
                   avoid: list[Any]) -> None:
     """Label every point clear of the other labels, the markers, the threshold lines and the
-    quadrant names: 10-pt labels wrapped at 24 characters, else smaller or differently
-    wrapped ones, else (many long labels) on a taller figure."""
+    quadrant names, with leader lines that cross nothing (:func:`~.placement.tangled`): 10-pt
+    labels wrapped at 24 characters, else smaller or differently wrapped ones, else (many long
+    labels) on a taller figure."""
     fig = ax.figure
     lines_before = len(ax.lines)
     attempts = [(10, 24), (9, 28), (9, 20), (9, 24), (9, 24), (9, 24)]
@@ -378,7 +384,8 @@ def _label_points(ax: Any, x: np.ndarray, y: np.ndarray, labels: list[str],
                              fontsize=size, color=theme.TEXT, zorder=4)
         boxes = np.array([box_of(t) for t in texts]).reshape(-1, 4)
         others = np.array([box_of(a) for a in avoid]).reshape(-1, 4)
-        if not (overlapping(boxes).any() or overlapping(boxes, others).any()):
+        if not (overlapping(boxes).any() or overlapping(boxes, others).any()
+                or tangled(ax.lines[lines_before:], texts, avoid)):
             return
         if attempt < len(attempts) - 1:
             for t in texts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 
 from .. import inference, tables
 from ..drivers.analysis import driver_importance
-from ..drivers.driver_result import DriverResult
+from ..drivers.driver_result import DriverResult, driver_labels
 from ..errors import DesignError
 from ..io.codes import normalize_code
 from ..io.nominal import warn_if_nominal
@@ -447,11 +448,12 @@ class AnalysisMethods(DesignBase):
                     "replicate_mse": reps.mse,
                     "df": self._as_design().degrees_of_freedom(domain & (self._weights != 0)),
                 }
-            return driver_importance(self._data, names if len(names) > 1 else names[0], list(drivers),
-                                     self._weights * domain, method=method, scales=scales, missing=missing,
-                                     min_n=min_n, level=level, max_exact=max_exact,
-                                     n_permutations=n_permutations, warn_collinearity=warn_collinearity,
-                                     **rep_args)
+            result = driver_importance(self._data, names if len(names) > 1 else names[0], list(drivers),
+                                       self._weights * domain, method=method, scales=scales, missing=missing,
+                                       min_n=min_n, level=level, max_exact=max_exact,
+                                       n_permutations=n_permutations, warn_collinearity=warn_collinearity,
+                                       **rep_args)
+            return replace(result, labels=driver_labels(self._codebook, names, drivers, result.outcome))
 
         if by is None:
             return run(self._domain)

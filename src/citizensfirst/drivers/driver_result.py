@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
 from ..estimation.intervals import IntervalInputs, check_level, interval
+from ..estimation.labels import ResultLabels
 from ..estimation.scales import Scale
+from ..i18n import LANGUAGES, text
 
 #: Columns of the table in the order :meth:`DriverResult.to_frame` gives them (each value beside its
 #: standard error and interval).
@@ -68,6 +72,26 @@ class DriverResult:
     vcov: np.ndarray | None = field(default=None, repr=False)
     df: float = math.nan
     scales: tuple[Scale | None, ...] = ()
+    labels: ResultLabels = field(default_factory=ResultLabels, repr=False)
+
+    def label_map(self, language: str = "en") -> dict[str, str]:
+        """The wording of the outcome and of each driver that has one, in ``language``.
+
+        A design's driver analysis copies them from its codebook (an outcome averaged from several
+        items is named by their labels); charts and displays use them by default.
+
+        Parameters
+        ----------
+        language : str, default "en"
+            ``"en"`` or ``"fr"``.
+
+        Returns
+        -------
+        dict of str to str
+            Variable name to label (names without a label are left out).
+        """
+        return {name: self.labels.variable_label(name, language)
+                for name in (self.outcome, *self.drivers) if name in self.labels.variables}
 
     def __post_init__(self) -> None:
         table = self.table
@@ -205,14 +229,45 @@ class DriverResult:
         head = ["Driver", "Share (%)"] + (["95% CI (%)"] if has_ci else []) + ["Rank"]
         head += (["Performance (0-100)"] if has_perf else ["Mean"]) + ["VIF"]
         rows = []
+        names = self.label_map()
         for driver, r in t.iterrows():
             cells = [f"{r['share']:.1f}"]
             if has_ci:
                 cells.append(f"{r['share_ci_low']:.1f} to {r['share_ci_high']:.1f}")
             cells += [str(int(r["rank"])), f"{r['performance' if has_perf else 'mean']:.1f}", f"{r['vif']:.2f}"]
-            rows.append(f"<tr><th>{html.escape(str(driver))}</th>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        caption = (f"Driver importance ({html.escape(self.method)}) for {html.escape(str(self.outcome))}: "
+            shown = names.get(str(driver), str(driver))
+            rows.append(f"<tr><th title=\"{html.escape(str(driver))}\">{html.escape(shown)}</th>"
+                        + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        outcome = names.get(self.outcome, self.outcome)
+        caption = (f"Driver importance ({html.escape(self.method)}) for {html.escape(outcome)}: "
                    f"R&sup2; = {self.r2:.3f}, n = {self.n}")
         header = "".join(f"<th>{h}</th>" for h in head)
         return (f"<table><caption>{caption}</caption><thead><tr>{header}</tr></thead>"
                 f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def driver_labels(codebook: Any, items: Sequence[str], drivers: Sequence[str], outcome: str) -> ResultLabels:
+    """The labels a driver analysis carries: each item's and driver's, and the outcome's.
+
+    Parameters
+    ----------
+    codebook : Codebook or None
+        The design's codebook (None: no labels).
+    items : sequence of str
+        The outcome item(s); several are averaged into the index named ``outcome``.
+    drivers : sequence of str
+        The drivers.
+    outcome : str
+        The result's outcome name (the item, or ``"mean(a, b)"`` for an index).
+
+    Returns
+    -------
+    ResultLabels
+        The labels, in every language; an index is "Mean of" its items' labels.
+    """
+    found = ResultLabels.from_codebook(codebook, [*items, *drivers])
+    if len(items) < 2 or outcome in found.variables:
+        return found
+    index = {lang: text("mean_of_items", lang).format(
+        items="; ".join(found.variable_label(item, lang) for item in items)) for lang in LANGUAGES}
+    return replace(found, variables={**found.variables, outcome: index})
