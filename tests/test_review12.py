@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
+import pytest
+
 import citizensfirst as cf
+from citizensfirst.charts import Chart, quadrant_chart
+from citizensfirst.drivers.driver_result import DriverResult
+from citizensfirst.report.designs import apply_weighting, design_from_wave
+from citizensfirst.report.pipeline import sample_spec_path
+from citizensfirst.report.pubtables import CHART_TITLES
+from citizensfirst.report.spec import StudySpec
 from citizensfirst.samplegen.generator import sample_path
 
 NBSP = "\u00a0"
@@ -32,3 +41,69 @@ def test_study_display_says_no_clusters_for_unclustered_waves() -> None:
              for year in (2018, 2023)}
     facts = dict(cf.Study(waves).facts())
     assert facts["wave 2023"] == "4,300 rows; 13 strata, no clusters"
+
+
+# ----------------------------------------------------------------------------- quadrant leaders
+
+
+def _segments_intersect(p: np.ndarray, q: np.ndarray) -> bool:
+    """Whether segments p = (p0, p1) and q = (q0, q1) cross (a proper intersection)."""
+    def orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+        return float((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+    return (orient(p[0], p[1], q[0]) * orient(p[0], p[1], q[1]) < 0
+            and orient(q[0], q[1], p[0]) * orient(q[0], q[1], p[1]) < 0)
+
+
+def _leader_problems(chart: Chart) -> list[str]:
+    """Leader lines (solid two-point lines) that cross each other, a threshold line, or a label
+    other than the one at their end: measured in pixels on the drawn figure."""
+    fig = chart.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    pixels = [ax.transData.transform(np.column_stack(line.get_data())) for line in ax.get_lines()]
+    leaders = [p for line, p in zip(ax.get_lines(), pixels, strict=True)
+               if line.get_linestyle() == "-" and len(p) == 2]
+    thresholds = [p[[0, -1]] for line, p in zip(ax.get_lines(), pixels, strict=True) if line.get_linestyle() == "--"]
+    boxes = [np.array(t.get_window_extent(renderer).extents) for t in ax.texts if t.get_text().strip()]
+    problems = []
+    for i, a in enumerate(leaders):
+        problems += [f"leader {i} crosses leader {j}" for j, b in enumerate(leaders[i + 1:], i + 1)
+                     if _segments_intersect(a, b)]
+        problems += [f"leader {i} crosses a threshold line" for t in thresholds if _segments_intersect(a, t)]
+        along = a[0] + np.linspace(0, 1, 400)[:, None] * (a[1] - a[0])
+        for box in boxes:
+            if box[0] - 3 <= a[1][0] <= box[2] + 3 and box[1] - 3 <= a[1][1] <= box[3] + 3:
+                continue  # its own label
+            inside = ((along[:, 0] > box[0] + 1) & (along[:, 0] < box[2] - 1)
+                      & (along[:, 1] > box[1] + 1) & (along[:, 1] < box[3] - 1))
+            if inside.any():
+                problems.append(f"leader {i} runs through a label")
+    return problems
+
+
+@cache
+def _report_drivers() -> DriverResult:
+    """The sample report's driver analysis (its cf2023 wave, weighted as the report weights it): the
+    3-item outcome index on its 8 drivers, without the bootstrap (the chart needs the shares only)."""
+    spec = StudySpec.from_toml(sample_spec_path())
+    wave = spec.wave("cf2023")
+    design = design_from_wave(wave, cf.read_survey(sample_path("cf2023")), source=spec.source)
+    design = apply_weighting(design, wave.weighting, where="study.toml")
+    return design.drivers(list(spec.drivers.outcome), list(spec.drivers.drivers))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_quadrant_leader_lines_cross_nothing_on_the_report_drivers(language: str) -> None:
+    result, codebook = _report_drivers(), _cf2023().codebook
+    labels = {name: codebook[name].label_fr if language == "fr" else codebook[name].label for name in result.drivers}
+    chart = quadrant_chart(result, "mean", language, CHART_TITLES["quadrant"][language], labels=labels)
+    assert _leader_problems(chart) == []
+
+
+def test_leader_check_detects_crossing_leaders() -> None:
+    chart = quadrant_chart(_report_drivers(), "mean", "fr", "Importance")
+    ax = chart.figure.axes[0]
+    ax.plot([1, 20], [50, 70], "-", color="k")
+    ax.plot([1, 20], [70, 50], "-", color="k")
+    assert any("crosses leader" in p for p in _leader_problems(chart))

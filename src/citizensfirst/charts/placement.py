@@ -38,7 +38,7 @@ from . import theme
 from .base import settle, wrap
 
 __all__ = ["box_of", "fit_category_labels", "fit_inside", "fit_legend", "overlapping",
-           "place_labels"]
+           "place_labels", "tangled"]
 
 #: Preferred directions (degrees, counter-clockwise from the right) tried at each distance.
 RIGHT_FIRST = (0, 180, 30, -30, 150, 210, 90, 270, 60, -60, 120, 240, 15, -15, 165, 195, 45,
@@ -47,6 +47,8 @@ RIGHT_FIRST = (0, 180, 30, -30, 150, 210, 90, 270, 60, -60, 120, 240, 15, -15, 1
 RINGS = (9, 14, 24, 36, 50, 66, 85, 110, 140, 175, 215, 260, 320, 400, 500)
 #: Pixels kept free around every label box.
 PAD = 2.0
+#: Greedy passes tried, each placing first the labels the previous pass left without a clear place.
+REORDERS = 3
 
 
 def box_of(artist: Any, pad: float = 0.0) -> np.ndarray:
@@ -165,14 +167,40 @@ def place_labels(
     """
     points = ax.transData.transform(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
     frame = ax.get_window_extent().extents + np.array([PAD, PAD, -PAD, -PAD])
-    blocked = [np.column_stack([points - marker_px, points + marker_px])]
-    blocked += [np.asarray(a, float).reshape(-1, 4) if isinstance(a, np.ndarray)
-                else box_of(a, PAD)[None, :] for a in avoid]
+    fixed = [np.column_stack([points - marker_px, points + marker_px])]
+    fixed += [np.asarray(a, float).reshape(-1, 4) if isinstance(a, np.ndarray)
+              else box_of(a, PAD)[None, :] for a in avoid]
     texts = [ax.text(0, 0, label, ha="center", va="center", **text_kw) for label in labels]
     sizes = np.array([box_of(t)[2:] - box_of(t)[:2] for t in texts]).reshape(-1, 2) + 2 * PAD
     near = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1)) < 150
     order = sorted(range(len(texts)), key=lambda i: -int(near[i].sum()))
+    best: tuple[dict[int, np.ndarray], list[int]] | None = None
+    for _ in range(REORDERS):  # a label left without a clear place is placed first next time
+        attempt = _greedy(points, sizes, order, fixed, frame, angles, leader_from)
+        if best is None or len(attempt[1]) < len(best[1]):
+            best = attempt
+        if not attempt[1]:
+            break
+        order = attempt[1] + [i for i in order if i not in attempt[1]]
     inverse = ax.transData.inverted()
+    for i, chosen in (best[0] if best is not None else {}).items():
+        cx, cy = inverse.transform((chosen[:2] + chosen[2:]) / 2)
+        texts[i].set_position((float(cx), float(cy)))
+        if _distance_to_box(points[i], chosen + np.array([PAD, PAD, -PAD, -PAD])) > leader_from:
+            data = inverse.transform(np.vstack([points[i], np.clip(points[i], chosen[:2] + PAD, chosen[2:] - PAD)]))
+            ax.add_line(Line2D(data[:, 0], data[:, 1], color=theme.MUTED_TEXT, linewidth=0.8, zorder=2))
+    for t in texts:
+        t.set_in_layout(False)
+    return texts
+
+
+def _greedy(points: np.ndarray, sizes: np.ndarray, order: Sequence[int], fixed: list[np.ndarray],
+            frame: np.ndarray, angles: Sequence[float], leader_from: float) -> tuple[dict[int, np.ndarray], list[int]]:
+    """One greedy pass in ``order``: each label's pixel box, and the labels that found no position
+    free of overlaps whose leader line crosses nothing (placed where they overlap least)."""
+    blocked = list(fixed)
+    chosen: dict[int, np.ndarray] = {}
+    stuck: list[int] = []
     for i in order:
         boxes = _candidates(points[i], sizes[i], angles, frame)
         taken = np.vstack(blocked)
@@ -192,24 +220,16 @@ def place_labels(
                 best = int(chunk[np.argmax(clear)])
                 break
         if best < 0:  # no room left: least overlap, inside the axes if possible
+            stuck.append(i)
             best = int(np.lexsort((hits.sum(axis=1), ~inside))[0])
-        chosen = boxes[best]
-        centre = (chosen[:2] + chosen[2:]) / 2
-        cx, cy = inverse.transform(centre)
-        texts[i].set_position((float(cx), float(cy)))
-        blocked.append(chosen[None, :])
-        gap = _distance_to_box(points[i], chosen + np.array([PAD, PAD, -PAD, -PAD]))
-        if gap > leader_from:
-            end = np.clip(points[i], chosen[:2] + PAD, chosen[2:] - PAD)
-            data = inverse.transform(np.vstack([points[i], end]))
-            ax.add_line(Line2D(data[:, 0], data[:, 1], color=theme.MUTED_TEXT, linewidth=0.8,
-                               zorder=2))
+        chosen[i] = boxes[best]
+        blocked.append(boxes[best][None, :])
+        end = np.clip(points[i], boxes[best][:2] + PAD, boxes[best][2:] - PAD)
+        if _distance_to_box(points[i], boxes[best] + np.array([PAD, PAD, -PAD, -PAD])) > leader_from:
             steps = np.linspace(0.0, 1.0, int(np.hypot(*(end - points[i])) // 6) + 2)[:, None]
             along = points[i] + steps * (end - points[i])
             blocked.append(np.column_stack([along - 3.0, along + 3.0]))  # the leader itself
-    for t in texts:
-        t.set_in_layout(False)
-    return texts
+    return chosen, stuck
 
 
 def _leader_crossings(point: np.ndarray, boxes: np.ndarray, taken: np.ndarray,
@@ -228,6 +248,51 @@ def _leader_crossings(point: np.ndarray, boxes: np.ndarray, taken: np.ndarray,
     inside = ((sx > taken[:, 0]) & (sx < taken[:, 2]) & (sy > taken[:, 1]) & (sy < taken[:, 3]))
     out[needs] = inside.any(axis=(1, 2))
     return out
+
+
+def tangled(leaders: Sequence[Line2D], texts: Sequence[Text], avoid: Iterable[Any] = ()) -> bool:
+    """Whether a drawn leader line crosses another leader, a label not its own, or an avoided artist.
+
+    Measured on the figure as drawn (pixels): leaders pairwise by segment intersection, and each
+    leader sampled every pixel against the boxes (shrunk by a pixel) of the other labels and of
+    ``avoid`` (threshold lines, corner captions).  A leader's own label is the one holding its end.
+
+    Parameters
+    ----------
+    leaders : sequence of Line2D
+        The leader lines (two points each: the marker, then the label's edge).
+    texts : sequence of Text
+        The labels.
+    avoid : iterable of Artist, default ()
+        Other drawn artists leaders must not cross.
+
+    Returns
+    -------
+    bool
+        True if any leader crosses something.
+    """
+    segments = [line.get_transform().transform(np.column_stack(line.get_data())) for line in leaders]
+    boxes = np.array([box_of(t) for t in texts] + [box_of(a) for a in avoid]).reshape(-1, 4)
+    boxes = boxes + np.array([1.0, 1.0, -1.0, -1.0])
+    for k, (start, end) in enumerate(segments):
+        for other in segments[k + 1:]:
+            if _segments_cross(start, end, *other):
+                return True
+        own = (boxes[:, 0] - PAD <= end[0]) & (end[0] <= boxes[:, 2] + PAD) \
+            & (boxes[:, 1] - PAD <= end[1]) & (end[1] <= boxes[:, 3] + PAD)
+        samples = start + np.linspace(0.0, 1.0, int(np.hypot(*(end - start))) + 2)[1:-1, None] * (end - start)
+        sx, sy = samples[:, :1], samples[:, 1:]
+        inside = (sx > boxes[:, 0]) & (sx < boxes[:, 2]) & (sy > boxes[:, 1]) & (sy < boxes[:, 3])
+        if inside[:, ~own].any():
+            return True
+    return False
+
+
+def _segments_cross(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> bool:
+    """Whether segments ``ab`` and ``cd`` properly intersect (touching ends do not count)."""
+    def side(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> float:
+        return float(np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])))
+    return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
 
 
 def _distance_to_box(point: np.ndarray, box: np.ndarray) -> float:
