@@ -150,3 +150,24 @@ def test_a_missing_wave_file_names_the_spec_and_the_key(tmp_path: Path, capsys: 
     assert main(["tables", "--spec", str(spec), "--rows", "a", "--cols", "b", "--out", str(tmp_path / "t.xlsx")]) == 2
     err = capsys.readouterr().err
     assert "study.toml: [waves.api].file = " in err and "nosuch.csv" in err
+
+
+@pytest.mark.parametrize(("wave_line", "message"), [
+    ("fpc = -5", "[waves.api].fpc = -5: must be greater than 0\n"),
+    ("fpc = nan", "[waves.api].fpc = nan: must be a finite number\n"),
+    ("fpc = true", "[waves.api].fpc = true: must be a string or a number\n"),
+])
+def test_a_union_value_of_the_right_type_gets_only_its_own_problem(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], wave_line: str, message: str) -> None:
+    # fpc is a column or a number: -5 is a number out of range, not also "must be a string"
+    spec = tmp_path / "study.toml"
+    spec.write_text(f'[waves.api]\nfile = "{APISTRAT.as_posix()}"\n{wave_line}\n', encoding="utf-8")
+    assert main(["validate", "--schema-only", str(spec)]) == 2
+    assert capsys.readouterr().err.endswith(f"study.toml: {message}")
+
+
+def test_an_unknown_key_that_extends_an_allowed_one_is_suggested(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = '[[weighting]]\nmethod = "rake"\nmargins = {stype = {E = 0.7, H = 0.15, M = 0.15}}\ntolerance = 1e-6'
+    assert main(["validate", "--schema-only", str(_spec(tmp_path, extra))]) == 2
+    assert "[[weighting]] #1 .tolerance: unknown key 'tolerance'; did you mean 'tol'?" in capsys.readouterr().err

@@ -69,7 +69,8 @@ class StrictModel(BaseModel):
             allowed = sorted(f.alias or name for name, f in cls.model_fields.items())
             for key, value in data.items():
                 if key not in allowed and not isinstance(value, cls.EXTRA_VALUES):
-                    close = difflib.get_close_matches(str(key), allowed, n=1)
+                    close = difflib.get_close_matches(str(key), allowed, n=1) or [
+                        a for a in allowed if len(a) >= 3 and str(key).lower().startswith(a)][:1]
                     raise PydanticCustomError(
                         "unknown_key", "unknown key {quoted}; {hint}Allowed: {allowed}{extra}",
                         {"key": str(key), "quoted": repr(str(key)),
@@ -300,6 +301,11 @@ _PROBLEMS: dict[str, str] = {
 }
 
 
+_TYPE_ERRORS = ("bool_type", "int_type", "float_type", "string_type", "list_type", "dict_type", "model_type",
+                "literal_error")
+"""Pydantic error types that say the value has the wrong type (several join as "must be A or B")."""
+
+
 def _problem(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind in _PROBLEMS:
@@ -368,10 +374,15 @@ def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str
     """
     lines: list[str] = []
     seen: dict[str, int] = {}
-    for error in err.errors():
+    errors = [(error, key_path(doc, prefix + tuple(error["loc"]))) for error in err.errors()]
+    # a value of the right type for one branch of a union (fpc = -5: a number, out of range) is
+    # reported by that branch alone, not also as "must be a string"
+    in_range = {path for error, path in errors if error["type"] not in _TYPE_ERRORS and error["type"] != "unknown_key"}
+    for error, path in errors:
+        if error["type"] in _TYPE_ERRORS and path in in_range:
+            continue
         loc = prefix + tuple(error["loc"])
         ctx = error.get("ctx") or {}
-        path = key_path(doc, loc)
         if error["type"] == "unknown_key":  # a key of the table at loc, even when it holds a table
             table, key = key_path(doc, loc), quoted_key(ctx["key"])
             path = key if table == "the top level" else table + (" ." if table[-1].isdigit() else ".") + key
@@ -387,8 +398,7 @@ def format_errors(err: ValidationError, doc: Any, source: str, prefix: tuple[str
             line = f"{path}: {_problem(error)}"
         else:
             line = f"{path} = {toml_value(error.get('input'))}: {_problem(error)}"
-        if path in seen and error["type"] in ("bool_type", "int_type", "float_type", "string_type", "list_type",
-                                              "dict_type", "model_type", "literal_error"):
+        if path in seen and error["type"] in _TYPE_ERRORS:
             lines[seen[path]] += " or " + _problem(error).removeprefix("must be ")
             continue
         seen[path] = len(lines)
