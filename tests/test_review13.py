@@ -13,6 +13,7 @@ import pytest
 
 from citizensfirst.cli import main
 from citizensfirst.errors import DataError
+from citizensfirst.weighting.shipped import SHIPPED_TARGETS
 from citizensfirst.weighting.statcan import from_statcan
 from citizensfirst.weighting.targetdata import data_path
 
@@ -171,3 +172,9 @@ def test_an_unknown_key_that_extends_an_allowed_one_is_suggested(
     extra = '[[weighting]]\nmethod = "rake"\nmargins = {stype = {E = 0.7, H = 0.15, M = 0.15}}\ntolerance = 1e-6'
     assert main(["validate", "--schema-only", str(_spec(tmp_path, extra))]) == 2
     assert "[[weighting]] #1 .tolerance: unknown key 'tolerance'; did you mean 'tol'?" in capsys.readouterr().err
+
+
+def test_the_reference_names_every_shipped_target_set() -> None:
+    line = next(x for x in (ROOT / "docs" / "spec-reference.md").read_text(encoding="utf-8").splitlines()
+                if x.startswith("| `targets` |"))
+    assert all(name in line for name in SHIPPED_TARGETS), line

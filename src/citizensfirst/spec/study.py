@@ -135,14 +135,19 @@ class StepTable(StrictModel):
     """One weighting step (``[[weighting]]`` or ``[[waves.<name>.weighting]]``)."""
 
     method: Annotated[str, OneOf(tuple(WEIGHTING_METHODS))] = Field(default="rake", description="The weighting method.")
-    targets: TargetsName | None = Field(default=None, description="A shipped target set (rake, calibrate, poststratify).")
+    targets: TargetsName | None = Field(
+        default=None, description="A shipped target set (rake, calibrate, poststratify): "
+                                  f"{', '.join(sorted(SHIPPED_TARGETS))} (see citizensfirst.weighting.shipped).")
     file: Text | None = Field(default=None, description="A targets TOML file (see citizensfirst.targets.from_toml), "
                                                 "relative to the spec.")
     margins: dict[str, Annotated[dict[str, NonNegative] | float, Field(union_mode="left_to_right")]] | None = Field(
         default=None, description="Inline targets: {variable = {level = share or count}}; calibrate: a numeric "
                                   "variable = its total; poststratify: {cell = count}, cells of several variables "
                                   "as \"a|b\".")
-    variables: Texts | None = Field(default=None, description="For a shipped set: which target variables to use.")
+    variables: Texts | None = Field(
+        default=None, description="Which margins to use: a shipped set needs it (canada_adults_2025: province, "
+                                  "age, age6, gender, education, for the columns prov, age_grp, age6, gender, "
+                                  "educ); a file or inline margins: all of them by default.")
     cells: Texts | None = Field(default=None, description="poststratify: the cell variables.")
     tol: Annotated[float, Field(gt=0, le=1e-2)] | None = Field(
         default=None, description="rake, calibrate: relative tolerance on the margins, in (0, 0.01].")
