@@ -178,3 +178,10 @@ def test_the_reference_names_every_shipped_target_set() -> None:
     line = next(x for x in (ROOT / "docs" / "spec-reference.md").read_text(encoding="utf-8").splitlines()
                 if x.startswith("| `targets` |"))
     assert all(name in line for name in SHIPPED_TARGETS), line
+
+
+def test_weight_with_a_shipped_set_name_says_how_to_use_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["weight", str(APISTRAT), "--weights", "pw", "--targets", "canada_2021", "--out", str(tmp_path / "w.csv")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert 'targets = "canada_2021"' in err and "citizensfirst weight --spec SPEC" in err

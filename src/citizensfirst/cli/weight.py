@@ -34,6 +34,7 @@ from ..io.survey import Survey
 from ..io.writers import write_survey
 from ..outputs import check_output_files, replace_files
 from ..sanitize import neutralize_frame
+from ..weighting.shipped import SHIPPED_TARGETS
 from ..weighting import targets as targets_module
 from .common import (
     add_design_arguments,
@@ -67,6 +68,10 @@ def weight_command(args: argparse.Namespace) -> int:
     if args.targets is None and not wave.weighting:
         raise SpecError("give --targets, or --spec with a wave that has weighting steps")
     if args.targets is not None:
+        if args.targets in SHIPPED_TARGETS and not Path(args.targets).exists():
+            raise SpecError(f"--targets {args.targets}: a shipped target set is used from a study spec: write a "
+                            f'[[weighting]] step (method = "rake", targets = "{args.targets}", variables = [...]) '
+                            "and run: citizensfirst weight --spec SPEC --out FILE; --targets takes a targets TOML")
         inputs.append(Path(args.targets))
     report_csv = out_path.with_name(f"{out_path.stem}.report.csv")
     report_json = out_path.with_name(f"{out_path.stem}.report.json")
