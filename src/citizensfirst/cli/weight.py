@@ -34,8 +34,8 @@ from ..io.survey import Survey
 from ..io.writers import write_survey
 from ..outputs import check_output_files, replace_files
 from ..sanitize import neutralize_frame
-from ..weighting.shipped import SHIPPED_TARGETS
 from ..weighting import targets as targets_module
+from ..weighting.shipped import SHIPPED_TARGETS
 from .common import (
     add_design_arguments,
     add_file_argument,
