@@ -107,3 +107,17 @@ def test_leader_check_detects_crossing_leaders() -> None:
     ax.plot([1, 20], [50, 70], "-", color="k")
     ax.plot([1, 20], [70, 50], "-", color="k")
     assert any("crosses leader" in p for p in _leader_problems(chart))
+
+
+def test_estimate_display_names_variables_by_their_wording_and_writes_french_numbers() -> None:
+    two = _cf2023().mean(["q_time", "q_courtesy"])
+    text = repr(two)
+    assert "Staff were courteous" in text and "q_courtesy" not in text
+    assert "q_time" not in two._repr_html_()
+    one = _cf2023().mean("q_time", by="age_grp").in_language("fr")
+    rows = repr(one).splitlines()[2:]
+    assert rows[0].split()[:4] == ["18", "à", "34", "ans"]
+    estimate = one.to_frame()["estimate"].iloc[0]
+    assert f"{estimate:.6g}".replace(".", ",") in rows[0]  # a decimal comma, not 3.29...
+    assert f"<td>{estimate:.6g}</td>".replace(".", ",") in one._repr_html_()
+    assert "q_time" not in repr(one)  # the title names the one variable

@@ -483,9 +483,17 @@ class Estimate:
         return json.dumps(self.to_dict(), **kwargs, default=str).replace("NaN", "null")
 
     def _shown(self) -> pd.DataFrame:
-        """The labelled table without its code columns, for the displays."""
+        """The labelled table for the displays: no code columns, the variables by their wording
+        (no variable column when the title names the only one)."""
         frame = self.to_frame()
-        return frame.drop(columns=[c for c in frame.columns if c not in self.table.columns])
+        frame["variable"] = frame["variable_label"]
+        drop = [c for c in frame.columns if c not in self.table.columns]
+        return frame.drop(columns=drop + (["variable"] if frame["variable"].nunique() == 1 else []))
+
+    def _number(self, value: float) -> str:
+        """A display number: six significant digits, a decimal comma in French."""
+        shown = f"{value:.6g}"
+        return shown.replace(".", ",") if self.language == "fr" else shown
 
     def _setting(self) -> str:
         """The design (in the display language) and the interval, for the displays' title line."""
@@ -497,11 +505,11 @@ class Estimate:
     def __repr__(self) -> str:
         head = f"{self.title()} ({self._setting()})"
         with pd.option_context("display.width", 120, "display.max_columns", 20):
-            return head + "\n" + self._shown().to_string(index=False)
+            return head + "\n" + self._shown().to_string(index=False, float_format=self._number)
 
     def _repr_html_(self) -> str:
         caption = html.escape(f"{self.title()} — {self._setting()}")
-        body = self._shown().to_html(index=False, float_format=lambda v: f"{v:.6g}", border=0, escape=True)
+        body = self._shown().to_html(index=False, float_format=self._number, border=0, escape=True)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return f"<div><p><b>{caption}</b></p>{body}{'<ul>' + notes + '</ul>' if notes else ''}</div>"
 
