@@ -185,3 +185,11 @@ def test_weight_with_a_shipped_set_name_says_how_to_use_it(tmp_path: Path, capsy
     assert main(args) == 2
     err = capsys.readouterr().err
     assert 'targets = "canada_2021"' in err and "citizensfirst weight --spec SPEC" in err
+
+
+def test_validate_says_the_waves_were_weighted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "examples" / "citizens_first.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "every design built and weighted" in out
+    # raked to the 17-10-0005-01 adult total (a sum of the published cells), then trimmed (total kept)
+    assert "[waves.cf2023] cf2023.sav: 4300 rows, weights sum to 34,009,470; rake, trim" in out

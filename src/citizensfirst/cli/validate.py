@@ -111,7 +111,7 @@ def validate_command(args: argparse.Namespace) -> int:
         print(f"{args.spec}: valid ({len(spec.waves)} wave(s); files not read)")
         return 0
     lines = validate_spec(spec)
-    print(f"{args.spec}: valid ({len(spec.waves)} wave(s), every file read and every design built)")
+    print(f"{args.spec}: valid ({len(spec.waves)} wave(s), every file read, every design built and weighted)")
     for line in lines:
         print(line)
     return 0
