@@ -121,3 +121,13 @@ def test_estimate_display_names_variables_by_their_wording_and_writes_french_num
     assert f"{estimate:.6g}".replace(".", ",") in rows[0]  # a decimal comma, not 3.29...
     assert f"<td>{estimate:.6g}</td>".replace(".", ",") in one._repr_html_()
     assert "q_time" not in repr(one)  # the title names the one variable
+
+
+def test_estimate_plot_writes_french_axis_numbers_with_a_decimal_comma() -> None:
+    figure = _cf2023().mean("q_overall", by="prov").plot(lang="fr")
+    figure.canvas.draw()
+    ticks = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+    assert any("," in t for t in ticks) and not any("." in t for t in ticks), ticks
+    english = _cf2023().mean("q_overall", by="prov").plot(lang="en")
+    english.canvas.draw()
+    assert any("." in t.get_text() for t in english.axes[0].get_xticklabels()), "the check can fail"

@@ -491,9 +491,7 @@ class Estimate:
         return frame.drop(columns=drop + (["variable"] if frame["variable"].nunique() == 1 else []))
 
     def _number(self, value: float) -> str:
-        """A display number: six significant digits, a decimal comma in French."""
-        shown = f"{value:.6g}"
-        return shown.replace(".", ",") if self.language == "fr" else shown
+        return _display_number(value, self.language)
 
     def _setting(self) -> str:
         """The design (in the display language) and the interval, for the displays' title line."""
@@ -548,8 +546,15 @@ class Estimate:
         est = self.table["estimate"].to_numpy()
         low, high = self.table["ci_low"].to_numpy(), self.table["ci_high"].to_numpy()
         ax.errorbar(est, y, xerr=[est - low, high - est], fmt="o", color="#1f3b73", capsize=3)
+        ax.xaxis.set_major_formatter(lambda value, _: _display_number(value, lang))
         ax.set_yticks(y, self.axis_labels(lang))
         ax.set_xlabel(self.title(lang))
         ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
         return fig
+
+
+def _display_number(value: float, language: str) -> str:
+    """A number of the displays and plot axes: six significant digits, a decimal comma in French."""
+    shown = f"{value:.6g}"
+    return shown.replace(".", ",") if language == "fr" else shown
