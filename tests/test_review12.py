@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
 from functools import cache
 
 import numpy as np
 import pytest
 
 import citizensfirst as cf
-from citizensfirst.charts import Chart, quadrant_chart
+from citizensfirst.charts import Chart, importance_chart, quadrant_chart
 from citizensfirst.drivers.driver_result import DriverResult
 from citizensfirst.report.designs import apply_weighting, design_from_wave
+from citizensfirst.report.html import figure
 from citizensfirst.report.pipeline import sample_spec_path
 from citizensfirst.report.pubtables import CHART_TITLES
 from citizensfirst.report.spec import StudySpec
@@ -131,3 +133,14 @@ def test_estimate_plot_writes_french_axis_numbers_with_a_decimal_comma() -> None
     english = _cf2023().mean("q_overall", by="prov").plot(lang="en")
     english.canvas.draw()
     assert any("." in t.get_text() for t in english.axes[0].get_xticklabels()), "the check can fail"
+
+
+@pytest.mark.parametrize(("language", "heading", "vague"), [
+    ("en", "Importance (% of explained variance)", "Value"),
+    ("fr", "Importance (% de la variance expliquée)", "Valeur")])
+def test_importance_chart_data_says_what_the_values_measure(language: str, heading: str, vague: str) -> None:
+    chart = importance_chart(_report_drivers(), language, "Importance")
+    page = figure(chart, language)
+    data = page[page.index("<details>"):]
+    assert f'<th scope="col">{html.escape(heading)}</th>' in data
+    assert f'<th scope="col">{vague}</th>' not in data

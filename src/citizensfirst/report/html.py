@@ -89,7 +89,8 @@ def figure(chart: Any, language: str) -> str:
         HTML ``<figure>`` element.
     """
     png = base64.b64encode(chart.to_bytes("png")).decode("ascii")
-    data = chart_data_table(chart.data, language)
+    axis = chart.figure.axes[0].get_xlabel() if chart.figure.axes else ""  # what a bar's value measures
+    data = chart_data_table(chart.data, language, value_heading=axis or None)
     return (f'<figure>\n<img src="data:image/png;base64,{png}" alt="{html.escape(chart.alt_text, quote=True)}">\n'
             f"<figcaption>{html.escape(chart.title)}</figcaption>\n"
             f"<details><summary>{TEXT[language]['data']}</summary>\n{data}\n</details>\n</figure>")

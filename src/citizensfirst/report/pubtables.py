@@ -424,7 +424,7 @@ def drivers_notes(language: str, *, performance: bool, quadrant_refused: bool) -
     return "".join(f'<p class="notes">{html.escape(n)}</p>' for n in notes)
 
 
-def chart_data_table(data: pd.DataFrame, language: str) -> str:
+def chart_data_table(data: pd.DataFrame, language: str, value_heading: str | None = None) -> str:
     """The data behind a chart as a readable table: translated headings, labels rather than codes,
     numbers formatted for the language, Yes/No (Oui/Non) for true/false.
 
@@ -438,6 +438,9 @@ def chart_data_table(data: pd.DataFrame, language: str) -> str:
         ``Chart.data``.
     language : str
         ``"en"`` or ``"fr"``.
+    value_heading : str, optional
+        The heading of a ``value`` column: what the chart's value axis measures (default
+        "Value"/"Valeur").
 
     Returns
     -------
@@ -460,6 +463,8 @@ def chart_data_table(data: pd.DataFrame, language: str) -> str:
     if "driver" in frame and "label" in frame:  # the driver's label in the place of its name
         frame = frame.drop(columns="label").assign(driver=frame["label"].to_numpy())
     names = {c: DATA_HEADINGS.get(str(c).removesuffix("_label"), (str(c), str(c)))[language == "fr"] for c in frame}
+    if value_heading and "value" in frame:
+        names["value"] = value_heading
     if "share" in frame and frame["share"].max() > 1:  # already in percent
         names["share"] += " (%)"
     fractions = "share" in frame and frame["share"].max() <= 1
