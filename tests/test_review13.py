@@ -193,3 +193,14 @@ def test_validate_says_the_waves_were_weighted(capsys: pytest.CaptureFixture[str
     assert "every design built and weighted" in out
     # raked to the 17-10-0005-01 adult total (a sum of the published cells), then trimmed (total kept)
     assert "[waves.cf2023] cf2023.sav: 4300 rows, weights sum to 34,009,470; rake, trim" in out
+
+
+def test_validate_checks_the_trends_against_the_harmonisation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(_spec(tmp_path, '[[trends]]\nvariable = "api00"'))]) == 2
+    assert "study.toml: [[trends]] need a [harmonization] file" in capsys.readouterr().err
+    (tmp_path / "harm.toml").write_text('[variables.q_time]\nlabel = "Time"\n', encoding="utf-8")
+    spec = _spec(tmp_path, '[harmonization]\nfile = "harm.toml"\n[[trends]]\nvariable = "q_tme"')
+    assert main(["validate", str(spec)]) == 2
+    assert ("study.toml: [[trends]] #1 .variable = 'q_tme' is not a variable of harm.toml; its variables: q_time"
+            in capsys.readouterr().err)

@@ -57,6 +57,20 @@ def spec_variables(spec: StudySpec) -> dict[str, set[str]]:
     return needed
 
 
+def _check_trends(spec: StudySpec) -> None:
+    """Read the harmonisation file; every trend must name one of its variables."""
+    where = spec.source or "spec"
+    if spec.harmonization is None:
+        if spec.trends:
+            raise SpecError(f"{where}: [[trends]] need a [harmonization] file (common names across waves)")
+        return
+    harmonization = HarmonizationSpec.from_toml(spec.harmonization)
+    for number, trend in enumerate(spec.trends, start=1):
+        if trend.variable not in harmonization:
+            raise SpecError(f"{where}: [[trends]] #{number} .variable = {trend.variable!r} is not a variable of "
+                            f"{spec.harmonization.name}; its variables: {', '.join(sorted(harmonization.variables))}")
+
+
 def validate_spec(spec: StudySpec) -> list[str]:
     """Read every wave, build its design and weight it; check the variables the spec names.
 
@@ -76,8 +90,7 @@ def validate_spec(spec: StudySpec) -> list[str]:
         At the first problem, naming the spec file, the wave and the key.
     """
     needed = spec_variables(spec)
-    if spec.harmonization is not None:
-        HarmonizationSpec.from_toml(spec.harmonization)
+    _check_trends(spec)
     lines = []
     for wave in spec.waves:
         survey = read_wave(wave, spec.source)
