@@ -6,6 +6,8 @@ the file, the key (or column and line) and the value, or that a starter file wor
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -204,3 +206,15 @@ def test_validate_checks_the_trends_against_the_harmonisation(
     assert main(["validate", str(spec)]) == 2
     assert ("study.toml: [[trends]] #1 .variable = 'q_tme' is not a variable of harm.toml; its variables: q_time"
             in capsys.readouterr().err)
+
+
+def test_output_piped_into_a_closed_pipe_is_no_traceback() -> None:
+    # `citizensfirst describe data.sav | head -1` in a scheduled script: the reader stops early
+    code = "import sys; from citizensfirst.cli import main; sys.exit(main(sys.argv[1:]))"
+    child = subprocess.Popen([sys.executable, "-c", code, "describe", str(ROOT / "data" / "sample" / "cf2023.sav")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # before the child has imported the library, so its first write fails
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

@@ -24,6 +24,7 @@ Every :class:`~citizensfirst.errors.CitizensFirstError` is printed as
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -119,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 done, 1 a check failed, 2 bad input or a refused output, 130 interrupted.
+        0 done, 1 a check failed, 2 bad input or a refused output, 130 interrupted, 141 the output
+        pipe was closed (e.g. by ``head``).
     """
     parser = build_parser()
     try:
@@ -138,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("citizensfirst: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout piped into a command that stopped reading (| head): no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover
