@@ -399,7 +399,7 @@ def scale_of(codebook: Any, variable: str, scale: Scale | Sequence[float] | None
     >>> scale_of(None, "q", None, "survey.csv")
     Traceback (most recent call last):
     ...
-    citizensfirst.errors.DataError: survey.csv: no rating scale known for 'q' (none given, none in the codebook); pass scale=(low, high)
+    citizensfirst.errors.DataError: survey.csv: no rating scale known for 'q' (none given, none in the codebook); pass scale=(low, high), or declare it in the codebook sidecar: [variables.q] scale = [low, high]
     """
     if scale is not None:
         return Scale.of(scale)
@@ -408,5 +408,5 @@ def scale_of(codebook: Any, variable: str, scale: Scale | Sequence[float] | None
         return Scale.of(found, what=f"{source}: codebook scale of {variable!r}")
     raise DataError(
         f"{source}: no rating scale known for {variable!r} (none given, none in the codebook); "
-        "pass scale=(low, high)"
+        f"pass scale=(low, high), or declare it in the codebook sidecar: [variables.{variable}] scale = [low, high]"
     )
