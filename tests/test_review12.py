@@ -14,7 +14,7 @@ from citizensfirst.drivers.driver_result import DriverResult
 from citizensfirst.report.designs import apply_weighting, design_from_wave
 from citizensfirst.report.html import figure
 from citizensfirst.report.pipeline import sample_spec_path
-from citizensfirst.report.pubtables import CHART_TITLES
+from citizensfirst.report.pubtables import CHART_TITLES, outcome_label
 from citizensfirst.report.spec import StudySpec
 from citizensfirst.samplegen.generator import sample_path
 
@@ -144,3 +144,9 @@ def test_importance_chart_data_says_what_the_values_measure(language: str, headi
     data = page[page.index("<details>"):]
     assert f'<th scope="col">{html.escape(heading)}</th>' in data
     assert f'<th scope="col">{vague}</th>' not in data
+
+
+def test_an_outcome_index_is_named_as_a_mean_of_its_items() -> None:
+    labels = {"q_overall": "Satisfaction globale à l'égard du service", "q_value": "Rapport qualité-prix pour vos impôts"}
+    assert outcome_label(["q_overall", "q_value"], labels, "fr") == (
+        "la moyenne de 2 énoncés (satisfaction globale à l'égard du service; rapport qualité-prix pour vos impôts)")

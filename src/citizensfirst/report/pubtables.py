@@ -66,7 +66,7 @@ TEXT: dict[str, dict[str, str]] = {
     "performance": {"en": "Performance (0-100)", "fr": "Rendement (0-100)"},
     "quadrant": {"en": "Quadrant", "fr": "Quadrant"},
     "outcome": {"en": "Outcome: {outcome}.", "fr": "Résultat : {outcome}."},
-    "mean_of": {"en": "the mean of {items}", "fr": "la moyenne de {items}"},
+    "mean_of": {"en": "the mean of {n} items ({items})", "fr": "la moyenne de {n} énoncés ({items})"},
     "method": {"en": "Method: {method}; R² = {r2} (n = {n} respondents who answered the outcome and every driver).",
                "fr": "Méthode : {method}; R² = {r2} (n = {n} répondants ayant répondu au résultat et à chaque facteur)."},
     "ci_bootstrap": {"en": "95% confidence intervals: t on {df} degrees of freedom, from {reps} bootstrap replicates "
@@ -317,9 +317,12 @@ def outcome_label(outcome: Sequence[str], labels: Mapping[str, str], language: s
     --------
     >>> outcome_label(["q1"], {"q1": "Overall satisfaction"}, "en")
     'Overall satisfaction'
+    >>> outcome_label(["q1", "q2"], {"q1": "Satisfaction globale", "q2": "Rapport qualité-prix"}, "fr")
+    'la moyenne de 2 énoncés (satisfaction globale; rapport qualité-prix)'
     """
     items = [labels.get(o, o) for o in outcome]
-    return items[0] if len(items) == 1 else _t("mean_of", language, items="; ".join(map(lower_first, items)))
+    return items[0] if len(items) == 1 else _t("mean_of", language, n=len(items),
+                                                items="; ".join(map(lower_first, items)))
 
 
 def drivers_summary(result: DriverResult, outcome: Sequence[str], labels: Mapping[str, str], language: str, *,
