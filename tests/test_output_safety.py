@@ -194,10 +194,12 @@ def test_duplicate_table_names_are_refused(tmp_path: Path) -> None:
 
 def test_weighting_html_escapes_the_wave_name() -> None:
     record = {"summary": {"method": "raking", "max_relative_error": 1e-12, "kish_deff": 1.5, "effective_n": 1000.0,
-                          "trimmed": 0, "source": "<script>Table</script>"}}
-    text = _weighting_html("<img src=x onerror=alert(1)>", record, "en")
-    assert "<script>" not in text and "&lt;script&gt;Table" in text
-    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+                          "trimmed": 0},
+              "citation": {"en": "<script>Table</script>", "fr": "<script>Tableau</script>"}}
+    for language, table in (("en", "Table"), ("fr", "Tableau")):
+        text = _weighting_html("<img src=x onerror=alert(1)>", record, language)
+        assert "<script>" not in text and f"&lt;script&gt;{table}" in text
+        assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
 
 
 # ------------------------------------------------------------------------ reproduce (item 6)
