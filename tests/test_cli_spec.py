@@ -205,3 +205,11 @@ def test_drivers_without_a_shared_scale_write_importance_without_a_quadrant(tmp_
     assert "quadrant" not in table.columns and set(table.iloc[:, 0]) == {"ell", "meals", "mobility"}
     assert table["share"].sum() == pytest.approx(100, rel=1e-9)  # shares of R² in percent
     assert (out / "importance.en.png").exists() and not (out / "quadrant.en.png").exists()
+
+
+def test_report_names_the_spec_key_of_a_missing_wave_file(tmp_path, capsys):
+    spec_path = _sample_project(tmp_path)
+    (spec_path.parent / "cf2020.sav").unlink()
+    assert main(["report", str(spec_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert str(spec_path) in err and "[waves.cf2020].file" in err and "Traceback" not in err

@@ -48,14 +48,20 @@ from ..estimation.scales import Scale
 from ..fileutil import atomic_write_text
 from ..i18n import LANGUAGES, format_number
 from ..io.formats import sidecar_path
-from ..io.readers import read_survey
 from ..outputs import check_replaceable_output, output_path, replace_folder
 from ..samplegen.params import SAMPLE_DIR
 from ..sanitize import neutralize_frame
 from ..tables.publish import tables_html
 from ..tables.render import write_tables
 from ..waves.study import Study
-from .designs import METHOD_LABELS, apply_weighting, design_from_wave, estimate_frame, step_record
+from .designs import (
+    METHOD_LABELS,
+    apply_weighting,
+    design_from_wave,
+    estimate_frame,
+    read_wave,
+    step_record,
+)
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
 from .method import format_precision
@@ -134,7 +140,7 @@ def load_waves(run: Run) -> None:
         The run being built; this step adds to it in place.
     """
     for wave in run.spec.waves:
-        survey = read_survey(wave.file)
+        survey = read_wave(wave, run.spec.source)
         run.inputs.append(Path(wave.file))
         codebook_file = sidecar_path(Path(wave.file))
         if codebook_file.exists():
