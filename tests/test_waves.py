@@ -363,3 +363,20 @@ def test_french_label_falls_back_to_the_codebook_before_the_specs_english_wordin
     codebook = waves[2023].codebook
     assert study.label("q_time", "fr") == codebook["q_time"].label_fr
     assert study.label("q_time", "fr") != study.label("q_time", "en")
+
+
+def test_trend_display_in_french_formats_numbers_and_p_values():
+    import citizensfirst as cf
+    from citizensfirst.samplegen import sample_path
+    from citizensfirst.waves import sample_harmonization_path
+
+    waves = {year: cf.Design(cf.read_survey(sample_path(f"cf{year}")), weights="wt_design") for year in (2020, 2023)}
+    trend = cf.Study(waves, harmonization=sample_harmonization_path()).trend("q_time")
+    change = trend.changes.iloc[0]
+    french = trend.in_language("fr")
+    text, page = repr(french), french._repr_html_()
+    assert "IC à 95\u00a0%" in text and "vague | estimation" in text
+    assert f"{trend.estimates['estimate'].iloc[0]:.2f}".replace(".", ",") in text
+    assert ("<0,001" if change["p_value"] < 0.001 else f"{change['p_value']:.3f}".replace(".", ",")) in text
+    assert "e-0" not in text and "e-0" not in page and "Variations entre les vagues" in page
+    assert "e-0" not in repr(trend) and "95% CI" in repr(trend)

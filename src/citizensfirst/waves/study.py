@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -12,154 +10,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..display import facts_html, facts_text, rows_html, weighting_steps
+from ..display import facts_html, facts_text, weighting_steps
 from ..errors import DataError, HarmonizationError
 from ..estimation.engine import describe
 from ..estimation.intervals import independent_difference
-from ..estimation.labels import ResultLabels
 from ..estimation.result import Estimate
 from ..estimation.scores import DEFAULT_SQS_RATINGS, bottom_box, service_quality_score, top_box
 from .rules import Wave, wave_key
 from .spec import STATS, HarmonizationSpec, harmonize, load_spec
+from .trend import Trend
 
 if TYPE_CHECKING:
     from ..design.facade import Design
-
-
-@dataclass(frozen=True)
-class Trend:
-    """Per-wave estimates of one statistic and the changes between waves, with their tests.
-
-    ``estimates``: one row per wave (and domain): wave, by..., estimate, se, ci_low, ci_high,
-    n, df, flag. ``changes``: one row per compared pair (and domain): from_wave, to_wave, by...,
-    estimate_from, estimate_to, change (to - from), se = sqrt(se_from^2 + se_to^2) (independent
-    samples), ci_low, ci_high, t, df (the smaller of the two waves' design df unless given),
-    p_value (two-sided) and significant (p < 1 - level).
-    """
-
-    variable: str
-    statistic: str
-    estimates: pd.DataFrame
-    changes: pd.DataFrame
-    by: tuple[str, ...] = ()
-    level: float = 0.95
-    notes: tuple[str, ...] = ()
-    #: the per-wave :class:`Estimate` objects behind ``estimates`` (wave -> Estimate)
-    wave_estimates: Mapping[Wave, Estimate] = field(default_factory=dict, repr=False, compare=False)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The changes table (a copy): each pair's two estimates, the change and its test.
-
-        Returns
-        -------
-        pandas.DataFrame
-            A copy of ``changes``.
-        """
-        return self.changes.copy()
-
-    @property
-    def estimate(self) -> pd.Series:
-        """The per-wave estimates, indexed by wave (and the by-columns).
-
-        Returns
-        -------
-        pandas.Series
-            The estimates.
-        """
-        return self.estimates.set_index(["wave", *self.by])["estimate"]
-
-    @property
-    def se(self) -> pd.Series:
-        """The per-wave standard errors, indexed as :attr:`estimate`.
-
-        Returns
-        -------
-        pandas.Series
-            The standard errors.
-        """
-        return self.estimates.set_index(["wave", *self.by])["se"]
-
-    def conf_int(self, level: float | None = None, method: str | None = None) -> pd.DataFrame:
-        """Per-wave confidence limits (``ci_low``, ``ci_high``; index wave and row label), from
-        each wave's :meth:`Estimate.conf_int` (default: this trend's level and each estimate's method).
-
-        Parameters
-        ----------
-        level : float or None, optional
-            Confidence level; None uses this trend's level.
-        method : str or None, optional
-            Interval method; None uses each estimate's own.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``ci_low`` and ``ci_high`` indexed by wave and row label.
-
-        Raises
-        ------
-        DataError
-            When the trend keeps no per-wave estimates.
-        """
-        if not self.wave_estimates:
-            raise DataError("this Trend keeps no per-wave estimates; build it with Study.trend")
-        level = self.level if level is None else level
-        parts = {wave: est.conf_int(level, method) for wave, est in self.wave_estimates.items()}
-        return pd.concat(parts, names=["wave", "label"])
-
-    def significant_changes(self) -> pd.DataFrame:
-        """Only the rows of ``changes`` whose test is significant at ``level``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            The significant rows of ``changes``.
-        """
-        return self.changes[self.changes["significant"]].reset_index(drop=True)
-
-    def _shown(self) -> tuple[str, list[str], list[list[Any]], list[str], list[list[Any]]]:
-        """Title, then header and formatted rows of the estimates and of the changes (labels shown)."""
-        latest = list(self.wave_estimates.values())[-1] if self.wave_estimates else None
-        labels = latest.value_labels if latest is not None else ResultLabels()
-        language = latest.language if latest is not None else "en"
-        title = (latest.title() if latest is not None else f"{self.statistic} {self.variable}") + (
-            f" ({int(round(self.level * 100))}% CI)")
-
-        def domains(frame: pd.DataFrame) -> list[list[Any]]:
-            shown = [labels.label_values(b, frame[b], language).tolist() for b in self.by]
-            return [list(row) for row in zip(*shown, strict=True)] if shown else [[] for _ in range(len(frame))]
-
-        e = self.estimates
-        head = ["wave", *self.by, "estimate", "CI", "n", "flag"]
-        rows = [[wave, *dom, f"{est:.4g}", f"{low:.4g} to {high:.4g}", int(n), flag]
-                for wave, dom, est, low, high, n, flag in zip(
-                    e["wave"], domains(e), e["estimate"], e["ci_low"], e["ci_high"], e["n"], e["flag"], strict=True)]
-        c = self.changes
-        change_head = ["waves", *self.by, "change", "CI", "p", "significant"]
-        changes = [[f"{a} → {b}", *dom, f"{d:+.4g}", f"{low:.4g} to {high:.4g}", f"{p:.3g}", "*" if sig else ""]
-                   for a, b, dom, d, low, high, p, sig in zip(
-                       c["from_wave"], c["to_wave"], domains(c), c["change"], c["ci_low"], c["ci_high"],
-                       c["p_value"], c["significant"], strict=True)]
-        return title, head, rows, change_head, changes
-
-    def __repr__(self) -> str:
-        title, head, rows, change_head, changes = self._shown()
-        significant = int(self.changes["significant"].sum()) if len(self.changes) else 0
-        lines = [f"<Trend of {self.variable}: {title}>", "  " + " | ".join(head)]
-        lines += ["  " + " | ".join(str(v) for v in row) for row in rows[:20]]
-        lines.append(f"  changes: {len(changes)} compared, {significant} significant at the "
-                     f"{100 - int(round(self.level * 100))}% level")
-        lines += ["  " + " | ".join(str(v) for v in row) for row in changes[:20] if row[-1]]
-        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
-
-    def _repr_html_(self) -> str:
-        title, head, rows, change_head, changes = self._shown()
-        pct = int(round(self.level * 100))
-        parts = [rows_html(title, head, rows)]
-        parts.append(rows_html("Changes between waves", change_head, changes) if changes
-                     else "<p>(no pair of waves to compare)</p>")
-        notes = [f"* significant at the {100 - pct}% level (two-sided t test, independent waves)", *self.notes]
-        items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-        return f"<div>{''.join(parts)}<ul>{items}</ul></div>"
 
 
 class Study:
