@@ -144,7 +144,7 @@ class Study:
         >>> from citizensfirst import Design
         >>> s = Study({2020: Design(pd.DataFrame({"q": [1.0, 3.0]}))})
         >>> s.facts()[1]
-        ('wave 2020', '2 rows; unstratified, 2 PSUs')
+        ('wave 2020', '2 rows; no strata, no clusters')
         """
         spec = self._spec
         facts = [("harmonisation", "none (the waves share names)" if spec is None
