@@ -21,7 +21,8 @@ import citizensfirst as cf
 from citizensfirst.cli import main
 from citizensfirst.errors import OutputError, SpecError
 from citizensfirst.outputs import STAGING_MARKER, LeftoverWarning, check_replaceable_output
-from citizensfirst.report.pipeline import _weighting_html, run_report
+from citizensfirst.report.method import sources_html, weighting_html
+from citizensfirst.report.pipeline import run_report
 from citizensfirst.report.reproduce import reproduce
 from citizensfirst.report.spec import StudySpec
 from citizensfirst.samplegen.generator import sample_path
@@ -197,7 +198,9 @@ def test_weighting_html_escapes_the_wave_name() -> None:
                           "trimmed": 0},
               "citation": {"en": "<script>Table</script>", "fr": "<script>Tableau</script>"}}
     for language, table in (("en", "Table"), ("fr", "Tableau")):
-        text = _weighting_html("<img src=x onerror=alert(1)>", record, language)
+        sources: list[str] = []
+        text = weighting_html("<img src=x onerror=alert(1)>", record, language, sources)
+        text += sources_html(sources, language)
         assert "<script>" not in text and f"&lt;script&gt;{table}" in text
         assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
 

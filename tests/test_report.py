@@ -156,3 +156,13 @@ def test_chart_axes_and_alt_text_name_what_is_charted(report: Path) -> None:
     assert "0-100" in mean
     quadrant = (charts / "drivers_quadrant.en.txt").read_text(encoding="utf-8")
     assert "mean(q_overall" not in quadrant and "overall satisfaction" in quadrant.lower()
+
+
+def test_weighting_section_lists_each_target_source_once(report: Path) -> None:
+    for name, words in (("report.html", "Population estimates on July 1"),
+                        ("report.fr.html", "Estimations de la population au 1er juillet")):
+        page = (report / name).read_text(encoding="utf-8")
+        weighting = page.split("<h2", 3)[3].split("<h2", 1)[0]  # contents, method, then weighting
+        assert weighting.lstrip().split(">", 1)[1].startswith(("Weighting", "Pondération"))
+        assert weighting.count(words) == 1
+        assert weighting.count("source 1)") == 3  # the three waves refer to it

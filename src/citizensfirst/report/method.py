@@ -396,3 +396,70 @@ def method_html(designs: Mapping[str, Design], language: str, *,
         + _t("quality", language, min_n=rules.min_n, e=rules.letters[-2], f=rules.letters[-1],
              low=format_percent(low, language, 0), high=format_percent(high, language, 0))) + "</p>")
     return "\n".join(paragraphs)
+
+
+def weighting_html(name: str, record: dict[str, Any], language: str, sources: list[str]) -> str:
+    """One weighting step of a wave in the report, from its :func:`~citizensfirst.report.designs.step_record`.
+
+    A cited source is added to ``sources`` (once) and referred to by its number, so that
+    :func:`sources_html` lists each source once for the whole section.
+
+    Parameters
+    ----------
+    name : str
+        The wave and step, as shown (escaped here).
+    record : dict
+        The step's record: ``summary`` and, for cited targets, ``citation`` per language.
+    language : str
+        ``"en"`` or ``"fr"``.
+    sources : list of str
+        The section's sources so far; a new citation is appended.
+
+    Returns
+    -------
+    str
+        An HTML paragraph.
+    """
+    summary = record["summary"]
+    labels = {"en": ("Wave", "largest relative difference from the targets", "weights trimmed", "Kish design effect",
+                     "effective sample size", ":", "targets: source"),
+              "fr": ("Vague", "écart relatif maximal aux cibles", "poids écrêtés", "effet de plan de Kish",
+                     "taille effective", "\u00a0:", "cibles\u00a0: source")}[language]
+    cited = ""
+    if "citation" in record:
+        citation = record["citation"][language]
+        if citation not in sources:
+            sources.append(citation)
+        cited = f" ({labels[6]} {sources.index(citation) + 1})"
+    met = (f"{labels[2]}{labels[5]} {format_number(summary['trimmed'], language, 0)}" if summary["method"] == "trimming"
+           else f"{labels[1]}{labels[5]} {format_precision(summary['max_relative_error'], language)}")
+    return (f"<p><strong>{labels[0]} {html.escape(name)}</strong>{labels[5]} {met}; "
+            f"{labels[3]} {format_number(summary['kish_deff'], language, 2)}; "
+            f"{labels[4]} {format_number(summary['effective_n'], language, 0)}.{cited}</p>")
+
+
+def sources_html(sources: list[str], language: str) -> str:
+    """The numbered sources of the weighting targets, each once (escaped).
+
+    Parameters
+    ----------
+    sources : list of str
+        The citations, in the order :func:`weighting_html` numbered them.
+    language : str
+        ``"en"`` or ``"fr"``.
+
+    Returns
+    -------
+    str
+        An HTML block (empty without sources).
+
+    Examples
+    --------
+    >>> sources_html(["<Table 1>"], "en")
+    '<div class="notes"><p>Sources of the targets</p><ol><li>&lt;Table 1&gt;</li></ol></div>'
+    """
+    if not sources:
+        return ""
+    head = {"en": "Sources of the targets", "fr": "Sources des cibles"}[language]
+    items = "".join(f"<li>{html.escape(source)}</li>" for source in sources)
+    return f'<div class="notes"><p>{head}</p><ol>{items}</ol></div>'

@@ -16,7 +16,6 @@ output folder holds ``tables.xlsx`` (every table, English and French), ``tables/
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import sys
@@ -46,7 +45,7 @@ from ..drivers.driver_result import DriverResult
 from ..errors import DataError, SpecError
 from ..estimation.scales import Scale
 from ..fileutil import atomic_write_text
-from ..i18n import LANGUAGES, format_number
+from ..i18n import LANGUAGES
 from ..io.formats import sidecar_path
 from ..outputs import check_replaceable_output, output_path, replace_folder
 from ..samplegen.params import SAMPLE_DIR
@@ -64,7 +63,7 @@ from .designs import (
 )
 from .html import render_report
 from .manifest import digest, file_record, json_default, write_manifest
-from .method import format_precision
+from .method import sources_html, weighting_html
 from .published import published_shares, published_trend
 from .pubtables import (
     CHART_TITLES,
@@ -163,6 +162,7 @@ def weight_waves(run: Run) -> None:
     folder = Path(spec.source).parent if spec.source is not None else Path.cwd()
     section = Section("weighting", {"en": "Weighting", "fr": "Pondération"})
     numbers: dict[str, Any] = {}
+    sources: dict[str, list[str]] = {lang: [] for lang in spec.languages}
     for wave in (w for w in spec.waves if w.weighting):
         steps: list[dict[str, Any]] = []
         run.inputs += [step.file for step in wave.weighting if step.file is not None]
@@ -174,9 +174,11 @@ def weight_waves(run: Run) -> None:
                                           for i, s in enumerate(steps, start=1) for row in s["margins"]]}
         for lang in spec.languages:
             section.html[lang] = section.html.get(lang, "") + "".join(
-                _weighting_html(f"{wave.name}, {METHOD_LABELS[step.method][lang]}", record, lang)
+                weighting_html(f"{wave.name}, {METHOD_LABELS[step.method][lang]}", record, lang, sources[lang])
                 for step, record in zip(wave.weighting, steps, strict=True))
     if numbers:
+        for lang in spec.languages:  # each source cited once, after the waves that refer to it by number
+            section.html[lang] += sources_html(sources[lang], lang)
         run.numbers["weighting"] = numbers
         run.sections.append(section)
 
@@ -187,21 +189,6 @@ def _record_step(records: list[dict[str, Any]], folder: Path, _: int, step: Weig
     source = design.report.source
     records.append(step_record(step, design, label)
                    | ({} if source is None else {"citation": {lang: source.citation(lang) for lang in LANGUAGES}}))
-
-
-def _weighting_html(name: str, record: dict[str, Any], language: str) -> str:
-    """One weighting step of a wave in the report, from its :func:`~citizensfirst.report.designs.step_record`."""
-    summary = record["summary"]
-    labels = {"en": ("Wave", "largest relative difference from the targets", "weights trimmed", "Kish design effect",
-                     "effective sample size", ":", "Targets"),
-              "fr": ("Vague", "écart relatif maximal aux cibles", "poids écrêtés", "effet de plan de Kish",
-                     "taille effective", "\u00a0:", "Cibles")}[language]
-    cited = f" {labels[6]}{labels[5]} {html.escape(record['citation'][language])}" if "citation" in record else ""
-    met = (f"{labels[2]}{labels[5]} {format_number(summary['trimmed'], language, 0)}" if summary["method"] == "trimming"
-           else f"{labels[1]}{labels[5]} {format_precision(summary['max_relative_error'], language)}")
-    return (f"<p><strong>{labels[0]} {html.escape(name)}</strong>{labels[5]} {met}; "
-            f"{labels[3]} {format_number(summary['kish_deff'], language, 2)}; "
-            f"{labels[4]} {format_number(summary['effective_n'], language, 0)}.{cited}</p>")
 
 
 def estimate(run: Run) -> None:
