@@ -166,3 +166,10 @@ def test_weighting_section_lists_each_target_source_once(report: Path) -> None:
         assert weighting.lstrip().split(">", 1)[1].startswith(("Weighting", "Pondération"))
         assert weighting.count(words) == 1
         assert weighting.count("source 1)") == 3  # the three waves refer to it
+
+
+def test_method_section_names_the_target_table_briefly(report: Path) -> None:
+    for name, short in (("report.html", "Statistics Canada, Table 17-10-0005-01 (July 1, 2025)"),
+                        ("report.fr.html", "Statistique Canada, tableau 17-10-0005-01 (1er juillet 2025)")):
+        method = (report / name).read_text(encoding="utf-8").split("<h2", 3)[2]
+        assert method.count(short) == 3 and "doi.org" not in method  # the full citation is under Weighting

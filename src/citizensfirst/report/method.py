@@ -331,7 +331,7 @@ def wave_method(design: Design, language: str, origins: Sequence[TargetOrigin | 
         # a report built from cited targets carries their source (weighting.report.TargetSource)
         source = getattr(report, "source", None)
         if source is not None:
-            described[-1] = _step(design, steps[-1], None, language) + f" ({_t('cited', language, citation=source.citation(language))})"
+            described[-1] = _step(design, steps[-1], None, language) + f" ({_t('cited', language, citation=source.short(language))})"
         if report is not None and steps[-1].action == "trim" and report.trimmed:
             described[-1] += _t("trimmed", language, n=format_number(report.trimmed, language, 0))
         elif report is not None and math.isfinite(report.max_relative_error):

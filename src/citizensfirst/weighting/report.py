@@ -78,6 +78,25 @@ class TargetSource:
                  f"DOI {doi}." if doi else "", f"{note.rstrip('.')}." if note else ""]
         return " ".join(p for p in parts if p)
 
+    def short(self, language: str = "en") -> str:
+        """Publisher, table and reference date only (the full :meth:`citation` is given once elsewhere).
+
+        Parameters
+        ----------
+        language : str, default "en"
+            ``"en"`` or ``"fr"``.
+
+        Returns
+        -------
+        str
+            E.g. ``"Statistics Canada, Table 17-10-0005-01 (July 1, 2025)"``.
+        """
+        french = language == "fr"
+        publisher = (self.publisher_fr or ("Statistique Canada" if self.publisher == "Statistics Canada"
+                                           else self.publisher)) if french else self.publisher
+        date = (self.reference_date_fr or self.reference_date) if french else self.reference_date
+        return f"{publisher}, {'tableau' if french else 'Table'} {self.table} ({date})"
+
     def __str__(self) -> str:
         return self.citation("en")
 
