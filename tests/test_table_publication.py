@@ -230,3 +230,18 @@ def test_a_total_only_table_has_one_header_row() -> None:
     head = markup.split("<thead>")[1].split("</thead>")[0]
     assert head.count("<tr>") == 1 and "rowspan" not in markup
     assert markup.count('<th scope="col">') == 2
+
+
+def test_french_csv_headers_put_a_space_before_the_colon(tmp_path):
+    import citizensfirst as cf
+    from citizensfirst.samplegen import sample_path
+
+    design = cf.Design(cf.read_survey(sample_path("cf2023")), weights="wt_design")
+    french = design.banner("q_overall", ["age_grp", "gender"], stat="top2", language="fr")
+    english = design.banner("q_overall", ["age_grp", "gender"], stat="top2", language="en")
+    french.to_csv(tmp_path / "fr.csv")
+    english.to_csv(tmp_path / "en.csv")
+    header_fr = (tmp_path / "fr.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    header_en = (tmp_path / "en.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "\u00a0: " in header_fr and re.search("[^\u00a0]: ", header_fr) is None
+    assert ": " in header_en and "\u00a0:" not in header_en

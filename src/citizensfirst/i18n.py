@@ -200,6 +200,27 @@ def check_language(language: str) -> str:
     return language
 
 
+def colon(language: str = "en") -> str:
+    """A colon as the language writes it: ``":"`` in English, a no-break space then ``":"`` in French.
+
+    Parameters
+    ----------
+    language : str, default "en"
+        Language code.
+
+    Returns
+    -------
+    str
+        The colon, with its preceding space where the language has one.
+
+    Examples
+    --------
+    >>> f"Groupe d'âge{colon('fr')} 18 à 34 ans"
+    "Groupe d'âge\xa0: 18 à 34 ans"
+    """
+    return "\u00a0:" if check_language(language) == "fr" else ":"
+
+
 def text(key: str, language: str = "en") -> str:
     """The label ``key`` in ``language``; unknown keys are returned as they are.
 

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import DataError
 from ..estimation.quality import SUPPRESSED
 from ..fileutil import atomic_output, atomic_write_text
-from ..i18n import format_number, text
+from ..i18n import colon, format_number, text
 from ..sanitize import neutralize
 from .notes import legend_line
 from .publish import MAX_COLUMNS, TABLE_CSS, table_html
@@ -245,7 +245,8 @@ class Table:
     def _flat_headers(self) -> list[str]:
         out = []
         for col in self.columns:
-            out.append(col.header if col.variable is None else f"{col.group_label}: {col.header}")
+            out.append(col.header if col.variable is None
+                       else f"{col.group_label}{colon(self.language)} {col.header}")
         return out
 
     def column_groups(self, columns: Sequence[int] | None = None) -> list[tuple[str, list[TableColumn]]]:
@@ -488,7 +489,7 @@ class Table:
         header = self.row_header
         bases = self.bases
         for c, n, wn in zip(self.columns, bases["n"], bases["weighted_n"], strict=True):
-            name = c.header if c.variable is None else f"{c.group_label}: {c.header}"
+            name = c.header if c.variable is None else f"{c.group_label}{colon(self.language)} {c.header}"
             lines.append(
                 f"{header} - {name}: {text('table_unweighted_base', self.language)} "
                 f"{self._number(float(n), 0)}; {text('table_weighted_base', self.language)} "
