@@ -77,11 +77,12 @@ def test_the_tables_command_prints_the_r_domain_means(tmp_path):
 
 
 @pytest.mark.parametrize(("options", "named"), [
-    (["--fpc", "no_such_fpc"], "fpc"),
-    (["--psu", "dnum", "no_such_ssu"], "psu"),
-    (["--weights", "pw", "--probs", "pw"], "probs"),
-    (["--replicate-pattern", "zzz[0-9]+", "--replicate-type", "jk1"], "pattern"),
-    (["--replicate-pattern", "rep(", "--replicate-type", "jk1"], "pattern"),
+    (["--fpc", "no_such_fpc"], "--fpc"),
+    (["--psu", "dnum", "no_such_ssu"], "--psu"),
+    (["--weights", "pw", "--probs", "pw"], "the design options: give weights or probs"),
+    (["--replicate-pattern", "zzz[0-9]+", "--replicate-type", "jk1"], "--replicate-pattern"),
+    (["--replicate-pattern", "rep(", "--replicate-type", "jk1"], "the replicate options: pattern 'rep('"),
+    (["--fpc", "-5"], "--fpc"),
 ])
 def test_bad_design_options_exit_2_naming_the_key(tmp_path, capsys, options, named):
     out = tmp_path / "t.xlsx"
@@ -90,6 +91,7 @@ def test_bad_design_options_exit_2_naming_the_key(tmp_path, capsys, options, nam
     err = capsys.readouterr().err
     assert code == 2
     assert named in err and "Traceback" not in err
+    assert "[waves." not in err  # the command line's own option names, not the spec's keys
     assert not out.exists()
 
 

@@ -5,6 +5,7 @@ design options are a spec's wave table, validated by the same schema."""
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,51 @@ def _number_or_column(value: str) -> str | float:
         return value
 
 
+CLI_WAVE = "cli"
+"""The name of the wave the design options describe (it never appears in messages)."""
+
+OPTIONS: dict[str, str] = {
+    "file": "the file argument", "weights": "--weights", "probs": "--probs", "strata": "--strata",
+    "psu": "--psu", "fpc": "--fpc", "nest": "--nest", "lonely_psu": "--lonely-psu",
+    "replicates.columns": "--replicate-weights", "replicates.pattern": "--replicate-pattern",
+    "replicates.type": "--replicate-type", "replicates.scale": "--scale", "replicates.rscales": "--rscales",
+    "replicates.rho": "--rho", "replicates.mse": "--mse", "replicates.combined": "--multipliers",
+    "replicates": "the replicate options",
+}
+"""Wave-table key -> the command-line option that sets it."""
+
+
+def option_names(message: str) -> str:
+    """A wave-table error rewritten for the command line: ``[waves.cli].fpc`` becomes ``--fpc``.
+
+    Parameters
+    ----------
+    message : str
+        The schema's or the design's message about the options' wave table.
+
+    Returns
+    -------
+    str
+        The message naming options instead of wave keys.
+
+    Examples
+    --------
+    >>> option_names("command line: [waves.cli].fpc: column 'x' is not in a.csv")
+    "command line: --fpc: column 'x' is not in a.csv"
+    >>> option_names("command line: [waves.cli.replicates].pattern: 'z' matches no column")
+    "command line: --replicate-pattern: 'z' matches no column"
+    >>> option_names("command line: [waves.cli]: give weights or probs, not both")
+    'command line: the design options: give weights or probs, not both'
+    """
+    def option(match: re.Match[str]) -> str:
+        key = ".".join(filter(None, (match.group(1), match.group(2))))
+        if not key:
+            return "the design options"
+        return OPTIONS.get(key, OPTIONS.get(match.group(2) or "", match.group(0)))
+
+    return re.sub(rf"\[waves\.{CLI_WAVE}(?:\.(replicates))?\](?:\.([a-z_]+))?", option, message)
+
+
 def wave_table(args: argparse.Namespace) -> dict[str, Any]:
     """The spec wave table (``[waves.NAME]``) that the design options describe.
 
@@ -244,7 +290,10 @@ def command_wave(args: argparse.Namespace) -> tuple[WaveSpec, list[Path]]:
         raise SpecError("--wave needs --spec (the study spec that names the wave)")
     if args.file is None:
         raise SpecError("give a survey file, or --spec FILE [--wave NAME]")
-    wave = parse_wave("cli", wave_table(args), source="command line")
+    try:
+        wave = parse_wave(CLI_WAVE, wave_table(args), source="command line")
+    except SpecError as err:
+        raise SpecError(option_names(str(err))) from None
     return wave, [wave.file, sidecar_path(wave.file)]
 
 
@@ -264,7 +313,10 @@ def survey_and_design(wave: WaveSpec, source: str | Path | None = None) -> tuple
         The survey read from the file and its (weighted) design.
     """
     survey = read_wave(wave, source)
-    design = design_from_wave(wave, survey, source=source or "command line")
+    try:
+        design = design_from_wave(wave, survey, source=source or "command line")
+    except SpecError as err:
+        raise SpecError(str(err) if source else option_names(str(err))) from None
     where = f"{source}: [waves.{wave.name}]" if source else f"[waves.{wave.name}]"
     return survey, apply_weighting(design, wave.weighting, where=where)
 
