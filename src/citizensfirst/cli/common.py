@@ -174,13 +174,15 @@ def option_names(message: str) -> str:
     >>> option_names("command line: [waves.cli]: give weights or probs, not both")
     'command line: the design options: give weights or probs, not both'
     """
-    def option(match: re.Match[str]) -> str:
-        key = ".".join(filter(None, (match.group(1), match.group(2))))
-        if not key:
-            return "the design options"
-        return OPTIONS.get(key, OPTIONS.get(match.group(2) or "", match.group(0)))
+    return re.sub(rf"\[waves\.{CLI_WAVE}(?:\.(replicates))?\](?:\.([a-z_]+))?", _option_name, message)
 
-    return re.sub(rf"\[waves\.{CLI_WAVE}(?:\.(replicates))?\](?:\.([a-z_]+))?", option, message)
+
+def _option_name(match: re.Match[str]) -> str:
+    """The option for one ``[waves.cli(.replicates)](.key)`` match of :func:`option_names`."""
+    key = ".".join(filter(None, (match.group(1), match.group(2))))
+    if not key:
+        return "the design options"
+    return OPTIONS.get(key, OPTIONS.get(match.group(2) or "", match.group(0)))
 
 
 def wave_table(args: argparse.Namespace) -> dict[str, Any]:
