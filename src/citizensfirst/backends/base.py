@@ -1,0 +1,174 @@
+"""The backend interface: where a lazy design's rows live, and the few questions asked of them.
+
+Every estimator reduces to weighted sums grouped by (stratum, PSU[, SSU], domain[, level]), so a
+backend answers one kind of question: *aggregate these SQL expressions over the rows, grouped by
+these keys, where this condition holds*, and returns a small :class:`pandas.DataFrame` (one row per
+group). numpy then finishes the statistics on those small tables with the same kernels the
+in-memory engine uses (:mod:`citizensfirst.design.variance`, :mod:`citizensfirst.design.replicates`).
+
+Expressions are SQL text in the subset that DuckDB and Spark SQL share: arithmetic, ``CASE WHEN``,
+``IS NULL``, ``CAST(... AS DOUBLE)``, ``LN``, ``EXP``, ``LEAST``, ``GREATEST``, ``SUM``, ``COUNT``,
+``MIN``, ``MAX``. Column names are written with :meth:`Backend.column` (each dialect quotes them
+its own way) and text literals with :meth:`Backend.literal`, so one plan runs on both.
+
+Every answer is counted in :attr:`Backend.statistics` (queries run, rows returned, the largest
+answer), which is how the tests prove that a lazy design never brings the file's rows into memory.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = ["Backend", "QueryStatistics"]
+
+
+@dataclass
+class QueryStatistics:
+    """What a backend has returned so far: queries, rows, and the largest single answer.
+
+    >>> stats = QueryStatistics()
+    >>> stats.record(12)
+    >>> stats.record(3)
+    >>> (stats.queries, stats.rows_returned, stats.largest_answer)
+    (2, 15, 12)
+    """
+
+    queries: int = 0
+    rows_returned: int = 0
+    largest_answer: int = 0
+
+    def record(self, rows: int) -> None:
+        """Count one answered query of ``rows`` rows.
+
+        Parameters
+        ----------
+        rows : int
+            Number of rows the query returned.
+        """
+        self.queries += 1
+        self.rows_returned += rows
+        self.largest_answer = max(self.largest_answer, rows)
+
+
+class Backend(ABC):
+    """Rows held outside pandas (a DuckDB relation, a Spark DataFrame), queried by aggregation.
+
+    Subclasses implement :meth:`columns`, :meth:`run` (one SQL query returning a small frame),
+    :meth:`column`, :meth:`literal` and :meth:`fetch`; :meth:`aggregate` builds the one query
+    shape every estimator needs.
+    """
+
+    #: short name used in messages and results ("duckdb", "spark")
+    name: str = "backend"
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.statistics = QueryStatistics()
+
+    @abstractmethod
+    def columns(self) -> dict[str, str]:
+        """Column names and their kinds.
+
+        Returns
+        -------
+        dict
+            Column name to ``'numeric'``, ``'boolean'``, ``'string'`` or ``'other'``, in file order.
+        """
+
+    @abstractmethod
+    def column(self, name: str) -> str:
+        """A column name as a quoted SQL identifier of this dialect.
+
+        Parameters
+        ----------
+        name : str
+            Column name.
+
+        Returns
+        -------
+        str
+            The quoted identifier.
+        """
+
+    @abstractmethod
+    def literal(self, value: object) -> str:
+        """A Python value (number, text, bool, None) as an SQL literal of this dialect.
+
+        Parameters
+        ----------
+        value : object
+            The value.
+
+        Returns
+        -------
+        str
+            The SQL literal.
+        """
+
+    @abstractmethod
+    def run(self, query: str) -> pd.DataFrame:
+        """Run one SQL query whose FROM is ``{rows}`` (the backend's rows) and return its answer.
+
+        Parameters
+        ----------
+        query : str
+            SQL text with the placeholder ``{rows}`` where the rows' relation goes.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The answer (expected to be small: aggregated).
+        """
+
+    @abstractmethod
+    def fetch(self, columns: Sequence[str], where: str | None = None,
+              limit: int | None = None) -> pd.DataFrame:
+        """Bring rows into memory: the explicit ``collect()`` of a lazy design.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            Columns to bring.
+        where : str, optional
+            SQL condition selecting the rows.
+        limit : int, optional
+            At most this many rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows, in file order where the backend keeps one.
+        """
+
+    def aggregate(self, aggregates: Mapping[str, str], by: Sequence[str] = (),
+                  where: str | None = None) -> pd.DataFrame:
+        """Aggregate SQL expressions over the rows, grouped by ``by`` columns, sorted by them.
+
+        Parameters
+        ----------
+        aggregates : mapping
+            Output name to an aggregate SQL expression (``SUM(...)``, ``COUNT(...)``, ...).
+            Output names must be simple identifiers (letters, digits, underscores).
+        by : sequence of str
+            Grouping columns (names; quoted here).
+        where : str, optional
+            SQL condition on the rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group: the ``by`` columns (named as given) then the aggregates.
+        """
+        keys = [f"{self.column(b)} AS {self.column(b)}" for b in by]
+        values = [f"{expr} AS {self.column(name)}" for name, expr in aggregates.items()]
+        query = f"SELECT {', '.join(keys + values)} FROM {{rows}}"
+        if where:
+            query += f" WHERE {where}"
+        if by:
+            group = ", ".join(self.column(b) for b in by)
+            query += f" GROUP BY {group} ORDER BY {group}"
+        return self.run(query)
