@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..design.facade import Design
 
 @dataclass
-class _Domains:
+class Domains:
     """Row codes 0..G-1 of the domains (``-1``: outside every domain) and their labels."""
 
     codes: np.ndarray
@@ -38,10 +38,23 @@ class _Domains:
 
     @property
     def count(self) -> int:
+        """Number of domains.
+
+        Returns
+        -------
+        int
+            The number of domains (rows of :attr:`frame`).
+        """
         return len(self.frame)
 
     def rows(self) -> list[np.ndarray | slice]:
-        """Row positions of each domain (a slice when one domain holds every row)."""
+        """Row positions of each domain (a slice when one domain holds every row).
+
+        Returns
+        -------
+        list of numpy.ndarray or slice
+            One entry per domain.
+        """
         if self.count == 1 and bool((self.codes == 0).all()):
             return [slice(None)]
         order = np.argsort(self.codes, kind="stable")
@@ -51,7 +64,7 @@ class _Domains:
         return [order[bounds[g] : bounds[g + 1]] for g in range(self.count)]
 
 
-def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
+def domains_of(design: Design, by: str | Sequence[str] | None) -> Domains:
     """Domain codes for ``by`` (None: one domain, the design's own).
 
     Parameters
@@ -63,7 +76,7 @@ def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
 
     Returns
     -------
-    _Domains
+    Domains
         Row codes (``-1`` outside every domain) and one row of by-values per domain.
 
     Raises
@@ -74,7 +87,7 @@ def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
     names = as_list(by)
     base = design.domain.copy()
     if not names:
-        return _Domains(np.where(base, 0, -1), pd.DataFrame(index=[0]))
+        return Domains(np.where(base, 0, -1), pd.DataFrame(index=[0]))
     data = design.frame
     check_columns(data, names, "by", design.source)
     keys = data[names]
@@ -83,7 +96,7 @@ def domains_of(design: Design, by: str | Sequence[str] | None) -> _Domains:
     codes = np.full(len(data), -1, dtype=np.int64)
     codes[valid] = grouped.ngroup().to_numpy()
     frame = grouped.size().reset_index()[names]
-    return _Domains(codes, frame)
+    return Domains(codes, frame)
 
 
 ONES = "ones"  # denominators sentinel: a mean, i.e. x = 1 wherever the numerator is observed
@@ -96,7 +109,7 @@ def ratio_engine(
     design: Design,
     numerators: np.ndarray,
     denominators: np.ndarray | str | None,
-    domains: _Domains,
+    domains: Domains,
     *,
     deff: str | None = "srswor",
     listwise: bool = False,
@@ -116,7 +129,7 @@ def ratio_engine(
         ``(n, k)`` values, NaN where missing.
     denominators : numpy.ndarray or str or None
         ``(n, k)`` values, :data:`ONES` for means, or None for totals.
-    domains : _Domains
+    domains : Domains
         The estimation domains (:func:`domains_of`).
     deff : str or None, default 'srswor'
         Design-effect convention (``'srswor'``, ``'replace'``, or None for none).
@@ -175,7 +188,7 @@ def ratio_engine(
             continue
         if calibrated:
             full = np.zeros((len(weights), n_items))
-            full[rows] = _influence(wy, wx, est)
+            full[rows] = ratio_influence(wy, wx, est)
             dense.append(full)
             continue
         assert taylor is not None  # no replicate weights: a Taylor design
@@ -187,7 +200,7 @@ def ratio_engine(
                 stage_totals.append(t1)
             else:
                 t0 = group_sums(codes, wx, stage.n_clusters)
-                stage_totals.append(_influence(t1, t0, est))
+                stage_totals.append(ratio_influence(t1, t0, est))
         blocks.append(stage_totals)
     est_all = np.concatenate(estimates)
     replicates = None
@@ -201,7 +214,7 @@ def ratio_engine(
         union = np.logical_or.reduce(present)
         vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
     else:
-        vcov = _stacked_vcov(taylor, blocks, present, n_items)
+        vcov = stacked_vcov(taylor, blocks, present, n_items)
     variance = np.diag(vcov)
     with np.errstate(divide="ignore", invalid="ignore"):
         design_effect = variance / np.concatenate(srs) if deff else np.full_like(variance, np.nan)
@@ -215,17 +228,49 @@ def ratio_engine(
     }
 
 
-def _influence(wy: np.ndarray, wx: np.ndarray | None, est: np.ndarray) -> np.ndarray:
-    """Linearised values of a ratio (``(w y - R w x) / X``) or a total (``w y``)."""
+def ratio_influence(wy: np.ndarray, wx: np.ndarray | None, est: np.ndarray) -> np.ndarray:
+    """Linearised values of a ratio (``(w y - R w x) / X``) or a total (``w y``).
+
+    Parameters
+    ----------
+    wy : numpy.ndarray
+        Weighted numerators (rows or cluster totals) per item.
+    wx : numpy.ndarray or None
+        Weighted denominators of the same shape (None: totals).
+    est : numpy.ndarray
+        The ratio of every item.
+
+    Returns
+    -------
+    numpy.ndarray
+        The influence values, shaped as ``wy``.
+    """
     if wx is None:
         return wy
     with np.errstate(divide="ignore", invalid="ignore"):
         return (wy - est * wx) / wx.sum(axis=0)
 
 
-def _stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.ndarray],
+def stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.ndarray],
                   n_items: int) -> np.ndarray:
-    """Joint covariance of every domain's items from their per-stage cluster totals."""
+    """Joint covariance of every domain's items from their per-stage cluster totals.
+
+    Parameters
+    ----------
+    taylor : TaylorStructure
+        The design's Taylor structure.
+    blocks : list of list of numpy.ndarray
+        Per domain, the per-used-stage (clusters, items) influence totals.
+    present : list of numpy.ndarray
+        Per domain, the boolean mask of the structure's rows in the domain.
+    n_items : int
+        Items per domain.
+
+    Returns
+    -------
+    numpy.ndarray
+        The covariance of every domain's items, domain-major.
+    """
     if taylor.lonely_psu == "average" or taylor.adjust_domain_lonely:
         # these rules depend on which strata a domain reaches: covariances within domains only
         size = len(blocks) * n_items
@@ -317,26 +362,60 @@ def replicate_vcov(
 
 def _srs_variance(wm: np.ndarray, y: np.ndarray, wy: np.ndarray, x: np.ndarray | None,
                   wx: np.ndarray | None, est: np.ndarray, deff: str | None) -> np.ndarray:
-    """Variance under simple random sampling of the same size, per item (R's deff convention).
-
-    ``wm`` holds the weights where an item is used (0 elsewhere), ``y``/``x`` the values and
-    ``wy``/``wx`` their weighted values. Sums of squares are expanded (no residual arrays).
-    """
+    """:func:`srs_variance` from row values: ``wm`` the weights where an item is used (0
+    elsewhere), ``y``/``x`` the values and ``wy``/``wx`` their weighted values."""
     if not deff:
         return np.full(wm.shape[1], np.nan)
-    psum = wm.sum(axis=0)
-    nobs = (wm != 0).sum(axis=0).astype(float)
+    psum, nobs = wm.sum(axis=0), (wm != 0).sum(axis=0).astype(float)
+    wyy = np.einsum("ij,ij->j", wy, y)
+    if x is None or wx is None:
+        return srs_variance(psum, nobs, wy.sum(axis=0), wyy, est, deff)
+    return srs_variance(psum, nobs, wy.sum(axis=0), wyy, est, deff, wx=wx.sum(axis=0),
+                        wxx=np.einsum("ij,ij->j", wx, x), wxy=np.einsum("ij,ij->j", wy, x))
+
+
+def srs_variance(psum: np.ndarray, nobs: np.ndarray, wy: np.ndarray, wyy: np.ndarray,
+                 est: np.ndarray, deff: str | None, *, wx: np.ndarray | None = None,
+                 wxx: np.ndarray | None = None, wxy: np.ndarray | None = None) -> np.ndarray:
+    """Variance under simple random sampling of the same size, per item (R's deff convention),
+    from the domain's weighted sums (so a lazy design can pass sums computed by a database).
+
+    Parameters
+    ----------
+    psum : numpy.ndarray
+        Sum of the weights of the rows where each item is used.
+    nobs : numpy.ndarray
+        Number of those rows.
+    wy, wyy : numpy.ndarray
+        Sums of ``w y`` and ``w y^2``.
+    est : numpy.ndarray
+        The estimates (ratios; ignored for totals).
+    deff : str or None
+        ``'srswor'``, ``'replace'`` or None (no design effect: NaN).
+    wx, wxx, wxy : numpy.ndarray, optional
+        Sums of ``w x``, ``w x^2`` and ``w x y`` for ratios and means (None for totals).
+
+    Returns
+    -------
+    numpy.ndarray
+        The SRS variance of every item.
+
+    Examples
+    --------
+    >>> one = np.array([4.0])
+    >>> srs_variance(one, one, np.array([10.0]), np.array([30.0]), np.array([np.nan]), "replace")
+    array([6.66666667])
+    """
+    if not deff:
+        return np.full(len(psum), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        syy = np.einsum("ij,ij->j", wy, y)
-        if x is None or wx is None:
-            centre = wy.sum(axis=0) / psum
-            ss = syy - centre * wy.sum(axis=0)
+        if wx is None or wxx is None or wxy is None:
+            centre = wy / psum
+            ss = wyy - centre * wy
             scale = psum**2
         else:
-            sxx = np.einsum("ij,ij->j", wx, x)
-            sxy = np.einsum("ij,ij->j", wy, x)
-            ss = syy - 2 * est * sxy + est**2 * sxx
-            scale = psum**2 / wx.sum(axis=0) ** 2
+            ss = wyy - 2 * est * wxy + est**2 * wxx
+            scale = psum**2 / wx**2
         s2 = np.maximum(ss, 0.0) / psum * nobs / (nobs - 1)
         vsrs = s2 * scale / nobs
         if deff != "replace":
@@ -348,7 +427,7 @@ def finish(
     design: Design,
     statistic: str,
     result: dict[str, np.ndarray],
-    domains: _Domains,
+    domains: Domains,
     items: pd.DataFrame,
     *,
     level: float,
@@ -371,7 +450,7 @@ def finish(
         Name of the statistic (``mean``, ``proportion``, ...).
     result : dict
         The :func:`ratio_engine` result (``estimate``, ``vcov``, ``deff``, ``n``, ``df``).
-    domains : _Domains
+    domains : Domains
         The estimation domains.
     items : pandas.DataFrame
         One row per item (``variable``, and ``level`` where relevant).
