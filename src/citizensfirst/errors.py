@@ -63,3 +63,8 @@ class HarmonizationError(CitizensFirstError, ValueError):
 
 class SpecError(CitizensFirstError, ValueError):
     """A study spec (TOML) is invalid: a missing key, a misspelt variable, a wrong type."""
+
+
+class NotLazyError(DataError):
+    """An operation a lazy design (rows in DuckDB or Spark) cannot do without bringing its rows
+    into memory; the message names the operation and suggests ``.collect()`` on a subset."""

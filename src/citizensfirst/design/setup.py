@@ -192,105 +192,8 @@ class DesignSetup(DesignBase):
         lonely_psu: str,
         adjust_domain_lonely: bool,
     ) -> tuple[TaylorStructure, np.ndarray | None]:
-        frame, source = self._data, self._source
-        n = len(frame)
-        psu_cols = [c for c in as_list(psu) if c not in ("1", 1)]
-        strata_cols = as_list(strata)
-        fpc_specs = [] if fpc is None else ([fpc] if isinstance(fpc, str | int | float) else list(fpc))
-        check_columns(frame, psu_cols + strata_cols + [f for f in fpc_specs if isinstance(f, str)],
-                      "design", source)
-        n_stages = max(1, len(psu_cols))
-        if len(strata_cols) > n_stages:
-            raise DesignError(f"{len(strata_cols)} strata columns for {n_stages} stage(s)")
-        if len(fpc_specs) > n_stages:
-            raise DesignError(f"{len(fpc_specs)} fpc values for {n_stages} stage(s)")
-        for col in psu_cols + strata_cols:
-            if frame[col].isna().any():
-                raise DataError(
-                    f"{source}: design column {col!r} has {int(frame[col].isna().sum())} missing values"
-                )
-        stages: list[Stage] = []
-        parent = np.zeros(n, dtype=np.int64)  # above the first stage: the population, one cluster
-        popsizes: list[np.ndarray] = []
-        as_counts = self._fpc_are_counts(fpc_specs)
-        for s in range(n_stages):
-            if s < len(strata_cols):
-                stratum_key = frame[strata_cols[s]].to_numpy()
-            else:
-                stratum_key = np.zeros(n, dtype=np.int64)
-            if s == 0:
-                stratum, _ = factorize(stratum_key)
-                labels_series = pd.Series(stratum_key)
-            else:
-                stratum, _ = factorize(stratum_key, parent)
-                labels_series = pd.Series(stratum_key).astype(str) + "/" + pd.Series(parent).astype(str)
-            if s < len(psu_cols):
-                psu_key = frame[psu_cols[s]].to_numpy()
-            else:
-                psu_key = np.arange(n)
-            if s == 0 and s >= len(psu_cols):
-                cluster = np.arange(n, dtype=np.int64)  # every row its own PSU: nested by construction
-            elif s == 0:
-                if nest:
-                    cluster, _ = factorize(stratum, psu_key)
-                else:
-                    cluster, _ = factorize(psu_key)
-                    _check_nested(cluster, stratum, psu_cols[0], source)
-            else:
-                cluster, _ = factorize(parent, psu_key)
-            labels = _stratum_labels(stratum, labels_series)
-            n_sampled_row = _clusters_per_stratum(cluster, stratum)
-            popsize_row = None
-            if s < len(fpc_specs):
-                popsize_row = self._popsize(fpc_specs[s], stratum, n_sampled_row, labels, s, as_counts)
-                popsizes.append(popsize_row / n_sampled_row)
-            stages.append(Stage.build(cluster, stratum, popsize_row,
-                                      None if s == 0 else parent, labels))
-            parent = cluster
-        taylor = TaylorStructure(tuple(stages), lonely_psu, adjust_domain_lonely)
-        fpc_weights = np.prod(popsizes, axis=0) if popsizes else None
-        return taylor, fpc_weights
-
-    def _fpc_values(self, spec: str | float) -> np.ndarray:
-        frame, source = self._data, self._source
-        if isinstance(spec, str):
-            values = numeric_column(frame, spec, "fpc", source)
-            _check_finite(values, spec, "fpc", source)
-            return values
-        return np.full(len(frame), float(spec))
-
-    def _fpc_are_counts(self, specs: Sequence[str | float]) -> bool:
-        """As R: population counts when any fpc exceeds 1 (then all must be >= 1), else fractions."""
-        if not specs:
-            return True
-        values = np.concatenate([self._fpc_values(spec) for spec in specs])
-        counts = bool((values > 1).any())
-        if counts and (values < 1).any():
-            raise DesignError(
-                f"{self._source}: fpc mixes population sizes (>1) and sampling fractions (<1); "
-                "give all stages as counts or all as fractions"
-            )
-        return counts
-
-    def _popsize(self, spec: str | float, stratum: np.ndarray, n_sampled: np.ndarray,
-                 labels: list[str], stage: int, as_counts: bool) -> np.ndarray:
-        source = self._source
-        values = self._fpc_values(spec)
-        name = spec if isinstance(spec, str) else str(spec)
-        if (values <= 0).any():
-            raise DataError(f"{source}: fpc {name!r} must be positive")
-        varying = pd.Series(values).groupby(stratum).nunique()
-        if (varying > 1).any():
-            bad = labels[int(varying.index[int(np.argmax(varying.to_numpy() > 1))])]
-            raise DesignError(f"{source}: fpc {name!r} varies within stratum {bad} at stage {stage + 1}")
-        popsize = values if as_counts else n_sampled / values
-        if (popsize < n_sampled - 1e-9).any():
-            h = int(stratum[np.argmax(popsize < n_sampled - 1e-9)])
-            raise DesignError(
-                f"{source}: fpc {name!r} implies more than 100% sampling in stratum {labels[h]} "
-                f"at stage {stage + 1}"
-            )
-        return popsize
+        return build_taylor(self._data, self._source, strata, psu, fpc, nest, lonely_psu,
+                            adjust_domain_lonely)
 
     def _read_replicates(
         self,
@@ -317,9 +220,7 @@ class DesignSetup(DesignBase):
         else:
             names = list(columns)
             check_columns(frame, names, "replicate weight", source)
-        method = (method or "other").lower()
-        if method not in REPLICATE_METHODS:
-            raise DesignError(f"method must be one of {REPLICATE_METHODS}, got {method!r}")
+        method = replicate_method(method)
         block = frame[names]
         if all(pd.api.types.is_numeric_dtype(t) for t in block.dtypes):
             matrix = block.to_numpy(dtype=float, na_value=np.nan)
@@ -330,34 +231,252 @@ class DesignSetup(DesignBase):
             _check_finite(matrix[:, bad_columns[0]], names[bad_columns[0]], "replicate weight", source)
         if (matrix < 0).any():
             raise DataError(f"{source}: replicate weights must not be negative")
-        n_rep = matrix.shape[1]
-        if method == "fay" and rho is None:
-            raise DesignError("method='fay' needs rho=")
-        rho_value = 0.0 if rho is None else float(rho)
-        if scale is None:
-            if method in ("brr", "fay"):
-                scale = 1.0 / (n_rep * (1 - rho_value) ** 2)
-            elif method in ("bootstrap", "subbootstrap"):
-                scale = 1.0 / (n_rep - 1)
-            elif method == "jk1":
-                scale = (n_rep - 1) / n_rep
-            elif method == "jkn":
-                scale = 1.0
-            else:
-                raise DesignError(f"method={method!r} needs scale= (and rscales= if not all 1)")
-        if rscales is None:
-            if method == "jkn":
-                raise DesignError("method='jkn' needs rscales= ((n_h - 1) / n_h for each replicate)")
-            rscales_arr = np.ones(n_rep)
-        else:
-            rscales_arr = np.asarray(rscales, dtype=float).reshape(-1)
-            if rscales_arr.size == 1:
-                rscales_arr = np.repeat(rscales_arr, n_rep)  # a single value applies to all, as R
-            if rscales_arr.shape != (n_rep,):
-                raise DesignError(f"rscales has {rscales_arr.size} values for {n_rep} replicates")
+        scale, rscales_arr, rho_value = replicate_parameters(method, matrix.shape[1], scale, rscales, rho)
         analysis = matrix if combined_weights else matrix * self._weights[:, None]
         return ReplicateWeights(method, analysis, float(scale), rscales_arr, bool(mse), None,
                                 rho_value if method == "fay" else None)
+
+
+def replicate_method(method: str | None) -> str:
+    """The replicate method in lower case (None: ``"other"``), checked against the known ones.
+
+    Parameters
+    ----------
+    method : str or None
+        The method as given.
+
+    Returns
+    -------
+    str
+        One of :data:`REPLICATE_METHODS`.
+
+    Raises
+    ------
+    DesignError
+        If the method is unknown.
+
+    Examples
+    --------
+    >>> replicate_method("JK1")
+    'jk1'
+    """
+    method = (method or "other").lower()
+    if method not in REPLICATE_METHODS:
+        raise DesignError(f"method must be one of {REPLICATE_METHODS}, got {method!r}")
+    return method
+
+
+def replicate_parameters(method: str, n_rep: int, scale: float | None,
+                         rscales: Sequence[float] | np.ndarray | None,
+                         rho: float | None) -> tuple[float, np.ndarray, float]:
+    """The scale, per-replicate scales and rho of supplied replicate weights (R's defaults).
+
+    Parameters
+    ----------
+    method : str
+        The replicate method (see :func:`replicate_method`).
+    n_rep : int
+        Number of replicate columns.
+    scale : float or None
+        Overall scale (None: the method's default).
+    rscales : sequence of float or numpy.ndarray or None
+        Per-replicate scales (None: all 1; one value applies to all).
+    rho : float or None
+        Fay's rho.
+
+    Returns
+    -------
+    tuple
+        ``(scale, rscales, rho)`` (rho 0 when not given).
+
+    Raises
+    ------
+    DesignError
+        When the method needs a parameter that is missing, or ``rscales`` has the wrong length.
+
+    Examples
+    --------
+    >>> replicate_parameters("jk1", 4, None, None, None)
+    (0.75, array([1., 1., 1., 1.]), 0.0)
+    """
+    if method == "fay" and rho is None:
+        raise DesignError("method='fay' needs rho=")
+    rho_value = 0.0 if rho is None else float(rho)
+    if scale is None:
+        if method in ("brr", "fay"):
+            scale = 1.0 / (n_rep * (1 - rho_value) ** 2)
+        elif method in ("bootstrap", "subbootstrap"):
+            scale = 1.0 / (n_rep - 1)
+        elif method == "jk1":
+            scale = (n_rep - 1) / n_rep
+        elif method == "jkn":
+            scale = 1.0
+        else:
+            raise DesignError(f"method={method!r} needs scale= (and rscales= if not all 1)")
+    if rscales is None:
+        if method == "jkn":
+            raise DesignError("method='jkn' needs rscales= ((n_h - 1) / n_h for each replicate)")
+        rscales_arr = np.ones(n_rep)
+    else:
+        rscales_arr = np.asarray(rscales, dtype=float).reshape(-1)
+        if rscales_arr.size == 1:
+            rscales_arr = np.repeat(rscales_arr, n_rep)  # a single value applies to all, as R
+        if rscales_arr.shape != (n_rep,):
+            raise DesignError(f"rscales has {rscales_arr.size} values for {n_rep} replicates")
+    return float(scale), rscales_arr, rho_value
+
+
+def build_taylor(
+    frame: pd.DataFrame,
+    source: str,
+    strata: str | Sequence[str] | None,
+    psu: str | Sequence[str] | None,
+    fpc: str | float | Sequence[str | float] | None,
+    nest: bool,
+    lonely_psu: str,
+    adjust_domain_lonely: bool,
+) -> tuple[TaylorStructure, np.ndarray | None]:
+    """The Taylor structure (strata, PSUs of every stage, fpc) of ``frame``'s rows.
+
+    ``frame`` holds the design columns: the respondents, or one row per distinct combination of
+    design values (a lazy design's cluster table), which gives the same structure.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The design columns.
+    source : str
+        Where the data came from, for messages.
+    strata : str or sequence of str or None
+        Strata column(s), one per stage at most.
+    psu : str or sequence of str or None
+        PSU column(s), one per stage (None: every row is its own PSU).
+    fpc : str or float or sequence of (str or float) or None
+        Per stage, population sizes or sampling fractions (column or number).
+    nest : bool
+        PSU ids unique only within strata.
+    lonely_psu : str
+        Rule for strata with one PSU.
+    adjust_domain_lonely : bool
+        As R's ``survey.adjust.domain.lonely``.
+
+    Returns
+    -------
+    tuple
+        ``(taylor, fpc_weights)``: the structure and, with an fpc, the weight the fpc
+        implies for every row (None without an fpc).
+
+    Raises
+    ------
+    DataError
+        Missing or non-numeric design values.
+    DesignError
+        Too many strata or fpc columns, fpc varying within a stratum, PSUs not nested.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"s": [1, 1, 2, 2], "p": [1, 2, 3, 4]})
+    >>> taylor, _ = build_taylor(frame, "data", "s", "p", None, False, "fail", False)
+    >>> taylor.stages[0].n_strata, taylor.stages[0].n_clusters
+    (2, 4)
+    """
+    n = len(frame)
+    psu_cols = [c for c in as_list(psu) if c not in ("1", 1)]
+    strata_cols = as_list(strata)
+    fpc_specs = [] if fpc is None else ([fpc] if isinstance(fpc, str | int | float) else list(fpc))
+    check_columns(frame, psu_cols + strata_cols + [f for f in fpc_specs if isinstance(f, str)],
+                  "design", source)
+    n_stages = max(1, len(psu_cols))
+    if len(strata_cols) > n_stages:
+        raise DesignError(f"{len(strata_cols)} strata columns for {n_stages} stage(s)")
+    if len(fpc_specs) > n_stages:
+        raise DesignError(f"{len(fpc_specs)} fpc values for {n_stages} stage(s)")
+    for col in psu_cols + strata_cols:
+        if frame[col].isna().any():
+            raise DataError(
+                f"{source}: design column {col!r} has {int(frame[col].isna().sum())} missing values"
+            )
+    stages: list[Stage] = []
+    parent = np.zeros(n, dtype=np.int64)  # above the first stage: the population, one cluster
+    popsizes: list[np.ndarray] = []
+    as_counts = _fpc_are_counts(frame, source, fpc_specs)
+    for s in range(n_stages):
+        if s < len(strata_cols):
+            stratum_key = frame[strata_cols[s]].to_numpy()
+        else:
+            stratum_key = np.zeros(n, dtype=np.int64)
+        if s == 0:
+            stratum, _ = factorize(stratum_key)
+            labels_series = pd.Series(stratum_key)
+        else:
+            stratum, _ = factorize(stratum_key, parent)
+            labels_series = pd.Series(stratum_key).astype(str) + "/" + pd.Series(parent).astype(str)
+        if s < len(psu_cols):
+            psu_key = frame[psu_cols[s]].to_numpy()
+        else:
+            psu_key = np.arange(n)
+        if s == 0 and s >= len(psu_cols):
+            cluster = np.arange(n, dtype=np.int64)  # every row its own PSU: nested by construction
+        elif s == 0:
+            if nest:
+                cluster, _ = factorize(stratum, psu_key)
+            else:
+                cluster, _ = factorize(psu_key)
+                _check_nested(cluster, stratum, psu_cols[0], source)
+        else:
+            cluster, _ = factorize(parent, psu_key)
+        labels = _stratum_labels(stratum, labels_series)
+        n_sampled_row = _clusters_per_stratum(cluster, stratum)
+        popsize_row = None
+        if s < len(fpc_specs):
+            popsize_row = _popsize(frame, source, fpc_specs[s], stratum, n_sampled_row, labels, s,
+                                   as_counts)
+            popsizes.append(popsize_row / n_sampled_row)
+        stages.append(Stage.build(cluster, stratum, popsize_row,
+                                  None if s == 0 else parent, labels))
+        parent = cluster
+    taylor = TaylorStructure(tuple(stages), lonely_psu, adjust_domain_lonely)
+    fpc_weights = np.prod(popsizes, axis=0) if popsizes else None
+    return taylor, fpc_weights
+
+def _fpc_values(frame: pd.DataFrame, source: str, spec: str | float) -> np.ndarray:
+    if isinstance(spec, str):
+        values = numeric_column(frame, spec, "fpc", source)
+        _check_finite(values, spec, "fpc", source)
+        return values
+    return np.full(len(frame), float(spec))
+
+def _fpc_are_counts(frame: pd.DataFrame, source: str, specs: Sequence[str | float]) -> bool:
+    """As R: population counts when any fpc exceeds 1 (then all must be >= 1), else fractions."""
+    if not specs:
+        return True
+    values = np.concatenate([_fpc_values(frame, source, spec) for spec in specs])
+    counts = bool((values > 1).any())
+    if counts and (values < 1).any():
+        raise DesignError(
+            f"{source}: fpc mixes population sizes (>1) and sampling fractions (<1); "
+            "give all stages as counts or all as fractions"
+        )
+    return counts
+
+def _popsize(frame: pd.DataFrame, source: str, spec: str | float, stratum: np.ndarray,
+             n_sampled: np.ndarray, labels: list[str], stage: int, as_counts: bool) -> np.ndarray:
+    values = _fpc_values(frame, source, spec)
+    name = spec if isinstance(spec, str) else str(spec)
+    if (values <= 0).any():
+        raise DataError(f"{source}: fpc {name!r} must be positive")
+    varying = pd.Series(values).groupby(stratum).nunique()
+    if (varying > 1).any():
+        bad = labels[int(varying.index[int(np.argmax(varying.to_numpy() > 1))])]
+        raise DesignError(f"{source}: fpc {name!r} varies within stratum {bad} at stage {stage + 1}")
+    popsize = values if as_counts else n_sampled / values
+    if (popsize < n_sampled - 1e-9).any():
+        h = int(stratum[np.argmax(popsize < n_sampled - 1e-9)])
+        raise DesignError(
+            f"{source}: fpc {name!r} implies more than 100% sampling in stratum {labels[h]} "
+            f"at stage {stage + 1}"
+        )
+    return popsize
 
 
 def unpack(data: Any) -> tuple[pd.DataFrame, Any, str]:
