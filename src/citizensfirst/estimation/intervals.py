@@ -30,8 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
-from scipy.special import expit, logit
+from scipy.special import expit, logit, ndtr, ndtri, stdtr, stdtrit
 
 from ..errors import DataError
 
@@ -85,10 +84,12 @@ def critical_value(level: float, dfs: np.ndarray | float) -> np.ndarray:
     """
     alpha = 1 - level
     dfs = np.atleast_1d(np.asarray(dfs, dtype=float))
-    out = np.full(dfs.shape, stats.norm.ppf(1 - alpha / 2))
+    # scipy.special's t and normal quantiles: what scipy.stats.t.ppf and norm.ppf call, without
+    # importing scipy.stats (half a second at start-up)
+    out = np.full(dfs.shape, ndtri(1 - alpha / 2))
     finite = np.isfinite(dfs)
     with np.errstate(invalid="ignore"):
-        out[finite] = stats.t.ppf(1 - alpha / 2, np.where(dfs[finite] > 0, dfs[finite], np.nan))
+        out[finite] = stdtrit(np.where(dfs[finite] > 0, dfs[finite], np.nan), 1 - alpha / 2)
     return out
 
 
@@ -133,6 +134,8 @@ def _beta(x: IntervalInputs) -> Limits:
         raise DataError("the 'beta' (Korn-Graubard) interval needs the unweighted n of every row")
     p, alpha = x.estimate, 1 - x.level
     df_design = x.df if x.design_df is None else x.design_df
+    from scipy import stats  # lazy: scipy.stats is slow to import; only this method needs it
+
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = p * (1 - p) / x.se**2
         n_eff = n_eff * (stats.t.ppf(alpha / 2, x.n - 1) / stats.t.ppf(alpha / 2, df_design)) ** 2
@@ -295,9 +298,9 @@ def p_value(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
     dfs = np.broadcast_to(np.asarray(df, dtype=float), t.shape)
     out = np.full(t.shape, np.nan)
     normal = np.isinf(dfs)
-    out[normal] = 2 * stats.norm.sf(np.abs(t[normal]))
+    out[normal] = 2 * ndtr(-np.abs(t[normal]))  # scipy.stats.norm.sf and t.sf, as in critical_value
     finite = np.isfinite(dfs) & (dfs > 0)
-    out[finite] = 2 * stats.t.sf(np.abs(t[finite]), dfs[finite])
+    out[finite] = 2 * stdtr(dfs[finite], -np.abs(t[finite]))
     return out
 
 

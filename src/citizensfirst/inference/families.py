@@ -3,38 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from statsmodels.genmod import families as sm_families
 
 from ..errors import DataError
+
+if TYPE_CHECKING:
+    from statsmodels.genmod import families as sm_families
 
 FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
 
 
-class _Binomial(sm_families.Binomial):
-    """statsmodels' binomial family, started where R's ``binomial()$initialize`` starts."""
+@cache
+def _statsmodels_classes() -> dict[str, Any]:
+    """statsmodels' binomial, Poisson and Gaussian families, started where R's ``initialize`` starts."""
+    # lazy: statsmodels costs a second to import (start-up time); only model fits need it
+    from statsmodels.genmod import families as sm
 
-    def __init__(self, prior: np.ndarray) -> None:
-        super().__init__()
-        self.prior = prior
+    class _Binomial(sm.Binomial):
+        def __init__(self, prior: np.ndarray) -> None:
+            super().__init__()
+            self.prior = prior
 
-    def starting_mu(self, y: np.ndarray) -> np.ndarray:
-        return (self.prior * y + 0.5) / (self.prior + 1)
+        def starting_mu(self, y: np.ndarray) -> np.ndarray:
+            return (self.prior * y + 0.5) / (self.prior + 1)
 
+    class _Poisson(sm.Poisson):
+        def starting_mu(self, y: np.ndarray) -> np.ndarray:
+            return y + 0.1
 
-class _Poisson(sm_families.Poisson):
-    """statsmodels' Poisson family, started where R's ``poisson()$initialize`` starts."""
+    class _Gaussian(sm.Gaussian):
+        def starting_mu(self, y: np.ndarray) -> np.ndarray:
+            return y
 
-    def starting_mu(self, y: np.ndarray) -> np.ndarray:
-        return y + 0.1
-
-
-class _Gaussian(sm_families.Gaussian):
-    """statsmodels' Gaussian family, started where R's ``gaussian()$initialize`` starts."""
-
-    def starting_mu(self, y: np.ndarray) -> np.ndarray:
-        return y
+    return {"binomial": _Binomial, "poisson": _Poisson, "gaussian": _Gaussian}
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,12 @@ class GlmFamily:
         statsmodels.genmod.families.Family
             The family object passed to statsmodels' GLM.
         """
+        classes = _statsmodels_classes()
         if self.name in ("binomial", "quasibinomial"):
-            return _Binomial(prior)
+            return classes["binomial"](prior)
         if self.name in ("poisson", "quasipoisson"):
-            return _Poisson()
-        return _Gaussian()
+            return classes["poisson"]()
+        return classes["gaussian"]()
 
 
 def family_of(name: str) -> GlmFamily:

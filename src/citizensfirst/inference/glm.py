@@ -12,9 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from ..errors import CitizensFirstError, ConvergenceError, DataError
 from ..estimation.engine import describe, influence_vcov, replicate_vcov
@@ -97,6 +94,8 @@ class ModelResult:
         pandas.Series
             Named ``p_value``, indexed by term (NaN when ``df_residual`` is not positive).
         """
+        from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
         t = self.statistic.to_numpy()
         df = self.df_residual
         p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
@@ -177,6 +176,8 @@ class ModelResult:
         >>> regress(Design(df), "y ~ x").wald_test("x").parameters
         {'ndf': 1, 'ddf': 4}
         """
+        from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
         names = [terms] if isinstance(terms, str) else list(terms)
         index = self._term_columns(names)
         beta = self.coefficients.to_numpy()[index]
@@ -273,6 +274,10 @@ def _glm(X: np.ndarray, y: np.ndarray, weights: np.ndarray, fam: GlmFamily,
     are R's, so the fit stops at R's iteration. Prior weights are ``var_weights``; the
     scale is held at 1 so that the criterion is the unscaled deviance, as in R.
     """
+    # lazy: statsmodels costs a second to import (start-up time); only model fits need it
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
     y = y.copy()
     if fam.name in ("binomial", "quasibinomial"):
         y[weights == 0] = 0.0

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 
 def _fmt(value: Any) -> str:
@@ -100,6 +99,9 @@ class TestResult:
 
 def _saddle(x: float, lam: np.ndarray) -> float:
     """Upper tail of sum lam_i chi2_1 at x by the saddlepoint approximation (NaN near zeta=0)."""
+    # lazy: scipy.optimize and scipy.stats take most of a second to import (start-up time)
+    from scipy import optimize, stats
+
     d = float(np.max(lam))
     lam = lam / d
     x = x / d
@@ -148,6 +150,8 @@ def p_chisqsum(x: float, lam: Sequence[float] | np.ndarray) -> float:
     >>> round(p_chisqsum(3.84, [1.0]), 3)  # exact: 0.050
     0.052
     """
+    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
     lam = np.asarray(lam, dtype=float)
     if x <= 0:
         return 1.0
@@ -184,6 +188,8 @@ def p_fsum(x: float, lam: Sequence[float] | np.ndarray, ddf: float) -> float:
     >>> round(p_fsum(4.0, [1.0], 30.0), 3)  # exact F(1, 30): 0.055
     0.057
     """
+    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
     if not np.isfinite(ddf):
         return p_chisqsum(x, lam)
     lam = np.asarray(lam, dtype=float)

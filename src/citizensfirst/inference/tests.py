@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..design.setup import check_columns
 from ..errors import DataError
@@ -106,6 +105,8 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
     >>> round(res.estimate["difference in mean"], 6), res.parameters
     (3.0, {'df': 4})
     """
+    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
     check_columns(design.frame, [variable] + ([by] if by else []), "t test", design.source)
     y = numeric_matrix(design, [variable])[:, 0]
     answered = design.domain & ~np.isnan(y) & (design.weight_values > 0)
@@ -273,6 +274,8 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
     >>> res.statistic_name, sorted(res.parameters)
     ('F', ['ddf', 'ndf'])
     """
+    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
     if statistic not in CHISQ_STATISTICS:
         raise DataError(f"statistic must be one of {CHISQ_STATISTICS}, got {statistic!r}")
     check_columns(design.frame, [row_var, col_var], "table", design.source)
