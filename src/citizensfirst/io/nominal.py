@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import NominalVariableWarning
-from .codebook import Codebook
+
+if TYPE_CHECKING:
+    from .codebook import Codebook
 
 
 def warn_if_nominal(codebook: Codebook | None, data: pd.DataFrame, names: Iterable[str], use: str,
@@ -34,7 +37,7 @@ def warn_if_nominal(codebook: Codebook | None, data: pd.DataFrame, names: Iterab
 
     Examples
     --------
-    >>> from citizensfirst.io.codebook import Variable
+    >>> from citizensfirst.io.codebook import Codebook, Variable
     >>> cb = Codebook([Variable("prov", measure="nominal")])
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
