@@ -1,0 +1,183 @@
+"""The Spark backend (issue #14): exact literals, the shared SQL subset, and answers equal to pandas.
+
+Every test runs on the one local Spark session of ``conftest.spark`` (local[2]).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from citizensfirst.backends.spark import SparkBackend, spark_identifier, spark_literal
+from citizensfirst.errors import DataError
+
+# pyspark 4.3 warns on every pandas -> Spark conversion under pandas 3; the conversions tested here work
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+#: values whose literal must come back from Spark exactly (bit for bit for the floats)
+ROUND_TRIP = [0.1, 1e-300, 5e-324, -0.0, 1 / 3, 1.7976931348623157e308, -2.5, 1e16, 123456789.12345679,
+              math.inf, -math.inf, 2**62, -7, 0, np.float64(0.7), np.int64(-3), True, np.bool_(False),
+              "it's", "back\\slash", "{rows}", "élève «ça»", "line\nbreak", "a`b", "", "--", "q'; DROP"]
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    """Strata with quotes and accents, PSUs, a domain with missing keys, and doubles with NULLs."""
+    rng = np.random.default_rng(14)
+    n = 400
+    y = rng.normal(50, 20, n)
+    y[rng.random(n) < 0.1] = np.nan
+    region = rng.choice(np.array(["O'Neil", "Québec", 'say "hi"', "back\\slash"], dtype=object), n)
+    domain = rng.choice(np.array(["a", "b", None], dtype=object), n)
+    return pd.DataFrame({"stratum": region, "psu": rng.integers(1, 6, n), "domain": domain,
+                         "w": rng.uniform(0.5, 40, n), "y": y, "odd name`x": rng.integers(0, 2, n) == 1})
+
+
+@pytest.fixture(scope="module")
+def backend(spark, sample: pd.DataFrame) -> SparkBackend:
+    return SparkBackend(spark, spark.createDataFrame(sample), source="sample.parquet")
+
+
+def _same_value(got: object, wanted: object) -> bool:
+    if isinstance(wanted, float | np.floating):
+        return isinstance(got, float) and (math.copysign(1, got), got) == (math.copysign(1, wanted), wanted)
+    return got == wanted and type(got) is type(wanted if not isinstance(wanted, np.generic) else wanted.item())
+
+
+def test_literals_come_back_exactly(spark) -> None:
+    select = ", ".join(f"{spark_literal(v)} AS v{i}" for i, v in enumerate(ROUND_TRIP))
+    answer = spark.sql(f"SELECT {select}")
+    row = answer.collect()[0]
+    bad = [(v, row[i]) for i, v in enumerate(ROUND_TRIP) if not _same_value(row[i], v)]
+    assert bad == []
+    doubles = [f.dataType.simpleString() for f, v in zip(answer.schema.fields, ROUND_TRIP, strict=True)
+               if isinstance(v, float)]
+    assert set(doubles) == {"double"}  # never DECIMAL: 0.1 must not become an exact decimal
+    nan = spark.sql(f"SELECT {spark_literal(float('nan'))} AS v").collect()[0][0]
+    assert math.isnan(nan)
+
+
+def test_literal_refuses_other_types() -> None:
+    with pytest.raises(DataError, match=r"cannot write the value \[1\] \(of type list\) in a Spark query"):
+        spark_literal([1])
+
+
+def test_negative_literals_cannot_start_a_comment(spark) -> None:
+    query = f"SELECT 1 -{spark_literal(-1)} AS a, 1.5D -{spark_literal(-0.5)} AS b"
+    assert tuple(spark.sql(query).collect()[0]) == (2, 2.0)
+
+
+def test_columns_and_kinds(backend: SparkBackend) -> None:
+    assert backend.columns() == {"stratum": "string", "psu": "numeric", "domain": "string", "w": "numeric",
+                                 "y": "numeric", "odd name`x": "boolean"}
+    assert backend.column("odd name`x") == spark_identifier("odd name`x") == "`odd name``x`"
+    assert backend.name == "spark" and backend.source == "sample.parquet"
+
+
+def test_a_table_name_is_read_and_an_unknown_one_refused(spark, sample: pd.DataFrame) -> None:
+    spark.createDataFrame(sample).createOrReplaceTempView("cf_sample_table")
+    named = SparkBackend(spark, "cf_sample_table")
+    assert named.source == "cf_sample_table"
+    assert named.aggregate({"n": "COUNT(*)"})["n"].tolist() == [len(sample)]
+    with pytest.raises(DataError, match="Spark has no table or view named 'no_such_table'"):
+        SparkBackend(spark, "no_such_table")
+    with pytest.raises(DataError, match="needs a Spark DataFrame or a table name, not DataFrame"):
+        SparkBackend(spark, sample)  # type: ignore[arg-type]
+
+
+def test_nan_is_read_as_missing(spark) -> None:
+    frame = spark.createDataFrame([(1.0,), (float("nan"),), (None,)], "y DOUBLE")
+    answer = SparkBackend(spark, frame).aggregate({"n": "COUNT(*)", "usable": f"COUNT({spark_identifier('y')})",
+                                                   "total": "SUM(`y`)"})
+    assert answer.to_dict("records") == [{"n": 3, "usable": 1, "total": 1.0}]
+    assert answer["total"].dtype == np.float64
+
+
+def test_the_shared_sql_subset_matches_pandas(backend: SparkBackend, sample: pd.DataFrame) -> None:
+    w, y, c = backend.column("w"), backend.column("y"), backend.column
+    aggregates = {
+        "wy": f"SUM(CAST({w} AS DOUBLE) * {y})",
+        "n": "COUNT(*)",
+        "usable": f"SUM(CASE WHEN {y} IS NULL THEN 0 ELSE 1 END)",
+        "count_y": f"COUNT({y})",
+        "log_w": f"SUM(LN({w}))",
+        "exp_y": f"SUM(EXP(-{y} / 100.0D))",
+        "low": f"MIN(LEAST({y}, {w}))",
+        "high": f"MAX(GREATEST({y}, {w}))",
+        "flag": f"SUM(CASE WHEN {c('odd name`x')} THEN {w} ELSE 0.0D END)",
+    }
+    where = f"{c('stratum')} <> {backend.literal('back' + chr(92) + 'slash')}"
+    answer = backend.aggregate(aggregates, by=["stratum", "domain", "psu"], where=where)
+
+    rows = sample[sample["stratum"] != "back\\slash"].assign(
+        wy=lambda d: d["w"] * d["y"], usable=lambda d: d["y"].notna().astype(int),
+        log_w=lambda d: np.log(d["w"]), exp_y=lambda d: np.exp(-d["y"] / 100.0),
+        low=lambda d: np.fmin(d["y"], d["w"]), high=lambda d: np.fmax(d["y"], d["w"]),
+        flag=lambda d: d["w"].where(d["odd name`x"], 0.0))
+    grouped = rows.groupby(["stratum", "domain", "psu"], dropna=False)
+    wanted = grouped.agg(wy=("wy", "sum"), n=("w", "size"), usable=("usable", "sum"), count_y=("y", "count"),
+                         log_w=("log_w", "sum"), exp_y=("exp_y", "sum"), low=("low", "min"),
+                         high=("high", "max"), flag=("flag", "sum")).reset_index()
+
+    keys = ["stratum", "domain", "psu"]
+    assert len(answer) == len(wanted) > 40  # stratum x domain (NULL included) x PSU, as present
+    assert set(answer["stratum"]) == {"O'Neil", "Québec", 'say "hi"'}
+    assert answer["domain"].isna().sum() == wanted["domain"].isna().sum() > 10  # NULL is a group of its own
+    # sorted by the keys (Spark puts NULL keys first within a sort level)
+    order = answer.assign(domain=answer["domain"].fillna("")).sort_values(keys, kind="stable").index
+    assert list(order) == list(answer.index)
+    merged = answer.assign(domain=answer["domain"].fillna("<NULL>")).merge(
+        wanted.assign(domain=wanted["domain"].fillna("<NULL>")), on=keys, suffixes=("", "_pandas"),
+        validate="one_to_one")
+    assert len(merged) == len(answer)
+    for name in ("n", "usable", "count_y"):
+        assert answer[name].dtype == np.int64
+        assert (merged[name] == merged[f"{name}_pandas"]).all(), name
+    for name in ("wy", "log_w", "exp_y", "low", "high", "flag"):
+        assert answer[name].dtype == np.float64
+        np.testing.assert_allclose(merged[name], merged[f"{name}_pandas"], rtol=1e-12, atol=0, err_msg=name)
+    assert answer["psu"].dtype == np.int64
+
+
+def test_doubles_survive_exactly(spark) -> None:
+    values = [0.1, 1e-300, 5e-324, 1 / 3, 2.0 ** 0.5, -1.7976931348623157e308, 123456.789e-7]
+    frame = spark.createDataFrame(pd.DataFrame({"k": range(len(values)), "x": values}))
+    answer = SparkBackend(spark, frame).aggregate({"x": "SUM(`x`)", "lo": "MIN(`x`)"}, by=["k"])
+    assert answer["x"].tolist() == values and answer["lo"].tolist() == values
+
+
+def test_fetch_brings_selected_rows(backend: SparkBackend, sample: pd.DataFrame) -> None:
+    quoted = backend.literal("O'Neil")
+    rows = backend.fetch(["stratum", "y", "psu"], where=f"{backend.column('stratum')} = {quoted}")
+    wanted = sample.loc[sample["stratum"] == "O'Neil", ["stratum", "y", "psu"]]
+    assert len(rows) == len(wanted) and list(rows.columns) == ["stratum", "y", "psu"]
+    assert rows["y"].isna().sum() == wanted["y"].isna().sum()
+    np.testing.assert_array_equal(np.sort(rows["y"].dropna()), np.sort(wanted["y"].dropna()))
+    assert rows["psu"].dtype == np.int64 and rows["y"].dtype == np.float64
+    assert len(backend.fetch(["w"], limit=7)) == 7
+    assert backend.statistics.largest_answer >= len(wanted)
+    with pytest.raises(DataError, match=r"sample.parquet: no column 'weight' in the Spark data"):
+        backend.fetch(["weight"])
+
+
+def test_statistics_count_every_answer(spark, sample: pd.DataFrame) -> None:
+    fresh = SparkBackend(spark, spark.createDataFrame(sample))
+    fresh.aggregate({"n": "COUNT(*)"}, by=["psu"])
+    fresh.run("SELECT COUNT(*) AS n FROM {rows}")
+    assert (fresh.statistics.queries, fresh.statistics.rows_returned, fresh.statistics.largest_answer) == (2, 6, 5)
+
+
+def test_a_failing_query_is_a_data_error(backend: SparkBackend) -> None:
+    with pytest.raises(DataError, match=r"sample.parquet: Spark could not run the query .*`nope`"):
+        backend.aggregate({"s": "SUM(`nope`)"})
+
+
+def test_missing_pyspark_names_the_extra(spark, monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = spark.createDataFrame([(1.0,)], "y DOUBLE")
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(DataError, match=r"pip install 'citizensfirst\[spark\]' \(Spark also needs Java 17"):
+        SparkBackend(spark, frame)
