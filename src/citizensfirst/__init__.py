@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         DataError,
         DesignError,
         HarmonizationError,
+        NotLazyError,
         SpecError,
         WeightingError,
     )
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from .io.readers import read_survey
     from .io.survey import SourceInfo, Survey
     from .io.writers import write_survey
+    from .lazy.design import LazyDesign
+    from .scan import scan_survey
     from .waves.study import Study, Trend
     from .weighting import targets as targets
 
@@ -66,7 +69,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Study": ("citizensfirst.waves.study", "Study"),
     "Trend": ("citizensfirst.waves.study", "Trend"),
     "targets": ("citizensfirst.weighting.targets", None),
-    "scan_survey": ("citizensfirst.backends.duckdb", "scan_survey"),
+    "scan_survey": ("citizensfirst.scan", "scan_survey"),
+    "NotLazyError": ("citizensfirst.errors", "NotLazyError"),
     "LazyDesign": ("citizensfirst.lazy.design", "LazyDesign"),
 }
 
@@ -83,6 +87,8 @@ __all__ = [
     "DataError",
     "DesignError",
     "HarmonizationError",
+    "LazyDesign",
+    "NotLazyError",
     "SpecError",
     "SourceInfo",
     "Study",
@@ -90,6 +96,7 @@ __all__ = [
     "Trend",
     "Variable",
     "read_survey",
+    "scan_survey",
     "scores",
     "write_survey",
     "WeightingError",

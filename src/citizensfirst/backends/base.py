@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..errors import NotLazyError
+
 __all__ = ["Backend", "QueryStatistics"]
 
 
@@ -143,6 +145,31 @@ class Backend(ABC):
         pandas.DataFrame
             The rows, in file order where the backend keeps one.
         """
+
+    def with_row_number(self, name: str) -> Backend:
+        """The same rows with a column ``name`` numbering them 0, 1, ... in file order.
+
+        A design without PSUs makes every row its own PSU and needs this row key.
+
+        Parameters
+        ----------
+        name : str
+            Name of the new column.
+
+        Returns
+        -------
+        Backend
+            A backend over the numbered rows (sharing this one's statistics).
+
+        Raises
+        ------
+        NotLazyError
+            If this backend cannot number its rows (the default).
+        """
+        raise NotLazyError(
+            f"{self.source}: the {self.name} backend cannot number rows, which a design without "
+            "psu= needs (every row its own PSU); give psu=, or .collect() a subset"
+        )
 
     def aggregate(self, aggregates: Mapping[str, str], by: Sequence[str] = (),
                   where: str | None = None) -> pd.DataFrame:

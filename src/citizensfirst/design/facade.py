@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..backends.duckdb import DuckDBBackend, table_relation
 from ..display import brief, facts_html, facts_text, step_text, weighting_steps
 from ..errors import DataError, DesignError
+from ..lazy.design import LazyDesign
 from . import replicates as _replicates
 from .accessors import DesignAccessors
 from .analysing import AnalysisMethods
@@ -155,6 +157,40 @@ class Design(DesignSetup, DesignAccessors, WeightingMethods, EstimatorMethods, A
             )
             self._weights = self._base_weights(weights, probs, fpc_weights)
             self._replicates = None
+
+    @classmethod
+    def from_duckdb(cls, connection: Any, table: str, **design_args: Any) -> LazyDesign:
+        """A lazy design over a DuckDB table or view: estimates by aggregation queries.
+
+        Parameters
+        ----------
+        connection : duckdb.DuckDBPyConnection
+            The connection holding the table.
+        table : str
+            Table or view name.
+        **design_args
+            The design arguments (as this constructor's) and ``codebook=``.
+
+        Returns
+        -------
+        LazyDesign
+            The lazy design; ``collect()`` gives the in-memory design.
+
+        Raises
+        ------
+        DataError
+            If the table does not exist or the arguments do not fit its columns.
+
+        Examples
+        --------
+        >>> import duckdb
+        >>> con = duckdb.connect()
+        >>> _ = con.execute("CREATE TABLE s AS SELECT range::DOUBLE AS y FROM range(1, 5)")
+        >>> float(Design.from_duckdb(con, "s").mean("y").estimate)
+        2.5
+        """
+        backend = DuckDBBackend(connection, table_relation(connection, table), str(table))
+        return LazyDesign(backend, in_memory=cls, **design_args)
 
     def evolve(self, **changes: Any) -> Design:
         """A new design with some fields of its :class:`DesignState` changed.

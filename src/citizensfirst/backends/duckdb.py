@@ -1,0 +1,323 @@
+"""The DuckDB backend: a lazy design's rows in an embedded DuckDB relation (a Parquet or CSV
+scan, or a table), queried by aggregation.
+
+DuckDB is an optional dependency (``pip install citizensfirst[duckdb]``): it is imported inside
+the functions that need it, so ``import citizensfirst`` never loads it.
+
+>>> import duckdb
+>>> con = duckdb.connect()
+>>> _ = con.execute("CREATE TABLE t AS SELECT range AS i, range % 3 AS g FROM range(10)")
+>>> backend = DuckDBBackend(con, 'SELECT * FROM "t"', "t")
+>>> backend.aggregate({"n": "COUNT(*)"}, by=["g"])["n"].tolist()
+[4, 3, 3]
+>>> backend.statistics.largest_answer
+3
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DataError
+from .base import Backend
+
+__all__ = ["DuckDBBackend", "connect", "scan_relation", "table_relation"]
+
+#: file suffixes :func:`scan_relation` reads, and the DuckDB function that reads each
+READERS = {".parquet": "read_parquet", ".pq": "read_parquet", ".csv": "read_csv"}
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+
+
+def _duckdb() -> Any:
+    """The duckdb module (an optional extra; imported here so the library loads without it)."""
+    try:
+        import duckdb  # optional, heavy: loaded only when a lazy design is made
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise DataError(
+            "lazy designs on files need DuckDB: pip install 'citizensfirst[duckdb]'"
+        ) from None
+    return duckdb
+
+
+def connect() -> Any:
+    """A new in-memory DuckDB connection.
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+        The connection.
+
+    Raises
+    ------
+    DataError
+        If DuckDB is not installed (the ``citizensfirst[duckdb]`` extra).
+
+    Examples
+    --------
+    >>> connect().execute("SELECT 1").fetchone()
+    (1,)
+    """
+    return _duckdb().connect()
+
+
+class DuckDBBackend(Backend):
+    """Rows of a DuckDB relation (``relation_sql``, a SELECT) on ``connection``.
+
+    Parameters
+    ----------
+    connection : duckdb.DuckDBPyConnection
+        The connection that runs every query.
+    relation_sql : str
+        A SELECT statement giving the rows (for example over ``read_parquet``).
+    source : str
+        The file or table, named in messages.
+    """
+
+    name = "duckdb"
+
+    def __init__(self, connection: Any, relation_sql: str, source: str) -> None:
+        super().__init__(source)
+        self.connection = connection
+        self.relation_sql = relation_sql
+        self._columns: dict[str, str] | None = None
+
+    def columns(self) -> dict[str, str]:
+        """Column names and their kinds, in file order.
+
+        Returns
+        -------
+        dict
+            Column name to ``'numeric'``, ``'boolean'``, ``'string'`` or ``'other'``.
+        """
+        if self._columns is None:
+            rows = self._execute(f"DESCRIBE {self.relation_sql}").fetchall()
+            self._columns = {str(r[0]): _kind(str(r[1])) for r in rows}
+        return dict(self._columns)
+
+    def column(self, name: str) -> str:
+        """A column name as a DuckDB identifier (double quotes).
+
+        Parameters
+        ----------
+        name : str
+            Column name.
+
+        Returns
+        -------
+        str
+            The quoted identifier.
+        """
+        return '"' + str(name).replace('"', '""') + '"'
+
+    def literal(self, value: object) -> str:
+        """A Python value as a DuckDB literal.
+
+        Parameters
+        ----------
+        value : object
+            None, a bool, a number or text.
+
+        Returns
+        -------
+        str
+            The literal.
+        """
+        return sql_literal(value)
+
+    def run(self, query: str) -> pd.DataFrame:
+        """Run one query over ``{rows}`` and count its answer in :attr:`statistics`.
+
+        Parameters
+        ----------
+        query : str
+            SQL with the placeholder ``{rows}``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The answer.
+        """
+        sql = query.replace("{rows}", f"({self.relation_sql}) AS cf_rows")
+        answer = self._execute(sql).fetchdf()
+        self.statistics.record(len(answer))
+        return answer
+
+    def fetch(self, columns: Sequence[str], where: str | None = None,
+              limit: int | None = None) -> pd.DataFrame:
+        """Bring rows into memory (a lazy design's ``collect()``).
+
+        Parameters
+        ----------
+        columns : sequence of str
+            Columns to bring.
+        where : str, optional
+            SQL condition selecting the rows.
+        limit : int, optional
+            At most this many rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows, in file order.
+        """
+        chosen = ", ".join(self.column(c) for c in columns) or "*"
+        query = f"SELECT {chosen} FROM {{rows}}" + (f" WHERE {where}" if where else "")
+        return self.run(query + (f" LIMIT {int(limit)}" if limit is not None else ""))
+
+    def with_row_number(self, name: str) -> DuckDBBackend:
+        """The same rows with a column ``name`` numbering them 0, 1, ... in file order.
+
+        Parameters
+        ----------
+        name : str
+            Name of the new column.
+
+        Returns
+        -------
+        DuckDBBackend
+            A backend over the numbered rows (sharing this one's statistics).
+        """
+        numbered = DuckDBBackend(
+            self.connection,
+            f"SELECT *, row_number() OVER () - 1 AS {self.column(name)} FROM ({self.relation_sql})",
+            self.source,
+        )
+        numbered.statistics = self.statistics
+        return numbered
+
+    def _execute(self, sql: str) -> Any:
+        duckdb = _duckdb()
+        try:
+            return self.connection.execute(sql)
+        except duckdb.Error as err:
+            first = str(err).splitlines()[0]
+            raise DataError(f"{self.source}: DuckDB could not answer a query: {first}") from None
+
+
+def sql_literal(value: object) -> str:
+    """A Python value as an SQL literal (DuckDB and Spark share this syntax).
+
+    Parameters
+    ----------
+    value : object
+        None, a bool, a number or text.
+
+    Returns
+    -------
+    str
+        The literal.
+
+    Examples
+    --------
+    >>> sql_literal("O'Neil"), sql_literal(2), sql_literal(None), sql_literal(True)
+    ("'O''Neil'", '2', 'NULL', 'TRUE')
+    """
+    if value is None:
+        return "NULL"
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "CAST('NaN' AS DOUBLE)"
+        if math.isinf(value):
+            return f"CAST('{'-' if value < 0 else ''}Infinity' AS DOUBLE)"
+        return f"CAST({value!r} AS DOUBLE)"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _kind(sql_type: str) -> str:
+    upper = sql_type.upper()
+    if upper == "BOOLEAN":
+        return "boolean"
+    if upper.startswith(_NUMERIC):
+        return "numeric"
+    if upper == "VARCHAR" or upper.startswith("ENUM"):
+        return "string"
+    return "other"
+
+
+def scan_relation(path: str | Path) -> tuple[str, str]:
+    """The SELECT that scans a Parquet or CSV file, a glob of them, or a folder, and its name.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file, a glob pattern (``data/*.parquet``) or a folder of Parquet (or CSV) files.
+
+    Returns
+    -------
+    tuple of str
+        ``(relation_sql, source)``.
+
+    Raises
+    ------
+    DataError
+        If nothing exists at ``path``, it matches no file, or the files are neither Parquet nor CSV.
+
+    Examples
+    --------
+    >>> scan_relation("no/such/file.parquet")
+    Traceback (most recent call last):
+    ...
+    citizensfirst.errors.DataError: no/such/file.parquet: no such file or folder
+    """
+    text = str(path)
+    target = Path(text)
+    if target.is_dir():
+        pattern = next((str(target / "**" / f"*{suffix}") for suffix in (".parquet", ".pq", ".csv")
+                        if glob.glob(str(target / "**" / f"*{suffix}"), recursive=True)), None)
+        if pattern is None:
+            raise DataError(f"{text}: the folder holds no .parquet or .csv file")
+    elif glob.has_magic(text):
+        if not glob.glob(text, recursive=True):
+            raise DataError(f"{text}: no file matches this pattern")
+        pattern = text
+    elif target.is_file():
+        pattern = text
+    else:
+        raise DataError(f"{text}: no such file or folder")
+    suffix = Path(pattern).suffix.lower()
+    reader = READERS.get(suffix)
+    if reader is None:
+        raise DataError(
+            f"{text}: scan_survey reads Parquet (.parquet) and CSV (.csv) files, not {suffix or 'this'}; "
+            "read other formats with read_survey, or convert them to Parquet"
+        )
+    return f"SELECT * FROM {reader}({sql_literal(pattern)})", text
+
+
+def table_relation(connection: Any, table: str) -> str:
+    """The SELECT over a table or view of ``connection``, checked to exist.
+
+    Parameters
+    ----------
+    connection : duckdb.DuckDBPyConnection
+        The connection holding the table.
+    table : str
+        Table or view name (``schema.table`` allowed).
+
+    Returns
+    -------
+    str
+        The SELECT statement.
+
+    Raises
+    ------
+    DataError
+        If the table does not exist.
+    """
+    quoted = ".".join('"' + part.replace('"', '""') + '"' for part in str(table).split("."))
+    relation = f"SELECT * FROM {quoted}"
+    DuckDBBackend(connection, relation, str(table)).columns()
+    return relation

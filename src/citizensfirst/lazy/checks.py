@@ -1,0 +1,137 @@
+"""The checks of a lazy design's arguments, by SQL, with the in-memory messages.
+
+One query counts every problem of the design columns (missing design values, missing, infinite
+or negative weights, probabilities outside (0, 1], replicate weights); only when one is found
+does a second query look up the first row at fault, so a valid design costs one scan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..backends.base import Backend
+from ..design.setup import check_columns
+from ..errors import DataError, DesignError
+
+__all__ = ["Checks"]
+
+_INFINITY = "CAST('Infinity' AS DOUBLE)"
+
+
+class Checks:
+    """SQL checks and numeric expressions of the columns of ``backend``.
+
+    Parameters
+    ----------
+    backend : Backend
+        Where the rows are.
+    names : sequence of str
+        The data's column names (for did-you-mean suggestions).
+    kinds : dict
+        Column name to kind (``'numeric'``, ``'boolean'``, ``'string'``, ``'other'``).
+    """
+
+    def __init__(self, backend: Backend, names: Sequence[str], kinds: dict[str, str]) -> None:
+        self.backend = backend
+        self.names = list(names)
+        self.kinds = kinds
+        self.source = backend.source
+
+    def numeric(self, name: str, role: str = "variable") -> str:
+        column = self.backend.column(name)
+        kind = self.kinds.get(name)
+        if kind == "string":
+            bad = f"{column} IS NOT NULL AND TRY_CAST({column} AS DOUBLE) IS NULL"
+            self._refuse(bad, f"SUM(CASE WHEN {bad} THEN 1 ELSE 0 END)", name,
+                         "{source}: {role} {name!r} must be numeric; row {row} holds {value!r} "
+                         "({count} non-numeric values)", role)
+        elif kind not in ("numeric", "boolean"):
+            raise DataError(f"{self.source}: {role} {name!r} must be numeric; it holds {kind} values")
+        return f"NULLIF(CAST({column} AS DOUBLE), CAST('NaN' AS DOUBLE))"
+
+    def _refuse(self, condition: str, counter: str, name: str, message: str, role: str) -> None:
+        """Raise DataError(message) when ``condition`` holds on a row, naming the first one."""
+        count = int(self.backend.aggregate({"n": counter})["n"].fillna(0).iloc[0])
+        if count:
+            raise DataError(message.format(source=self.source, role=role, name=name, count=count,
+                                           **self.first(condition, name)))
+
+    def first(self, condition: str, name: str) -> dict[str, Any]:
+        """The row number and value of ``name`` on the first row where ``condition`` holds."""
+        query = (f"SELECT \"__cf_rn\", {self.backend.column(name)} AS \"__cf_v\" FROM (SELECT "
+                 f"row_number() OVER () - 1 AS \"__cf_rn\", * FROM {{rows}}) AS numbered "
+                 f"WHERE {condition} ORDER BY \"__cf_rn\" LIMIT 1")
+        row = self.backend.run(query).iloc[0]
+        value = row["__cf_v"]
+        return {"row": int(row["__cf_rn"]), "value": value.item() if hasattr(value, "item") else value}
+
+    def columns(self, names: Sequence[str], role: str) -> None:
+        check_columns(pd.DataFrame(columns=self.names), names, role, self.source)
+
+    def replicate_names(self, columns: str | Sequence[str] | None) -> list[str]:
+        if columns is None:
+            return []
+        if isinstance(columns, str):
+            try:
+                pattern = re.compile(columns)
+            except re.error as err:
+                raise DesignError(
+                    f"replicate_weights pattern {columns!r} is not a valid regular expression "
+                    f"({err}); give a list of column names or a pattern such as 'rw[0-9]+'"
+                ) from None
+            names = [c for c in self.names if pattern.fullmatch(c)]
+            if not names:
+                raise DataError(f"{self.source}: no column matches replicate_weights pattern {columns!r}")
+            return names
+        names = list(columns)
+        self.columns(names, "replicate weight")
+        return names
+
+    def validate(self, weights: str | None, probs: str | None, design_cols: list[str],
+                  fpc_cols: list[str], replicate_cols: list[str]) -> tuple[int, int]:
+        """One query counting every problem; the first found raises with the in-memory message."""
+        sums = {"n": "COUNT(*)"}
+        for i, col in enumerate(design_cols):
+            sums[f"null{i}"] = f"SUM(CASE WHEN {self.backend.column(col)} IS NULL THEN 1 ELSE 0 END)"
+        weight_col = weights or probs
+        checked = ([(weight_col, "weights" if weights else "probs")] if weight_col else []) + [
+            (c, "fpc") for c in fpc_cols] + [(c, "replicate weight") for c in replicate_cols]
+        values = {}
+        for i, (col, role) in enumerate(checked):
+            v = values[col] = self.numeric(col, role)
+            sums[f"bad{i}"] = f"SUM(CASE WHEN {v} IS NULL OR ABS({v}) = {_INFINITY} THEN 1 ELSE 0 END)"
+            sums[f"neg{i}"] = f"SUM(CASE WHEN {v} < 0 THEN 1 ELSE 0 END)"
+        if weight_col:
+            v = values[weight_col]
+            sums["pos"] = f"SUM(CASE WHEN {v} > 0 THEN 1 ELSE 0 END)"
+            sums["out"] = f"SUM(CASE WHEN {v} = 0 OR {v} > 1 THEN 1 ELSE 0 END)"
+        found = self.backend.aggregate(sums).fillna(0).iloc[0]
+        n = int(found["n"])
+        if n == 0:
+            raise DataError(f"{self.source}: the data has no rows")
+        for i, col in enumerate(design_cols):
+            if found[f"null{i}"]:
+                raise DataError(f"{self.source}: design column {col!r} has {int(found[f'null{i}'])} "
+                                "missing values")
+        for i, (col, role) in enumerate(checked):
+            v = values[col]
+            if found[f"bad{i}"]:
+                first = self.first(f"({v} IS NULL OR ABS({v}) = {_INFINITY})", col)
+                raise DataError(f"{self.source}: {role} {col!r} has {int(found[f'bad{i}'])} missing or "
+                                f"infinite values (first at row {first['row']})")
+            if found[f"neg{i}"] and role == "replicate weight":
+                raise DataError(f"{self.source}: replicate weights must not be negative")
+            if found[f"neg{i}"] and role != "fpc":
+                first = self.first(f"{v} < 0", col)
+                raise DataError(f"{self.source}: {role} {col!r} has {int(found[f'neg{i}'])} negative "
+                                f"values (first at row {first['row']}: {float(first['value'])})")
+        if probs is not None and found["out"]:
+            raise DataError(f"{self.source}: probs {probs!r} must lie in (0, 1]")
+        if weights is not None and not found["pos"]:
+            raise DataError(f"{self.source}: weights {weights!r} are all zero")
+        return n, int(found["pos"]) if weights is not None else n
+

@@ -1,0 +1,362 @@
+"""The one aggregation plan of lazy ratio-type estimators (means, totals, ratios, proportions).
+
+An estimator names its items: numerator SQL (NULL where missing) and denominator SQL, or
+:data:`~citizensfirst.estimation.engine.ONES` (means) or None (totals). ONE query per call
+returns, per finest sampled unit (Taylor designs) or per domain (replicate designs), and per
+domain of ``by``:
+
+* the usable count of every item (value present, weight nonzero), the sums of ``w y`` and
+  ``w x``, and the sums design effects need (``w y^2``, ``w x^2``, ``w x y``);
+* on replicate designs, ``SUM(a_r y)`` and ``SUM(a_r x)`` for every replicate ``r``.
+
+Equal SQL expressions are summed once (a mean of variables without missing values shares one
+denominator). numpy then finishes exactly as the in-memory engine does
+(:func:`~citizensfirst.estimation.engine.ratio_influence`, ``TaylorStructure.vcov`` through
+:func:`~citizensfirst.estimation.engine.stacked_vcov`, ``ReplicateWeights.vcov``,
+:func:`~citizensfirst.estimation.engine.srs_variance`) and returns the dict of
+:func:`~citizensfirst.estimation.engine.ratio_engine`. Domains zero the weight; they never drop
+rows. A categorical variable is grouped by its value (``level``) in the same query instead of
+one indicator per level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..design.groups import group_sums
+from ..design.variance import numerical_rank
+from ..estimation.engine import Domains, sort_key, stacked_vcov
+from ..estimation.ratio_kernels import ratio_influence, srs_variance
+
+if TYPE_CHECKING:
+    from .design import LazyDesign
+
+__all__ = ["Items", "gram_rank", "level_sums", "ratio_sums", "replicate_degrees_of_freedom"]
+
+_LEVEL = "__cf_level"
+
+
+@dataclass(frozen=True)
+class Items:
+    """What an estimator sums: per item a numerator and, for ratios, a denominator (SQL).
+
+    ``denominators`` is a list of SQL (ratios), ``"ones"`` (means) or None (totals).
+    """
+
+    numerators: tuple[str, ...]
+    denominators: tuple[str, ...] | str | None
+    listwise: bool = False
+
+
+class _Sums:
+    """Aggregate expressions named once each (equal SQL is summed once)."""
+
+    def __init__(self) -> None:
+        self.named: dict[str, str] = {}
+
+    def sum(self, condition: str, value: str) -> str:
+        expr = f"SUM(CASE WHEN {condition} THEN {value} ELSE 0 END)"
+        return self.named.setdefault(expr, f"s{len(self.named)}")
+
+    def aggregates(self) -> dict[str, str]:
+        return {alias: expr for expr, alias in self.named.items()}
+
+
+def _weight(design: LazyDesign) -> str:
+    """The row weight inside the design's domain, zero outside it (rows are kept)."""
+    if design.domain_sql is None:
+        return f"({design.weight_sql})"
+    return f"(CASE WHEN {design.domain_sql} THEN {design.weight_sql} ELSE 0.0 END)"
+
+
+def _group_keys(design: LazyDesign, by: Sequence[str]) -> list[str]:
+    units = list(design.clusters.keys) if design.clusters is not None else []
+    return units + [b for b in by if b not in units]
+
+
+def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | None
+               ) -> tuple[dict[str, Any], Domains]:
+    """Estimates, covariance, deff, n and df of ratios of weighted totals, by one query.
+
+    Parameters
+    ----------
+    design : LazyDesign
+        The lazy design.
+    items : Items
+        Numerators and denominators (SQL).
+    by : sequence of str
+        Domain columns.
+    deff : str or None
+        Design-effect convention (``'srswor'``, ``'replace'`` or None).
+
+    Returns
+    -------
+    tuple
+        The :func:`~citizensfirst.estimation.engine.ratio_engine` dict and the domains.
+    """
+    w = _weight(design)
+    k = len(items.numerators)
+    dens = items.denominators
+    missing = []
+    for j, y in enumerate(items.numerators):
+        parts = [f"{y} IS NULL"] + ([f"{dens[j]} IS NULL"] if isinstance(dens, tuple) else [])
+        missing.append(" OR ".join(parts))
+    if items.listwise:
+        missing = [" OR ".join(dict.fromkeys(missing))] * k
+    usable = [f"(NOT ({m}) AND {w} <> 0)" for m in missing]
+    sums = _Sums()
+    names: dict[str, list[str]] = {key: [] for key in ("n", "psum", "wy", "wx", "wyy", "wxx", "wxy")}
+    reps: dict[str, list[list[str]]] = {"y": [], "x": []}
+    for j, y in enumerate(items.numerators):
+        x = "" if not isinstance(dens, tuple) else f" * {dens[j]}"  # means and totals: x = 1
+        u = usable[j]
+        names["n"].append(sums.sum(u, "1"))
+        names["psum"].append(sums.sum(u, w))
+        names["wy"].append(sums.sum(u, f"{w} * {y}"))
+        names["wx"].append(sums.sum(u, f"{w}{x}"))
+        names["wyy"].append(sums.sum(u, f"{w} * {y} * {y}") if deff else "")
+        names["wxx"].append(sums.sum(u, f"{w}{x}{x}") if deff and dens is not None else "")
+        names["wxy"].append(sums.sum(u, f"{w}{x} * {y}") if deff and dens is not None else "")
+        if design.replicate_sql:
+            reps["y"].append([sums.sum(u, f"{a} * {y}") for a in design.replicate_sql])
+            if dens is not None:
+                reps["x"].append([sums.sum(u, f"{a}{x}") for a in design.replicate_sql])
+    answer, domains, rows = _query(design, sums, by)
+    block = {key: _dense(answer, cols, rows, domains.count) for key, cols in names.items()
+             if all(cols)}
+    rep_block = {key: np.stack([_dense(answer, cols, rows, domains.count) for cols in per_item],
+                               axis=-1) for key, per_item in reps.items() if per_item}
+    any_usable = " OR ".join(dict.fromkeys(usable))
+    return _finish(design, block, rep_block, dens is not None, deff, domains, any_usable), domains
+
+
+def level_sums(design: LazyDesign, variable: str, by: Sequence[str], ratio: bool,
+               deff: str | None) -> tuple[dict[str, Any], Domains, list[Any]]:
+    """Proportions (``ratio``) or counts of every observed level of ``variable``, by one query.
+
+    The rows are grouped by the variable's value too; the levels are every value it takes in
+    the file (as in memory, not only in the domain).
+
+    Parameters
+    ----------
+    design : LazyDesign
+        The lazy design.
+    variable : str
+        A categorical column.
+    by : sequence of str
+        Domain columns.
+    ratio : bool
+        True for proportions (share of the domain), False for counts (totals).
+    deff : str or None
+        Design-effect convention.
+
+    Returns
+    -------
+    tuple
+        The ratio-engine dict, the domains, and the levels (sorted as in memory).
+    """
+    w = _weight(design)
+    column = design.backend.column(variable)
+    usable = f"({column} IS NOT NULL AND {w} <> 0)"
+    sums = _Sums()
+    n, wy = sums.sum(usable, "1"), sums.sum(usable, w)
+    rep_cols = [sums.sum(usable, a) for a in design.replicate_sql]
+    answer, domains, rows = _query(design, sums, by, level=variable)
+    present = answer[_LEVEL].notna().to_numpy()
+    levels = sorted(pd.unique(answer.loc[present, _LEVEL]).tolist(), key=sort_key)
+    code = pd.Index(levels, dtype=object).get_indexer(answer[_LEVEL].astype(object)).astype(np.int64)
+    rows = _Rows(np.where(code >= 0, rows.domain, -1), rows.unit, rows.n_units, code, len(levels))
+    wy_l, n_l = _dense(answer, [wy], rows, domains.count), _dense(answer, [n], rows, domains.count)
+    k = len(levels)
+    total_w = np.repeat(wy_l.sum(axis=-1, keepdims=True), k, axis=-1)
+    block = {"n": np.repeat(n_l.sum(axis=-1, keepdims=True), k, axis=-1), "wy": wy_l,
+             "wx": total_w, "psum": total_w, "wyy": wy_l}
+    if ratio:
+        block.update(wxx=total_w, wxy=wy_l)
+    rep_block = {}
+    if rep_cols:
+        rep_y = np.stack([_dense(answer, [c], rows, domains.count) for c in rep_cols], axis=-2)
+        rep_block = {"y": rep_y}  # (G, U, R, k)
+        if ratio:
+            rep_block["x"] = np.repeat(rep_y.sum(axis=-1, keepdims=True), k, axis=-1)
+    return _finish(design, block, rep_block, ratio, deff, domains, usable), domains, levels
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Where every answer row goes: its domain (-1: none), its unit (row of the Taylor
+    structure; 0 on replicate designs) and, grouped by a level, the level's code."""
+
+    domain: np.ndarray
+    unit: np.ndarray
+    n_units: int
+    level: np.ndarray | None = None
+    n_levels: int = 0
+
+
+def _query(design: LazyDesign, sums: _Sums, by: Sequence[str], level: str | None = None
+           ) -> tuple[pd.DataFrame, Domains, _Rows]:
+    """Run the plan's query; the domains (sorted as pandas' groupby) and each answer row's place."""
+    aggregates = sums.aggregates()
+    aggregates["__cf_d"] = ("COUNT(*)" if design.domain_sql is None
+                            else f"SUM(CASE WHEN {design.domain_sql} THEN 1 ELSE 0 END)")
+    keys = _group_keys(design, by)
+    if level is not None and level not in keys:
+        keys.append(level)
+    answer = design.backend.aggregate(aggregates, by=keys)
+    if level is not None:
+        answer[_LEVEL] = answer[level]
+    names = list(by)
+    if names:
+        valid = answer[names].notna().all(axis=1).to_numpy()
+        in_domain = answer.loc[valid].groupby(names, sort=True)["__cf_d"].sum()
+        frame = in_domain[in_domain > 0].reset_index()[names]
+        index = frame.assign(__cf_g=np.arange(len(frame)))
+        found = answer[names].merge(index, on=names, how="left")["__cf_g"].to_numpy(dtype=float)
+        domain = np.where(valid & ~np.isnan(found), np.nan_to_num(found, nan=-1), -1).astype(np.int64)
+    else:
+        frame = pd.DataFrame(index=[0])
+        domain = np.zeros(len(answer), dtype=np.int64)
+    if design.clusters is not None:
+        unit, n_units = design.clusters.positions(answer), len(design.clusters.frame)
+    else:
+        unit, n_units = np.zeros(len(answer), dtype=np.int64), 1
+    return answer, Domains(np.empty(0, dtype=np.int64), frame), _Rows(domain, unit, n_units)
+
+
+def _dense(answer: pd.DataFrame, columns: list[str], rows: _Rows, n_domains: int) -> np.ndarray:
+    """(G, U, k) array of answer ``columns`` by domain and unit (zero where absent); grouped by
+    a level, one column spread over the levels (k = number of levels)."""
+    ok = rows.domain >= 0
+    values = answer[columns].to_numpy(dtype=float, na_value=0.0)
+    if rows.level is None:
+        out = np.zeros((n_domains, rows.n_units, len(columns)))
+        np.add.at(out, (rows.domain[ok], rows.unit[ok]), values[ok])
+        return out
+    out = np.zeros((n_domains, rows.n_units, rows.n_levels))
+    np.add.at(out, (rows.domain[ok], rows.unit[ok], rows.level[ok]), values[ok, 0])
+    return out
+
+
+def _finish(design: LazyDesign, block: dict[str, np.ndarray], rep_block: dict[str, np.ndarray],
+            ratio: bool, deff: str | None, domains: Domains, any_usable: str) -> dict[str, Any]:
+    """The ratio-engine dict from the (G, U, k) sums, as :func:`ratio_engine` computes it."""
+    wy, n = block["wy"], block["n"]
+    wx = block["wx"] if ratio else None
+    totals = {key: value.sum(axis=1) for key, value in block.items()}  # (G, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = totals["wy"] / totals["wx"] if ratio else totals["wy"]
+    counts = totals["n"]
+    n_domains = wy.shape[0]
+    srs = [srs_variance(totals["psum"][g], counts[g], totals["wy"][g],
+                        totals.get("wyy", np.full_like(counts, np.nan))[g], est[g], deff,
+                        **({"wx": totals["wx"][g], "wxx": totals["wxx"][g], "wxy": totals["wxy"][g]}
+                           if ratio and deff else {}))
+           for g in range(n_domains)]
+    present = [(n[g] > 0).any(axis=1) for g in range(n_domains)]
+    replicates = None
+    if design.replicates is not None:
+        by = list(domains.frame.columns)
+        dfs = replicate_degrees_of_freedom(design, by, any_usable)
+        keys = [tuple(row) for row in domains.frame[by].itertuples(index=False)] if by else [()]
+        rep_y = rep_block["y"][:, 0]  # (G, R, k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = rep_y / rep_block["x"][:, 0] if ratio else rep_y
+        replicates = np.hstack(list(thetas))
+        vcov = design.replicates.vcov(replicates, est.reshape(-1))
+        df = np.asarray([dfs.get(key, 0) for key in keys], dtype=float)
+    else:
+        clusters = design.clusters
+        assert clusters is not None
+        taylor = clusters.taylor
+        blocks = []
+        for g in range(n_domains):
+            stage_totals = []
+            for stage in taylor.used_stages:
+                t1 = group_sums(stage.cluster, wy[g], stage.n_clusters)
+                t0 = None if wx is None else group_sums(stage.cluster, wx[g], stage.n_clusters)
+                stage_totals.append(ratio_influence(t1, t0, est[g]))
+            blocks.append(stage_totals)
+        vcov = stacked_vcov(taylor, blocks, present, wy.shape[2])
+        df = np.asarray([taylor.degrees_of_freedom(p) if p.any() else 0 for p in present], dtype=float)
+    variance = np.diag(vcov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        design_effect = variance / np.concatenate(srs) if deff else np.full_like(variance, np.nan)
+    k = wy.shape[2]
+    return {"estimate": est.reshape(-1), "vcov": vcov, "deff": design_effect,
+            "n": counts.reshape(-1), "df": np.repeat(df, k), "replicates": replicates}
+
+
+def replicate_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: str
+                                 ) -> dict[tuple[Any, ...], int]:
+    """Per domain of ``by``, the rank of the replicate weights of its ``usable`` rows minus
+    one, from the R x R sums ``SUM(a_r a_s)`` (one query, cached); or ``degf=`` when given.
+
+    Parameters
+    ----------
+    design : LazyDesign
+        A replicate design.
+    by : sequence of str
+        Domain columns.
+    usable : str
+        SQL condition of the rows counted (in the domain, weight nonzero, value present).
+
+    Returns
+    -------
+    dict
+        The domain's ``by`` values (a tuple; ``()`` without ``by``) to its degrees of
+        freedom; domains without a usable row are absent.
+    """
+    key = (tuple(by), usable)
+    if key not in design.df_cache:
+        names = list(by)
+        r = len(design.replicate_sql)
+        pairs = [(i, j) for i in range(r) for j in range(i, r)]
+        sums = {f"g{i}_{j}": f"SUM(CASE WHEN {usable} THEN {design.replicate_sql[i]} * "
+                             f"{design.replicate_sql[j]} ELSE 0 END)" for i, j in pairs}
+        sums["__cf_u"] = f"SUM(CASE WHEN {usable} THEN 1 ELSE 0 END)"
+        answer = design.backend.aggregate(sums, by=names)
+        found: dict[tuple[Any, ...], int] = {}
+        for values in answer.to_dict("records"):  # one record per domain
+            domain = tuple(values[b] for b in names)
+            if not values["__cf_u"] or any(pd.isna(v) for v in domain):
+                continue
+            gram = np.zeros((r, r))
+            for i, j in pairs:
+                gram[i, j] = gram[j, i] = values[f"g{i}_{j}"]
+            found[domain] = int(design.degf) if design.degf is not None else gram_rank(gram) - 1
+        design.df_cache[key] = found
+    return design.df_cache[key]
+
+
+def gram_rank(gram: np.ndarray) -> int:
+    """Numerical rank of a matrix ``A`` given only its cross-product ``A^T A``.
+
+    The rank rule is :func:`~citizensfirst.design.variance.numerical_rank`'s, applied to a
+    square matrix with the same cross-product (``diag(sqrt(L)) V^T`` from ``A^T A = V L V^T``),
+    so a replicate design's df needs only the R x R sums ``SUM(a_r a_s)`` of a domain.
+
+    Parameters
+    ----------
+    gram : numpy.ndarray
+        The (R, R) cross-product matrix.
+
+    Returns
+    -------
+    int
+        The rank.
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0], [2.0, 4.0], [1.0, 2.0]])
+    >>> gram_rank(a.T @ a)
+    1
+    """
+    values, vectors = np.linalg.eigh((gram + gram.T) / 2)
+    root = np.sqrt(np.clip(values, 0.0, None))[:, None] * vectors.T
+    return numerical_rank(root)

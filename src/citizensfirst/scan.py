@@ -1,0 +1,62 @@
+"""``scan_survey``: a lazy design over a Parquet or CSV file (or a folder or glob of them).
+
+The rows stay in the file; DuckDB (embedded) answers the aggregation queries. This module sits
+above the facade (it hands :class:`~citizensfirst.Design` to the lazy design for ``collect()``),
+so the lazy modules never import the facade.
+
+>>> import pandas as pd, tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "s.parquet"
+>>> pd.DataFrame({"y": [1.0, 2, 3, 4], "w": [1.0, 1, 2, 2]}).to_parquet(path)
+>>> design = scan_survey(path, weights="w")
+>>> design.n, round(design.mean("y").estimate, 4)
+(4, 2.8333)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .backends.duckdb import DuckDBBackend, connect, scan_relation
+from .design.facade import Design
+from .errors import DataError
+from .lazy.design import LazyDesign
+
+__all__ = ["scan_survey"]
+
+
+def scan_survey(path: str | Path, *, codebook: Any = None, **design_args: Any) -> LazyDesign:
+    """A lazy design over a Parquet or CSV file, a folder of them, or a glob pattern.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.parquet`` or ``.csv`` file, a folder of them, or a pattern such as ``waves/*.parquet``.
+    codebook : Codebook, optional
+        Labels for the results.
+    **design_args
+        The :class:`~citizensfirst.Design` arguments (weights, strata, psu, fpc, replicate
+        weights, ...).
+
+    Returns
+    -------
+    LazyDesign
+        The design; rows come into memory only through its ``collect()``.
+
+    Raises
+    ------
+    DataError
+        If the path does not exist, matches no file, or a file cannot be read (corrupt), naming it;
+        or the design arguments do not fit the data (as :class:`~citizensfirst.Design`).
+    DesignError
+        If the design arguments contradict each other.
+    """
+    relation, source = scan_relation(path)
+    backend = DuckDBBackend(connect(), relation, source)
+    try:
+        backend.columns()
+    except DataError as err:
+        kind = "CSV" if source.lower().endswith(".csv") else "Parquet"
+        raise DataError(f"{source}: cannot be read as {kind}; is the file complete and not corrupt? "
+                        f"({str(err).split(': ', 1)[-1]})") from None
+    return LazyDesign(backend, in_memory=Design, codebook=codebook, **design_args)
