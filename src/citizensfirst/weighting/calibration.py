@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -118,71 +119,221 @@ def solve_g(
     ConvergenceError
         When the targets cannot be met and ``strict`` is True.
     """
-    start = np.zeros(X.shape[1])
-    g, iterations, eta, relative = _newton(X, w, totals, method, bounds, max_iter, tol, start)
+    moments = ArrayMoments(X, w, method, bounds)
+    eta, iterations, rescale = solve_eta(moments, totals, method, bounds, max_iter, tol, strict)
+    f, _ = _calfun(method, *bounds)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = 1 + f(X @ eta)
+    return g * (rescale or 1.0), iterations
+
+
+class Moments(Protocol):
+    """The sums Newton's method needs from the rows: ``X' w``, ``X' (w F(X eta))`` and
+    ``X' (w F'(X eta)) X``. :class:`ArrayMoments` computes them from arrays; a lazy design
+    computes them by one aggregation query per ``eta``."""
+
+    def weight_totals(self) -> np.ndarray:
+        """``X' w`` (p,)."""
+
+    def rescaled(self, factor: float) -> Moments:
+        """The same rows with every weight multiplied by ``factor``."""
+
+    def with_calfun(self, method: str, bounds: tuple[float, float]) -> Moments:
+        """The same rows and weights with another calibration function."""
+
+    def evaluate(self, eta: np.ndarray) -> tuple[bool, np.ndarray]:
+        """At ``eta``: (whether every g and F' is finite, ``X' (w F(X eta))``)."""
+
+    def jacobian(self) -> np.ndarray:
+        """``X' (w F'(X eta)) X`` at the last evaluated ``eta`` (p, p)."""
+
+
+class ArrayMoments:
+    """:class:`Moments` of an in-memory model matrix ``X`` and weights ``w``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (n, p) calibration variables.
+    w : numpy.ndarray
+        The n weights.
+    method : str
+        Calibration function: one of ``CALFUNS``.
+    bounds : tuple of (float, float)
+        Bounds on g.
+    """
+
+    def __init__(self, X: np.ndarray, w: np.ndarray, method: str, bounds: tuple[float, float]) -> None:
+        self.X, self.w, self.method, self.bounds = X, w, method, bounds
+        self.f, self.df = _calfun(method, *bounds)
+        self.deriv = np.zeros(len(w))
+
+    def weight_totals(self) -> np.ndarray:
+        """``X' w``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (p,) weighted totals.
+        """
+        return self.X.T @ self.w
+
+    def rescaled(self, factor: float) -> ArrayMoments:
+        """The moments of ``w * factor``.
+
+        Parameters
+        ----------
+        factor : float
+            The rescaling factor.
+
+        Returns
+        -------
+        ArrayMoments
+            New moments.
+        """
+        return ArrayMoments(self.X, self.w * factor, self.method, self.bounds)
+
+    def with_calfun(self, method: str, bounds: tuple[float, float]) -> ArrayMoments:
+        """The moments of the same rows with another calibration function.
+
+        Parameters
+        ----------
+        method : str
+            Calibration function.
+        bounds : tuple of (float, float)
+            Bounds on g.
+
+        Returns
+        -------
+        ArrayMoments
+            New moments.
+        """
+        return ArrayMoments(self.X, self.w, method, bounds)
+
+    def evaluate(self, eta: np.ndarray) -> tuple[bool, np.ndarray]:
+        """Finiteness of g and F', and ``X' (w F(X eta))``.
+
+        Parameters
+        ----------
+        eta : numpy.ndarray
+            The (p,) Lagrange multipliers.
+
+        Returns
+        -------
+        tuple of (bool, numpy.ndarray)
+            Whether every g and F' is finite, and the fitted totals minus ``X' w``.
+        """
+        u = self.X @ eta
+        fu = self.f(u)
+        self.deriv = self.df(u)
+        finite = bool(np.all(np.isfinite(1 + fu)) and np.all(np.isfinite(self.deriv)))
+        return finite, self.X.T @ (self.w * fu)
+
+    def jacobian(self) -> np.ndarray:
+        """``X' (w F'(X eta)) X`` at the last evaluated ``eta``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (p, p) matrix.
+        """
+        return (self.X * (self.w * self.deriv)[:, None]).T @ self.X
+
+
+def solve_eta(
+    moments: Moments, totals: np.ndarray, method: str, bounds: tuple[float, float], max_iter: int,
+    tol: float, strict: bool = True,
+) -> tuple[np.ndarray, int, float | None]:
+    """:func:`solve_g` on any :class:`Moments`: (eta, iterations or -1, rescale or None).
+
+    The g-weights are ``(1 + F(X eta)) * rescale`` (rescale 1 when None).
+
+    Parameters
+    ----------
+    moments : Moments
+        The sums of the rows.
+    totals : numpy.ndarray
+        The p target totals.
+    method : str
+        Calibration function: one of ``CALFUNS``.
+    bounds : tuple of (float, float)
+        Lower and upper bounds on g.
+    max_iter : int
+        Maximum Newton iterations.
+    tol : float
+        Tolerance on the relative misfit of each total.
+    strict : bool, default True
+        Raise when the targets are not met; otherwise return the last iterate.
+
+    Returns
+    -------
+    tuple
+        ``(eta, iterations, rescale)``; iterations is -1 when not converged and not ``strict``.
+
+    Raises
+    ------
+    ConvergenceError
+        When the targets cannot be met and ``strict`` is True.
+    """
+    start = np.zeros(len(totals))
+    iterations, eta, relative, rescale = _newton(moments, totals, method, bounds, max_iter, tol, start)
     bounded = np.isfinite(bounds[0]) or np.isfinite(bounds[1])
     if iterations < 0 and bounded:
         free = "linear" if method == "linear" else "raking"
-        _, free_iterations, free_eta, _ = _newton(X, w, totals, free, (-np.inf, np.inf), max_iter, tol, start)
+        free_moments = moments.with_calfun(free, (-np.inf, np.inf))
+        free_iterations, free_eta, _, _ = _newton(free_moments, totals, free, (-np.inf, np.inf), max_iter,
+                                                  tol, start)
         if free_iterations > 0:
-            g, iterations, eta, relative = _newton(X, w, totals, method, bounds, max_iter, tol, free_eta)
+            iterations, eta, relative, rescale = _newton(moments, totals, method, bounds, max_iter, tol,
+                                                         free_eta)
     if iterations < 0:
         if not strict:
-            return g, -1
+            return eta, -1, rescale
         worst = np.argsort(-relative)[:5]
         raise ConvergenceError(
             f"calibration ({method}) did not reach its targets in {max_iter} iterations; "
             f"worst relative misfits (column: misfit) {[(int(j), float(relative[j])) for j in worst]}"
             + ("; the bounds may be too tight to meet the targets" if bounded else "")
         )
-    return g, iterations
+    return eta, iterations, rescale
 
 
 def _newton(
-    X: np.ndarray, w: np.ndarray, totals: np.ndarray, method: str, bounds: tuple[float, float],
+    moments: Moments, totals: np.ndarray, method: str, bounds: tuple[float, float],
     max_iter: int, tol: float, eta: np.ndarray,
-) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
-    """Newton iterations of ``grake`` from ``eta``: (g, iterations or -1, eta, relative misfits)."""
-    lower, upper = bounds
-    f, df = _calfun(method, lower, upper)
-    sample_total = X.T @ w
+) -> tuple[int, np.ndarray, np.ndarray, float | None]:
+    """Newton iterations of ``grake`` from ``eta``: (iterations or -1, eta, relative misfits, rescale)."""
+    sample_total = moments.weight_totals()
     rescale = None
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = totals / sample_total
     if np.all(np.isfinite(ratios)) and ratios.min() > 20:  # as grake: start from sensible weights
         rescale = float(np.mean(ratios))
-        w = w * rescale
+        moments = moments.rescaled(rescale)
         sample_total = sample_total * rescale
     # overflow of exp() far from the solution gives non-finite g: the step is halved (as grake),
     # so numpy's overflow warnings are noise here; a non-finite end state fails the misfit test
     with np.errstate(over="ignore", invalid="ignore"):
-        u = X @ eta
-        g = 1 + f(u)
-        deriv = df(u)
+        _, fitted = moments.evaluate(eta)
         iteration = 1
         while True:
-            tmat = (X * (w * deriv)[:, None]).T @ X
-            misfit = totals - sample_total - X.T @ (w * f(u))
-            step = np.linalg.pinv(tmat, rcond=256 * _EPS) @ misfit
+            misfit = totals - sample_total - fitted
+            step = np.linalg.pinv(moments.jacobian(), rcond=256 * _EPS) @ misfit
             eta = eta + step
-            u = X @ eta
-            g = 1 + f(u)
-            deriv = df(u)
-            while iteration < max_iter and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
+            finite, fitted = moments.evaluate(eta)
+            while iteration < max_iter and not finite:
                 iteration += 1
                 step = step / 2
                 eta = eta - step
-                u = X @ eta
-                g = 1 + f(u)
-                deriv = df(u)
-            misfit = totals - sample_total - X.T @ (w * f(u))
+                finite, fitted = moments.evaluate(eta)
+            misfit = totals - sample_total - fitted
             relative = np.abs(misfit) / (1 + np.abs(totals))
             if np.all(relative < tol):
                 break
             iteration += 1
             if iteration > max_iter:
-                return g * (rescale or 1.0), -1, eta, relative
-    return g * (rescale or 1.0), iteration, eta, relative
+                return -1, eta, relative, rescale
+    return iteration, eta, relative, rescale
 
 
 # ------------------------------------------------------------------------- residualisers

@@ -213,6 +213,32 @@ def checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd
     ConvergenceError
         When a margin misses its target by more than ``tol``.
     """
+    check_margins(method, margins, tol, iterations, advice)
+    return WeightingReport.build(method, base, final, margins, converged, iterations)
+
+
+def check_margins(method: str, margins: pd.DataFrame, tol: float, iterations: int, advice: str = "") -> None:
+    """Raise :class:`ConvergenceError` listing the worst margins when any misses its target by more
+    than ``tol`` (relative) or is not a number.
+
+    Parameters
+    ----------
+    method : str
+        Name of the weighting method.
+    margins : pandas.DataFrame
+        The margin table (``margin``, ``level``, ``target``, ``achieved``).
+    tol : float
+        Relative tolerance on every margin level.
+    iterations : int
+        Number of iterations used.
+    advice : str, default ""
+        Text appended to the error message.
+
+    Raises
+    ------
+    ConvergenceError
+        When a margin misses its target by more than ``tol``.
+    """
     errors = relative_errors(margins["achieved"].to_numpy(), margins["target"].to_numpy())
     if not np.all(errors <= tol):  # NaN fails too
         order = np.argsort(-np.nan_to_num(errors, nan=np.inf))[:5]
@@ -225,7 +251,6 @@ def checked_report(method: str, base: np.ndarray, final: np.ndarray, margins: pd
             f"{method} did not meet its targets within relative tolerance {tol:g} after {iterations} "
             f"iteration(s) (margins recomputed from the final weights); worst margins: {worst}.{advice}"
         )
-    return WeightingReport.build(method, base, final, margins, converged, iterations)
 
 
 def level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
@@ -258,35 +283,79 @@ def level_codes(design: Design, variable: str, levels: Sequence[Any]) -> tuple[n
             f"{design.source}: weighting variable {variable!r} is missing for "
             f"{int(series.isna().sum())} respondents; recode them to a category with a target"
         )
+    observed, uniques = pd.factorize(series)
+    index, keys = match_levels(list(uniques), np.bincount(observed, minlength=len(uniques)), variable, levels,
+                               value_labels(design.codebook, variable), design.source)
+    return index[observed], keys
+
+
+def match_levels(values: Sequence[Any], counts: np.ndarray, variable: str, levels: Sequence[Any],
+                 labels: Mapping[Any, Any], source: str) -> tuple[np.ndarray, list[Any]]:
+    """Index into ``levels`` of each distinct value of ``variable`` (matched directly or by its label).
+
+    Parameters
+    ----------
+    values : sequence
+        The distinct values of the variable (no missing value).
+    counts : numpy.ndarray
+        How many respondents hold each value.
+    variable : str
+        The weighting variable (named in errors).
+    levels : sequence
+        The target levels (codes or value labels).
+    labels : mapping
+        Value labels ``{code: label}`` (normalised), or empty.
+    source : str
+        The data's name, in errors.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, list)
+        Each value's index into the levels, and the normalised level keys.
+
+    Raises
+    ------
+    WeightingError
+        When a value has no target, or a target level no respondent.
+    """
     keys = [normalize_code(level) for level in levels]
     lookup = {key: i for i, key in enumerate(keys)}
-    labels = _value_labels(design, variable)
-    observed, uniques = pd.factorize(series)
-    index = np.empty(len(uniques), dtype=np.int64)
-    for j, value in enumerate(uniques):
+    index = np.empty(len(values), dtype=np.int64)
+    for j, value in enumerate(values):
         key = normalize_code(value)
         if key not in lookup and labels.get(key) in lookup:
             key = labels[key]
         if key not in lookup:
-            count = int((observed == j).sum())
             raise WeightingError(
-                f"{design.source}: level {value!r} of {variable!r} ({count} respondents) has no "
+                f"{source}: level {value!r} of {variable!r} ({int(counts[j])} respondents) has no "
                 f"target; targets cover {keys}"
             )
         index[j] = lookup[key]
-    codes = index[observed]
-    present = np.bincount(codes, minlength=len(keys)) > 0
+    present = np.bincount(index[np.asarray(counts) > 0], minlength=len(keys)) > 0
     if not present.all():
         absent = [keys[i] for i in np.flatnonzero(~present)]
         raise WeightingError(
-            f"{design.source}: target level(s) {absent} of {variable!r} have no respondents in "
+            f"{source}: target level(s) {absent} of {variable!r} have no respondents in "
             "the sample; collapse them with a neighbouring level"
         )
-    return codes, keys
+    return index, keys
 
 
-def _value_labels(design: Design, variable: str) -> dict[Any, Any]:
-    codebook = design.codebook
+def value_labels(codebook: Any, variable: str) -> dict[Any, Any]:
+    """The value labels of ``variable`` in ``codebook`` (normalised codes), or an empty dict.
+
+    Parameters
+    ----------
+    codebook : Codebook or None
+        The survey's codebook.
+    variable : str
+        The variable.
+
+    Returns
+    -------
+    dict
+        ``{code: label}``.
+    """
     if codebook is None or variable not in codebook:
         return {}
     return {normalize_code(k): normalize_code(v) for k, v in codebook[variable].value_labels.items()}

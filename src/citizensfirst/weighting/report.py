@@ -155,7 +155,7 @@ def cite_targets(design: Design, margins: object) -> Design:
 
 
 def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], targets: list[np.ndarray],
-                 weights: np.ndarray) -> pd.DataFrame:
+                 weights: np.ndarray, counts: np.ndarray | None = None) -> pd.DataFrame:
     """Per margin level: target, achieved weighted total, their shares and the sample share.
 
     Parameters
@@ -168,6 +168,8 @@ def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], ta
         Per margin, the target total of each level.
     weights : numpy.ndarray
         The final weights.
+    counts : numpy.ndarray or None, optional
+        Respondents per unit when the units are the rows of a cell table (None: rows).
 
     Returns
     -------
@@ -179,7 +181,8 @@ def margin_table(names: list[str], coded: list[tuple[np.ndarray, list[Any]]], ta
     total = float(weights.sum())
     for name, (codes, keys), target in zip(names, coded, targets, strict=True):
         achieved = np.bincount(codes, weights=weights, minlength=len(keys))
-        sample = np.bincount(codes, minlength=len(keys)) / len(codes)
+        sample = np.bincount(codes, weights=counts, minlength=len(keys))
+        sample = sample / sample.sum()
         for key, t, a, s in zip(keys, target, achieved, sample, strict=True):
             rows.append({"margin": name, "level": key, "target": t, "achieved": a,
                          "target_share": t / target.sum(), "achieved_share": a / total, "sample_share": s})
@@ -298,10 +301,45 @@ class WeightingReport:
         """
         positive = base > 0
         ratio = final[positive] / base[positive]
-        deff = len(final) * float(np.sum(final**2)) / float(np.sum(final)) ** 2
-        return cls(method, margins, converged, iterations, len(final), float(final.min()),
-                   float(final.max()), float(final.mean()), float(ratio.min()), float(ratio.max()),
-                   deff, len(final) / deff, trimmed)
+        return cls.from_sums(method, margins, converged, iterations, len(final), float(final.min()),
+                             float(final.max()), float(np.sum(final)), float(np.sum(final**2)),
+                             float(ratio.min()), float(ratio.max()), trimmed)
+
+    @classmethod
+    def from_sums(cls, method: str, margins: pd.DataFrame | None, converged: bool, iterations: int, n: int,
+                  weight_min: float, weight_max: float, weight_sum: float, weight_squares: float,
+                  ratio_min: float, ratio_max: float, trimmed: int = 0) -> WeightingReport:
+        """The report from the weights' summaries (a lazy design gets them by one query).
+
+        Parameters
+        ----------
+        method : str
+            Name of the weighting method.
+        margins : pandas.DataFrame or None
+            The :func:`margin_table`, or None.
+        converged : bool
+            Whether the step converged.
+        iterations : int
+            Number of iterations used.
+        n : int
+            Number of weights.
+        weight_min, weight_max : float
+            Smallest and largest final weight.
+        weight_sum, weight_squares : float
+            Sums of the final weights and of their squares.
+        ratio_min, ratio_max : float
+            Smallest and largest final / base weight (rows with a positive base weight).
+        trimmed : int, default 0
+            Number of weights trimmed.
+
+        Returns
+        -------
+        WeightingReport
+            The report.
+        """
+        deff = n * weight_squares / weight_sum**2
+        return cls(method, margins, converged, iterations, n, weight_min, weight_max, weight_sum / n,
+                   ratio_min, ratio_max, deff, n / deff, trimmed)
 
     def summary(self) -> pd.Series:
         """The scalar diagnostics as a Series.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -100,12 +101,77 @@ def rake(
                                                iterations, tol, advice=_RAKE_ADVICE), margins)
     # Raking only depends on the cell (the combination of margin levels): fit the cell table,
     # then map the cell factors back to the rows (one pass over the data).
+    reps = design.replicate_weights
+    rep_weights = None if reps is None else reps.analysis_weights(base)
+    fit = rake_cells(coded, base, target_vectors, rep_weights, max_iter=max_iter, tol=tol,
+                     change_tol=change_tol)
+    weights = base * fit.factor[fit.cell]
+    if rep_weights is not None and fit.rep_factor is not None:  # both or neither
+        rep_weights = rep_weights * fit.rep_factor[fit.cell]
+    residuals = RakingResiduals(tuple((codes, len(keys), base * f[fit.cell])
+                                      for (codes, keys), f in zip(coded, fit.last_factors, strict=True)))
+    step = make_step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
+                 change_tol=change_tol)
+    new = reweighted(design, weights, rep_weights, residuals, step)
+    return cite_targets(with_margin_report(new, design, names, coded, target_vectors, "raking",
+                                           fit.iterations, tol, converged=fit.converged,
+                                           advice=_RAKE_ADVICE), margins)
+
+
+@dataclass(frozen=True)
+class CellFit:
+    """Raking fitted on the cells: the cell of every unit, each cell's factor (and replicate
+    factors), each margin's cell factors just after its last adjustment, iterations, convergence."""
+
+    cell: np.ndarray
+    factor: np.ndarray
+    rep_factor: np.ndarray | None
+    last_factors: list[np.ndarray]
+    iterations: int
+    converged: bool
+
+
+def rake_cells(
+    coded: list[tuple[np.ndarray, list[Any]]],
+    base: np.ndarray,
+    target_vectors: list[np.ndarray],
+    rep_weights: np.ndarray | None,
+    *,
+    max_iter: int,
+    tol: float,
+    change_tol: float | None,
+) -> CellFit:
+    """Iterative proportional fitting on the cells of the margins.
+
+    The units are rows (in memory) or the rows of a cell table (a lazy design: one row per
+    combination of margin values, with its summed weights); only the cell sums matter.
+
+    Parameters
+    ----------
+    coded : list of tuple of (numpy.ndarray, list)
+        Per margin, each unit's level code and the level keys.
+    base : numpy.ndarray
+        Each unit's weight (summed over its rows).
+    target_vectors : list of numpy.ndarray
+        Per margin, the target of each level.
+    rep_weights : numpy.ndarray or None
+        (units, R) replicate weights (summed over each unit's rows), or None.
+    max_iter : int
+        Maximum raking sweeps.
+    tol : float
+        Relative tolerance on every margin level.
+    change_tol : float or None
+        R's stopping rule (change in weighted counts between sweeps), or None.
+
+    Returns
+    -------
+    CellFit
+        The fitted cell factors.
+    """
     cell, cell_levels = _cells(coded)
     n_cells = len(cell_levels[0])
     cell_base: np.ndarray = np.bincount(cell, weights=base, minlength=n_cells)  # float: weighted
     factor = np.ones(n_cells)
-    reps = design.replicate_weights
-    rep_weights = None if reps is None else reps.analysis_weights(base)
     rep_base = None if rep_weights is None else group_sums(cell, rep_weights, n_cells)
     rep_factor = None if rep_base is None else np.ones_like(rep_base)
     previous = cell_base.copy()
@@ -131,16 +197,7 @@ def rake(
         elif error < tol:
             converged = True
             break
-    weights = base * factor[cell]
-    if rep_weights is not None and rep_factor is not None:  # both or neither
-        rep_weights = rep_weights * rep_factor[cell]
-    residuals = RakingResiduals(tuple((codes, len(keys), base * f[cell])
-                                      for (codes, keys), f in zip(coded, last_factors, strict=True)))
-    step = make_step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
-                 change_tol=change_tol)
-    new = reweighted(design, weights, rep_weights, residuals, step)
-    return cite_targets(with_margin_report(new, design, names, coded, target_vectors, "raking",
-                                           iteration, tol, converged=converged, advice=_RAKE_ADVICE), margins)
+    return CellFit(cell, factor, rep_factor, last_factors, iteration, converged)
 
 
 _RAKE_ADVICE = " Raise max_iter, check for empty or tiny cells, or collapse levels"
