@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 import html
-import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +15,7 @@ from ..errors import CitizensFirstError, ConvergenceError, DataError
 from ..estimation.engine import describe, influence_vcov, replicate_vcov
 from ..estimation.result import critical_value
 from .families import GlmFamily, family_of
+from .formulas import model_matrices, plain_term
 from .results import TestResult, p_chisqsum, p_fsum
 
 if TYPE_CHECKING:
@@ -213,8 +212,8 @@ class ModelResult:
     def _term_columns(self, names: list[str]) -> list[int]:
         index: list[int] = []
         for name in names:
-            key = _plain_term(name)
-            match = [t for t in self.terms if _plain_term(t) == key]
+            key = plain_term(name)
+            match = [t for t in self.terms if plain_term(t) == key]
             if not match:
                 raise DataError(f"term {name!r} is not in the model (terms: {list(self.terms)})")
             index += self.terms[match[0]]
@@ -250,17 +249,28 @@ def num(value: float) -> float | int:
     return int(value) if np.isfinite(value) and float(value).is_integer() else float(value)
 
 
-def _plain_term(name: str) -> str:
-    name = re.sub(r"Q\((['\"])(.*?)\1\)", r"\2", name.strip())
-    name = re.sub(r"^C\((.*)\)$", r"\1", name)
-    return name.replace(" ", "")
-
-
 def _check_rank(X: np.ndarray, weights: np.ndarray) -> None:
     good = weights > 0
     r = np.linalg.qr(X[good] * np.sqrt(weights[good])[:, None], mode="r")
-    diag = np.abs(np.diag(r))
-    if diag.size < X.shape[1] or np.any(diag < 1e-7 * max(diag.max(), 1e-300)):
+    check_rank(np.abs(np.diag(r)), X.shape[1])
+
+
+def check_rank(diag: np.ndarray, p: int) -> None:
+    """Raise unless the triangular factor of the weighted model matrix has full rank ``p``.
+
+    Parameters
+    ----------
+    diag : numpy.ndarray
+        Absolute diagonal of R in ``sqrt(W) X = QR`` (or of the Cholesky factor of ``X'WX``).
+    p : int
+        Number of model columns.
+
+    Raises
+    ------
+    DataError
+        If a diagonal entry is below 1e-7 times the largest, or fewer than ``p`` are given.
+    """
+    if diag.size < p or np.any(diag < 1e-7 * max(diag.max(), 1e-300)):
         raise DataError("the model matrix is rank deficient (collinear predictors, or a "
                         "factor level with no respondents); drop or merge terms")
 
@@ -341,92 +351,8 @@ def regress(design: Design, formula: str, family: str = "gaussian", *,
     ['(Intercept)', 'gb', 'gc']
     """
     fam = family_of(family)
-    X, y, used, names, terms = _model_matrices(design, formula, fam)
+    X, y, used, names, terms = model_matrices(design, formula, fam)
     return fit_model(design, X, y, used, names, terms, fam, formula, level)
-
-
-def _model_matrices(design: Design, formula: str, fam: GlmFamily
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], dict[str, list[int]]]:
-    import patsy  # lazy: heavy optional library, imported on use for import time
-
-    if "~" not in formula:
-        raise DataError(f"formula {formula!r} needs an outcome: 'y ~ x + ...'")
-    lhs, rhs = formula.split("~", 1)
-    if not lhs.strip():
-        raise DataError(f"formula {formula!r} needs an outcome on the left of '~'")
-    data = design.frame
-    referenced = _referenced_columns(formula, data.columns)
-    domain_rows = np.flatnonzero(design.domain)
-    frame = data.iloc[domain_rows].reset_index(drop=True)
-    complete = ~frame[referenced].isna().any(axis=1).to_numpy() if referenced else np.ones(len(frame), bool)
-    frame = frame[complete].reset_index(drop=True)
-    kept = domain_rows[complete]
-    if len(frame) == 0:
-        raise DataError(f"{design.source}: no complete rows for {formula!r}")
-    try:
-        rhs_mat = patsy.dmatrix(rhs, frame, NA_action="raise", return_type="dataframe")
-        lhs_mat = patsy.dmatrix("0 + " + lhs, frame, NA_action="raise", return_type="dataframe")
-    except patsy.PatsyError as err:
-        raise DataError(f"{design.source}: cannot build the model {formula!r}: {_patsy_message(err, data)}") from None
-    y = _outcome(lhs_mat, lhs.strip(), fam, design.source)
-    # patsy puts categorical terms first; R keeps the formula's order
-    slices = rhs_mat.design_info.term_name_slices
-    order = [t.name() for t in patsy.ModelDesc.from_formula(rhs).rhs_termlist]
-    order = [t for t in order if t in slices] + [t for t in slices if t not in order]
-    columns: list[int] = []
-    terms: dict[str, list[int]] = {}
-    for term in order:
-        sl = slices[term]
-        key = "(Intercept)" if term == "Intercept" else _plain_term(term)
-        terms[key] = list(range(len(columns), len(columns) + sl.stop - sl.start))
-        columns += list(range(sl.start, sl.stop))
-    X = rhs_mat.to_numpy(dtype=float)[:, columns]
-    names = [_r_name(rhs_mat.columns[j]) for j in columns]
-    full_X = np.full((len(data), X.shape[1]), np.nan)
-    full_X[kept] = X
-    full_y = np.full(len(data), np.nan)
-    full_y[kept] = y
-    used = np.zeros(len(data), dtype=bool)
-    used[kept] = True
-    return full_X, full_y, used, names, terms
-
-
-def _patsy_message(err: Exception, data: pd.DataFrame) -> str:
-    text = str(err).splitlines()[0]
-    match = re.search(r"name '([^']+)' is not defined", str(err))
-    if match:
-        close = difflib.get_close_matches(match.group(1), [str(c) for c in data.columns], n=3)
-        text = f"column {match.group(1)!r} not found" + (
-            f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
-        if any("." in str(c) for c in close):
-            text += "; write dotted names as Q('name')"
-    return text
-
-
-def _referenced_columns(formula: str, columns: Iterable[Any]) -> list[Any]:
-    out = []
-    for col in columns:
-        name = str(col)
-        if re.search(r"(?<![\w.])" + re.escape(name) + r"(?![\w.])", formula):
-            out.append(col)
-    return out
-
-
-def _outcome(lhs: pd.DataFrame, text: str, fam: GlmFamily, source: str) -> np.ndarray:
-    cols = list(lhs.columns)
-    if len(cols) == 1:
-        return lhs.iloc[:, 0].to_numpy(dtype=float)
-    if len(cols) == 2 and fam.name != "gaussian" and fam.name not in ("poisson", "quasipoisson"):
-        return lhs.iloc[:, 1].to_numpy(dtype=float)  # second level = success, as R
-    raise DataError(f"{source}: outcome {text!r} must be numeric (or two-level for a binomial "
-                    f"model); it has levels {cols}")
-
-
-def _r_name(column: str) -> str:
-    if column == "Intercept":
-        return "(Intercept)"
-    column = re.sub(r"Q\((['\"])(.*?)\1\)", r"\2", column)
-    return re.sub(r"\[T\.(.*)\]$", r"\1", column)
 
 
 def fit_model(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, names: list[str],
