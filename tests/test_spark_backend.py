@@ -8,10 +8,13 @@ from __future__ import annotations
 import math
 import sys
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from citizensfirst.backends.base import Backend
+from citizensfirst.backends.duckdb import DuckDBBackend
 from citizensfirst.backends.spark import SparkBackend, spark_identifier, spark_literal
 from citizensfirst.errors import DataError
 
@@ -22,6 +25,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully suppo
 ROUND_TRIP = [0.1, 1e-300, 5e-324, -0.0, 1 / 3, 1.7976931348623157e308, -2.5, 1e16, 123456789.12345679,
               math.inf, -math.inf, 2**62, -7, 0, np.float64(0.7), np.int64(-3), True, np.bool_(False),
               "it's", "back\\slash", "{rows}", "élève «ça»", "line\nbreak", "a`b", "", "--", "q'; DROP"]
+
+
+KEYS = ["stratum", "domain", "psu"]
 
 
 @pytest.fixture(scope="module")
@@ -97,50 +103,68 @@ def test_nan_is_read_as_missing(spark) -> None:
     assert answer["total"].dtype == np.float64
 
 
-def test_the_shared_sql_subset_matches_pandas(backend: SparkBackend, sample: pd.DataFrame) -> None:
-    w, y, c = backend.column("w"), backend.column("y"), backend.column
-    aggregates = {
+def _subset_aggregates(backend: Backend) -> dict[str, str]:
+    """The shared SQL subset, written through the backend's own quoting (one text per dialect)."""
+    w, y, c, lit = backend.column("w"), backend.column("y"), backend.column, backend.literal
+    return {
         "wy": f"SUM(CAST({w} AS DOUBLE) * {y})",
         "n": "COUNT(*)",
         "usable": f"SUM(CASE WHEN {y} IS NULL THEN 0 ELSE 1 END)",
         "count_y": f"COUNT({y})",
         "log_w": f"SUM(LN({w}))",
-        "exp_y": f"SUM(EXP(-{y} / 100.0D))",
+        "exp_y": f"SUM(EXP(-{y} / {lit(100.0)}))",
         "low": f"MIN(LEAST({y}, {w}))",
         "high": f"MAX(GREATEST({y}, {w}))",
-        "flag": f"SUM(CASE WHEN {c('odd name`x')} THEN {w} ELSE 0.0D END)",
+        "flag": f"SUM(CASE WHEN {c('odd name`x')} THEN {w} ELSE {lit(0.0)} END)",
     }
-    where = f"{c('stratum')} <> {backend.literal('back' + chr(92) + 'slash')}"
-    answer = backend.aggregate(aggregates, by=["stratum", "domain", "psu"], where=where)
 
+
+def _subset_answer(backend: Backend) -> pd.DataFrame:
+    where = f"{backend.column('stratum')} <> {backend.literal('back' + chr(92) + 'slash')}"
+    return backend.aggregate(_subset_aggregates(backend), by=KEYS, where=where)
+
+
+def _compare(answer: pd.DataFrame, wanted: pd.DataFrame) -> None:
+    """Same groups (NULL keys included) and the same sums to 1e-12 (summing order may differ)."""
+    assert len(answer) == len(wanted)
+    merged = answer.assign(domain=answer["domain"].fillna("<NULL>")).merge(
+        wanted.assign(domain=wanted["domain"].fillna("<NULL>")), on=KEYS, suffixes=("", "_other"),
+        validate="one_to_one")
+    assert len(merged) == len(answer)
+    for name in ("n", "usable", "count_y"):
+        assert (merged[name] == merged[f"{name}_other"]).all(), name
+    for name in ("wy", "log_w", "exp_y", "low", "high", "flag"):
+        np.testing.assert_allclose(merged[name], merged[f"{name}_other"], rtol=1e-12, atol=0, err_msg=name)
+
+
+def test_the_shared_sql_subset_matches_pandas(backend: SparkBackend, sample: pd.DataFrame) -> None:
+    answer = _subset_answer(backend)
     rows = sample[sample["stratum"] != "back\\slash"].assign(
         wy=lambda d: d["w"] * d["y"], usable=lambda d: d["y"].notna().astype(int),
         log_w=lambda d: np.log(d["w"]), exp_y=lambda d: np.exp(-d["y"] / 100.0),
         low=lambda d: np.fmin(d["y"], d["w"]), high=lambda d: np.fmax(d["y"], d["w"]),
         flag=lambda d: d["w"].where(d["odd name`x"], 0.0))
-    grouped = rows.groupby(["stratum", "domain", "psu"], dropna=False)
-    wanted = grouped.agg(wy=("wy", "sum"), n=("w", "size"), usable=("usable", "sum"), count_y=("y", "count"),
-                         log_w=("log_w", "sum"), exp_y=("exp_y", "sum"), low=("low", "min"),
-                         high=("high", "max"), flag=("flag", "sum")).reset_index()
+    wanted = rows.groupby(KEYS, dropna=False).agg(
+        wy=("wy", "sum"), n=("w", "size"), usable=("usable", "sum"), count_y=("y", "count"),
+        log_w=("log_w", "sum"), exp_y=("exp_y", "sum"), low=("low", "min"), high=("high", "max"),
+        flag=("flag", "sum")).reset_index()
 
-    keys = ["stratum", "domain", "psu"]
-    assert len(answer) == len(wanted) > 40  # stratum x domain (NULL included) x PSU, as present
+    assert len(answer) > 40  # stratum x domain (NULL included) x PSU, as present
     assert set(answer["stratum"]) == {"O'Neil", "Québec", 'say "hi"'}
     assert answer["domain"].isna().sum() == wanted["domain"].isna().sum() > 10  # NULL is a group of its own
     # sorted by the keys (Spark puts NULL keys first within a sort level)
-    order = answer.assign(domain=answer["domain"].fillna("")).sort_values(keys, kind="stable").index
+    order = answer.assign(domain=answer["domain"].fillna("")).sort_values(KEYS, kind="stable").index
     assert list(order) == list(answer.index)
-    merged = answer.assign(domain=answer["domain"].fillna("<NULL>")).merge(
-        wanted.assign(domain=wanted["domain"].fillna("<NULL>")), on=keys, suffixes=("", "_pandas"),
-        validate="one_to_one")
-    assert len(merged) == len(answer)
-    for name in ("n", "usable", "count_y"):
-        assert answer[name].dtype == np.int64
-        assert (merged[name] == merged[f"{name}_pandas"]).all(), name
-    for name in ("wy", "log_w", "exp_y", "low", "high", "flag"):
-        assert answer[name].dtype == np.float64
-        np.testing.assert_allclose(merged[name], merged[f"{name}_pandas"], rtol=1e-12, atol=0, err_msg=name)
-    assert answer["psu"].dtype == np.int64
+    assert all(answer[n].dtype == np.int64 for n in ("n", "usable", "count_y", "psu"))
+    assert all(answer[n].dtype == np.float64 for n in ("wy", "log_w", "exp_y", "low", "high", "flag"))
+    _compare(answer, wanted)
+
+
+def test_the_shared_sql_subset_matches_duckdb(backend: SparkBackend, sample: pd.DataFrame) -> None:
+    connection = duckdb.connect()
+    connection.register("sample_frame", sample)
+    other = DuckDBBackend(connection, "SELECT * FROM sample_frame", "sample_frame")
+    _compare(_subset_answer(backend), _subset_answer(other))
 
 
 def test_doubles_survive_exactly(spark) -> None:
@@ -181,3 +205,13 @@ def test_missing_pyspark_names_the_extra(spark, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(DataError, match=r"pip install 'citizensfirst\[spark\]' \(Spark also needs Java 17"):
         SparkBackend(spark, frame)
+
+
+def test_row_numbers_are_unique_and_share_the_statistics(backend: SparkBackend, sample: pd.DataFrame) -> None:
+    numbered = backend.with_row_number("__row")
+    assert numbered.columns()["__row"] == "numeric" and "__row" not in backend.columns()
+    answer = numbered.aggregate({"n": "COUNT(*)", "first": "MIN(`__row`)"}, by=["__row"])
+    assert len(answer) == len(sample) and (answer["n"] == 1).all() and answer["first"].min() == 0
+    assert numbered.statistics is backend.statistics
+    with pytest.raises(DataError, match="the data already has a column 'psu'; rename it"):
+        backend.with_row_number("psu")

@@ -2,7 +2,8 @@
 
 :class:`SparkBackend` registers the rows as a temporary view with a unique name and answers the
 aggregation queries of :class:`citizensfirst.backends.base.Backend` through ``session.sql``; only
-the small aggregated answers come back to Python. PySpark is an optional extra
+the small aggregated answers come back to Python. :func:`design_from_spark` makes a
+lazy design (:class:`~citizensfirst.lazy.design.LazyDesign`) over it. PySpark is an optional extra
 (``pip install 'citizensfirst[spark]'``) and needs Java 17 or later; it is imported only when a
 Spark backend is made.
 
@@ -26,19 +27,21 @@ import numbers
 import uuid
 from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ..design.facade import Design
 from ..errors import DataError
+from ..lazy.design import LazyDesign
 from .base import Backend
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import DataType, StructType
 
-__all__ = ["SparkBackend", "spark_identifier", "spark_literal"]
+__all__ = ["SparkBackend", "design_from_spark", "spark_identifier", "spark_literal"]
 
 #: characters a string literal may hold as they are; any other makes it a hex literal
 _PLAIN_TEXT = frozenset(" !\"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`"
@@ -336,6 +339,71 @@ class SparkBackend(Backend):
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         return self.run(query)
+
+    def with_row_number(self, name: str) -> SparkBackend:
+        """The same rows with a column ``name`` holding a unique row number.
+
+        A design without PSUs makes every row its own PSU and needs this key. Spark numbers the
+        rows with ``monotonically_increasing_id()``: unique, increasing in the data's order, not
+        consecutive, and the same in every query as long as the data's partitions are (a file or
+        table read; ``cache()`` or ``checkpoint()`` a DataFrame that comes out of a shuffle first).
+
+        Parameters
+        ----------
+        name : str
+            Name of the new column.
+
+        Returns
+        -------
+        SparkBackend
+            A backend over the numbered rows, sharing this one's statistics.
+
+        Raises
+        ------
+        DataError
+            If the rows already have a column ``name``.
+        """
+        if name in self._columns:
+            raise DataError(f"{self.source}: the data already has a column {name!r}; rename it")
+        numbered = self._session.sql(
+            f"SELECT *, monotonically_increasing_id() AS {spark_identifier(name)} FROM {self._view}")
+        backend = SparkBackend(self._session, numbered, self.source)
+        backend.statistics = self.statistics
+        return backend
+
+
+def design_from_spark(session: SparkSession, data: DataFrame | str, *, source: str | None = None,
+                      codebook: Any = None, **design_args: Any) -> LazyDesign:
+    """A lazy design over a Spark DataFrame or table: estimates by Spark SQL aggregation queries.
+
+    Parameters
+    ----------
+    session : pyspark.sql.SparkSession
+        The Spark session that runs the queries.
+    data : pyspark.sql.DataFrame or str
+        The rows: a DataFrame, or the name of a table or view the session knows.
+    source : str, optional
+        Name used in messages (default: the table name, or ``'Spark DataFrame'``).
+    codebook : Codebook, optional
+        Labels for the results.
+    **design_args
+        The :class:`~citizensfirst.Design` arguments (weights or probs, strata, psu, fpc, nest,
+        replicate weights as columns with their method, ...).
+
+    Returns
+    -------
+    LazyDesign
+        The design; rows come into memory only through its ``collect()``.
+
+    Raises
+    ------
+    DataError
+        If PySpark is missing, the table is unknown, or the arguments do not fit the columns.
+    DesignError
+        If the design arguments contradict each other.
+    """
+    backend = SparkBackend(session, data, source)
+    return LazyDesign(backend, in_memory=Design, codebook=codebook, **design_args)
 
 
 def _first_line(error: Exception) -> str:
