@@ -56,7 +56,19 @@ class _Described:
     calibrations: tuple[Any, ...] = ()
 
 
-def _described(design: LazyDesign) -> Design:
+def described(design: LazyDesign) -> Design:
+    """What the in-memory :func:`~citizensfirst.estimation.engine.finish` reads of a design.
+
+    Parameters
+    ----------
+    design : LazyDesign
+        The lazy design.
+
+    Returns
+    -------
+    Design
+        A small view with the fields ``finish`` and ``resolve_deff`` read (typed as a Design).
+    """
     view = _Described(design.codebook, design.taylor, design.replicate_weights, design.n_strata,
                       design.n_psu, np.broadcast_to(np.float64(1.0), (design.n_weighted,)))
     return cast("Design", view)  # the engine reads only the fields above
@@ -84,7 +96,7 @@ def _by(design: LazyDesign, by: Names | None) -> list[str]:
 def _linear(design: LazyDesign, variables: Names, statistic: str, by: Names | None, missing: str,
             deff: str | None, level: float, df: float | None, rules: QualityRules | None) -> Estimate:
     names = _names(variables)
-    view = _described(design)
+    view = described(design)
     listwise = _listwise(missing)
     convention = resolve_deff(view, deff)
     items = Items(tuple(design.numeric_sql(v) for v in names),
@@ -187,7 +199,7 @@ def ratio(design: LazyDesign, numerator: Names, denominator: Names, *, by: Names
     """
     nums, dens = _names(numerator), _names(denominator)
     pairs = [(a, b) for b in dens for a in nums]
-    view = _described(design)
+    view = described(design)
     items = Items(tuple(design.numeric_sql(a) for a, _ in pairs),
                   tuple(design.numeric_sql(b) for _, b in pairs))
     result, domains = ratio_sums(design, items, _by(design, by), resolve_deff(view, deff))
@@ -261,7 +273,7 @@ def proportion(design: LazyDesign, variable: Names, *, by: Names | None = None, 
         One row per level of each variable (and domain).
     """
     check_interval_method(ci, PROPORTION_METHODS)
-    view = _described(design)
+    view = described(design)
     result, domains, items = _levels(design, variable, by, True, resolve_deff(view, deff))
     extras = {"design_df": result["df"], "transformed_se": replicate_transformed_se(view, result)}
     return finish(view, "proportion", result, domains, items, level=level, df=df, rules=rules,
@@ -295,6 +307,6 @@ def count(design: LazyDesign, variable: Names, *, by: Names | None = None,
     Estimate
         One row per level of each variable (and domain).
     """
-    view = _described(design)
+    view = described(design)
     result, domains, items = _levels(design, variable, by, False, resolve_deff(view, deff))
     return finish(view, "count", result, domains, items, level=level, df=df, rules=rules)

@@ -67,8 +67,19 @@ class _Sums:
         return {alias: expr for expr, alias in self.named.items()}
 
 
-def _weight(design: LazyDesign) -> str:
-    """The row weight inside the design's domain, zero outside it (rows are kept)."""
+def domain_weight(design: LazyDesign) -> str:
+    """The row weight inside the design's domain, zero outside it (rows are kept).
+
+    Parameters
+    ----------
+    design : LazyDesign
+        The lazy design.
+
+    Returns
+    -------
+    str
+        The SQL expression.
+    """
     if design.domain_sql is None:
         return f"({design.weight_sql})"
     return f"(CASE WHEN {design.domain_sql} THEN {design.weight_sql} ELSE 0.0 END)"
@@ -99,7 +110,7 @@ def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | 
     tuple
         The :func:`~citizensfirst.estimation.engine.ratio_engine` dict and the domains.
     """
-    w = _weight(design)
+    w = domain_weight(design)
     k = len(items.numerators)
     dens = items.denominators
     missing = []
@@ -160,7 +171,7 @@ def level_sums(design: LazyDesign, variable: str, by: Sequence[str], ratio: bool
     tuple
         The ratio-engine dict, the domains, and the levels (sorted as in memory).
     """
-    w = _weight(design)
+    w = domain_weight(design)
     column = design.backend.column(variable)
     usable = f"({column} IS NOT NULL AND {w} <> 0)"
     sums = _Sums()
