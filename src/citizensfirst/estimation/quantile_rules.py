@@ -36,13 +36,6 @@ def _total(w: np.ndarray) -> float:
     return float(np.sum(w.astype(np.longdouble)))
 
 
-def _sorted(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    keep = w != 0
-    x, w = x[keep], w[keep]
-    order = np.argsort(x, kind="stable")
-    return x[order], w[order]
-
-
 def _bracket(x: np.ndarray, w: np.ndarray, p: float) -> tuple[float, float, int, float, float]:
     """Sorted-data bracket: (q_low, q_up, 1-based index of q_low, w_low, w_up)."""
     cumw = _cumsum(w)
@@ -85,11 +78,12 @@ def _interpolated(positions: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
     return rule
 
 
-def _shahvaish(x: np.ndarray, w: np.ndarray, p: float) -> float:
-    n = len(x)
+def _shahvaish(x: np.ndarray, w: np.ndarray, p: float, n: int | None = None,
+               mean: float | None = None) -> float:
+    n = len(x) if n is None else n
     if n == 1:
         return float(x[0])
-    s = _cumsum(w / np.mean(w))
+    s = _cumsum(w / (np.mean(w) if mean is None else mean))
     pk = (s + 0.5 - w / 2) / (n + 1)  # as R: not monotone in general, so sort as approx() does
     knots, inverse = np.unique(pk, return_inverse=True)
     values = np.bincount(inverse, weights=x) / np.bincount(inverse)  # ties: mean, as approx()
@@ -141,11 +135,57 @@ def quantile(x: np.ndarray, w: np.ndarray, p: float, rule: str = "math") -> floa
     ValueError
         If ``rule`` is unknown.
     """
+    xs, ws = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    order = np.argsort(xs, kind="stable")
+    return sorted_quantile(xs[order], ws[order], p, rule)
+
+
+def sorted_quantile(x: np.ndarray, w: np.ndarray, p: float, rule: str = "math", *,
+                    count: int | None = None, total: float | None = None) -> float:
+    """:func:`quantile` of a table already sorted by value (ties in row order).
+
+    A lazy design passes a short table whose rows far from the quantile stand for many rows
+    (their weights summed); ``count`` and ``total`` are then the number of rows and the weight
+    the table stands for, which ``shahvaish`` needs (its ``n`` and mean weight).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Values, sorted.
+    w : numpy.ndarray
+        Their weights (zero weights are dropped).
+    p : float
+        Probability in [0, 1].
+    rule : str, default 'math'
+        One of :data:`RULES`.
+    count : int, optional
+        Number of rows the table stands for (default: its length).
+    total : float, optional
+        Their total weight, with ``count`` (default: the table's).
+
+    Returns
+    -------
+    float
+        The quantile (NaN when no value has a positive weight).
+
+    Raises
+    ------
+    ValueError
+        If ``rule`` is unknown.
+
+    Examples
+    --------
+    >>> float(sorted_quantile(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 1.0]), 0.5))
+    1.0
+    """
     try:
         fn = _RULES[rule]
     except KeyError:
         raise ValueError(f"quantile rule must be one of {RULES}, got {rule!r}") from None
-    xs, ws = _sorted(np.asarray(x, dtype=float), np.asarray(w, dtype=float))
+    keep = w != 0
+    xs, ws = x[keep], w[keep]
     if len(xs) == 0:
         return float("nan")
+    if rule == "shahvaish" and count is not None:
+        return _shahvaish(xs, ws, p, count, None if total is None else total / count)
     return float(fn(xs, ws, p))
