@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,25 +30,46 @@ if TYPE_CHECKING:
     from ...design.facade import Design
 
 
-def _from_model_names(design: Design, targets: dict[str, Any], total: float | None) -> tuple[dict[str, Any], float | None]:
+def model_names(columns: Collection[Any], uniques_of: Callable[[str], Any], targets: dict[str, Any],
+                total: float | None) -> tuple[dict[str, Any], float | None]:
     """Accept R's named totals too: ``{"(Intercept)": N, "stypeH": 755, "stypeM": 1018, "api99": T}``.
 
     A name that is not a column but a column name followed by one of its levels is a treatment
     dummy; the first level's count is the total minus the others.
+
+    Parameters
+    ----------
+    columns : collection
+        The data's column names.
+    uniques_of : callable
+        The distinct non-missing values of a column.
+    targets : dict
+        The targets as given.
+    total : float or None
+        The population size as given.
+
+    Returns
+    -------
+    tuple of (dict, float or None)
+        Targets by column (``{column: {level: count}}`` for dummies) and the population size.
+
+    Raises
+    ------
+    WeightingError
+        When a name is neither a column nor a column followed by one of its levels.
     """
-    if all(name in design.frame.columns for name in targets if name != "(Intercept)") and \
-            "(Intercept)" not in targets:
+    if all(name in columns for name in targets if name != "(Intercept)") and "(Intercept)" not in targets:
         return targets, total
     total = real_number(targets.pop("(Intercept)"), "'(Intercept)'") if "(Intercept)" in targets else total
     out: dict[str, Any] = {}
     for name, value in targets.items():
-        if name in design.frame.columns:
+        if name in columns:
             out[name] = value
             continue
-        column = max((c for c in map(str, design.frame.columns) if name.startswith(c)), key=len, default=None)
+        column = max((c for c in map(str, columns) if name.startswith(c)), key=len, default=None)
         if column is None or isinstance(value, Mapping):
             raise WeightingError(f"calibration target {name!r} is neither a column nor a column followed by a level")
-        levels = {str(normalize_code(v)): v for v in design.frame[column].dropna().unique()}
+        levels = {str(normalize_code(v)): v for v in uniques_of(column)}
         level = name[len(column):]
         if level not in levels:
             raise WeightingError(f"calibration target {name!r}: {column!r} has no level {level!r}")
@@ -57,24 +78,50 @@ def _from_model_names(design: Design, targets: dict[str, Any], total: float | No
         if isinstance(given, dict):
             if total is None:
                 raise WeightingError("R-style dummy totals need '(Intercept)' (or total=) for the first level")
-            ordered = sorted(design.frame[column].dropna().unique(),
-                             key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
+            ordered = sorted(uniques_of(column), key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
             first = ordered[0]
             given[first] = total - sum(given.values())
     return out, total
 
 
-def _model_matrix(
-    design: Design, targets: Mapping[str, Any], total: float | None
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """R's model.matrix(~ a + b + x): intercept, treatment dummies (first level dropped), numerics."""
+def model_terms(
+    targets: Mapping[str, Any], total: float | None, *, ones: Any,
+    levels_of: Callable[[str, list[Any]], tuple[Callable[[int], Any], list[Any]]],
+    numeric_of: Callable[[str], Any],
+) -> tuple[list[Any], np.ndarray, list[str]]:
+    """R's model.matrix(~ a + b + x) column by column: intercept, treatment dummies (first level
+    dropped), numerics; the columns are made by the callables (arrays in memory, SQL lazily).
+
+    Parameters
+    ----------
+    targets : mapping
+        ``{variable: {level: count}}`` or ``{variable: total}``.
+    total : float or None
+        The population size (the intercept), or None.
+    ones : Any
+        The intercept column.
+    levels_of : callable
+        ``(variable, sorted levels) -> (indicator of level j, level keys)``.
+    numeric_of : callable
+        ``variable -> column`` of a numeric variable.
+
+    Returns
+    -------
+    tuple of (list, numpy.ndarray, list of str)
+        The columns, their target totals and their R names.
+
+    Raises
+    ------
+    WeightingError
+        When a target is not a finite number or a margin does not sum to the population.
+    """
     for variable, target in targets.items():
         items = target.items() if isinstance(target, Mapping) else [(None, target)]
         for level, value in items:
             where = f"calibration target {variable!r}" + ("" if level is None else f", level {level!r}")
             if not np.isfinite(real_number(value, where)):
                 raise WeightingError(f"{where}: {value!r} is not a finite number")
-    columns: list[np.ndarray] = []
+    columns: list[Any] = []
     values: list[float] = []
     names: list[str] = []
     categorical = {k: v for k, v in targets.items() if isinstance(v, Mapping)}
@@ -83,13 +130,13 @@ def _model_matrix(
         first_sum = sum(float(x) for x in next(iter(categorical.values())).values())
         population = population if population is not None else first_sum
     if population is not None:
-        columns.append(np.ones(len(design.weight_values)))
+        columns.append(ones)
         values.append(float(population))
         names.append("(Intercept)")
     for variable, target in targets.items():
         if isinstance(target, Mapping):
             levels = sorted(target, key=lambda v: (isinstance(normalize_code(v), str), normalize_code(v)))
-            codes, keys = level_codes(design, variable, levels)
+            indicator, keys = levels_of(variable, levels)
             level_sum = sum(float(target[lv]) for lv in levels)
             if population is not None and abs(level_sum - population) > SHARE_TOLERANCE * population:
                 if abs(level_sum - 1) <= SHARE_TOLERANCE:
@@ -99,20 +146,37 @@ def _model_matrix(
                         f"calibration targets for {variable!r} sum to {level_sum:.10g}, not the population {population:.10g}"
                     )
             for j, level in enumerate(levels[1:], start=1):
-                columns.append((codes == j).astype(float))
+                columns.append(indicator(j))
                 values.append(float(target[level]))
                 names.append(f"{variable}{keys[j]}")
         else:
-            column = numeric_column(design.frame, variable, "calibration variable", design.source)
-            if np.isnan(column).any():
-                raise WeightingError(
-                    f"{design.source}: calibration variable {variable!r} is missing for "
-                    f"{int(np.isnan(column).sum())} respondents"
-                )
-            columns.append(column)
+            columns.append(numeric_of(variable))
             values.append(float(target))
             names.append(variable)
-    return np.column_stack(columns), np.asarray(values), names
+    return columns, np.asarray(values), names
+
+
+def _model_matrix(
+    design: Design, targets: Mapping[str, Any], total: float | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """R's model.matrix(~ a + b + x) of the design's rows (:func:`model_terms`)."""
+
+    def levels_of(variable: str, levels: list[Any]) -> tuple[Callable[[int], np.ndarray], list[Any]]:
+        codes, keys = level_codes(design, variable, levels)
+        return (lambda j: (codes == j).astype(float)), keys
+
+    def numeric_of(variable: str) -> np.ndarray:
+        column = numeric_column(design.frame, variable, "calibration variable", design.source)
+        if np.isnan(column).any():
+            raise WeightingError(
+                f"{design.source}: calibration variable {variable!r} is missing for "
+                f"{int(np.isnan(column).sum())} respondents"
+            )
+        return column
+
+    columns, values, names = model_terms(targets, total, ones=np.ones(len(design.weight_values)),
+                                         levels_of=levels_of, numeric_of=numeric_of)
+    return np.column_stack(columns), values, names
 
 
 def calibrate(
@@ -176,7 +240,8 @@ def calibrate(
     if method not in CALFUNS:
         raise WeightingError(f"method must be one of {CALFUNS}, got {method!r}")
     tol, max_iter, bounds, _ = check_controls(tol=tol, max_iter=max_iter, bounds=bounds)
-    targets, total = _from_model_names(design, dict(targets), total)
+    targets, total = model_names(design.frame.columns, lambda c: design.frame[c].dropna().unique(), dict(targets),
+                                 total)
     if method == "logit" and (bounds is None or not np.isfinite(bounds).all()):
         raise WeightingError(f"logit calibration needs finite bounds=(lower, upper) with lower < 1 < upper, got {bounds}")
     if total is not None:
