@@ -62,8 +62,27 @@ def factorize(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
     (array([0, 1, 0]), 2)
     """
     if len(columns) == 1:
-        codes, uniques = pd.factorize(pd.Series(columns[0]), sort=False)
+        codes, uniques = pd.factorize(_values(columns[0]), sort=False)
         return codes.astype(np.int64), len(uniques)
-    frame = pd.DataFrame({i: pd.Series(np.asarray(c)) for i, c in enumerate(columns)})
-    groups = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
-    return groups.astype(np.int64), int(groups.max()) + 1 if len(groups) else 0
+    # each column's codes (missing values a group of their own), then the combined key's codes:
+    # first-seen order as a groupby(sort=False, dropna=False).ngroup(), without building a frame
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
+    for column in columns:
+        codes, uniques = pd.factorize(_values(column), sort=False, use_na_sentinel=False)
+        size = max(len(uniques), 1)
+        if span * size >= 2**62:  # the combined key would overflow: re-code what we have so far
+            key, span = _recode(key)
+        key = key * size + codes
+        span *= size
+    return _recode(key)
+
+
+def _values(column: np.ndarray | pd.Series) -> np.ndarray | pd.Series:
+    """A Series as it is, anything else as a numpy array (never re-inferred as a new Series)."""
+    return column if isinstance(column, pd.Series) else np.asarray(column)
+
+
+def _recode(key: np.ndarray) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(key, sort=False)
+    return codes.astype(np.int64), len(uniques)

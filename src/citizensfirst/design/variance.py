@@ -279,10 +279,40 @@ class TaylorStructure:
         weight = np.where(stratum_present & ~certain & ~unusable, scale, 0.0) * factor * rescale[parent]
         if sparse.issparse(x):
             return _sparse_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata)
-        means = group_sums(h_of_c, x, stage.n_strata) / n_h[:, None]
-        centred = x - np.where(uncentred[:, None], 0.0, means)[h_of_c]
-        weighted = centred * weight[h_of_c][:, None]
-        return weighted.T @ centred
+        return _dense_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata)
+
+
+def _dense_quadratic(x: np.ndarray, h_of_c: np.ndarray, n_h: np.ndarray, weight: np.ndarray,
+                     uncentred: np.ndarray, n_strata: int) -> np.ndarray:
+    """``sum_h w_h sum_c (x_c - m_h)(x_c - m_h)^T`` for dense (clusters x items) totals.
+
+    Items that are zero on every cluster of a stratum add nothing there, so strata are taken in
+    groups sharing the same set of nonzero items and each group's product is restricted to
+    those items: for domains that follow the strata (a domain per province) this is one small
+    product per domain instead of one product over every cluster and every domain's items.
+    """
+    k = x.shape[1]
+    groups: list[tuple[np.ndarray, np.ndarray | slice]] = [(np.ones(n_strata, dtype=bool), slice(None))]
+    if k > 1 and np.isfinite(x).all():  # (a NaN spreads over its whole row and column: one product)
+        nonzero = group_sums(h_of_c, (x != 0).view(np.int8), n_strata) > 0
+        patterns, group_of_stratum = np.unique(nonzero, axis=0, return_inverse=True)
+        if len(patterns) > 1 or not patterns[0].all():
+            group_of_stratum = group_of_stratum.reshape(-1)
+            groups = [(group_of_stratum == g, np.flatnonzero(p)) for g, p in enumerate(patterns) if p.any()]
+    out = np.zeros((k, k))
+    for strata, items in groups:
+        clusters = np.flatnonzero(strata[h_of_c]) if not strata.all() else slice(None)
+        sub = x[clusters, items] if isinstance(items, slice) else x[clusters][:, items]
+        h_sub = h_of_c[clusters]
+        means = group_sums(h_sub, sub, n_strata) / n_h[:, None]
+        centred = sub - np.where(uncentred[:, None], 0.0, means)[h_sub]
+        weighted = centred * weight[h_sub][:, None]
+        block = weighted.T @ centred
+        if isinstance(items, slice):
+            out += block
+        else:
+            out[np.ix_(items, items)] += block
+    return out
 
 
 def _sparse_quadratic(x: sparse.csr_matrix, h_of_c: np.ndarray, n_h: np.ndarray, weight: np.ndarray,

@@ -17,14 +17,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..design.groups import group_sums
 from ..design.setup import as_list, check_columns, numeric_column
 from ..errors import DataError
 from ..i18n import LANGUAGES, format_number, text
 from .intervals import IntervalInputs, interval
 from .labels import ResultLabels
 from .quality import DEFAULT_RULES, QualityRules
-from .ratio_kernels import ratio_influence, srs_variance
+from .ratio_sums import domain_sums
 from .result import Estimate
 
 if TYPE_CHECKING:
@@ -119,8 +118,10 @@ def ratio_engine(
 
     ``numerators``/``denominators`` are (n, k) with NaN for missing; ``denominators`` None
     means totals and :data:`ONES` means means. Results are ordered domain-major: item
-    ``g * k + j``. Each domain costs one pass over its rows (group sums), never a loop over
-    respondents; cluster totals are stacked densely, or sparsely when there are very many PSUs.
+    ``g * k + j``. Every domain's sums come from a few passes per item over all rows
+    (:func:`~citizensfirst.estimation.ratio_sums.domain_sums`), never a loop over respondents or
+    a copy of a domain's rows; cluster totals are stacked densely, or sparsely when there are very
+    many PSUs.
 
     Parameters
     ----------
@@ -142,90 +143,30 @@ def ratio_engine(
     dict
         ``estimate``, ``vcov``, ``deff``, ``n``, ``df`` and ``replicates`` (None on Taylor designs).
     """
-    weights = design.weight_values
+    sums = domain_sums(design, numerators, denominators, domains, deff=deff, listwise=listwise)
+    taylor, reps = design.taylor, design.replicate_weights
     n_items = numerators.shape[1]
-    missing = np.isnan(numerators)
-    if isinstance(denominators, np.ndarray):
-        missing = missing | np.isnan(denominators)
-    if listwise:
-        missing = np.repeat(missing.any(axis=1, keepdims=True), n_items, axis=1)
-    taylor = design.taylor
-    reps = design.replicate_weights
-    calibrated = bool(design.calibrations)
-    estimates, srs, counts, dfs, thetas, present = [], [], [], [], [], []
-    blocks: list[list[Any]] = []
-    dense: list[np.ndarray] = []
-    for rows in domains.rows():
-        w = weights[rows]
-        usable = ~missing[rows] & (w != 0)[:, None]
-        wm = np.where(usable, w[:, None], 0.0)
-        y = np.where(usable, numerators[rows], 0.0)
-        wy = wm * y
-        if denominators is None:
-            wx, x = None, None
-            est = wy.sum(axis=0)
-        else:
-            if isinstance(denominators, str):  # means: x = 1 where used, so w x = w
-                x, wx = usable.astype(float), wm
-            else:
-                x = np.where(usable, denominators[rows], 0.0)
-                wx = wm * x
-            with np.errstate(divide="ignore", invalid="ignore"):
-                est = wy.sum(axis=0) / wx.sum(axis=0)
-        estimates.append(est)
-        counts.append(usable.sum(axis=0))
-        in_domain = np.zeros(len(weights), dtype=bool)
-        in_domain[rows] = usable.any(axis=1)
-        present.append(in_domain)
-        dfs.append(design.degrees_of_freedom(in_domain) if in_domain.any() else 0)
-        srs.append(_srs_variance(wm, y, wy, x, wx, est, deff))
-        if reps is not None:
-            if x is None:
-                thetas.append(reps.weighted_totals(y, rows, weights))
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    thetas.append(reps.weighted_totals(y, rows, weights)
-                                  / reps.weighted_totals(x, rows, weights))
-            continue
-        if calibrated:
-            full = np.zeros((len(weights), n_items))
-            full[rows] = ratio_influence(wy, wx, est)
-            dense.append(full)
-            continue
-        assert taylor is not None  # no replicate weights: a Taylor design
-        stage_totals = []
-        for stage in taylor.used_stages:
-            codes = stage.cluster[rows]
-            t1 = group_sums(codes, wy, stage.n_clusters)
-            if wx is None:
-                stage_totals.append(t1)
-            else:
-                t0 = group_sums(codes, wx, stage.n_clusters)
-                stage_totals.append(ratio_influence(t1, t0, est))
-        blocks.append(stage_totals)
-    est_all = np.concatenate(estimates)
-    replicates = None
-    if reps is not None:
-        replicates = np.hstack(thetas)
-        vcov = reps.vcov(replicates, est_all)
-    elif calibrated and taylor is not None:
-        scores = np.hstack(dense)
+    est_all = sums.estimate.reshape(-1)
+    if reps is not None and sums.thetas is not None:
+        vcov = reps.vcov(sums.thetas, est_all)
+    elif sums.scores is not None and taylor is not None:  # calibrated: residualise, then the kernel
+        scores = sums.scores
         for calibration in design.calibrations:
             scores = calibration.residualize(scores)
-        union = np.logical_or.reduce(present)
+        union = np.logical_or.reduce(sums.present)
         vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
     else:
-        vcov = stacked_vcov(taylor, blocks, present, n_items)
-    variance = np.diag(vcov)
+        vcov = stacked_vcov(taylor, sums.blocks, sums.present, n_items)
+    dfs = [design.degrees_of_freedom(in_domain) if in_domain.any() else 0 for in_domain in sums.present]
     with np.errstate(divide="ignore", invalid="ignore"):
-        design_effect = variance / np.concatenate(srs) if deff else np.full_like(variance, np.nan)
+        design_effect = np.diag(vcov) / sums.srs.reshape(-1) if deff else np.full(len(est_all), np.nan)
     return {
         "estimate": est_all,
         "vcov": vcov,
         "deff": design_effect,
-        "n": np.concatenate(counts),
+        "n": sums.counts.reshape(-1),
         "df": np.repeat(np.asarray(dfs, dtype=float), n_items),
-        "replicates": replicates,
+        "replicates": sums.thetas,
     }
 
 
@@ -336,20 +277,6 @@ def replicate_vcov(
     analysis = reps.analysis_weights(design.weight_values) * design.domain[:, None]
     thetas = np.vstack([np.atleast_1d(statistic(analysis[:, r])) for r in range(reps.n_replicates)])
     return reps.vcov(thetas, np.atleast_1d(full)), thetas
-
-
-def _srs_variance(wm: np.ndarray, y: np.ndarray, wy: np.ndarray, x: np.ndarray | None,
-                  wx: np.ndarray | None, est: np.ndarray, deff: str | None) -> np.ndarray:
-    """:func:`srs_variance` from row values: ``wm`` the weights where an item is used (0
-    elsewhere), ``y``/``x`` the values and ``wy``/``wx`` their weighted values."""
-    if not deff:
-        return np.full(wm.shape[1], np.nan)
-    psum, nobs = wm.sum(axis=0), (wm != 0).sum(axis=0).astype(float)
-    wyy = np.einsum("ij,ij->j", wy, y)
-    if x is None or wx is None:
-        return srs_variance(psum, nobs, wy.sum(axis=0), wyy, est, deff)
-    return srs_variance(psum, nobs, wy.sum(axis=0), wyy, est, deff, wx=wx.sum(axis=0),
-                        wxx=np.einsum("ij,ij->j", wx, x), wxy=np.einsum("ij,ij->j", wy, x))
 
 
 def finish(

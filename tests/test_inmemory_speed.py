@@ -1,0 +1,105 @@
+"""The in-memory speed-ups (issue #14 point 6) give the numbers of the plain formulas.
+
+Each reference here is computed from the textbook formula with numpy in the test (one domain,
+one stratum at a time), never from the library's own output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import citizensfirst as cf
+from citizensfirst.design.groups import factorize
+from citizensfirst.design.variance import Stage, TaylorStructure
+from citizensfirst.estimation.engine import Domains
+
+
+def _survey(seed: int = 3, n: int = 3000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    stratum = rng.integers(0, 6, n)
+    psu = rng.integers(0, 9, n)
+    y = rng.normal(3.0, 1.0, (n, 3)) + stratum[:, None] * 0.2
+    y[rng.random((n, 3)) < 0.1] = np.nan
+    return pd.DataFrame({"h": np.array(list("ABCDEF"))[stratum], "p": psu, "w": rng.uniform(0.5, 3.0, n),
+                         "region": np.where(stratum < 3, "east", "west"), "age": rng.integers(0, 4, n),
+                         "y1": y[:, 0], "y2": y[:, 1], "y3": y[:, 2]})
+
+
+def _reference_mean(df: pd.DataFrame, var: str, inside: np.ndarray) -> tuple[float, float]:
+    """Ratio mean and its with-replacement linearised SE (domain rows keep their PSUs)."""
+    y = df[var].to_numpy()
+    use = inside & ~np.isnan(y)
+    w = np.where(use, df["w"].to_numpy(), 0.0)
+    yy = np.where(use, y, 0.0)
+    est = (w * yy).sum() / w.sum()
+    z = w * (yy - est) / w.sum()
+    var_sum = 0.0
+    for h in df["h"].unique():
+        in_h = (df["h"] == h).to_numpy()
+        totals = pd.Series(z[in_h]).groupby(df["p"].to_numpy()[in_h]).sum().to_numpy()
+        n_h = len(totals)
+        var_sum += n_h / (n_h - 1) * ((totals - totals.mean()) ** 2).sum()
+    return est, float(np.sqrt(var_sum))
+
+
+@pytest.mark.parametrize("by", ["h", "region", "age"])
+def test_domain_means_match_the_formula_domain_by_domain(by: str) -> None:
+    # domains that are the strata, that group strata, and that cross them
+    df = _survey()
+    est = cf.Design(df, weights="w", strata="h", psu="p", nest=True).mean(["y1", "y2", "y3"], by=by)
+    for row in est.table.itertuples():
+        inside = (df[by] == getattr(row, by)).to_numpy()
+        ref_est, ref_se = _reference_mean(df, str(row.variable), inside)
+        assert row.estimate == pytest.approx(ref_est, rel=1e-12)
+        assert row.se == pytest.approx(ref_se, rel=1e-10)
+
+
+def test_covariance_between_domains_matches_the_dense_formula() -> None:
+    # the joint covariance of domain estimates (cross-domain terms included) is the dense product
+    df = _survey(5)
+    d = cf.Design(df, weights="w", strata="h", psu="p", nest=True)
+    est = d.mean(["y1", "y2"], by="region")
+    stage = d.taylor.stages[0]
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(stage.n_clusters, 4))
+    x[stage.stratum_of_cluster < 3, 2:] = 0.0  # items 2-3 only in strata 3-5, 0-1 everywhere
+    pres = [np.ones(stage.n_clusters, dtype=bool)]
+    got = d.taylor.vcov([x], pres)
+    n_h = np.bincount(stage.stratum_of_cluster).astype(float)
+    means = np.stack([x[stage.stratum_of_cluster == h].mean(axis=0) for h in range(len(n_h))])
+    centred = x - means[stage.stratum_of_cluster]
+    scale = (n_h / (n_h - 1))[stage.stratum_of_cluster]
+    np.testing.assert_allclose(got, (centred * scale[:, None]).T @ centred, rtol=1e-12, atol=1e-14)
+    assert est.vcov.shape == (4, 4) and np.isfinite(est.vcov).all()
+
+
+def test_a_nan_total_spreads_over_its_row_and_column_as_the_dense_product() -> None:
+    stage = Stage.build(np.arange(6), np.repeat([0, 1], 3), popsize=None)
+    taylor = TaylorStructure((stage,))
+    x = np.array([[1.0, 0.0], [2.0, 0.0], [4.0, 0.0], [0.0, 1.0], [0.0, np.nan], [0.0, 2.0]])
+    got = taylor.vcov([x], [np.ones(6, dtype=bool)])
+    assert np.isnan(got[1, 1]) and np.isnan(got[0, 1]) and np.isnan(got[1, 0])
+    assert got[0, 0] == pytest.approx(1.5 * ((np.array([1.0, 2.0, 4.0]) - 7 / 3) ** 2).sum())
+
+
+def test_domain_estimates_never_copy_a_domains_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the Taylor path works from bincounts over all rows: asking for a domain's row positions
+    # (the per-domain copies of the former engine) is an error here
+    def forbidden(self: Domains) -> list[np.ndarray]:
+        raise AssertionError("domain rows were gathered")
+
+    monkeypatch.setattr(Domains, "rows", forbidden)
+    df = _survey()
+    est = cf.Design(df, weights="w", strata="h", psu="p", nest=True).mean(["y1", "y2"], by="age")
+    assert len(est.table) == 8
+
+
+def test_factorize_numbers_combinations_in_first_seen_order_with_missing_as_a_group() -> None:
+    a = np.array(["x", "y", None, "x", "y", None, "z"], dtype=object)
+    b = np.array([1.0, 1.0, np.nan, 1.0, 2.0, np.nan, np.nan])
+    codes, n = factorize(a, b)
+    assert codes.tolist() == [0, 1, 2, 0, 3, 2, 4] and n == 5
+    codes, n = factorize(pd.Series(["b", "a", "b"]))
+    assert codes.tolist() == [0, 1, 0] and n == 2
