@@ -341,12 +341,14 @@ class SparkBackend(Backend):
         return self.run(query)
 
     def with_row_number(self, name: str) -> SparkBackend:
-        """The same rows with a column ``name`` holding a unique row number.
+        """The same rows with a column ``name`` numbering them 0, 1, ... in the data's order.
 
-        A design without PSUs makes every row its own PSU and needs this key. Spark numbers the
-        rows with ``monotonically_increasing_id()``: unique, increasing in the data's order, not
-        consecutive, and the same in every query as long as the data's partitions are (a file or
-        table read; ``cache()`` or ``checkpoint()`` a DataFrame that comes out of a shuffle first).
+        A design without PSUs makes every row its own PSU and needs this key; error messages
+        name rows by it. The order is Spark's ``monotonically_increasing_id()`` (partition by
+        partition), the same in every query as long as the data's partitions are (a file or
+        table read; ``cache()`` or ``checkpoint()`` a DataFrame that comes out of a shuffle
+        first). Numbering consecutively takes one pass through a single partition, which only
+        designs without PSUs need (and they bring one row per respondent back anyway).
 
         Parameters
         ----------
@@ -366,7 +368,8 @@ class SparkBackend(Backend):
         if name in self._columns:
             raise DataError(f"{self.source}: the data already has a column {name!r}; rename it")
         numbered = self._session.sql(
-            f"SELECT *, monotonically_increasing_id() AS {spark_identifier(name)} FROM {self._view}")
+            f"SELECT *, row_number() OVER (ORDER BY monotonically_increasing_id()) - 1 AS "
+            f"{spark_identifier(name)} FROM {self._view}")
         backend = SparkBackend(self._session, numbered, self.source)
         backend.statistics = self.statistics
         return backend
