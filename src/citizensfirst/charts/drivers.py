@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
-from scipy import stats
+from scipy.special import ndtri
 
 from ..drivers.analysis import importance_performance
 from ..drivers.driver_result import DriverResult
@@ -68,7 +68,7 @@ QUADRANTS = {
 
 def _share_table(result: DriverResult, measure: str) -> pd.DataFrame:
     t = result.table
-    z = float(stats.norm.ppf(0.5 + result.level / 2))
+    z = float(ndtri(0.5 + result.level / 2))  # scipy.stats.norm.ppf's function, without scipy.stats
     if measure == "share":
         value = t["share"].astype(float)
         se = t["share_se"].astype(float) if "share_se" in t else pd.Series(np.nan, t.index)
