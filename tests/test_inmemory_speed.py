@@ -12,7 +12,8 @@ import pytest
 
 import citizensfirst as cf
 from citizensfirst.design.groups import factorize
-from citizensfirst.design.variance import Stage, TaylorStructure
+from citizensfirst.design.variance import ReplicateWeights, Stage, TaylorStructure
+from citizensfirst.drivers.measures import grouped_moments
 from citizensfirst.estimation.engine import Domains
 
 
@@ -103,3 +104,35 @@ def test_factorize_numbers_combinations_in_first_seen_order_with_missing_as_a_gr
     assert codes.tolist() == [0, 1, 2, 0, 3, 2, 4] and n == 5
     codes, n = factorize(pd.Series(["b", "a", "b"]))
     assert codes.tolist() == [0, 1, 0] and n == 2
+
+
+def test_grouped_moments_are_the_moments_of_the_replicate_weight_matrix() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(400, 4)) + 2.0
+    w = rng.uniform(0.2, 3.0, 400)
+    group = rng.integers(0, 30, 400)
+    mult = rng.poisson(1.0, size=(30, 5)).astype(float) + 0.1
+    rw = w[:, None] * mult[group]  # the (n, R) matrix the grouped form never builds
+    means, covs = grouped_moments(x, w, group, mult)
+    for r in range(5):
+        ref_mean = (rw[:, r] @ x) / rw[:, r].sum()
+        centred = x - ref_mean
+        ref_cov = (centred * rw[:, r][:, None]).T @ centred / rw[:, r].sum()
+        np.testing.assert_allclose(means[r], ref_mean, rtol=1e-13)
+        np.testing.assert_allclose(covs[r], ref_cov, rtol=1e-11, atol=1e-13)
+
+
+def test_default_driver_intervals_never_build_the_replicate_weight_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bootstrap replicates of the default ci are per-PSU multipliers: the (rows x replicates)
+    # analysis weights (3.2 GB at 1M rows and 200 replicates) are never materialised
+    df = _survey(11)
+    d = cf.Design(df.dropna(), weights="w", strata="h", psu="p", nest=True)
+    expected = d.drivers("y3", ["y1", "y2"], replicates=20).table["se"]
+
+    def forbidden(self: ReplicateWeights, weights: np.ndarray) -> np.ndarray:
+        raise AssertionError("the (n, R) replicate weights were built")
+
+    monkeypatch.setattr(ReplicateWeights, "analysis_weights", forbidden)
+    got = d.drivers("y3", ["y1", "y2"], replicates=20).table["se"]
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    assert np.isfinite(got).all()

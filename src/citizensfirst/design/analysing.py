@@ -424,7 +424,9 @@ class AnalysisMethods(DesignBase):
         if scales is None and self._codebook is not None:
             found = {d: self._codebook[d].scale for d in drivers if d in self._codebook and self._codebook[d].scale}
             scales = found if len(found) == len(drivers) else None
-        rep_weights = None if reps is None else reps.analysis_weights(self._weights)
+        # per-PSU replicates (the default bootstrap) go as they are: never an (n, R) weight matrix
+        compact = reps is not None and reps.group is not None
+        rep_weights = None if reps is None or compact else reps.analysis_weights(self._weights)
 
         def run(domain: np.ndarray) -> DriverResult:
             """Run the driver analysis on one domain.
@@ -442,7 +444,7 @@ class AnalysisMethods(DesignBase):
             rep_args: dict[str, Any] = {}
             if reps is not None:
                 rep_args = {
-                    "replicate_weights": rep_weights * domain[:, None],
+                    "replicate_weights": reps if compact else rep_weights * domain[:, None],
                     "replicate_scale": reps.scale,
                     "replicate_rscales": reps.rscales,
                     "replicate_mse": reps.mse,

@@ -78,11 +78,39 @@ def factorize(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
     return _recode(key)
 
 
+def factor_key(values: pd.Series) -> np.ndarray | pd.Series:
+    """A column as :func:`factorize` codes it fastest: text stays a Series (pandas codes it
+    without making Python strings), anything else becomes a numpy array.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        A design column.
+
+    Returns
+    -------
+    numpy.ndarray or pandas.Series
+        The values, with a fresh 0..n-1 index when a Series.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype) or not pd.api.types.is_string_dtype(values.dtype):
+        return values.to_numpy()
+    return values.reset_index(drop=True)
+
+
 def _values(column: np.ndarray | pd.Series) -> np.ndarray | pd.Series:
     """A Series as it is, anything else as a numpy array (never re-inferred as a new Series)."""
     return column if isinstance(column, pd.Series) else np.asarray(column)
 
 
 def _recode(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """First-seen codes of non-negative int64 keys: by a lookup table when their range is small
+    (no hashing), else by pandas."""
+    if len(key) and int(key.max()) < 4 * len(key) + 1024:
+        first = np.full(int(key.max()) + 1, len(key), dtype=np.int64)
+        first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the last write wins: the first row
+        seen = np.flatnonzero(first < len(key))
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[seen[np.argsort(first[seen], kind="stable")]] = np.arange(len(seen))
+        return rank[key], len(seen)
     codes, uniques = pd.factorize(key, sort=False)
     return codes.astype(np.int64), len(uniques)

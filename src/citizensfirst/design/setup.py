@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import DataError, DesignError
 from . import replicates as _replicates
-from .groups import factorize
+from .groups import factor_key, factorize
 from .variance import ReplicateWeights, Stage, TaylorStructure
 
 if TYPE_CHECKING:
@@ -402,17 +402,17 @@ def build_taylor(
     as_counts = _fpc_are_counts(frame, source, fpc_specs)
     for s in range(n_stages):
         if s < len(strata_cols):
-            stratum_key = frame[strata_cols[s]].to_numpy()
+            stratum_key = factor_key(frame[strata_cols[s]])
         else:
             stratum_key = np.zeros(n, dtype=np.int64)
         if s == 0:
             stratum, _ = factorize(stratum_key)
-            labels_series = pd.Series(stratum_key)
+            labels_series = pd.Series(stratum_key, copy=False)
         else:
             stratum, _ = factorize(stratum_key, parent)
             labels_series = pd.Series(stratum_key).astype(str) + "/" + pd.Series(parent).astype(str)
         if s < len(psu_cols):
-            psu_key = frame[psu_cols[s]].to_numpy()
+            psu_key = factor_key(frame[psu_cols[s]])
         else:
             psu_key = np.arange(n)
         if s == 0 and s >= len(psu_cols):
@@ -561,8 +561,9 @@ def _clusters_per_stratum(cluster: np.ndarray, stratum: np.ndarray) -> np.ndarra
 
 
 def _stratum_labels(stratum: np.ndarray, keys: pd.Series) -> list[str]:
-    first = pd.Series(np.arange(len(stratum))).groupby(stratum).first()
-    return [str(keys.iloc[i]) for i in first.to_numpy()]
+    first = np.zeros(int(stratum.max()) + 1 if len(stratum) else 0, dtype=np.int64)
+    first[stratum[::-1]] = np.arange(len(stratum))[::-1]  # the first row of each stratum
+    return [str(keys.iloc[i]) for i in first]
 
 
 def bootstrap_of_final_weights(design: Design, replicates: int, seed: int | None) -> ReplicateWeights:

@@ -66,11 +66,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..design.variance import ReplicateWeights
 from ..errors import DataError
@@ -83,6 +83,7 @@ from .measures import (
     MAX_EXACT,
     VIF_THRESHOLD,
     CollinearityWarning,
+    grouped_moments,
     r2_all_subsets,
     shapley_from_perms,
     shapley_lmg,
@@ -207,7 +208,7 @@ def driver_importance(
     outcome: str | Sequence[str],
     drivers: Sequence[str],
     weights: np.ndarray,
-    replicate_weights: np.ndarray | None = None,
+    replicate_weights: np.ndarray | ReplicateWeights | None = None,
     replicate_scale: float = 1.0,
     replicate_rscales: np.ndarray | None = None,
     replicate_mse: bool = False,
@@ -237,9 +238,11 @@ def driver_importance(
         Driver columns (numeric).
     weights : numpy.ndarray
         Survey weight per row of ``data`` (any positive scale; results do not depend on it).
-    replicate_weights : numpy.ndarray or None, optional
+    replicate_weights : numpy.ndarray or ReplicateWeights or None, optional
         ``(n_rows, R)`` replicate analysis weights (a column with a missing or infinite weight
-        gives that replicate no estimate); the importance measures are computed once per column
+        gives that replicate no estimate), or per-cluster replicates (``ReplicateWeights`` with a
+        ``group``: the replicate weights are ``weights * multipliers[group]``, never made as a
+        matrix; their scale, rscales and mse are used); the importance measures are computed once per column
         and their covariance comes from
         :meth:`citizensfirst.design.variance.ReplicateWeights.vcov` with ``replicate_scale``,
         ``replicate_rscales`` and ``replicate_mse`` (``scale * sum_r rscales_r (theta_r -
@@ -386,28 +389,16 @@ def driver_importance(
     rep_imp = vcov = None
     n_rep = 0
     if replicate_weights is not None:
-        rw = np.asarray(replicate_weights, dtype=float)
-        if rw.ndim == 1:
-            rw = rw[:, None]
-        # a replicate with non-finite weights (e.g. re-raked with an empty cell) has no estimate:
-        # it gets NaN and the replicate engine leaves it out, as for every design estimate
-        lost = np.zeros(rw.shape[-1] if rw.ndim else 0, dtype=bool)
-        if rw.ndim == 2 and rw.shape[0] == n_rows:
-            lost = ~np.isfinite(rw).all(axis=0)
-            if lost.all():
-                raise DataError("every replicate weight column has missing or infinite values")
-            rw = np.where(lost, w[:, None], rw)
-        rw = _weights(rw, n_rows, "replicate weights")
-        n_rep = rw.shape[1]
-        if n_rep < 2:
-            raise DataError("need at least 2 replicate weight columns")
-        rscales = np.ones(n_rep) if replicate_rscales is None else np.asarray(replicate_rscales, float).ravel()
-        if rscales.shape != (n_rep,):
-            raise DataError(f"replicate_rscales has {rscales.size} values for {n_rep} replicates")
-        engine = ReplicateWeights("other", rw, float(replicate_scale), rscales, bool(replicate_mse))
+        engine, lost = _replicate_engine(replicate_weights, w, n_rows, replicate_scale, replicate_rscales,
+                                         replicate_mse)
+        n_rep = engine.n_replicates
         if df is None:
             df = engine.degrees_of_freedom(w > 0)
-        rmean, rcov = weighted_moments(data_matrix, rw if complete.all() else rw[complete])
+        if engine.group is not None:
+            rmean, rcov = grouped_moments(data_matrix, w[complete], engine.group[complete], engine.multipliers)
+        else:
+            rmean, rcov = weighted_moments(data_matrix, engine.multipliers if complete.all()
+                                           else engine.multipliers[complete])
         if np.any(np.diagonal(rcov, axis1=1, axis2=2) <= 0):
             raise DataError("a replicate has a driver or the outcome with no variance")
         rimp, rr2, _ = _measure(to_corr(rcov), method, exact=exact, perms=perms)
@@ -422,7 +413,7 @@ def driver_importance(
     crit = float(critical_value(level, df)[0])
 
     key = np.abs(imp) if method in _SIGNED else imp
-    rank = stats.rankdata(-key, method="min").astype(int)
+    rank = _min_rank(key)
     table = pd.DataFrame(
         {
             "importance": imp,
@@ -468,6 +459,47 @@ def driver_importance(
         df=df,
         scales=tuple(driver_scales),
     )
+
+
+def _replicate_engine(replicate_weights: np.ndarray | ReplicateWeights, w: np.ndarray, n_rows: int,
+                      scale: float, rscales: np.ndarray | None, mse: bool) -> tuple[ReplicateWeights, np.ndarray]:
+    """The replicate engine of the intervals and which replicates are lost (non-finite weights:
+    no estimate, left out by the engine as for every design estimate)."""
+    if isinstance(replicate_weights, ReplicateWeights) and replicate_weights.group is not None:
+        multipliers = replicate_weights.multipliers
+        lost = ~np.isfinite(multipliers).all(axis=0)
+        if lost.all():
+            raise DataError("every replicate weight column has missing or infinite values")
+        multipliers = np.where(lost, 1.0, multipliers)
+        if np.any(multipliers < 0):
+            raise DataError("replicate weights must be finite and non-negative")
+        return replace(replicate_weights, multipliers=multipliers), lost
+    rw = np.asarray(replicate_weights.analysis_weights(w) if isinstance(replicate_weights, ReplicateWeights)
+                    else replicate_weights, dtype=float)
+    if rw.ndim == 1:
+        rw = rw[:, None]
+    lost = np.zeros(rw.shape[-1] if rw.ndim else 0, dtype=bool)
+    if rw.ndim == 2 and rw.shape[0] == n_rows:
+        lost = ~np.isfinite(rw).all(axis=0)
+        if lost.all():
+            raise DataError("every replicate weight column has missing or infinite values")
+        rw = np.where(lost, w[:, None], rw)
+    rw = _weights(rw, n_rows, "replicate weights")
+    n_rep = rw.shape[1]
+    if n_rep < 2:
+        raise DataError("need at least 2 replicate weight columns")
+    rscales_arr = np.ones(n_rep) if rscales is None else np.asarray(rscales, float).ravel()
+    if rscales_arr.shape != (n_rep,):
+        raise DataError(f"replicate_rscales has {rscales_arr.size} values for {n_rep} replicates")
+    return ReplicateWeights("other", rw, float(scale), rscales_arr, bool(mse)), lost
+
+
+def _min_rank(key: np.ndarray) -> np.ndarray:
+    """1 + how many values are larger (ties share the best rank), as ``rankdata(-key, "min")``,
+    without importing scipy.stats (half a second); NaN anywhere makes every rank NaN, as there."""
+    if np.isnan(key).any():
+        return np.full(len(key), np.nan).astype(int)
+    return 1 + (key[None, :] > key[:, None]).sum(axis=1)
 
 
 def _replicate_se(engine: ReplicateWeights, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 
 from ..errors import DataError
 
@@ -134,9 +135,78 @@ def weighted_moments(
     for start in range(0, n, chunk_rows):
         xs = Xc[start : start + chunk_rows]
         s2 += W[start : start + chunk_rows].T @ (xs[:, iu0] * xs[:, iu1])
+    return _moments(sw, s1, s2, shift)
+
+
+def grouped_moments(X: np.ndarray, w: np.ndarray, group: np.ndarray,
+                    multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weighted_moments` for the replicate weights ``w_i * multipliers[group_i, r]``,
+    never made as an ``(n, m)`` matrix: the rows' weighted cross-products are summed within each
+    group (PSU) first, then one ``(groups, m)`` product gives every replicate's sums.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        ``(n, q)`` data matrix (finite values).
+    w : numpy.ndarray
+        ``(n,)`` full-sample weights (finite, non-negative).
+    group : numpy.ndarray
+        ``(n,)`` integer group (0..G-1) of every row.
+    multipliers : numpy.ndarray
+        ``(G, m)`` finite, non-negative multipliers of each group in each replicate.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        The ``(m, q)`` weighted means and ``(m, q, q)`` covariance matrices.
+
+    Raises
+    ------
+    DataError
+        When a replicate's weights sum to zero or less.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 6.0]])
+    >>> grouped_moments(X, np.ones(3), np.array([0, 0, 1]), np.array([[1.0], [2.0]]))[0].tolist()
+    [[2.25, 3.75]]
+    """
+    n, q = X.shape
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+    shift = X.mean(axis=0)
+    width = 1 + q + q * (q + 1) // 2
+    sums = np.zeros((len(multipliers), width))
+    chunk_rows = max(1, CHUNK_ELEMENTS // width)
+    buffer = np.empty((min(chunk_rows, n), width))
+    for first in range(0, n, chunk_rows):  # rows in group order; each chunk adds its groups' sums
+        rows = order[first : first + chunk_rows]
+        xs = X[rows] - shift
+        values = buffer[: len(rows)]
+        values[:, 0] = w[rows]
+        np.multiply(xs, values[:, :1], out=values[:, 1 : 1 + q])
+        column = 1 + q
+        for a in range(q):  # w x_a x_b for b >= a: the upper triangle, row by row
+            np.multiply(xs[:, a:], values[:, 1 + a : 2 + a], out=values[:, column : column + q - a])
+            column += q - a
+        cut = np.union1d(0, starts[(starts >= first) & (starts < first + len(rows))] - first)
+        sums[sorted_group[first + cut]] += sparse.csr_matrix(  # sums each group's rows, in order
+            (np.ones(len(rows)), np.arange(len(rows)), np.r_[cut, len(rows)]), shape=(len(cut), len(rows))) @ values
+    totals = multipliers.T @ sums
+    if np.any(totals[:, 0] <= 0):
+        raise DataError(f"replicate {int(np.argmax(totals[:, 0] <= 0))} has weights summing to zero")
+    return _moments(totals[:, 0], totals[:, 1 : 1 + q], totals[:, 1 + q :], shift)
+
+
+def _moments(sw: np.ndarray, s1: np.ndarray, s2: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means and covariances from the sums of the weights, of ``w x`` and of the upper
+    triangle of ``w x x'`` (``x`` centred on ``shift``), one row per weight column."""
+    q = s1.shape[1]
+    iu0, iu1 = np.triu_indices(q)
     mc = s1 / sw[:, None]
     tri = s2 / sw[:, None] - mc[:, iu0] * mc[:, iu1]
-    cov = np.empty((m, q, q))
+    cov = np.empty((len(sw), q, q))
     cov[:, iu0, iu1] = tri
     cov[:, iu1, iu0] = tri
     return mc + shift, cov

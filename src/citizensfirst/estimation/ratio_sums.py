@@ -171,22 +171,26 @@ def _stage_totals(blocks: list[list[np.ndarray]], s: int, j: int, cell: np.ndarr
 
 def _replicate_estimates(design: Design, numerators: np.ndarray, denominators: np.ndarray | str | None,
                          usable: np.ndarray, domains: Domains) -> np.ndarray:
-    """(R, domains x items) replicate ratios: the numerator and denominator totals of a domain
-    come from one product of its replicate weights with both."""
+    """(R, domains x items) replicate ratios: a domain's numerator and denominator totals come
+    from one product of its replicate weights with both, filled in place (no temporaries)."""
     reps = design.replicate_weights
     assert reps is not None
     weights = design.weight_values
     n_items = numerators.shape[1]
+    width = n_items if denominators is None else 2 * n_items
     thetas = []
     for rows in domains.rows():
         used = usable[rows]
-        y = np.where(used, numerators[rows], 0.0)
+        values = np.zeros((used.shape[0], width))
+        np.copyto(values[:, :n_items], numerators[rows], where=used)
+        if isinstance(denominators, str):
+            values[:, n_items:] = used
+        elif denominators is not None:
+            np.copyto(values[:, n_items:], denominators[rows], where=used)
+        totals = reps.weighted_totals(values, rows, weights)
         if denominators is None:
-            thetas.append(reps.weighted_totals(y, rows, weights))
+            thetas.append(totals)
             continue
-        x = used.astype(float) if isinstance(denominators, str) else np.where(used, denominators[rows], 0.0)
-        both = reps.weighted_totals(np.hstack([y, x]), rows, weights)
         with np.errstate(divide="ignore", invalid="ignore"):
-            thetas.append(both[:, :n_items] / both[:, n_items:])
+            thetas.append(totals[:, :n_items] / totals[:, n_items:])
     return np.hstack(thetas)
-
