@@ -24,7 +24,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-WORK = HERE / "_work"
+WORK = Path(os.environ.get("CF_PEERS_DIR") or HERE / "_work")  # data and venvs (CF_PEERS_DIR: outside the repo)
 VENVS = WORK / "venvs"
 PYLIB = WORK / "pylib"
 OURS_PYTHON = "/tmp/venv/bin/python" if Path("/tmp/venv/bin/python").exists() else "python3"

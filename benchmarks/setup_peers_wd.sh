@@ -5,7 +5,7 @@
 # Usage: bash benchmarks/setup_peers_wd.sh [python-executable]
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
-work="$here/_work"
+work="${CF_PEERS_DIR:-$here/_work}"  # CF_PEERS_DIR: keep the venvs outside the repo
 py="${1:-${PYTHON:-python3}}"
 mkdir -p "$work/venvs" "$work/logs"
 
