@@ -170,7 +170,6 @@ def main(argv: list[str] | None = None) -> int:
                 report["checks"][task] = {"status": "ok" if max(e, s) <= 1e-10 else "MISMATCH",
                                           "est": e, "se": s}
             print(f"check {task}: {report['checks'][task]}", flush=True)
-    reference: dict[tuple[str, str], dict[str, Any]] = {}
     for size in sorted(args.sizes, key=SIZES.__getitem__):
         for task in args.tasks:
             p = params(files[size], args)
@@ -178,7 +177,12 @@ def main(argv: list[str] | None = None) -> int:
                 for tool in args.tools:
                     prior = [r for r in report["runs"] if r["tool"] == tool and r["task"] == task
                              and r["size"] != size and r["status"] == "ok"]
-                    if tool != "duckdb" and prior:
+                    slow = [r for r in report["runs"] if r["tool"] == tool and r["task"] == task
+                            and r["status"].startswith("killed: over")]
+                    if slow:
+                        rec = {"status": f"not run: over the {args.timeout:g} s timeout at "
+                                         f"{SIZES[slow[0]['size']]:,} rows"}
+                    elif tool != "duckdb" and prior:
                         predicted = max(r["rss_mb"] for r in prior) / 1024 * SIZES[size] / SIZES[prior[0]["size"]]
                         if predicted > args.rss_cap_gb:
                             rec = {"status": f"not run: its {prior[0]['size']} peak RSS scaled to "
@@ -189,14 +193,17 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         rec = run_one(tool, task, p, args)
                     rec |= {"tool": tool, "task": task, "size": size}
-                    if rec["status"] == "ok":
-                        if tool == "memory" and (size, task) not in reference:
-                            reference[(size, task)] = rec["result"]
-                        elif (size, task) in reference:
-                            rec["diff"] = compare(rec["result"], reference[(size, task)])
                     report["runs"].append(rec)
                     print(f"{size} {task} {tool}: {rec['status']} wall {rec.get('wall_s', float('nan')):.1f} s"
                           f" rss {rec.get('rss_mb', float('nan')):.0f} MB", flush=True)
+    # every result against the in-memory one (or, where that could not run, against DuckDB's)
+    ok = [r for r in report["runs"] if r["status"] == "ok"]
+    for ref_tool in ("duckdb", "memory"):
+        reference = {(r["size"], r["task"]): r for r in ok if r["tool"] == ref_tool}
+        for r in ok:
+            if r["tool"] != ref_tool and (r["size"], r["task"]) in reference:
+                ref = reference[(r["size"], r["task"])]
+                r["diff"] = [*compare(r["result"], ref["result"]), ref_tool]
     (args.data / "results.json").write_text(json.dumps(report, indent=1, default=str))
     (args.data / "results.md").write_text(tables(report))
     print(tables(report))
@@ -228,7 +235,7 @@ def tables(report: dict[str, Any]) -> str:
         if not rows:
             continue
         lines += [f"### {task}: {title}", "",
-                  "| tool | rows | status | wall s | load s | core s | peak RSS MB | RSS ratio 20M/2M | max rel diff est / SE vs in memory | runs |",
+                  "| tool | rows | status | wall s | load s | core s | peak RSS MB | RSS ratio 20M/2M | max rel diff est / SE | runs |",
                   "|---|---:|---|---:|---:|---:|---:|---:|---|---:|"]
         for tool in PYTHONS:
             by_size: dict[str, float] = {}
@@ -247,7 +254,7 @@ def tables(report: dict[str, Any]) -> str:
                 by_size[size] = med("rss_mb")
                 ratio = (f"{by_size[size] / by_size['2m']:.2f}" if size != "2m" and "2m" in by_size else "")
                 diff = ok[0].get("diff")
-                diff_s = f"{diff[0]:.1e} / {diff[1]:.1e}" if diff else ("(reference)" if tool == "memory" else "")
+                diff_s = f"{diff[0]:.1e} / {diff[1]:.1e} (vs {diff[2]})" if diff else "(reference)"
                 lines.append(f"| {LABELS[tool]} | {SIZES[size]:,} | ok | {med('wall_s'):.1f} | "
                              f"{med('load_s'):.1f} | {med('core_s'):.1f} | {by_size[size]:.0f} | {ratio} | "
                              f"{diff_s} | {len(ok)} |")
