@@ -136,3 +136,17 @@ def test_default_driver_intervals_never_build_the_replicate_weight_matrix(monkey
     got = d.drivers("y3", ["y1", "y2"], replicates=20).table["se"]
     np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
     assert np.isfinite(got).all()
+
+
+def test_domain_degrees_of_freedom_count_psus_minus_strata_of_each_domain() -> None:
+    # one domain loses a stratum (missing y there), rows of weight zero do not count
+    df = _survey(13)
+    df.loc[df.index[:300], "w"] = 0.0
+    df.loc[(df["age"] == 3) & (df["h"] == "C"), "y1"] = np.nan
+    d = cf.Design(df, weights="w", strata="h", psu="p", nest=True)
+    got = d.mean("y1", by="age").table["df"].to_numpy()
+    for level in range(4):
+        rows = (df["age"] == level) & df["y1"].notna() & (df["w"] != 0)
+        psus = rows.groupby([df["h"], df["p"]]).any().sum()
+        strata = rows.groupby(df["h"]).any().sum()
+        assert got[level] == psus - strata

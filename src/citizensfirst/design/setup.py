@@ -226,10 +226,11 @@ class DesignSetup(DesignBase):
             matrix = block.to_numpy(dtype=float, na_value=np.nan)
         else:
             matrix = np.column_stack([numeric_column(frame, c, "replicate weight", source) for c in names])
-        bad_columns = np.flatnonzero(~np.isfinite(matrix).all(axis=0))
+        low, high = matrix.min(axis=0), matrix.max(axis=0)  # NaN and infinities show here: no n x R masks
+        bad_columns = np.flatnonzero(~(np.isfinite(low) & np.isfinite(high)))
         if len(bad_columns):
             _check_finite(matrix[:, bad_columns[0]], names[bad_columns[0]], "replicate weight", source)
-        if (matrix < 0).any():
+        if (low < 0).any():
             raise DataError(f"{source}: replicate weights must not be negative")
         scale, rscales_arr, rho_value = replicate_parameters(method, matrix.shape[1], scale, rscales, rho)
         analysis = matrix if combined_weights else matrix * self._weights[:, None]

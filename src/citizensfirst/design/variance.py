@@ -216,6 +216,28 @@ class TaylorStructure:
         strata = np.bincount(stage.stratum_of_cluster[clusters], minlength=stage.n_strata) > 0
         return int(clusters.sum() - strata.sum())
 
+    def domain_degrees_of_freedom(self, codes: np.ndarray, n_domains: int) -> np.ndarray:
+        """:meth:`degrees_of_freedom` of every domain at once (one pass over the rows).
+
+        Parameters
+        ----------
+        codes : numpy.ndarray
+            Domain (0..n_domains-1) of every row, ``-1`` for rows in no domain.
+        n_domains : int
+            Number of domains.
+
+        Returns
+        -------
+        numpy.ndarray
+            First-stage PSUs minus strata that hold a row of each domain.
+        """
+        stage = self.stages[0]
+        inside = codes >= 0
+        cells = np.bincount(stage.cluster[inside] * n_domains + codes[inside],
+                            minlength=stage.n_clusters * n_domains).reshape(stage.n_clusters, n_domains) > 0
+        strata = group_sums(stage.stratum_of_cluster, cells.astype(float), stage.n_strata) > 0
+        return cells.sum(axis=0) - strata.sum(axis=0)
+
     def vcov(self, totals: Sequence[np.ndarray], present: Sequence[np.ndarray]) -> np.ndarray:
         """Covariance matrix from cluster totals (see the module docstring for the formula).
 

@@ -157,7 +157,11 @@ def ratio_engine(
         vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
     else:
         vcov = stacked_vcov(taylor, sums.blocks, sums.present, n_items)
-    dfs = [design.degrees_of_freedom(in_domain) if in_domain.any() else 0 for in_domain in sums.present]
+    if reps is None and taylor is not None:  # every domain's df in one pass (those without rows: 0)
+        dfs = taylor.domain_degrees_of_freedom(np.where(np.logical_or.reduce(sums.present), domains.codes, -1),
+                                               domains.count)
+    else:
+        dfs = np.array([design.degrees_of_freedom(rows) if rows.any() else 0 for rows in sums.present])
     with np.errstate(divide="ignore", invalid="ignore"):
         design_effect = np.diag(vcov) / sums.srs.reshape(-1) if deff else np.full(len(est_all), np.nan)
     return {
