@@ -30,6 +30,7 @@ zero (R's ``na.action`` on a design): they never leave the data and still count 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -105,73 +106,149 @@ def ttest(design: Design, variable: str, by: str | None = None, mu: float = 0.0,
     >>> round(res.estimate["difference in mean"], 6), res.parameters
     (3.0, {'df': 4})
     """
-    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
-
     check_columns(design.frame, [variable] + ([by] if by else []), "t test", design.source)
     y = numeric_matrix(design, [variable])[:, 0]
     answered = design.domain & ~np.isnan(y) & (design.weight_values > 0)
     if by is None:
         _check_testable(design, variable, y, {"the domain": answered})
         est = design.mean(variable, deff=None)
-        diff = float(est.table["estimate"].iloc[0]) - mu
-        se = float(est.table["se"].iloc[0])
-        df: float = design.degrees_of_freedom() - 1
-        _check_test_df(design, variable, df)
-        t = diff / se
-        crit = float(critical_value(level, df)[0])
-        return TestResult("Design-based one-sample t-test", "t", t, {"df": num(df)},
-                          float(2 * stats.t.sf(abs(t), df)), {"mean" if mu == 0 else "mean - mu": diff},
-                          (diff - crit * se, diff + crit * se), level, data_name=variable)
+        return t_result(design.source, variable, None, float(est.table["estimate"].iloc[0]),
+                        float(est.table["se"].iloc[0]), design.degrees_of_freedom() - 1, mu, level)
     groups = design.frame[by]
     in_domain = groups[design.domain].dropna()
-    levels = sorted(in_domain.unique().tolist(), key=sort_key)
-    if len(levels) != 2:
-        raise DataError(f"{design.source}: by={by!r} must have exactly 2 levels in the domain, "
-                        f"found {len(levels)}: {levels[:10]}")
+    levels = two_levels(design.source, by, in_domain.unique().tolist())
     indicator = np.where(groups.isna().to_numpy(), np.nan,
                          (groups.to_numpy(dtype=object) == levels[1]).astype(float))
     _check_testable(design, variable, y, {f"group {by} = {level!r}": answered & (indicator == i)
                                           for i, level in enumerate(levels)})
     X = np.column_stack([np.ones(len(y)), indicator])
     used = design.domain & ~np.isnan(y) & ~np.isnan(indicator)
-    name = f"{by}{levels[1]}"
-    model = fit_model(design, X, y, used, ["(Intercept)", name], {"(Intercept)": [0], by: [1]},
-                       family_of("gaussian"), f"{variable} ~ {by}", level)
-    diff = float(model.coefficients.iloc[1]) - mu
-    se = float(model.se.iloc[1])
-    df = model.df_residual
-    _check_test_df(design, variable, df)
+    model = fit_model(design, X, y, used, ["(Intercept)", f"{by}{levels[1]}"],
+                      {"(Intercept)": [0], by: [1]}, family_of("gaussian"), f"{variable} ~ {by}", level)
+    return t_result(design.source, variable, (by, levels), float(model.coefficients.iloc[1]),
+                    float(model.se.iloc[1]), model.df_residual, mu, level)
+
+
+def two_levels(source: str, by: str, values: list[Any]) -> list[Any]:
+    """The two levels of ``by`` in the domain, sorted; DataError unless there are exactly two.
+
+    Parameters
+    ----------
+    source : str
+        The data source, for messages.
+    by : str
+        The grouping column.
+    values : list
+        Its distinct non-missing values in the domain.
+
+    Returns
+    -------
+    list
+        The two levels, sorted (the difference is the second minus the first).
+
+    Raises
+    ------
+    DataError
+        If there are not exactly two levels.
+    """
+    levels = sorted(values, key=sort_key)
+    if len(levels) != 2:
+        raise DataError(f"{source}: by={by!r} must have exactly 2 levels in the domain, "
+                        f"found {len(levels)}: {levels[:10]}")
+    return levels
+
+
+def t_result(source: str, variable: str, by: tuple[str, list[Any]] | None, estimate: float,
+             se: float, df: float, mu: float, level: float) -> TestResult:
+    """The t test of ``estimate - mu`` (a mean, or a difference of two groups' means).
+
+    Parameters
+    ----------
+    source : str
+        The data source, for messages.
+    variable : str
+        The tested variable.
+    by : tuple of (str, list) or None
+        The grouping column and its two levels (None: a one-sample test).
+    estimate : float
+        The mean, or the difference in means.
+    se : float
+        Its standard error.
+    df : float
+        Degrees of freedom.
+    mu : float
+        The hypothesised value.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    TestResult
+        The t statistic, df, p-value, estimate and confidence interval.
+
+    Raises
+    ------
+    DataError
+        If ``df`` is not positive.
+    """
+    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
+    if not df > 0:
+        raise DataError(
+            f"{source}: t test of {variable!r} has {df} degrees of freedom (too few PSUs "
+            f"in the domain for its strata); the test cannot be made"
+        )
+    diff = estimate - mu
     t = diff / se
     crit = float(critical_value(level, df)[0])
-    return TestResult("Design-based t-test", "t", t, {"df": num(df)},
-                      float(2 * stats.t.sf(abs(t), df)), {"difference in mean": diff},
+    p = float(2 * stats.t.sf(abs(t), df))
+    if by is None:
+        return TestResult("Design-based one-sample t-test", "t", t, {"df": num(df)}, p,
+                          {"mean" if mu == 0 else "mean - mu": diff},
+                          (diff - crit * se, diff + crit * se), level, data_name=variable)
+    return TestResult("Design-based t-test", "t", t, {"df": num(df)}, p, {"difference in mean": diff},
                       (diff - crit * se, diff + crit * se), level,
-                      details={"levels": levels}, data_name=f"{variable} ~ {by}")
+                      details={"levels": by[1]}, data_name=f"{variable} ~ {by[0]}")
 
 
 def _check_testable(design: Design, variable: str, y: np.ndarray, groups: dict[str, np.ndarray]) -> None:
     """DataError unless every group has 2+ respondents with a value, and not all are constant."""
-    for group, rows in groups.items():  # one or two groups, never respondents
-        n = int(rows.sum())
+    check_testable(design.source, variable, {group: int(rows.sum()) for group, rows in groups.items()},
+                   lambda: all(np.ptp(y[rows]) == 0 for rows in groups.values()))
+
+
+def check_testable(source: str, variable: str, counts: dict[str, int],
+                   constant: Callable[[], bool]) -> None:
+    """DataError unless every group has 2+ respondents with a value, and not all are constant.
+
+    Parameters
+    ----------
+    source : str
+        The data source, for messages.
+    variable : str
+        The tested variable.
+    counts : dict of str to int
+        Per group (its description), the respondents with a value and a weight.
+    constant : callable
+        Whether the values are constant within every group (asked once the counts pass).
+
+    Raises
+    ------
+    DataError
+        If a group has fewer than 2 respondents, or the values are constant.
+    """
+    for group, n in counts.items():  # one or two groups, never respondents
         if n < 2:
             raise DataError(
-                f"{design.source}: t test of {variable!r}: {n} respondent(s) with a value in "
+                f"{source}: t test of {variable!r}: {n} respondent(s) with a value in "
                 f"{group}; a t test needs at least 2 in every group"
             )
-    if all(np.ptp(y[rows]) == 0 for rows in groups.values()):
-        where = "within each group" if len(groups) > 1 else "for every respondent"
+    if constant():
+        where = "within each group" if len(counts) > 1 else "for every respondent"
         raise DataError(
-            f"{design.source}: t test of {variable!r}: the values are constant {where} "
-            f"({', '.join(groups)}), so the comparison has zero variance and cannot be tested "
+            f"{source}: t test of {variable!r}: the values are constant {where} "
+            f"({', '.join(counts)}), so the comparison has zero variance and cannot be tested "
             f"(it is not significant)"
-        )
-
-
-def _check_test_df(design: Design, variable: str, df: float) -> None:
-    if not df > 0:
-        raise DataError(
-            f"{design.source}: t test of {variable!r} has {df} degrees of freedom (too few PSUs "
-            f"in the domain for its strata); the test cannot be made"
         )
 
 
@@ -274,8 +351,6 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
     >>> res.statistic_name, sorted(res.parameters)
     ('F', ['ddf', 'ndf'])
     """
-    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
-
     if statistic not in CHISQ_STATISTICS:
         raise DataError(f"statistic must be one of {CHISQ_STATISTICS}, got {statistic!r}")
     check_columns(design.frame, [row_var, col_var], "table", design.source)
@@ -298,7 +373,66 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
         nu = design.taylor.degrees_of_freedom(design.domain)
     else:
         nu = design.degrees_of_freedom()
-    observed = table(design, row_var, col_var)
+    domains = domains_of(design, None)
+
+    def estimates(wald: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Cell, row, column and grand totals (Wald) or cell proportions, and their covariance.
+
+        Parameters
+        ----------
+        wald : bool
+            True for the totals of the Wald tests, False for the Rao-Scott proportions.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The estimates and their covariance.
+        """
+        if wald:
+            rind = np.where(ok[:, None], np.eye(nr)[np.maximum(rcodes, 0)], np.nan)
+            cind = np.where(ok[:, None], np.eye(nc)[np.maximum(ccodes, 0)], np.nan)
+            Z = np.column_stack([mm, rind, cind, np.where(ok, 1.0, np.nan)])
+            res = ratio_engine(design, Z, None, domains, deff=None, listwise=True)
+        else:
+            res = ratio_engine(design, mm, np.where(np.isnan(mm), np.nan, 1.0), domains, deff=None,
+                               listwise=True)
+        return res["estimate"], res["vcov"]
+
+    return chisq_test(statistic, table(design, row_var, col_var), N, nu, estimates,
+                      design.replicate_weights is not None, f"{row_var} x {col_var}")
+
+
+def chisq_test(statistic: str, observed: pd.DataFrame, N: int, nu: float,
+               estimates: Callable[[bool], tuple[np.ndarray, np.ndarray]], replicate: bool,
+               name: str) -> TestResult:
+    """The statistics of :func:`chisq` from the weighted table and the design's estimates.
+
+    Parameters
+    ----------
+    statistic : str
+        One of :data:`CHISQ_STATISTICS`.
+    observed : pandas.DataFrame
+        The weighted row x column counts (:func:`table`).
+    N : int
+        Rows in the domain.
+    nu : float
+        Design degrees of freedom.
+    estimates : callable
+        ``estimates(True)``: the cell totals (rows fastest), row totals, column totals and grand
+        total with their covariance; ``estimates(False)``: the cell proportions and theirs.
+    replicate : bool
+        Whether the design is a replicate design (the saddlepoint p-value's law).
+    name : str
+        ``"row x col"``, for the result.
+
+    Returns
+    -------
+    TestResult
+        The statistic, its parameters, the p-value and the observed/expected tables.
+    """
+    from scipy import stats  # lazy: scipy.stats costs half a second to import (start-up time)
+
+    nr, nc = observed.shape
     counts = observed.to_numpy()
     scaled = counts * N / counts.sum()
     expected = np.outer(scaled.sum(axis=1), scaled.sum(axis=0)) / N
@@ -306,14 +440,8 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
         pearson = float(np.sum((scaled - expected) ** 2 / expected))
     obs_frame = pd.DataFrame(scaled, index=observed.index, columns=observed.columns)
     exp_frame = pd.DataFrame(expected, index=observed.index, columns=observed.columns)
-    name = f"{row_var} x {col_var}"
-    domains = domains_of(design, None)
     if statistic in ("Wald", "adjWald"):
-        rind = np.where(ok[:, None], np.eye(nr)[np.maximum(rcodes, 0)], np.nan)
-        cind = np.where(ok[:, None], np.eye(nc)[np.maximum(ccodes, 0)], np.nan)
-        Z = np.column_stack([mm, rind, cind, np.where(ok, 1.0, np.nan)])
-        res = ratio_engine(design, Z, None, domains, deff=None, listwise=True)
-        tot, S = res["estimate"], res["vcov"]
+        tot, S = estimates(True)
         cells, rows_t, cols_t, total = tot[: nr * nc], tot[nr * nc: nr * nc + nr], \
             tot[nr * nc + nr: nr * nc + nr + nc], tot[-1]
         ri = np.tile(np.arange(nr), nc)
@@ -338,9 +466,7 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
                           {"ndf": ndf, "ddf": num(ddf)}, float(stats.f.sf(F, ndf, ddf)),
                           observed=obs_frame, expected=exp_frame, details={"wald": wald},
                           data_name=name)
-    res = ratio_engine(design, mm, np.where(np.isnan(mm), np.nan, 1.0), domains, deff=None,
-                       listwise=True)
-    p_hat, V = res["estimate"], res["vcov"]
+    p_hat, V = estimates(False)
     delta = _rao_scott_delta(p_hat, V, nr, nc, N)
     tr = float(np.trace(delta))
     d0 = tr**2 / float(np.trace(delta @ delta))
@@ -356,7 +482,7 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
         p = float(stats.chi2.sf(pearson / (tr / k), k))
         return TestResult("Pearson's X^2: Rao & Scott adjustment", "X-squared", pearson, {"df": k},
                           p, observed=obs_frame, expected=exp_frame, details=details, data_name=name)
-    if design.replicate_weights is None:
+    if not replicate:
         p = p_fsum(pearson, eig, d0 * nu)
     else:
         p = p_chisqsum(pearson, eig)
