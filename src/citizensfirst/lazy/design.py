@@ -32,6 +32,7 @@ from ..io.survey import Survey
 from . import estimators
 from .checks import Checks
 from .conditions import to_sql
+from .quantiles import DistributionMethods
 from .structure import ROW_ID, ClusterTable, cluster_table
 from .sums import replicate_degrees_of_freedom
 
@@ -40,7 +41,7 @@ __all__ = ["LazyDesign"]
 Names = str | Sequence[str]
 
 
-class LazyDesign:
+class LazyDesign(DistributionMethods):
     """A design over rows held by a backend; estimates come from aggregation queries.
 
     Parameters are those of :class:`~citizensfirst.Design` (weights or probs, strata, psu for
@@ -580,6 +581,6 @@ class LazyDesign:
 _HISTORY = ("weights", "probs", "strata", "psu", "fpc", "nest", "replicate_weights", "method")
 #: Design methods a lazy design does not have yet (each raises NotLazyError naming it)
 _IN_MEMORY_ONLY = frozenset({
-    "quantile", "variance", "rake", "calibrate", "poststratify", "trim", "ttest", "chisq",
+    "rake", "calibrate", "poststratify", "trim", "ttest", "chisq",
     "regress", "drivers", "crosstab", "banner", "table", "as_replicate", "multiple_response",
 })
