@@ -35,13 +35,14 @@ from .conditions import to_sql
 from .quantiles import DistributionMethods
 from .structure import ROW_ID, ClusterTable, cluster_table
 from .sums import replicate_degrees_of_freedom
+from .weighting_methods import LazyWeighting
 
 __all__ = ["LazyDesign"]
 
 Names = str | Sequence[str]
 
 
-class LazyDesign(DistributionMethods):
+class LazyDesign(LazyWeighting, DistributionMethods):
     """A design over rows held by a backend; estimates come from aggregation queries.
 
     Parameters are those of :class:`~citizensfirst.Design` (weights or probs, strata, psu for
@@ -581,6 +582,6 @@ class LazyDesign(DistributionMethods):
 _HISTORY = ("weights", "probs", "strata", "psu", "fpc", "nest", "replicate_weights", "method")
 #: Design methods a lazy design does not have yet (each raises NotLazyError naming it)
 _IN_MEMORY_ONLY = frozenset({
-    "rake", "calibrate", "poststratify", "trim", "ttest", "chisq",
+    "ttest", "chisq",
     "regress", "drivers", "crosstab", "banner", "table", "as_replicate", "multiple_response",
 })

@@ -32,6 +32,7 @@ from ..design.groups import group_sums
 from ..design.variance import numerical_rank
 from ..estimation.engine import Domains, sort_key, stacked_vcov
 from ..estimation.ratio_kernels import ratio_influence, srs_variance
+from .calibration_sums import calibrated_unit_totals
 
 if TYPE_CHECKING:
     from .design import LazyDesign
@@ -143,7 +144,9 @@ def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | 
     rep_block = {key: np.stack([_dense(answer, cols, rows, domains.count) for cols in per_item],
                                axis=-1) for key, per_item in reps.items() if per_item}
     any_usable = " OR ".join(dict.fromkeys(usable))
-    return _finish(design, block, rep_block, dens is not None, deff, domains, any_usable), domains
+    terms = [(u, y, None if dens is None else dens[j] if isinstance(dens, tuple) else "1.0")
+             for j, (u, y) in enumerate(zip(usable, items.numerators, strict=True))]
+    return _finish(design, block, rep_block, dens is not None, deff, domains, any_usable, terms), domains
 
 
 def level_sums(design: LazyDesign, variable: str, by: Sequence[str], ratio: bool,
@@ -195,7 +198,9 @@ def level_sums(design: LazyDesign, variable: str, by: Sequence[str], ratio: bool
         rep_block = {"y": rep_y}  # (G, U, R, k)
         if ratio:
             rep_block["x"] = np.repeat(rep_y.sum(axis=-1, keepdims=True), k, axis=-1)
-    return _finish(design, block, rep_block, ratio, deff, domains, usable), domains, levels
+    terms = [(usable, f"(CASE WHEN {column} = {design.backend.literal(v)} THEN 1.0 ELSE 0.0 END)",
+              "1.0" if ratio else None) for v in levels]
+    return _finish(design, block, rep_block, ratio, deff, domains, usable, terms), domains, levels
 
 
 @dataclass(frozen=True)
@@ -255,8 +260,11 @@ def _dense(answer: pd.DataFrame, columns: list[str], rows: _Rows, n_domains: int
 
 
 def _finish(design: LazyDesign, block: dict[str, np.ndarray], rep_block: dict[str, np.ndarray],
-            ratio: bool, deff: str | None, domains: Domains, any_usable: str) -> dict[str, Any]:
-    """The ratio-engine dict from the (G, U, k) sums, as :func:`ratio_engine` computes it."""
+            ratio: bool, deff: str | None, domains: Domains, any_usable: str,
+            terms: list[tuple[str, str, str | None]]) -> dict[str, Any]:
+    """The ratio-engine dict from the (G, U, k) sums, as :func:`ratio_engine` computes it
+    (``terms``: per item its usable condition, numerator and denominator SQL, for the
+    residualisers of a weighted design)."""
     wy, n = block["wy"], block["n"]
     wx = block["wx"] if ratio else None
     totals = {key: value.sum(axis=1) for key, value in block.items()}  # (G, k)
@@ -286,14 +294,21 @@ def _finish(design: LazyDesign, block: dict[str, np.ndarray], rep_block: dict[st
         assert clusters is not None
         taylor = clusters.taylor
         blocks = []
-        for g in range(n_domains):
+        for g in range(n_domains if not design.calibrations else 0):
             stage_totals = []
             for stage in taylor.used_stages:
                 t1 = group_sums(stage.cluster, wy[g], stage.n_clusters)
                 t0 = None if wx is None else group_sums(stage.cluster, wx[g], stage.n_clusters)
                 stage_totals.append(ratio_influence(t1, t0, est[g]))
             blocks.append(stage_totals)
-        vcov = stacked_vcov(taylor, blocks, present, wy.shape[2])
+        if design.calibrations:  # residuals on the weighting model (the in-memory calibrated path)
+            scores = np.hstack([ratio_influence(wy[g], None if wx is None else wx[g], est[g])
+                                for g in range(n_domains)])
+            scores -= calibrated_unit_totals(design, domain_weight(design), terms, list(domains.frame.columns),
+                                             domains, est, None if wx is None else totals["wx"])
+            vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(np.logical_or.reduce(present)))
+        else:
+            vcov = stacked_vcov(taylor, blocks, present, wy.shape[2])
         df = np.asarray([taylor.degrees_of_freedom(p) if p.any() else 0 for p in present], dtype=float)
     variance = np.diag(vcov)
     with np.errstate(divide="ignore", invalid="ignore"):

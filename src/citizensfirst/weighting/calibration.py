@@ -133,19 +133,66 @@ class Moments(Protocol):
     computes them by one aggregation query per ``eta``."""
 
     def weight_totals(self) -> np.ndarray:
-        """``X' w`` (p,)."""
+        """``X' w``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (p,) totals.
+        """
 
     def rescaled(self, factor: float) -> Moments:
-        """The same rows with every weight multiplied by ``factor``."""
+        """The same rows with every weight multiplied by ``factor``.
+
+        Parameters
+        ----------
+        factor : float
+            The factor.
+
+        Returns
+        -------
+        Moments
+            New moments.
+        """
 
     def with_calfun(self, method: str, bounds: tuple[float, float]) -> Moments:
-        """The same rows and weights with another calibration function."""
+        """The same rows and weights with another calibration function.
+
+        Parameters
+        ----------
+        method : str
+            The calibration function.
+        bounds : tuple of (float, float)
+            Bounds on g.
+
+        Returns
+        -------
+        Moments
+            New moments.
+        """
 
     def evaluate(self, eta: np.ndarray) -> tuple[bool, np.ndarray]:
-        """At ``eta``: (whether every g and F' is finite, ``X' (w F(X eta))``)."""
+        """At ``eta``: whether every g and F' is finite, and ``X' (w F(X eta))``.
+
+        Parameters
+        ----------
+        eta : numpy.ndarray
+            The coefficients.
+
+        Returns
+        -------
+        tuple of (bool, numpy.ndarray)
+            Finiteness and the fitted totals.
+        """
 
     def jacobian(self) -> np.ndarray:
-        """``X' (w F'(X eta)) X`` at the last evaluated ``eta`` (p, p)."""
+        """``X' (w F'(X eta)) X`` at the last evaluated ``eta``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (p, p) matrix.
+        """
 
 
 class ArrayMoments:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 MAX_TRIM_PASSES = 10_000
 
 
-_TRIM_SLACK = 1e-12  # strict trimming: a weight within this relative distance of a limit is inside
+#: strict trimming: a weight within this relative distance of a limit is inside
+TRIM_SLACK = 1e-12
 
 
 def trim(
@@ -127,8 +128,8 @@ def _trim_vector(w: np.ndarray, lower: float, upper: float, strict: bool, redist
         )
     # strict passes stop once every weight is within a rounding slack of the limits (the exact
     # test can ping-pong forever on rounding error); the result is then clipped to the limits
-    low = lower - _TRIM_SLACK * abs(lower) if strict else lower
-    high = upper + _TRIM_SLACK * abs(upper) if strict else upper
+    low = lower - TRIM_SLACK * abs(lower) if strict else lower
+    high = upper + TRIM_SLACK * abs(upper) if strict else upper
     ever_trimmed = np.zeros(n, dtype=bool)
     for _ in range(MAX_TRIM_PASSES):
         outside = (w < low) | (w > high)
