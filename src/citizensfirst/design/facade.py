@@ -425,25 +425,11 @@ class Design(DesignSetup, DesignAccessors, WeightingMethods, EstimatorMethods, A
         psu_stratum = stage.stratum_of_cluster
         labels = list(stage.stratum_labels) or [str(h) for h in range(stage.n_strata)]
         popsize = stage.popsize
-        if method in ("bootstrap", "subbootstrap"):
+        if method in _replicates.RANDOM_METHODS:
             check_replicate_count(replicates)
-            if seed is None:
-                raise DesignError(f"as_replicate({method!r}) needs seed= so the replicates can be reproduced")
-        rng = np.random.default_rng(seed)
-        if method == "jk1":
-            mult, scale, rscales = _replicates.jk1(psu_stratum, popsize)
-        elif method == "jkn":
-            mult, scale, rscales = _replicates.jkn(psu_stratum, popsize, self._taylor.lonely_psu, labels)
-        elif method in ("brr", "fay"):
-            if method == "fay" and not 0 < rho < 1:
-                raise DesignError("method='fay' needs 0 < rho < 1")
-            mult, scale, rscales = _replicates.brr(psu_stratum, labels, rho if method == "fay" else 0.0)
-        elif method == "bootstrap":
-            mult, scale, rscales = _replicates.bootstrap(psu_stratum, popsize, replicates, rng)
-        elif method == "subbootstrap":
-            mult, scale, rscales = _replicates.subbootstrap(psu_stratum, replicates, rng)
-        else:
-            raise DesignError(f"method must be one of {_replicates.METHODS}, got {method!r}")
+        mult, scale, rscales = _replicates.make_multipliers(
+            method, psu_stratum, popsize, labels, self._taylor.lonely_psu, replicates=replicates,
+            seed=seed, rho=rho)
         reps = ReplicateWeights(method, mult, float(scale), np.asarray(rscales, dtype=float), mse,
                                 stage.cluster, rho if method == "fay" else None)
         step = Step("as_replicate", {"method": method, "replicates": mult.shape[1], "seed": seed,

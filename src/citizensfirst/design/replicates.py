@@ -32,6 +32,76 @@ import numpy as np
 from ..errors import DesignError
 
 METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap", "subbootstrap")
+#: the methods that draw at random (they need a number of replicates and a seed)
+RANDOM_METHODS = ("bootstrap", "subbootstrap")
+
+
+def make_multipliers(
+    method: str, psu_stratum: np.ndarray, popsize: np.ndarray | None, labels: list[str],
+    lonely_psu: str, *, replicates: int, seed: int | None, rho: float,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """The per-PSU multipliers of ``method`` (the dispatch of ``Design.as_replicate``).
+
+    Eager and lazy designs both call this with their first-stage PSUs in order of first
+    appearance, so a seed gives the same replicates in memory and in a backend.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS` (lower case).
+    psu_stratum : numpy.ndarray
+        Stratum code (0-based) of every first-stage PSU.
+    popsize : numpy.ndarray or None
+        Population size of every stratum (inf: no fpc), or None without fpc.
+    labels : list of str
+        Stratum labels, for messages and the order of BRR's strata.
+    lonely_psu : str
+        Rule for a stratum with one PSU (jkn).
+    replicates : int
+        Number of replicates of the random methods; checked by the caller.
+    seed : int or None
+        Random seed; the random methods need one.
+    rho : float
+        Fay's rho (``method="fay"``).
+
+    Returns
+    -------
+    mult : numpy.ndarray
+        Replicate multipliers, one row per PSU and one column per replicate.
+    scale : float
+        Overall variance scale.
+    rscales : numpy.ndarray
+        Per-replicate scales.
+
+    Raises
+    ------
+    DesignError
+        If the method is unknown, a random method has no seed, rho is out of (0, 1) for Fay,
+        or the design does not suit the method.
+
+    Examples
+    --------
+    >>> m, scale, _ = make_multipliers("jk1", np.zeros(2, dtype=int), None, ["1"], "fail",
+    ...                                replicates=2, seed=None, rho=0.0)
+    >>> m.tolist(), scale
+    ([[0.0, 2.0], [2.0, 0.0]], 0.5)
+    """
+    if method in RANDOM_METHODS and seed is None:
+        raise DesignError(f"as_replicate({method!r}) needs seed= so the replicates can be reproduced")
+    rng = np.random.default_rng(seed)
+    if method == "jk1":
+        return jk1(psu_stratum, popsize)
+    if method == "jkn":
+        return jkn(psu_stratum, popsize, lonely_psu, labels)
+    if method in ("brr", "fay"):
+        if method == "fay" and not 0 < rho < 1:
+            raise DesignError("method='fay' needs 0 < rho < 1")
+        return brr(psu_stratum, labels, rho if method == "fay" else 0.0)
+    if method == "bootstrap":
+        return bootstrap(psu_stratum, popsize, replicates, rng)
+    if method == "subbootstrap":
+        return subbootstrap(psu_stratum, replicates, rng)
+    raise DesignError(f"method must be one of {METHODS}, got {method!r}")
 
 
 def _fpc_factor(n: np.ndarray, popsize: np.ndarray | None) -> np.ndarray:
