@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import null_space
 
 SUPPRESSED = "x"
 PRIMARY = "primary"
@@ -118,6 +117,9 @@ def derivable(relations: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     sub = sub[np.abs(sub).max(axis=1) > 0]
     if sub.shape[0] == 0:
         return out
+    # scipy.linalg imported here: only disclosure checks need it, and a Design should start light
+    from scipy.linalg import null_space
+
     free = null_space(sub)
     out[where] = np.abs(free).max(axis=1, initial=0.0) <= _DETERMINED_TOL
     return out
