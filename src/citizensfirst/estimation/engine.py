@@ -156,7 +156,7 @@ def ratio_engine(
         union = np.logical_or.reduce(sums.present)
         vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
     else:
-        vcov = stacked_vcov(taylor, sums.blocks, sums.present, n_items)
+        vcov = stacked_vcov(taylor, sums.blocks, sums.present, n_items, sums.stacked)
     if reps is None and taylor is not None:  # every domain's df in one pass (those without rows: 0)
         dfs = taylor.domain_degrees_of_freedom(np.where(np.logical_or.reduce(sums.present), domains.codes, -1),
                                                domains.count)
@@ -175,7 +175,7 @@ def ratio_engine(
 
 
 def stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.ndarray],
-                  n_items: int) -> np.ndarray:
+                  n_items: int, stacked: list[np.ndarray] | None = None) -> np.ndarray:
     """Joint covariance of every domain's items from their per-stage cluster totals.
 
     Parameters
@@ -188,6 +188,9 @@ def stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.n
         Per domain, the boolean mask of the structure's rows in the domain.
     n_items : int
         Items per domain.
+    stacked : list of numpy.ndarray, optional
+        Per used stage, the (clusters, domains x items) totals whose column blocks ``blocks``
+        are (then not copied again).
 
     Returns
     -------
@@ -202,13 +205,15 @@ def stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.n
             cols = slice(g * n_items, (g + 1) * n_items)
             vcov[cols, cols] = taylor.vcov(stage_totals, taylor.present(in_domain))
         return vcov
-    stacked = []
+    totals = []
     for s in range(len(blocks[0])):
         parts = [b[s] for b in blocks]
         cells = parts[0].shape[0] * n_items * len(parts)
-        stacked.append(np.hstack(parts) if cells <= DENSE_LIMIT else sparse.hstack(
-            [sparse.csr_matrix(p) for p in parts], format="csr"))
-    return taylor.vcov(stacked, taylor.present(np.logical_or.reduce(present)))
+        if cells <= DENSE_LIMIT:
+            totals.append(stacked[s] if stacked is not None else np.hstack(parts))
+        else:
+            totals.append(sparse.hstack([sparse.csr_matrix(p) for p in parts], format="csr"))
+    return taylor.vcov(totals, taylor.present(np.logical_or.reduce(present)))
 
 
 def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray | None = None) -> np.ndarray:

@@ -42,7 +42,8 @@ class DomainSums:
     used, ``srs`` the variance under simple random sampling (NaN without design effects),
     ``present`` each domain's rows (boolean, any item used), and the variance inputs of the
     design: ``blocks`` (Taylor: per domain, per used stage, the (clusters, items) influence
-    totals), ``scores`` (calibrated Taylor: the (rows, domains x items) influence values) or
+    totals, column views of ``stacked``: per used stage, the (clusters, domains x items)
+    totals, domain-major), ``scores`` (calibrated Taylor: the (rows, domains x items) influence values) or
     ``thetas`` (replicates: the (replicates, domains x items) replicate estimates).
     """
 
@@ -51,6 +52,7 @@ class DomainSums:
     srs: np.ndarray
     present: list[np.ndarray]
     blocks: list[list[np.ndarray]] = field(default_factory=list)
+    stacked: list[np.ndarray] = field(default_factory=list)
     scores: np.ndarray | None = None
     thetas: np.ndarray | None = None
 
@@ -96,8 +98,10 @@ def domain_sums(design: Design, numerators: np.ndarray, denominators: np.ndarray
         stage.cluster * n_domains + np.maximum(domains.codes, 0) for stage in taylor.used_stages]
     shape = (n_domains, n_items)
     est, counts, srs = np.empty(shape), np.empty(shape, dtype=np.int64), np.empty(shape)
-    blocks = [[np.empty((stage.n_clusters, n_items)) for stage in taylor.used_stages]
-              for _ in range(n_domains)] if cells and taylor is not None else []
+    stacked = [np.empty((stage.n_clusters, n_domains * n_items)) for stage in taylor.used_stages] \
+        if cells and taylor is not None else []
+    blocks = [[totals[:, g * n_items : (g + 1) * n_items] for totals in stacked] for g in range(n_domains)] \
+        if stacked else []
     scores = np.zeros((len(weights), n_domains * n_items)) if calibrated and reps is None else None
 
     by_domain = partial(_by_domain, slot, n_domains)
@@ -121,7 +125,7 @@ def domain_sums(design: Design, numerators: np.ndarray, denominators: np.ndarray
         counts[:, j] = np.bincount(slot[used], minlength=n_domains + 1)[1:]
         srs[:, j] = _srs(deff, wm, y, wy, x, wx, total_y, total_x, counts[:, j], est[:, j], by_domain)
         for s, cell in enumerate(cells):
-            _stage_totals(blocks, s, j, cell, wy, wx, est[:, j], n_domains)
+            _stage_totals(stacked[s], j, n_items, cell, wy, wx, est[:, j], n_domains)
         if scores is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 for g in range(n_domains):
@@ -129,7 +133,7 @@ def domain_sums(design: Design, numerators: np.ndarray, denominators: np.ndarray
                     scores[inside, g * n_items + j] = (wy[inside] if wx is None or total_x is None else
                                                        (wy[inside] - est[g, j] * wx[inside]) / total_x[g])
     thetas = None if reps is None else _replicate_estimates(design, numerators, denominators, usable, domains)
-    return DomainSums(est, counts, srs, present, blocks, scores, thetas)
+    return DomainSums(est, counts, srs, present, blocks, stacked, scores, thetas)
 
 
 def _by_domain(slot: np.ndarray, n_domains: int, values: np.ndarray) -> np.ndarray:
@@ -153,20 +157,18 @@ def _srs(deff: str | None, wm: np.ndarray, y: np.ndarray, wy: np.ndarray, x: np.
                         wxy=by_domain(wy * x))
 
 
-def _stage_totals(blocks: list[list[np.ndarray]], s: int, j: int, cell: np.ndarray, wy: np.ndarray,
+def _stage_totals(stacked: np.ndarray, j: int, n_items: int, cell: np.ndarray, wy: np.ndarray,
                   wx: np.ndarray | None, est: np.ndarray, n_domains: int) -> None:
-    """Fill item ``j`` of stage ``s`` in every domain's block: one bincount over (cluster, domain)."""
-    n_clusters = blocks[0][s].shape[0]
+    """Item ``j``'s cluster totals of one stage in every domain (columns ``g * n_items + j`` of
+    ``stacked``): one bincount over the (cluster, domain) cells."""
+    n_clusters = stacked.shape[0]
     t1 = np.bincount(cell, weights=wy, minlength=n_clusters * n_domains).reshape(n_clusters, n_domains)
     if wx is None:
-        for g in range(n_domains):
-            blocks[g][s][:, j] = t1[:, g]
+        stacked[:, j::n_items] = t1
         return
     t0 = np.bincount(cell, weights=wx, minlength=n_clusters * n_domains).reshape(n_clusters, n_domains)
     with np.errstate(divide="ignore", invalid="ignore"):
-        influence = (t1 - est * t0) / t0.sum(axis=0)
-    for g in range(n_domains):
-        blocks[g][s][:, j] = influence[:, g]
+        stacked[:, j::n_items] = (t1 - est * t0) / t0.sum(axis=0)
 
 
 def _replicate_estimates(design: Design, numerators: np.ndarray, denominators: np.ndarray | str | None,
