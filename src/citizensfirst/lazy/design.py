@@ -33,6 +33,7 @@ from . import estimators
 from .checks import Checks
 from .conditions import to_sql
 from .quantiles import DistributionMethods
+from .replicates import ReplicateMethods
 from .structure import ROW_ID, ClusterTable, cluster_table
 from .sums import replicate_degrees_of_freedom
 from .weighting_methods import LazyWeighting
@@ -42,7 +43,7 @@ __all__ = ["LazyDesign"]
 Names = str | Sequence[str]
 
 
-class LazyDesign(LazyWeighting, DistributionMethods):
+class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods):
     """A design over rows held by a backend; estimates come from aggregation queries.
 
     Parameters are those of :class:`~citizensfirst.Design` (weights or probs, strata, psu for
@@ -136,12 +137,14 @@ class LazyDesign(LazyWeighting, DistributionMethods):
         self.domain_sql: str | None = None
         self.degf = degf
         self.history: tuple[Step, ...] = (Step("design", {k: v for k, v in self.spec.items()
-                                                          if v and k in _HISTORY}),)
+                                                          if k in _HISTORY and v}),)
         self.clusters: ClusterTable | None = None
         self.replicates: ReplicateWeights | None = None
         self.replicate_sql: tuple[str, ...] = ()
         #: replicate df per (by, usable rows) and domain: the R x R sums are asked once
         self.df_cache: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
+        #: the values of each categorical variable in the file (the levels of proportions)
+        self.levels_cache: dict[str, list[Any]] = {}
         base = self.checks.numeric(weight_col) if weight_col else None
         if probs is not None:
             base = f"(1.0 / {base})"
@@ -583,5 +586,5 @@ _HISTORY = ("weights", "probs", "strata", "psu", "fpc", "nest", "replicate_weigh
 #: Design methods a lazy design does not have yet (each raises NotLazyError naming it)
 _IN_MEMORY_ONLY = frozenset({
     "ttest", "chisq",
-    "regress", "drivers", "crosstab", "banner", "table", "as_replicate", "multiple_response",
+    "regress", "drivers", "crosstab", "banner", "table", "multiple_response",
 })

@@ -3,8 +3,8 @@
 Each estimator turns its variables into SQL items (:mod:`citizensfirst.lazy.sums`), gets the
 ratio-engine result from one query, and hands it to the in-memory
 :func:`~citizensfirst.estimation.engine.finish`, so intervals, design effects, flags and labels
-are the in-memory ones. A proportion or count groups the rows by the variable's value, one
-query per variable.
+are the in-memory ones. A proportion or count sums one 0/1 indicator per level of the
+variable (the levels are asked once per design and variable).
 
 >>> import citizensfirst as cf, pandas as pd, tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "s.parquet"
@@ -30,7 +30,7 @@ from ..estimation.estimators import replicate_transformed_se, resolve_deff
 from ..estimation.intervals import PROPORTION_METHODS, check_interval_method
 from ..estimation.quality import QualityRules
 from ..estimation.result import Estimate
-from .sums import Items, level_sums, ratio_sums
+from .sums import Items, ratio_sums
 
 if TYPE_CHECKING:
     from ..design.facade import Design
@@ -211,36 +211,32 @@ def _levels(design: LazyDesign, variables: Names, by: Names | None, ratio: bool,
             deff: str | None) -> tuple[dict[str, Any], Domains, pd.DataFrame]:
     """The ratio-engine result of every level of every variable, and the (variable, level) table.
 
-    One variable: one query grouped by its value. Several: their levels first (one small
-    query each), then one query of 0/1 indicators, which gives the joint covariance as in memory.
+    The levels are every value the variable takes in the file (as in memory, not only in the
+    domain), asked once per design and variable; then one query sums a 0/1 indicator per level,
+    so the answer has one row per unit and domain whatever the number of levels.
     """
     names = _names(variables)
     check_columns(pd.DataFrame(columns=design.columns), names, "analysis", design.source)
-    domains_by = _by(design, by)
-    if len(names) == 1:
-        result, domains, levels = level_sums(design, names[0], domains_by, ratio, deff)
-        found = {names[0]: levels}
-    else:
-        found = {name: _observed(design, name) for name in names}
+    found = {name: _observed(design, name) for name in names}
     for name, levels in found.items():
         if not levels:
             raise DataError(f"{design.source}: variable {name!r} has no observed values")
-    if len(names) > 1:
-        indicators = tuple(
-            f"(CASE WHEN {design.backend.column(name)} IS NULL THEN NULL WHEN "
-            f"{design.backend.column(name)} = {design.backend.literal(level)} THEN 1.0 ELSE 0.0 END)"
-            for name, levels in found.items() for level in levels)
-        result, domains = ratio_sums(design, Items(indicators, ONES if ratio else None), domains_by, deff)
+    column, literal = design.backend.column, design.backend.literal
+    indicators = tuple(f"(CASE WHEN {column(name)} IS NULL THEN NULL WHEN {column(name)} = "
+                       f"{literal(level)} THEN 1.0 ELSE 0.0 END)"
+                       for name, levels in found.items() for level in levels)
+    result, domains = ratio_sums(design, Items(indicators, ONES if ratio else None), _by(design, by), deff)
     items = pd.concat([pd.DataFrame({"variable": name, "level": pd.Series(levels, dtype=object)})
                        for name, levels in found.items()], ignore_index=True)
     return result, domains, items
 
 
 def _observed(design: LazyDesign, variable: str) -> list[Any]:
-    """The values ``variable`` takes in the file, sorted as in memory (numbers first)."""
-    answer = design.backend.aggregate({"n": "COUNT(*)"}, by=[variable])
-    values = answer[variable].dropna().tolist()
-    return sorted(values, key=sort_key)
+    """The values ``variable`` takes in the file, sorted as in memory (numbers first); cached."""
+    if variable not in design.levels_cache:
+        answer = design.backend.aggregate({"n": "COUNT(*)"}, by=[variable])
+        design.levels_cache[variable] = sorted(answer[variable].dropna().tolist(), key=sort_key)
+    return design.levels_cache[variable]
 
 
 def proportion(design: LazyDesign, variable: Names, *, by: Names | None = None, ci: str = "logit",

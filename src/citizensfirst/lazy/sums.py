@@ -15,8 +15,8 @@ denominator). numpy then finishes exactly as the in-memory engine does
 :func:`~citizensfirst.estimation.engine.stacked_vcov`, ``ReplicateWeights.vcov``,
 :func:`~citizensfirst.estimation.engine.srs_variance`) and returns the dict of
 :func:`~citizensfirst.estimation.engine.ratio_engine`. Domains zero the weight; they never drop
-rows. A categorical variable is grouped by its value (``level``) in the same query instead of
-one indicator per level.
+rows. A categorical variable becomes one 0/1 indicator per level (its levels are asked once
+per design and variable).
 """
 
 from __future__ import annotations
@@ -30,17 +30,14 @@ import pandas as pd
 
 from ..design.groups import group_sums
 from ..design.variance import numerical_rank
-from ..estimation.engine import Domains, sort_key, stacked_vcov
+from ..estimation.engine import Domains, stacked_vcov
 from ..estimation.ratio_kernels import ratio_influence, srs_variance
 from .calibration_sums import calibrated_unit_totals
 
 if TYPE_CHECKING:
     from .design import LazyDesign
 
-__all__ = ["Items", "gram_rank", "level_sums", "ratio_sums", "replicate_degrees_of_freedom"]
-
-_LEVEL = "__cf_level"
-
+__all__ = ["Items", "gram_rank", "ratio_sums", "replicate_degrees_of_freedom"]
 
 @dataclass(frozen=True)
 class Items:
@@ -149,84 +146,22 @@ def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | 
     return _finish(design, block, rep_block, dens is not None, deff, domains, any_usable, terms), domains
 
 
-def level_sums(design: LazyDesign, variable: str, by: Sequence[str], ratio: bool,
-               deff: str | None) -> tuple[dict[str, Any], Domains, list[Any]]:
-    """Proportions (``ratio``) or counts of every observed level of ``variable``, by one query.
-
-    The rows are grouped by the variable's value too; the levels are every value it takes in
-    the file (as in memory, not only in the domain).
-
-    Parameters
-    ----------
-    design : LazyDesign
-        The lazy design.
-    variable : str
-        A categorical column.
-    by : sequence of str
-        Domain columns.
-    ratio : bool
-        True for proportions (share of the domain), False for counts (totals).
-    deff : str or None
-        Design-effect convention.
-
-    Returns
-    -------
-    tuple
-        The ratio-engine dict, the domains, and the levels (sorted as in memory).
-    """
-    w = domain_weight(design)
-    column = design.backend.column(variable)
-    usable = f"({column} IS NOT NULL AND {w} <> 0)"
-    sums = _Sums()
-    n, wy = sums.sum(usable, "1"), sums.sum(usable, w)
-    rep_cols = [sums.sum(usable, a) for a in design.replicate_sql]
-    answer, domains, rows = _query(design, sums, by, level=variable)
-    present = answer[_LEVEL].notna().to_numpy()
-    levels = sorted(pd.unique(answer.loc[present, _LEVEL]).tolist(), key=sort_key)
-    code = pd.Index(levels, dtype=object).get_indexer(answer[_LEVEL].astype(object)).astype(np.int64)
-    rows = _Rows(np.where(code >= 0, rows.domain, -1), rows.unit, rows.n_units, code, len(levels))
-    wy_l, n_l = _dense(answer, [wy], rows, domains.count), _dense(answer, [n], rows, domains.count)
-    k = len(levels)
-    total_w = np.repeat(wy_l.sum(axis=-1, keepdims=True), k, axis=-1)
-    block = {"n": np.repeat(n_l.sum(axis=-1, keepdims=True), k, axis=-1), "wy": wy_l,
-             "wx": total_w, "psum": total_w, "wyy": wy_l}
-    if ratio:
-        block.update(wxx=total_w, wxy=wy_l)
-    rep_block = {}
-    if rep_cols:
-        rep_y = np.stack([_dense(answer, [c], rows, domains.count) for c in rep_cols], axis=-2)
-        rep_block = {"y": rep_y}  # (G, U, R, k)
-        if ratio:
-            rep_block["x"] = np.repeat(rep_y.sum(axis=-1, keepdims=True), k, axis=-1)
-    terms = [(usable, f"(CASE WHEN {column} = {design.backend.literal(v)} THEN 1.0 ELSE 0.0 END)",
-              "1.0" if ratio else None) for v in levels]
-    return _finish(design, block, rep_block, ratio, deff, domains, usable, terms), domains, levels
-
-
 @dataclass(frozen=True)
 class _Rows:
-    """Where every answer row goes: its domain (-1: none), its unit (row of the Taylor
-    structure; 0 on replicate designs) and, grouped by a level, the level's code."""
+    """Where every answer row goes: its domain (-1: none) and its unit (row of the Taylor
+    structure; 0 on replicate designs)."""
 
     domain: np.ndarray
     unit: np.ndarray
     n_units: int
-    level: np.ndarray | None = None
-    n_levels: int = 0
 
 
-def _query(design: LazyDesign, sums: _Sums, by: Sequence[str], level: str | None = None
-           ) -> tuple[pd.DataFrame, Domains, _Rows]:
+def _query(design: LazyDesign, sums: _Sums, by: Sequence[str]) -> tuple[pd.DataFrame, Domains, _Rows]:
     """Run the plan's query; the domains (sorted as pandas' groupby) and each answer row's place."""
     aggregates = sums.aggregates()
     aggregates["__cf_d"] = ("COUNT(*)" if design.domain_sql is None
                             else f"SUM(CASE WHEN {design.domain_sql} THEN 1 ELSE 0 END)")
-    keys = _group_keys(design, by)
-    if level is not None and level not in keys:
-        keys.append(level)
-    answer = design.backend.aggregate(aggregates, by=keys)
-    if level is not None:
-        answer[_LEVEL] = answer[level]
+    answer = design.backend.aggregate(aggregates, by=_group_keys(design, by))
     names = list(by)
     if names:
         valid = answer[names].notna().all(axis=1).to_numpy()
@@ -246,16 +181,11 @@ def _query(design: LazyDesign, sums: _Sums, by: Sequence[str], level: str | None
 
 
 def _dense(answer: pd.DataFrame, columns: list[str], rows: _Rows, n_domains: int) -> np.ndarray:
-    """(G, U, k) array of answer ``columns`` by domain and unit (zero where absent); grouped by
-    a level, one column spread over the levels (k = number of levels)."""
+    """(G, U, k) array of answer ``columns`` by domain and unit (zero where absent)."""
     ok = rows.domain >= 0
     values = answer[columns].to_numpy(dtype=float, na_value=0.0)
-    if rows.level is None:
-        out = np.zeros((n_domains, rows.n_units, len(columns)))
-        np.add.at(out, (rows.domain[ok], rows.unit[ok]), values[ok])
-        return out
-    out = np.zeros((n_domains, rows.n_units, rows.n_levels))
-    np.add.at(out, (rows.domain[ok], rows.unit[ok], rows.level[ok]), values[ok, 0])
+    out = np.zeros((n_domains, rows.n_units, len(columns)))
+    np.add.at(out, (rows.domain[ok], rows.unit[ok]), values[ok])
     return out
 
 
@@ -343,10 +273,15 @@ def replicate_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: 
         names = list(by)
         r = len(design.replicate_sql)
         pairs = [(i, j) for i in range(r) for j in range(i, r)]
-        sums = {f"g{i}_{j}": f"SUM(CASE WHEN {usable} THEN {design.replicate_sql[i]} * "
-                             f"{design.replicate_sql[j]} ELSE 0 END)" for i, j in pairs}
-        sums["__cf_u"] = f"SUM(CASE WHEN {usable} THEN 1 ELSE 0 END)"
-        answer = design.backend.aggregate(sums, by=names)
+        q = design.backend.column
+        inner = ", ".join([f"{q(b)} AS {q(b)}" for b in names]
+                          + [f"{a} AS {q(f'a{i}')}" for i, a in enumerate(design.replicate_sql)])
+        cross = ", ".join([f"SUM({q(f'a{i}')} * {q(f'a{j}')}) AS {q(f'g{i}_{j}')}" for i, j in pairs]
+                          + [f"COUNT(*) AS {q('__cf_u')}"] + [q(b) for b in names])
+        query = f"SELECT {cross} FROM (SELECT {inner} FROM {{rows}} WHERE {usable}) AS used"
+        if names:
+            query += " GROUP BY " + ", ".join(q(b) for b in names)
+        answer = design.backend.run(query)  # simple products of columns: quick to plan for many R
         found: dict[tuple[Any, ...], int] = {}
         for values in answer.to_dict("records"):  # one record per domain
             domain = tuple(values[b] for b in names)
