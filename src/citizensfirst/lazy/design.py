@@ -30,6 +30,7 @@ from ..estimation.quality import QualityRules
 from ..estimation.result import Estimate
 from ..io.survey import Survey
 from . import estimators
+from .analysis import LazyAnalysis
 from .checks import Checks
 from .conditions import to_sql
 from .quantiles import DistributionMethods
@@ -43,7 +44,7 @@ __all__ = ["LazyDesign"]
 Names = str | Sequence[str]
 
 
-class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods):
+class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnalysis):
     """A design over rows held by a backend; estimates come from aggregation queries.
 
     Parameters are those of :class:`~citizensfirst.Design` (weights or probs, strata, psu for
@@ -585,6 +586,5 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods):
 _HISTORY = ("weights", "probs", "strata", "psu", "fpc", "nest", "replicate_weights", "method")
 #: Design methods a lazy design does not have yet (each raises NotLazyError naming it)
 _IN_MEMORY_ONLY = frozenset({
-    "ttest", "chisq",
-    "regress", "drivers", "crosstab", "banner", "table", "multiple_response",
+    "drivers", "crosstab", "banner", "multiple_response",
 })
