@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import NotLazyError
+from ..errors import DataError, NotLazyError
 
 __all__ = ["Backend", "QueryStatistics"]
 
@@ -170,6 +170,66 @@ class Backend(ABC):
             f"{self.source}: the {self.name} backend cannot number rows, which a design without "
             "psu= needs (every row its own PSU); give psu=, or .collect() a subset"
         )
+
+    def with_table(self, table: pd.DataFrame, on: Sequence[str]) -> Backend:
+        """The same rows with the columns of a small ``table`` joined on the key columns ``on``.
+
+        A left join (a row without a match gets NULL in the table's columns); it does not keep
+        the file order, so number the rows first (:meth:`with_row_number`) when it matters. Lazy
+        replicate designs attach their per-PSU multipliers this way.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            The small table: the key columns ``on`` (one row per key) and the new columns.
+        on : sequence of str
+            Key columns, present in the rows and in ``table``.
+
+        Returns
+        -------
+        Backend
+            A backend over the joined rows (sharing this one's statistics).
+
+        Raises
+        ------
+        NotLazyError
+            If this backend cannot join (the default).
+        """
+        raise NotLazyError(f"{self.source}: the {self.name} backend cannot join a table to the rows")
+
+    def table_columns(self, table: pd.DataFrame, on: Sequence[str]) -> list[str]:
+        """The columns :meth:`with_table` adds, after checking the table and its keys.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            The small table.
+        on : sequence of str
+            Its key columns.
+
+        Returns
+        -------
+        list of str
+            The table's columns other than ``on``.
+
+        Raises
+        ------
+        DataError
+            If a key is missing from the rows or the table, a key repeats in the table, or a new
+            column already exists in the rows.
+        """
+        rows = self.columns()
+        missing = [k for k in on if k not in rows or k not in table.columns]
+        if missing or not on:
+            raise DataError(f"{self.source}: cannot join a table on {missing or 'no key'}: "
+                            "name key columns present in the rows and in the table")
+        if table.duplicated(list(on)).any():
+            raise DataError(f"{self.source}: the joined table repeats keys of {list(on)}; give one row per key")
+        added = [c for c in table.columns if c not in on]
+        clash = [c for c in added if c in rows]
+        if clash:
+            raise DataError(f"{self.source}: the joined table's columns {clash} already exist; rename them")
+        return added
 
     def aggregate(self, aggregates: Mapping[str, str], by: Sequence[str] = (),
                   where: str | None = None) -> pd.DataFrame:

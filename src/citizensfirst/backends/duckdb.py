@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import math
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,36 @@ class DuckDBBackend(Backend):
         )
         numbered.statistics = self.statistics
         return numbered
+
+    def with_table(self, table: pd.DataFrame, on: Sequence[str]) -> DuckDBBackend:
+        """The same rows with the columns of a small ``table`` joined on ``on`` (a temporary table).
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            The small table: the keys (one row per key) and the new columns.
+        on : sequence of str
+            Key columns, present in the rows and in ``table``.
+
+        Returns
+        -------
+        DuckDBBackend
+            A backend over the joined rows (sharing this one's statistics); not in file order.
+        """
+        added = self.table_columns(table, on)
+        name = f"cf_table_{uuid.uuid4().hex}"
+        plain = table.astype({c: object for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)})
+        self.connection.register(f"{name}_frame", plain)
+        try:
+            self._execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+        finally:
+            self.connection.unregister(f"{name}_frame")
+        values = ", ".join(f"cf_r.{self.column(c)}" for c in added)
+        match = " AND ".join(f"cf_l.{self.column(k)} = cf_r.{self.column(k)}" for k in on)
+        joined = DuckDBBackend(self.connection, f"SELECT cf_l.*, {values} FROM ({self.relation_sql}) AS cf_l "
+                                                f"LEFT JOIN {name} AS cf_r ON {match}", self.source)
+        joined.statistics = self.statistics
+        return joined
 
     def _execute(self, sql: str) -> Any:
         duckdb = _duckdb()

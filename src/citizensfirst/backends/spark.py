@@ -374,6 +374,33 @@ class SparkBackend(Backend):
         backend.statistics = self.statistics
         return backend
 
+    def with_table(self, table: pd.DataFrame, on: Sequence[str]) -> SparkBackend:
+        """The same rows with the columns of a small ``table`` joined (broadcast) on ``on``.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            The small table: the keys (one row per key) and the new columns.
+        on : sequence of str
+            Key columns, present in the rows and in ``table``.
+
+        Returns
+        -------
+        SparkBackend
+            A backend over the joined rows (sharing this one's statistics).
+        """
+        added = self.table_columns(table, on)
+        name = f"citizensfirst_{uuid.uuid4().hex}_table"
+        plain = table.astype({c: object for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)})
+        self._session.createDataFrame(plain).createOrReplaceTempView(name)
+        values = ", ".join(f"cf_r.{spark_identifier(c)}" for c in added)
+        match = " AND ".join(f"cf_l.{spark_identifier(k)} = cf_r.{spark_identifier(k)}" for k in on)
+        joined = self._session.sql(f"SELECT /*+ BROADCAST(cf_r) */ cf_l.*, {values} FROM {self._view} AS cf_l "
+                                   f"LEFT JOIN {name} AS cf_r ON {match}")
+        backend = SparkBackend(self._session, joined, self.source)
+        backend.statistics = self.statistics
+        return backend
+
 
 def design_from_spark(session: SparkSession, data: DataFrame | str, *, source: str | None = None,
                       codebook: Any = None, **design_args: Any) -> LazyDesign:
