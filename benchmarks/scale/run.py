@@ -254,7 +254,7 @@ def tables(report: dict[str, Any]) -> str:
                 by_size[size] = med("rss_mb")
                 ratio = (f"{by_size[size] / by_size['2m']:.2f}" if size != "2m" and "2m" in by_size else "")
                 diff = ok[0].get("diff")
-                diff_s = f"{diff[0]:.1e} / {diff[1]:.1e} (vs {diff[2]})" if diff else "(reference)"
+                diff_s = f"{diff[0]:.1e} / {diff[1]:.1e} (vs {diff[2]})" if diff else ("(reference)" if tool == "memory" else "")
                 lines.append(f"| {LABELS[tool]} | {SIZES[size]:,} | ok | {med('wall_s'):.1f} | "
                              f"{med('load_s'):.1f} | {med('core_s'):.1f} | {by_size[size]:.0f} | {ratio} | "
                              f"{diff_s} | {len(ok)} |")
