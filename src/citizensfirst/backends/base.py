@@ -62,6 +62,11 @@ class Backend(ABC):
     Subclasses implement :meth:`columns`, :meth:`run` (one SQL query returning a small frame),
     :meth:`column`, :meth:`literal` and :meth:`fetch`; :meth:`aggregate` builds the one query
     shape every estimator needs.
+
+    Parameters
+    ----------
+    source : str
+        The file or table the rows come from, named in messages.
     """
 
     #: short name used in messages and results ("duckdb", "spark")
@@ -230,6 +235,29 @@ class Backend(ABC):
         if clash:
             raise DataError(f"{self.source}: the joined table's columns {clash} already exist; rename them")
         return added
+
+    def with_columns(self, columns: Mapping[str, str]) -> Backend:
+        """The same rows with computed columns (``name -> SQL``): a view, nothing is stored.
+
+        A weighted lazy design names its weights this way, so every query evaluates each
+        weight expression once per row however many sums use it.
+
+        Parameters
+        ----------
+        columns : mapping
+            New column name to its SQL expression over the current columns.
+
+        Returns
+        -------
+        Backend
+            A backend over the extended rows (sharing this one's statistics).
+
+        Raises
+        ------
+        NotLazyError
+            If this backend cannot add columns (the default).
+        """
+        raise NotLazyError(f"{self.source}: the {self.name} backend cannot add computed columns")
 
     def aggregate(self, aggregates: Mapping[str, str], by: Sequence[str] = (),
                   where: str | None = None) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import glob
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +222,24 @@ class DuckDBBackend(Backend):
                                                 f"LEFT JOIN {name} AS cf_r ON {match}", self.source)
         joined.statistics = self.statistics
         return joined
+
+    def with_columns(self, columns: Mapping[str, str]) -> DuckDBBackend:
+        """The same rows with computed columns (a view over this relation).
+
+        Parameters
+        ----------
+        columns : mapping
+            New column name to its SQL expression.
+
+        Returns
+        -------
+        DuckDBBackend
+            A backend over the extended rows (sharing this one's statistics).
+        """
+        added = ", ".join(f"{expr} AS {self.column(name)}" for name, expr in columns.items())
+        extended = DuckDBBackend(self.connection, f"SELECT *, {added} FROM ({self.relation_sql})", self.source)
+        extended.statistics = self.statistics
+        return extended
 
     def _execute(self, sql: str) -> Any:
         duckdb = _duckdb()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import numbers
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -398,6 +398,26 @@ class SparkBackend(Backend):
         joined = self._session.sql(f"SELECT /*+ BROADCAST(cf_r) */ cf_l.*, {values} FROM {self._view} AS cf_l "
                                    f"LEFT JOIN {name} AS cf_r ON {match}")
         backend = SparkBackend(self._session, joined, self.source)
+        backend.statistics = self.statistics
+        return backend
+
+
+    def with_columns(self, columns: Mapping[str, str]) -> SparkBackend:
+        """The same rows with computed columns (a Spark view over these rows).
+
+        Parameters
+        ----------
+        columns : mapping
+            New column name to its SQL expression.
+
+        Returns
+        -------
+        SparkBackend
+            A backend over the extended rows (sharing this one's statistics).
+        """
+        added = ", ".join(f"{expr} AS {spark_identifier(name)}" for name, expr in columns.items())
+        backend = SparkBackend(self._session, self._session.sql(f"SELECT *, {added} FROM {self._view}"),
+                               self.source)
         backend.statistics = self.statistics
         return backend
 

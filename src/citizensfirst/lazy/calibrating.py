@@ -207,25 +207,30 @@ def calibrated(design: LazyDesign, columns: list[str], values: np.ndarray, *, me
     if cluster is not None:
         return _cluster_calibrated(design, columns, values, method, limits, max_iter, tol, cluster, step)
 
-    def moments(weight: str, r: int | None) -> Moments:
-        if cells is None:
-            return SqlMoments(design.backend, columns, weight, method, limits)
-        w, x, reps = cells
-        return ArrayMoments(x, w if r is None or reps is None else reps[:, r], method, limits)
-
-    eta, iterations, rescale = solve_eta(moments(w0, None), values, method, limits, max_iter, tol)
+    eta, iterations, rescale = solve_eta(_moments(design, columns, method, limits, cells, w0, None), values,
+                                         method, limits, max_iter, tol)
     g = _g_sql(design, columns, method, limits, eta, rescale)
     replicates = None
     if design.replicate_sql:
         replicates, failed = [], 0
         for r, a in enumerate(design.replicate_sql):
-            eta_r, used, rescale_r = solve_eta(moments(a, r), values, method, limits, max_iter, tol, strict=False)
+            eta_r, used, rescale_r = solve_eta(_moments(design, columns, method, limits, cells, a, r), values,
+                                               method, limits, max_iter, tol, strict=False)
             failed += used < 0
             replicates.append(f"({a} * {_g_sql(design, columns, method, limits, eta_r, rescale_r)})")
         _warn_failed(failed, len(replicates), max_iter)
     gram = None if cells is None else (cells[1] * cells[0][:, None]).T @ cells[1]
     residuals = greg_residuals(design, columns, w0, g, gram=gram) if is_taylor(design) else None
     return reweighted(design, f"({w0} * {g})", replicates, residuals, step), iterations
+
+
+def _moments(design: LazyDesign, columns: list[str], method: str, limits: tuple[float, float],
+             cells: Cells | None, weight: str, r: int | None) -> Moments:
+    """The Newton sums of ``weight`` (replicate ``r``): by SQL, or over the cells in memory."""
+    if cells is None:
+        return SqlMoments(design.backend, columns, weight, method, limits)
+    w, x, reps = cells
+    return ArrayMoments(x, w if r is None or reps is None else reps[:, r], method, limits)
 
 
 def _g_sql(design: LazyDesign, columns: list[str], method: str, limits: tuple[float, float], eta: np.ndarray,

@@ -4,6 +4,7 @@ SQL, the base-weight check and the report from one summary query."""
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from ..errors import WeightingError
 from ..weighting.controls import match_levels, value_labels
 from ..weighting.report import WeightingReport
 from .calibration_sums import Residualiser
+from .checks import Checks
 
 if TYPE_CHECKING:
     from .design import LazyDesign
@@ -24,11 +26,13 @@ __all__ = ["N", "W", "cell_case", "cell_table", "check_base", "indicator_sql", "
 
 #: names of the weight-sum and row-count columns of the cell tables
 W, N = "__cf_w", "__cf_n"
+_NAMES = itertools.count(1)
 
 
 def reweighted(design: LazyDesign, weight: str, replicates: Sequence[str] | None,
                residuals: Residualiser | None, step: Step) -> LazyDesign:
-    """A copy of ``design`` with a new weight expression, replicates, residualiser and history step.
+    """A copy of ``design`` with new weights, replicates, residualiser and history step; the
+    weights are computed columns of a view over the rows (nothing is stored).
 
     Parameters
     ----------
@@ -49,9 +53,15 @@ def reweighted(design: LazyDesign, weight: str, replicates: Sequence[str] | None
         The new design (``report`` still to be set).
     """
     new = copy.copy(design)
-    new.weight_sql = weight
+    # the weights become computed columns of a view: each is evaluated once per row per query
+    name = f"__cf_w{next(_NAMES)}"  # unique: caches keyed by SQL never mix two designs
+    columns = {name: weight} | {f"{name}_r{r}": a for r, a in enumerate(replicates or ())}
+    new.backend = design.backend.with_columns(columns)
+    new.checks = Checks(new.backend, design.columns, design.kinds)
+    new.df_cache = {}
+    new.weight_sql = new.backend.column(name)
     if replicates is not None:
-        new.replicate_sql = tuple(replicates)
+        new.replicate_sql = tuple(new.backend.column(f"{name}_r{r}") for r in range(len(replicates)))
     if residuals is not None:
         new.calibrations = design.calibrations + (residuals,)
     new.history = design.history + (step,)
