@@ -42,6 +42,25 @@ class Checks:
         self.source = backend.source
 
     def numeric(self, name: str, role: str = "variable") -> str:
+        """Column ``name`` as an SQL DOUBLE, NULL where missing (NaN too).
+
+        Parameters
+        ----------
+        name : str
+            Column name.
+        role : str, default "variable"
+            What the column is for, in messages.
+
+        Returns
+        -------
+        str
+            The SQL expression.
+
+        Raises
+        ------
+        DataError
+            If the column holds a non-numeric value (named with its first row).
+        """
         column = self.backend.column(name)
         kind = self.kinds.get(name)
         if kind == "string":
@@ -61,6 +80,20 @@ class Checks:
                                            **self.first(condition, name)))
 
     def first(self, condition: str, name: str) -> dict[str, Any]:
+        """The row number and value of ``name`` on the first row where ``condition`` holds.
+
+        Parameters
+        ----------
+        condition : str
+            SQL condition.
+        name : str
+            Column whose value is reported.
+
+        Returns
+        -------
+        dict
+            ``{"row": int, "value": value}``.
+        """
         """The row number and value of ``name`` on the first row where ``condition`` holds."""
         query = (f"SELECT \"__cf_rn\", {self.backend.column(name)} AS \"__cf_v\" FROM (SELECT "
                  f"row_number() OVER () - 1 AS \"__cf_rn\", * FROM {{rows}}) AS numbered "
@@ -70,9 +103,35 @@ class Checks:
         return {"row": int(row["__cf_rn"]), "value": value.item() if hasattr(value, "item") else value}
 
     def columns(self, names: Sequence[str], role: str) -> None:
+        """Raise DataError naming any of ``names`` that is not a column (with suggestions).
+
+        Parameters
+        ----------
+        names : sequence of str
+            Column names.
+        role : str
+            What the columns are for, in messages.
+        """
         check_columns(pd.DataFrame(columns=self.names), names, role, self.source)
 
     def replicate_names(self, columns: str | Sequence[str] | None) -> list[str]:
+        """The replicate weight columns: a list checked to exist, or a regular expression.
+
+        Parameters
+        ----------
+        columns : str or sequence of str or None
+            Column names or a pattern.
+
+        Returns
+        -------
+        list of str
+            The columns (empty without replicate weights).
+
+        Raises
+        ------
+        DesignError
+            If the pattern is not a valid regular expression.
+        """
         if columns is None:
             return []
         if isinstance(columns, str):
@@ -93,7 +152,30 @@ class Checks:
 
     def validate(self, weights: str | None, probs: str | None, design_cols: list[str],
                   fpc_cols: list[str], replicate_cols: list[str]) -> tuple[int, int]:
-        """One query counting every problem; the first found raises with the in-memory message."""
+        """One query counting every problem; the first found raises with the in-memory message.
+
+        Parameters
+        ----------
+        weights, probs : str or None
+            Weight or probability column.
+        design_cols : list of str
+            Strata and PSU columns (no missing values allowed).
+        fpc_cols : list of str
+            fpc columns.
+        replicate_cols : list of str
+            Replicate weight columns.
+
+        Returns
+        -------
+        tuple of int
+            Rows, and rows with a nonzero weight.
+
+        Raises
+        ------
+        DataError
+            Missing design values; missing, infinite or negative weights; probabilities outside
+            (0, 1]; weights all zero.
+        """
         sums = {"n": "COUNT(*)"}
         for i, col in enumerate(design_cols):
             sums[f"null{i}"] = f"SUM(CASE WHEN {self.backend.column(col)} IS NULL THEN 1 ELSE 0 END)"

@@ -542,6 +542,18 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
                                 df=df, rules=rules)
 
     def __getattr__(self, name: str) -> Any:
+        """Design methods not lazy yet raise NotLazyError naming them and suggesting collect().
+
+        Parameters
+        ----------
+        name : str
+            The attribute asked for.
+
+        Returns
+        -------
+        Any
+            Never returns: raises NotLazyError, or AttributeError for any other name.
+        """
         if name.startswith("_") or name not in _IN_MEMORY_ONLY:
             raise AttributeError(name)
         raise NotLazyError(
@@ -578,13 +590,10 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
 
     def _evolve(self, **changes: Any) -> LazyDesign:
         new = copy.copy(self)
-        for key, value in changes.items():
-            setattr(new, key, value)
+        new.__dict__.update(changes)
         return new
 
 
 _HISTORY = ("weights", "probs", "strata", "psu", "fpc", "nest", "replicate_weights", "method")
 #: Design methods a lazy design does not have yet (each raises NotLazyError naming it)
-_IN_MEMORY_ONLY = frozenset({
-    "drivers", "crosstab", "banner", "multiple_response",
-})
+_IN_MEMORY_ONLY = frozenset({"drivers", "crosstab", "banner", "multiple_response"})
