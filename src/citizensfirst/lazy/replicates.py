@@ -17,7 +17,8 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ import pandas as pd
 from ..backends.base import Backend
 from ..design.replicates import RANDOM_METHODS, make_multipliers
 from ..design.setup import Step, check_replicate_count
-from ..design.variance import ReplicateWeights
+from ..design.variance import ReplicateWeights, numerical_rank
 from ..errors import DataError, DesignError
 from .checks import Checks
 from .structure import ROW_ID
@@ -33,16 +34,34 @@ from .structure import ROW_ID
 if TYPE_CHECKING:
     from .design import LazyDesign
 
-__all__ = ["ReplicateMethods", "as_replicate", "with_multipliers"]
+__all__ = ["ReplicateMethods", "UnitMultipliers", "as_replicate", "multiplier_degrees_of_freedom",
+           "with_multipliers"]
 
 #: prefix of the multiplier columns joined to the rows (numbered: caches keyed by SQL never mix)
 _PREFIX = "__cf_m"
 _NAMES = itertools.count(1)
 
 
+@dataclass(frozen=True)
+class UnitMultipliers:
+    """The multipliers of a replicate design made by :func:`as_replicate`: ``keys`` columns,
+    ``units`` (their values, one row per unit), ``values`` (units x R) and the replicate SQL
+    they gave (a later weighting step changes it, and the multipliers no longer apply)."""
+
+    keys: tuple[str, ...]
+    units: pd.DataFrame
+    values: np.ndarray
+    replicate_sql: tuple[str, ...]
+
+
 class ReplicateMethods:
     """``as_replicate`` of :class:`~citizensfirst.lazy.design.LazyDesign` (the signature of
-    :meth:`citizensfirst.Design.as_replicate`)."""
+    :meth:`citizensfirst.Design.as_replicate`).
+
+    ``multipliers`` holds the per-unit multipliers of a design made here (None otherwise).
+    """
+
+    multipliers: UnitMultipliers | None = None
 
     def _lazy(self) -> LazyDesign:
         return cast("LazyDesign", self)
@@ -125,11 +144,17 @@ def as_replicate(design: LazyDesign, method: str = "bootstrap", *, replicates: i
     stage = clusters.taylor.stages[0]
     psu_first = np.full(stage.n_clusters, np.inf)
     np.minimum.at(psu_first, stage.cluster, first)
-    order = np.argsort(psu_first, kind="stable")  # the PSUs in order of first appearance
+    # PSUs and strata numbered in order of first appearance, as in memory
+    order = np.argsort(psu_first, kind="stable")
+    stratum_first = np.full(stage.n_strata, np.inf)
+    np.minimum.at(stratum_first, stage.stratum_of_cluster, psu_first)
+    strata = np.argsort(stratum_first, kind="stable")
+    code = np.empty_like(strata)
+    code[strata] = np.arange(len(strata))
     labels = list(stage.stratum_labels) or [str(h) for h in range(stage.n_strata)]
-    mult, scale, rscales = make_multipliers(method, stage.stratum_of_cluster[order], stage.popsize, labels,
-                                            clusters.taylor.lonely_psu, replicates=replicates, seed=seed,
-                                            rho=rho)
+    mult, scale, rscales = make_multipliers(
+        method, code[stage.stratum_of_cluster[order]], None if stage.popsize is None else stage.popsize[strata],
+        [labels[h] for h in strata], clusters.taylor.lonely_psu, replicates=replicates, seed=seed, rho=rho)
     per_psu = np.empty_like(mult)
     per_psu[order] = mult
     step = Step("as_replicate", {"method": method, "replicates": mult.shape[1], "seed": seed, "rho": rho,
@@ -219,4 +244,42 @@ def _attach(design: LazyDesign, backend: Backend, keys_frame: pd.DataFrame, mult
     new.df_cache = {}
     new.degf = None
     new.history = design.history + (step,)
+    new.multipliers = UnitMultipliers(tuple(keys), keys_frame.reset_index(drop=True), mult, new.replicate_sql)
     return new
+
+
+def multiplier_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: str
+                                  ) -> dict[tuple[Any, ...], int] | None:
+    """Replicate degrees of freedom from the multipliers, as in memory: per domain, the rank of
+    the multipliers of the units holding a ``usable`` row, minus one (one query, O(units)).
+
+    Parameters
+    ----------
+    design : LazyDesign
+        The design.
+    by : sequence of str
+        Domain columns.
+    usable : str
+        SQL condition of the rows counted.
+
+    Returns
+    -------
+    dict or None
+        The domain's ``by`` values (``()`` without ``by``) to its degrees of freedom; None when
+        the design's replicates are not (or no longer) ``weight * multiplier``.
+    """
+    found = design.multipliers
+    if found is None or found.replicate_sql != design.replicate_sql:
+        return None
+    keys, names = list(found.keys), list(by)
+    answer = design.backend.aggregate({"__cf_u": "COUNT(*)"}, by=list(dict.fromkeys(keys + names)),
+                                      where=usable)
+    index = found.units.assign(__cf_unit=np.arange(len(found.units)))
+    answer = answer.merge(index, on=keys, how="left")
+    result: dict[tuple[Any, ...], int] = {}
+    groups = answer.groupby(names, sort=False, dropna=True) if names else [((), answer)]
+    for domain, rows in groups:
+        value = tuple(domain) if isinstance(domain, tuple) else (domain,)
+        units = rows["__cf_unit"].to_numpy(dtype=np.int64)
+        result[value] = int(design.degf) if design.degf is not None else numerical_rank(found.values[units]) - 1
+    return result

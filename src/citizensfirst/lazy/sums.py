@@ -33,6 +33,7 @@ from ..design.variance import numerical_rank
 from ..estimation.engine import Domains, stacked_vcov
 from ..estimation.ratio_kernels import ratio_influence, srs_variance
 from .calibration_sums import calibrated_unit_totals
+from .replicates import multiplier_degrees_of_freedom
 
 if TYPE_CHECKING:
     from .design import LazyDesign
@@ -269,6 +270,9 @@ def replicate_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: 
         freedom; domains without a usable row are absent.
     """
     key = (tuple(by), usable)
+    exact = None if key in design.df_cache else multiplier_degrees_of_freedom(design, by, usable)
+    if exact is not None:  # as_replicate's multipliers: their rank, as in memory (no R x R sums)
+        design.df_cache[key] = exact
     if key not in design.df_cache:
         names = list(by)
         r = len(design.replicate_sql)
