@@ -8,8 +8,9 @@ full sorted column:
 * when the domains hold at most :data:`SMALL` rows with a value, their rows themselves (in file
   order), so the rule sees exactly the in-memory arrays;
 * otherwise a weighted histogram of :data:`BINS` bins per domain (one query for every domain,
-  weight and probability), refined by further histograms inside the bins around each target
-  until the window ``p T +/- margin`` holds at most :data:`VALUES` distinct values; then one
+  weight and probability), refined by histograms of :data:`FINE` bins inside each bin around
+  each target until the window ``p T +/- margin`` holds at most :data:`VALUES` distinct
+  values (one query per level for every target); then one
   query returns those values with their weight sums and counts, and values shared by several
   rows (ties) are brought as rows in file order. Everything below the window becomes one or two
   rows of its total weight, everything above one row (plus the last row of the domain for the
@@ -17,9 +18,13 @@ full sorted column:
 
 The margin is a few times the largest weight (half the scaled largest weight more for
 ``shahvaish``, whose plotting positions move by half a row weight), so the rule decides inside
-rows it sees exactly. Cumulative sums of the bins come from SQL ``SUM``; they equal the
-in-memory sums up to rounding, which changes an answer only at an exact tie ``C_k = p T`` between
-non-integer weights.
+rows it sees exactly. Weight sums come from SQL as two sums that add without rounding (the
+weights cut at a power of two, and the rest), passed to the rule as doubles whose
+extended-precision sums are exact; so the cumulative weights equal the in-memory ones whenever
+those are exact, and exact ties ``C_k = p T`` (equal non-integer weights) fall the same way.
+Rules that read the order of tied rows (``hf4`` to ``hf9``, ``shahvaish``) get the tied rows
+near the quantile in file order, up to :data:`TIES` rows; beyond, the rule raises
+:class:`~citizensfirst.errors.NotLazyError` unless the tied rows share one weight.
 """
 
 from __future__ import annotations
@@ -40,18 +45,20 @@ from .structure import ROW_ID
 if TYPE_CHECKING:
     from .design import LazyDesign
 
-__all__ = ["BINS", "SMALL", "TIES", "VALUES", "WINDOW", "CdfSearch", "domain_codes", "domain_condition"]
+__all__ = ["BINS", "FINE", "SMALL", "TIES", "VALUES", "WINDOW", "CdfSearch", "domain_codes", "domain_condition"]
 
-#: bins of every histogram
+#: bins of the first histogram of a domain
 BINS = 1024
+#: bins each bin of a window is cut into by the next histogram
+FINE = 32
 #: distinct values a window may hold before it is refined
-VALUES = 4096
+VALUES = 64
 #: rows brought whole when the domains hold no more (their rows, in file order)
 SMALL = 20_000
 #: distinct values of a window that bins cannot narrow brought at most
 WINDOW = 100_000
 #: tied rows (rows sharing a value in the windows) brought at most, in file order
-TIES = 100_000
+TIES = 20_000
 #: histogram levels before giving up
 LEVELS = 5
 #: rules whose answer does not depend on the order of tied rows
@@ -115,6 +122,7 @@ class CdfSearch:
         self.small = int(summary["rows"].fillna(0).sum()) <= SMALL
         self._rows: pd.DataFrame | None = None
         self._numbered: Backend | None = None
+        self._first_bins: pd.DataFrame | None = None
 
     # ----------------------------------------------------------------- answers
 
@@ -173,21 +181,26 @@ class CdfSearch:
     # ----------------------------------------------------------------- histogram search
 
     def _bin(self, level: int) -> str:
-        return f"CAST(FLOOR(({self.x} - {self._lit(self.lo)}) * {self._lit(self.scale * BINS ** (level - 1))}) AS BIGINT)"
+        return f"CAST(FLOOR(({self.x} - {self._lit(self.lo)}) * {self._lit(self.scale * FINE ** (level - 1))}) AS BIGINT)"
 
     def _locate(self, targets: list[_Target]) -> None:
         """Narrow every target's window, level by level, until it holds few distinct values."""
         pending, level = targets, 1
         held: dict[int, int] = {}
         while pending:
-            where = self.where if level == 1 else f"{self.where} AND ({self._windows(pending, level - 1)})"
-            answer = self._histogram(level, where, sorted({t.j for t in pending}))
+            if level == 1:
+                if self._first_bins is None:  # every domain and weight, asked once
+                    self._first_bins = self._histogram(1, self.where, list(range(len(self.weights))))
+                answer = self._first_bins
+            else:
+                where = f"{self.where} AND ({self._windows(pending, level - 1)})"
+                answer = self._histogram(level, where, sorted({t.j for t in pending}))
             answer = answer.sort_values("__cf_b", kind="stable")
             following = []
             for t in pending:
                 mine = answer[answer["__cf_g"].to_numpy() == t.g]
                 if level > 1:
-                    parent = mine["__cf_b"].to_numpy() // BINS
+                    parent = mine["__cf_b"].to_numpy() // FINE
                     mine = mine[(parent >= t.window[0]) & (parent <= t.window[1])]
                 distinct = self._narrow(t, mine, level)
                 if distinct > VALUES and level < LEVELS and distinct < held.get(id(t), distinct + 1):
