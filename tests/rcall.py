@@ -109,6 +109,8 @@ def _subset(design: cf.Design, text: str) -> cf.Design:
     name, pos, _ = parse_call(text)
     assert name == "subset"
     var, value = re.fullmatch(r"([\w.]+)\s*==\s*'([^']*)'", pos[1]).groups()
+    if isinstance(design, cf.LazyDesign):  # a text condition, rendered as SQL
+        return design.subset(f"{var} == {value!r}")
     return design.subset(design.data[var].astype(str) == value)
 
 
@@ -125,6 +127,8 @@ def _deff(kw: dict[str, str]) -> str | None:
 
 
 def is_factor(design: cf.Design, var: str) -> bool:
+    if isinstance(design, cf.LazyDesign):  # the rows stay in the backend: ask the column's kind
+        return design.kinds[var] not in ("numeric", "boolean")
     return not pd.api.types.is_numeric_dtype(design.data[var])
 
 
