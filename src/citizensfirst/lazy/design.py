@@ -47,6 +47,9 @@ Names = str | Sequence[str]
 class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnalysis):
     """A design over rows held by a backend; estimates come from aggregation queries.
 
+    ``df_cache`` keeps the replicate df per (by, usable rows) and domain, ``levels_cache`` the
+    values of each categorical variable in the file, so each is asked once.
+
     Parameters are those of :class:`~citizensfirst.Design` (weights or probs, strata, psu for
     one or two stages, fpc per stage, nest, replicate weights as columns with their method,
     scale, rscales, rho and mse, lonely-PSU options), plus the backend, a codebook and the
@@ -142,9 +145,7 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
         self.clusters: ClusterTable | None = None
         self.replicates: ReplicateWeights | None = None
         self.replicate_sql: tuple[str, ...] = ()
-        #: replicate df per (by, usable rows) and domain: the R x R sums are asked once
         self.df_cache: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
-        #: the values of each categorical variable in the file (the levels of proportions)
         self.levels_cache: dict[str, list[Any]] = {}
         base = self.checks.numeric(weight_col) if weight_col else None
         if probs is not None:
