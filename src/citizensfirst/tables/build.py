@@ -63,7 +63,7 @@ from ..estimation.quality import (
 )
 from ..i18n import check_language, text
 from ..io.codes import normalize_code
-from .cells import estimate_block, prepare_cells
+from .cells import Block, CellSpec, estimate_block, prepare_cells
 from .letters import ADJUSTMENTS, TEST_COLUMNS, letters_for, relations
 from .multiresponse import multiple_response_rows
 from .notes import population_scaled, strip_code_hint, table_notes
@@ -207,6 +207,52 @@ def banner(
     >>> t.to_frame().loc["web"].tolist()
     ['50.0', '50.0', '50.0', '50.0', '50.0']
     """
+    columns_vars = table_options(rows, cols, stat, value, language, alpha, adjust)
+    check_columns(design.frame, columns_vars, "column", design.source)
+    mr = multiple_response_rows(design, rows, stat, value)  # a multiple-response set: options as rows
+    design, (work, spec, items) = (mr.design, mr.cells) if mr else (design, prepare_cells(
+        design, rows, stat, value, scale))
+    title = mr.title(language, columns_vars) if mr and title is None else title
+    spec.level = level
+    spec.rules = rules
+    df = float(design.degrees_of_freedom())
+    blocks = [estimate_block(work, spec, None)] + [estimate_block(work, spec, c) for c in columns_vars]
+    return assemble_table(design, spec, items, blocks, stat, df=df, language=language, alpha=alpha,
+                          adjust=adjust, rules=rules, decimals=decimals, level=level, title=title,
+                          extra_notes=mr.notes(language) if mr else ())
+
+
+def table_options(rows: str | Sequence[str], cols: Sequence[str], stat: str, value: str | None,
+                  language: str, alpha: float, adjust: str) -> list[str]:
+    """Check a table's options (the checks every design kind shares); the column variables.
+
+    Parameters
+    ----------
+    rows : str or sequence of str
+        The table's ``rows=``.
+    cols : sequence of str
+        The column variables.
+    stat : str
+        The statistic.
+    value : str or None
+        The rated item.
+    language : str
+        ``"en"`` or ``"fr"``.
+    alpha : float
+        Significance level.
+    adjust : str
+        Multiple-comparison adjustment.
+
+    Returns
+    -------
+    list of str
+        The column variables.
+
+    Raises
+    ------
+    DataError
+        When an option is invalid or a variable is used twice.
+    """
     check_language(language)
     if stat not in STATS:
         raise DataError(f"stat must be one of {STATS}, got {stat!r}")
@@ -217,20 +263,55 @@ def banner(
     columns_vars = list(cols)
     if len(set(columns_vars)) != len(columns_vars):
         raise DataError(f"column variables repeat: {columns_vars}")
-    check_columns(design.frame, columns_vars, "column", design.source)
     row_vars = [rows] if isinstance(rows, str) else list(rows)
     clash = [c for c in columns_vars if c in row_vars or c == value]
     if clash:
         raise DataError(f"{clash} cannot be both a row and a column variable")
-    mr = multiple_response_rows(design, rows, stat, value)  # a multiple-response set: options as rows
-    design, (work, spec, items) = (mr.design, mr.cells) if mr else (design, prepare_cells(
-        design, rows, stat, value, scale))
-    title = mr.title(language, columns_vars) if mr and title is None else title
-    spec.level = level
-    spec.rules = rules
-    df = float(design.degrees_of_freedom())
-    blocks = [estimate_block(work, spec, None)] + [estimate_block(work, spec, c) for c in columns_vars]
+    return columns_vars
 
+
+def assemble_table(design: Design, spec: CellSpec, items: list[str], blocks: list[Block], stat: str, *,
+                   df: float, language: str, alpha: float, adjust: str, rules: QualityRules | None,
+                   decimals: int, level: float, title: str | None, extra_notes: Sequence[str] = ()) -> Table:
+    """The table from its estimated blocks: labels, suppression, letters, cells, title and notes.
+
+    Parameters
+    ----------
+    design : Design
+        The design (its codebook labels the table; its weights and structure word the notes).
+    spec : CellSpec
+        The row specification.
+    items : list of str
+        The rated items (rows of a table of items).
+    blocks : list of Block
+        The Total block, then one per column variable.
+    stat : str
+        The statistic.
+    df : float
+        Degrees of freedom of the column tests.
+    language : str
+        ``"en"`` or ``"fr"``.
+    alpha : float
+        Significance level.
+    adjust : str
+        Multiple-comparison adjustment.
+    rules : QualityRules or None
+        Quality and suppression rules.
+    decimals : int
+        Decimals of the displayed estimates.
+    level : float
+        Confidence level of the intervals.
+    title : str or None
+        The title; None builds one.
+    extra_notes : sequence of str, optional
+        Notes added after the table's own (a multiple-response set's).
+
+    Returns
+    -------
+    Table
+        The table.
+    """
+    columns_vars = [b.variable for b in blocks[1:] if b.variable is not None]
     # labels
     if spec.mode == "levels":
         assert spec.rows is not None
@@ -346,7 +427,7 @@ def banner(
             title += f", {text('table_by', language)} {joined}"
     notes, legend = table_notes(design, rules_used, language, tested=bool(columns_vars), alpha=alpha,
                                 adjust=adjust, df=df)
-    notes = (*notes, *mr.notes(language)) if mr else notes
+    notes = (*notes, *extra_notes)
     return Table(
         title=title, cells=cells, bases=bases, tests=tests_frame, columns=tuple(columns),
         row_labels=tuple(row_labels), row_header=row_header, notes=notes, legend=legend,
