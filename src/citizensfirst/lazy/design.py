@@ -47,9 +47,6 @@ Names = str | Sequence[str]
 class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnalysis):
     """A design over rows held by a backend; estimates come from aggregation queries.
 
-    ``df_cache`` keeps the replicate df per (by, usable rows) and domain, ``levels_cache`` the
-    values of each categorical variable in the file, so each is asked once.
-
     Parameters are those of :class:`~citizensfirst.Design` (weights or probs, strata, psu for
     one or two stages, fpc per stage, nest, replicate weights as columns with their method,
     scale, rscales, rho and mse, lonely-PSU options), plus the backend, a codebook and the
@@ -146,7 +143,7 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
         self.replicates: ReplicateWeights | None = None
         self.replicate_sql: tuple[str, ...] = ()
         self.df_cache: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
-        self.levels_cache: dict[str, list[Any]] = {}
+        self.levels_cache: dict[str, list[Any]] = {}  # with df_cache: answers asked once
         base = self.checks.numeric(weight_col) if weight_col else None
         if probs is not None:
             base = f"(1.0 / {base})"
