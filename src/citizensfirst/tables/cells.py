@@ -13,7 +13,6 @@ import pandas as pd
 from ..design.setup import check_columns, numeric_column
 from ..errors import DataError
 from ..estimation.engine import level_indicators
-from ..estimation.estimators import mean, proportion
 from ..estimation.quality import QualityRules
 from ..estimation.result import Estimate
 from ..estimation.scales import scale_of
@@ -145,15 +144,85 @@ def prepare_cells(design: Design, rows: str | Sequence[str], stat: str, value: s
     return work, spec, items
 
 
-def _estimate(work: Design, spec: CellSpec, variables: list[str], by: list[str]) -> Estimate:
+def estimate_cells(work: Design, spec: CellSpec, variables: list[str], by: list[str]) -> Estimate:
+    """The estimate behind a set of cells, by the design's own estimator methods (so a lazy
+    design answers with its aggregation queries).
+
+    Parameters
+    ----------
+    work : Design
+        The working design (or any design with the same ``proportion`` and ``mean`` methods).
+    spec : CellSpec
+        The row specification (statistic, level, rules).
+    variables : list of str
+        The analysis columns.
+    by : list of str
+        Domain columns.
+
+    Returns
+    -------
+    Estimate
+        Proportions (percent) or means; a top-2 share with its logit interval.
+    """
     kwargs: dict[str, Any] = {"by": by or None, "level": spec.level, "rules": spec.rules}
     if spec.stat == "percent":
-        return proportion(work, variables[0], ci="logit", **kwargs)
-    est = mean(work, variables, **kwargs)
+        return work.proportion(variables[0], ci="logit", **kwargs)
+    est = work.mean(variables, **kwargs)
     if spec.stat == "top2":  # a share: its interval by the logit method of the one interval table
         limits = est.conf_int(method="logit")
         est.table["ci_low"], est.table["ci_high"] = limits["ci_low"].to_numpy(), limits["ci_high"].to_numpy()
     return est
+
+
+def empty_block(column: str | None, levels: list[Any], n_rows: int) -> Block:
+    """A block of ``n_rows`` rows and the columns ``levels``, no cell estimated yet.
+
+    Parameters
+    ----------
+    column : str or None
+        The column variable (None: the Total).
+    levels : list
+        Its levels (``[TOTAL_KEY]`` for the Total).
+    n_rows : int
+        Rows of the table.
+
+    Returns
+    -------
+    Block
+        NaN estimates and covariances, zero counts and bases.
+    """
+    shape = (n_rows, len(levels))
+    nan = {k: np.full(shape, np.nan) for k in ("estimate", "se", "ci_low", "ci_high", "cv")}
+    return Block(column, levels, nan["estimate"], nan["se"], nan["ci_low"], nan["ci_high"], np.zeros(shape),
+                 np.zeros(shape), nan["cv"], np.full((n_rows, len(levels), len(levels)), np.nan),
+                 np.zeros(len(levels)), np.zeros(len(levels)))
+
+
+def place(block: Block, est: Estimate, r_idx: np.ndarray, c_idx: np.ndarray) -> None:
+    """Copy an estimate's rows into the block's cells ``(r_idx, c_idx)`` (values, n, covariances).
+
+    Parameters
+    ----------
+    block : Block
+        The block filled in place.
+    est : Estimate
+        The estimate whose rows are copied.
+    r_idx, c_idx : numpy.ndarray
+        The row and column of the cell each of its rows goes to.
+    """
+    t = est.table
+    for name in ("estimate", "se", "ci_low", "ci_high", "cv"):
+        getattr(block, name)[r_idx, c_idx] = t[name].to_numpy()
+    block.n[r_idx, c_idx] = t["n"].to_numpy()
+    n_cols = len(block.levels)
+    positions = np.full(block.estimate.shape, -1)
+    positions[r_idx, c_idx] = np.arange(len(t))
+    for r in np.unique(r_idx):
+        have = positions[r] >= 0
+        sub = positions[r][have]
+        cov = np.full((n_cols, n_cols), np.nan)
+        cov[np.ix_(have, have)] = est.vcov[np.ix_(sub, sub)]
+        block.cov[r] = cov
 
 
 def estimate_block(work: Design, spec: CellSpec, column: str | None) -> Block:
@@ -187,10 +256,7 @@ def estimate_block(work: Design, spec: CellSpec, column: str | None) -> Block:
         col_code = np.zeros(len(data), dtype=np.int64)
     n_rows, n_cols = len(spec.row_keys), len(levels)
     shape = (n_rows, n_cols)
-    out = {k: np.full(shape, np.nan) for k in ("estimate", "se", "ci_low", "ci_high", "cv")}
-    count = np.zeros(shape)
-    wsum = np.zeros(shape)
-    cov = np.full((n_rows, n_cols, n_cols), np.nan)
+    block = empty_block(column, levels, n_rows)
 
     def column_index(table: pd.DataFrame) -> np.ndarray:
         """Column position of every row of an estimate table (0 for the Total).
@@ -209,67 +275,43 @@ def estimate_block(work: Design, spec: CellSpec, column: str | None) -> Block:
             return np.zeros(len(table), dtype=np.int64)
         return pd.Index(levels).get_indexer(table[column])
 
-    def place(est: Estimate, r_idx: np.ndarray, c_idx: np.ndarray) -> None:
-        """Copy an estimate's rows into the block's cells ``(r_idx, c_idx)``.
-
-        Parameters
-        ----------
-        est : Estimate
-            The estimate whose rows are copied.
-        r_idx, c_idx : numpy.ndarray
-            The row and column of the cell each of its rows goes to.
-        """
-        t = est.table
-        for name in out:
-            out[name][r_idx, c_idx] = t[name].to_numpy()
-        count[r_idx, c_idx] = t["n"].to_numpy()
-        positions = np.full(shape, -1)
-        positions[r_idx, c_idx] = np.arange(len(t))
-        for r in np.unique(r_idx):
-            have = positions[r] >= 0
-            sub = positions[r][have]
-            block = np.full((n_cols, n_cols), np.nan)
-            block[np.ix_(have, have)] = est.vcov[np.ix_(sub, sub)]
-            cov[r] = block
-
     usable = (weights != 0) & (col_code >= 0)
     if spec.mode == "levels":
-        est = _estimate(work, spec, spec.variables, by)
+        est = estimate_cells(work, spec, spec.variables, by)
         r_idx = pd.Index(spec.row_keys).get_indexer(est.table["level"])
-        place(est, r_idx, column_index(est.table))
+        place(block, est, r_idx, column_index(est.table))
         ok = usable & spec.base_mask
-        wsum[:] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)[None, :]
+        block.weighted_n[:] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)[None, :]
         # a percentage's respondents are those in the row level and the column category (its
         # numerator), not the column base the estimator counts
         row_code = pd.Index(spec.row_keys).get_indexer(data[spec.rows])
-        count[:] = _cross_sum(row_code, col_code, ok & (row_code >= 0), shape)
+        block.n[:] = _cross_sum(row_code, col_code, ok & (row_code >= 0), shape)
     elif spec.mode == "variables":
-        est = _estimate(work, spec, spec.variables, by)
+        est = estimate_cells(work, spec, spec.variables, by)
         r_idx = pd.Index(spec.variables).get_indexer(pd.Index(est.table["variable"]))
-        place(est, r_idx, column_index(est.table))
+        place(block, est, r_idx, column_index(est.table))
         for r, name in enumerate(spec.variables):
             ok = usable & data[name].notna().to_numpy()
-            wsum[r] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)
+            block.weighted_n[r] = np.bincount(col_code[ok], weights=weights[ok], minlength=n_cols)
     else:
         assert spec.rows is not None
         item = spec.variables[0]
         group_keys = spec.row_keys[:-1]
-        grouped = _estimate(work, spec, [item], [spec.rows, *by])
+        grouped = estimate_cells(work, spec, [item], [spec.rows, *by])
         r_idx = pd.Index(group_keys).get_indexer(grouped.table[spec.rows])
-        place(grouped, r_idx, column_index(grouped.table))
+        place(block, grouped, r_idx, column_index(grouped.table))
         valid_rows = work.subset(data[spec.rows].notna(), label=f"{spec.rows} answered")
-        total = _estimate(valid_rows, spec, [item], by)
-        place(total, np.full(len(total.table), n_rows - 1), column_index(total.table))
+        total = estimate_cells(valid_rows, spec, [item], by)
+        place(block, total, np.full(len(total.table), n_rows - 1), column_index(total.table))
         ok = usable & spec.base_mask
         row_code = pd.Index(group_keys).get_indexer(data[spec.rows])
         ok &= row_code >= 0
-        wsum[:-1] = _cross_sum(row_code, col_code, ok, (n_rows - 1, n_cols), weights)
-        wsum[-1] = wsum[:-1].sum(axis=0)
+        block.weighted_n[:-1] = _cross_sum(row_code, col_code, ok, (n_rows - 1, n_cols), weights)
+        block.weighted_n[-1] = block.weighted_n[:-1].sum(axis=0)
     base_ok = usable & spec.base_mask
-    base_n = np.bincount(col_code[base_ok], minlength=n_cols).astype(float)
-    base_wn = np.bincount(col_code[base_ok], weights=weights[base_ok], minlength=n_cols)
-    return Block(column, levels, out["estimate"], out["se"], out["ci_low"], out["ci_high"],
-                  count, wsum, out["cv"], cov, base_n, base_wn)
+    block.base_n = np.bincount(col_code[base_ok], minlength=n_cols).astype(float)
+    block.base_wn = np.bincount(col_code[base_ok], weights=weights[base_ok], minlength=n_cols)
+    return block
 
 
 def _cross_sum(row_code: np.ndarray, col_code: np.ndarray, ok: np.ndarray, shape: tuple[int, int],
