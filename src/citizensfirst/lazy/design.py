@@ -37,6 +37,7 @@ from .quantiles import DistributionMethods
 from .replicates import ReplicateMethods
 from .structure import ROW_ID, ClusterTable, cluster_table
 from .sums import replicate_degrees_of_freedom
+from .tables import TableMethods
 from .weighting_methods import LazyWeighting
 
 __all__ = ["LazyDesign"]
@@ -44,7 +45,7 @@ __all__ = ["LazyDesign"]
 Names = str | Sequence[str]
 
 
-class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnalysis):
+class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnalysis, TableMethods):
     """A design over rows held by a backend; estimates come from aggregation queries.
 
     Parameters are those of :class:`~citizensfirst.Design` (weights or probs, strata, psu for
@@ -595,5 +596,5 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
 _HISTORY = ("weights", "probs", "strata", "psu", "fpc", "nest", "replicate_weights", "method")
 #: Design methods a lazy design does not have yet, and the in-memory views of the rows (each
 #: raises NotLazyError naming it)
-_IN_MEMORY_ONLY = frozenset({"drivers", "crosstab", "banner", "multiple_response", "evolve", "facts",
+_IN_MEMORY_ONLY = frozenset({"drivers", "multiple_response", "evolve", "facts",
                              "resolve_mask", "frame", "data", "domain", "weight_values", "state"})
