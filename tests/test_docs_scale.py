@@ -22,9 +22,10 @@ GUIDE = ROOT / "docs" / "guide-scale.md"
 FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 OPTION = re.compile(r"^:(\w[\w-]*):[ \t]*(.*)$")
 RTOL = 1e-10
-#: the results the guide's analysis promises (mean, proportion, subset, raking, quantiles, replicates)
+#: the results the guide's analysis promises (mean, proportion, subset, raking, quantiles,
+#: replicates, a regression)
 RESULTS = {"mean by region", "channel by region", "55+ only", "raked mean by sex",
-           "raked wait quartiles", "replicate mean by region", "replicate median wait"}
+           "raked wait quartiles", "replicate mean by region", "replicate median wait", "regression"}
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 
@@ -62,7 +63,7 @@ def run(kinds: set[str], namespace: dict[str, Any]) -> None:
 
 
 def numbers(result: Any) -> pd.DataFrame:
-    """The numeric columns of a result's frame (Estimate, ModelResult)."""
+    """The numeric columns of a result's frame (Estimate, ModelResult, DriverResult)."""
     frame = result.to_frame()
     return frame.select_dtypes("number")
 
@@ -105,9 +106,10 @@ def test_in_memory_and_duckdb_give_the_same_numbers(tmp_path: Path, monkeypatch:
     # the lazy design is over the file, not a frame
     lazy = namespace["lazy"]
     assert lazy.backend.name == "duckdb" and lazy.n == len(namespace["df"]) == 2000
-    # regress and drivers on the collected columns (the in-memory design of the same rows)
+    # drivers on the collected columns: the in-memory design of the same rows
     local = namespace["local"]
-    assert len(local.frame) == 2000 and "satisfaction" in local.frame.columns
+    assert len(local.frame) == 2000 and {"satisfaction", "courtesy", "w", "psu"} <= set(local.frame.columns)
+    assert_same(namespace["in_memory_drivers"], namespace["drivers"], "drivers")
     # collect(where=) keeps only the rows; the collected subset keeps them all
     assert len(namespace["older"].frame) == int((namespace["df"]["age"] == "55+").sum())
     assert len(namespace["domain"].frame) == 2000
@@ -133,6 +135,4 @@ def test_spark_gives_the_same_numbers(spark: Any, tmp_path: Path, monkeypatch: p
     for name in RESULTS:
         assert_same(memory[name], on_spark[name], f"spark: {name}")
     assert namespace["spark_design"].backend.name == "spark"
-    model = namespace["cf"].Design(namespace["df"], **namespace["TAYLOR"]).regress(
-        "satisfaction ~ wait_days + C(channel)")
-    assert_same(model, namespace["spark_local"].regress("satisfaction ~ wait_days + C(channel)"), "spark regress")
+    assert_same(namespace["in_memory_drivers"], namespace["spark_drivers"], "spark drivers")
