@@ -63,8 +63,6 @@ True
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Literal
@@ -74,39 +72,19 @@ import pandas as pd
 
 from ..design.variance import ReplicateWeights
 from ..errors import DataError
-from ..estimation.intervals import critical_value, pairwise_tests
-from ..estimation.scales import Scale
 from .driver_result import DriverResult
-from .measures import (
-    CHUNK_ELEMENTS,
-    CONDITION_THRESHOLD,
-    MAX_EXACT,
-    VIF_THRESHOLD,
-    CollinearityWarning,
-    grouped_moments,
-    r2_all_subsets,
-    shapley_from_perms,
-    shapley_lmg,
-    split_corr,
-    to_corr,
-    weighted_moments,
+from .importance import (
+    METHODS,
+    DriverMoments,
+    ReplicateMoments,
+    check_complete,
+    check_request,
+    driver_scales,
+    importance_from_moments,
 )
-from .regression_measures import collinearity, last, relative_weights, solve_spd
+from .measures import MAX_EXACT, grouped_moments, weighted_moments
 
-#: Methods accepted by :func:`driver_importance`.
-METHODS = (
-    "shapley",
-    "relative_weights",
-    "beta",
-    "betasq",
-    "correlation",
-    "first",
-    "last",
-    "pratt",
-)
-
-
-_SIGNED = ("beta", "correlation")  # shares and ranks use absolute values for these
+__all__ = ["METHODS", "driver_importance", "importance_performance"]
 
 
 def _check_numeric_column(data: pd.DataFrame, name: str) -> None:
@@ -132,75 +110,6 @@ def _weights(values: object, n: int, what: str) -> np.ndarray:
     if np.any(w < 0):
         raise DataError(f"{what} contain negative values")
     return w
-
-
-def _scales(scales: object, drivers: Sequence[str]) -> list[Scale | None]:
-    """The rating scale of every driver (None for all when ``scales`` is None)."""
-    if scales is None:
-        return [None] * len(drivers)
-    out: list[Scale | None] = []
-    for d in drivers:
-        if isinstance(scales, Mapping):
-            if d not in scales:
-                raise DataError(f"scales gives no (low, high) for driver {d!r}")
-            pair = scales[d]
-        else:
-            pair = scales
-        out.append(Scale.of(pair, what=f"scale for driver {d!r}"))
-    return out
-
-
-def _performance(means: np.ndarray, scales: Sequence[Scale | None]) -> np.ndarray:
-    """Driver means (last axis: drivers) on 0-100 with each driver's scale; NaN without one."""
-    columns = [np.full(means.shape[:-1], np.nan) if s is None else s.to_100(means[..., j], check=False)
-               for j, s in enumerate(scales)]
-    return np.stack(columns, axis=-1)
-
-
-def _measure(
-    corr: np.ndarray,
-    method: str,
-    *,
-    exact: bool,
-    perms: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Importance (B, p), full R^2 (B,) and MC SE (B, p) for correlation stack (B, q, q)."""
-    q = corr.shape[-1]
-    p = q - 1
-    o = q - 1
-    zeros = np.zeros(corr.shape[:-2] + (p,))
-    if method == "shapley":
-        if exact or perms is None:
-            chunk = max(1, CHUNK_ELEMENTS // (3 << p))
-            imp = np.empty(corr.shape[:-2] + (p,))
-            r2 = np.empty(corr.shape[:-2])
-            for s in range(0, corr.shape[0], chunk):
-                table = r2_all_subsets(corr[s : s + chunk], o)
-                imp[s : s + chunk] = shapley_lmg(table, p)
-                r2[s : s + chunk] = table[..., -1]
-            return imp, r2, zeros
-        est = shapley_from_perms(corr, perms)
-        return est.values, est.values.sum(axis=-1), est.mc_se
-    rxx, rxy = split_corr(corr, o)
-    beta = solve_spd(rxx, rxy)
-    r2 = np.sum(beta * rxy, axis=-1)
-    funcs = {
-        "relative_weights": lambda: relative_weights(corr, o),
-        "beta": lambda: beta,
-        "betasq": lambda: beta**2,
-        "correlation": lambda: rxy,
-        "first": lambda: rxy**2,
-        "last": lambda: last(corr, o),
-        "pratt": lambda: beta * rxy,
-    }
-    return funcs[method](), r2, zeros
-
-
-def _shares(imp: np.ndarray, method: str) -> np.ndarray:
-    base = np.abs(imp) if method in _SIGNED else imp
-    total = base.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * base / total
 
 
 def driver_importance(
@@ -305,25 +214,7 @@ def driver_importance(
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if method not in METHODS:
-        raise DataError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if missing != "listwise":
-        raise DataError(f"missing={missing!r} is not supported; only 'listwise'")
-    if not 0 < level < 1:
-        raise DataError(f"level must be between 0 and 1, got {level}")
-    items = [outcome] if isinstance(outcome, str) else list(outcome)
-    drivers = list(drivers)
-    if not items:
-        raise DataError("no outcome column given")
-    if not drivers:
-        raise DataError("no driver columns given")
-    for group, label in ((items, "outcome item"), (drivers, "driver")):
-        dup = pd.Index(group)[pd.Index(group).duplicated()]
-        if len(dup):
-            raise DataError(f"{label} {dup[0]!r} is listed twice")
-    both = set(items) & set(drivers)
-    if both:
-        raise DataError(f"column {sorted(both)[0]!r} is both an outcome and a driver")
+    items, drivers = check_request(outcome, drivers, method, missing, level)
 
     n_rows = len(data)
     for column in (*drivers, *items):
@@ -335,63 +226,24 @@ def driver_importance(
     if np.isinf(full).any():
         column = ([*drivers, "outcome"])[int(np.flatnonzero(np.isinf(full).any(axis=0))[0])]
         raise DataError(f"column {column!r} has infinite values")
-    x, y = full[:, : len(drivers)], full[:, -1]
+    y = full[:, -1]
     w = _weights(weights, n_rows, "weights")
     if w.ndim != 1:
         raise DataError(f"weights must be one column, got shape {w.shape}")
-    driver_scales = _scales(scales, drivers)
+    scales_list = driver_scales(scales, drivers)
 
-    driver_missing = np.isnan(x)
+    driver_missing = np.isnan(full[:, : len(drivers)])
     complete = ~np.isnan(y) & ~driver_missing.any(axis=1)
     n_used = int(np.sum(complete & (w > 0)))
-    if n_used < min_n:
-        raise DataError(
-            f"only {n_used} complete cases with positive weight (of {n_rows} rows) for outcome "
-            f"{items if len(items) > 1 else items[0]!r} and {len(drivers)} drivers; "
-            f"at least {min_n} are needed"
-        )
+    check_complete(n_used, n_rows, items, len(drivers), min_n)
     data_matrix = full if complete.all() else full[complete]
     mean, cov = weighted_moments(data_matrix, w if complete.all() else w[complete])
-    var = np.diag(cov)
-    names = [*drivers, "outcome"]
-    largest = np.abs(data_matrix).max(axis=0)
-    for i, v in enumerate(var):
-        if not v > 1e-14 * max(1.0, float(largest[i]) ** 2):
-            raise DataError(f"{names[i]!r} has no variance among the {n_used} complete cases")
-    corr = to_corr(cov)
-    p = len(drivers)
-    vif, cond = collinearity(corr, p, warn=False)
-    if not np.isfinite(cond):
-        raise DataError("the drivers are perfectly collinear; drop redundant ones")
-    if warn_collinearity and (np.any(vif > VIF_THRESHOLD) or cond > CONDITION_THRESHOLD):
-        worst = drivers[int(np.argmax(vif))]
-        warnings.warn(
-            f"strong collinearity among drivers: VIF of {worst!r} is {np.max(vif):.3g} "
-            f"(threshold {VIF_THRESHOLD:g}), condition number {cond:.3g} "
-            f"(threshold {CONDITION_THRESHOLD:g}); importance values may be unstable",
-            CollinearityWarning,
-            stacklevel=2,
-        )
-
-    exact = not (method == "shapley" and p > max_exact)
-    perms = None
-    if not exact:
-        rng = np.random.default_rng(seed)
-        perms = rng.permuted(np.tile(np.arange(p), (n_permutations, 1)), axis=1)
-    imp_stack, r2_stack, mc_stack = _measure(corr[None], method, exact=exact, perms=perms)
-    imp, r2, mc_se = imp_stack[0], float(r2_stack[0]), mc_stack[0]
-    share = _shares(imp, method)
-    perf = _performance(mean[:p], driver_scales)
-
-    nan_p = np.full(p, np.nan)
-    se = share_se = perf_se = nan_p
-    r2_se = math.nan
-    rep_imp = vcov = None
-    n_rep = 0
+    moments = DriverMoments(mean, cov, np.abs(data_matrix).max(axis=0), n_used, n_rows, int(complete.sum()),
+                            int(np.isnan(y).sum()), driver_missing.sum(axis=0).astype(int))
+    reps = None
     if replicate_weights is not None:
         engine, lost = _replicate_engine(replicate_weights, w, n_rows, replicate_scale, replicate_rscales,
                                          replicate_mse)
-        n_rep = engine.n_replicates
         if df is None:
             df = engine.degrees_of_freedom(w > 0)
         if engine.group is not None:
@@ -399,66 +251,10 @@ def driver_importance(
         else:
             rmean, rcov = weighted_moments(data_matrix, engine.multipliers if complete.all()
                                            else engine.multipliers[complete])
-        if np.any(np.diagonal(rcov, axis1=1, axis2=2) <= 0):
-            raise DataError("a replicate has a driver or the outcome with no variance")
-        rimp, rr2, _ = _measure(to_corr(rcov), method, exact=exact, perms=perms)
-        rimp[lost], rr2[lost], rmean[lost] = np.nan, np.nan, np.nan
-        rep_imp = rimp
-        vcov = engine.vcov(rimp, imp)
-        se = np.sqrt(np.diag(vcov))
-        share_se = _replicate_se(engine, _shares(rimp, method), share)
-        perf_se = _replicate_se(engine, _performance(rmean[:, :p], driver_scales), perf)
-        r2_se = float(_replicate_se(engine, rr2[:, None], np.array([r2]))[0])
-    df = math.nan if replicate_weights is None else float(df)  # type: ignore[arg-type]
-    crit = float(critical_value(level, df)[0])
-
-    key = np.abs(imp) if method in _SIGNED else imp
-    rank = _min_rank(key)
-    table = pd.DataFrame(
-        {
-            "importance": imp,
-            "share": share,
-            "rank": rank,
-            "se": se,
-            "ci_low": imp - crit * se,
-            "ci_high": imp + crit * se,
-            "share_se": share_se,
-            "mc_se": mc_se,
-            "mean": mean[:p],
-            "performance": perf,
-            "performance_se": perf_se,
-            "n": n_used,
-            "dropped": driver_missing.sum(axis=0).astype(int),
-            "vif": vif,
-        },
-        index=pd.Index(drivers, name="driver"),
-    )
-
-    tests = pairwise_tests(imp, np.full((p, p), np.nan) if vcov is None else vcov, df, labels=drivers)
-    pairwise = tests.drop(columns="p_adjusted").rename(columns={"a": "driver_a", "b": "driver_b", "p": "p_value"})
-    pairwise["ci_low"] = pairwise["difference"] - crit * pairwise["se"]
-    pairwise["ci_high"] = pairwise["difference"] + crit * pairwise["se"]
-    return DriverResult(
-        table=table,
-        pairwise=pairwise,
-        method=method,
-        outcome=items[0] if len(items) == 1 else "mean(" + ", ".join(items) + ")",
-        drivers=tuple(drivers),
-        r2=r2,
-        r2_se=r2_se,
-        n=n_used,
-        n_rows=n_rows,
-        n_dropped=int(n_rows - complete.sum()),
-        n_outcome_missing=int(np.isnan(y).sum()),
-        condition_number=cond,
-        exact=exact,
-        n_replicates=n_rep,
-        level=level,
-        replicate_importance=rep_imp,
-        vcov=vcov,
-        df=df,
-        scales=tuple(driver_scales),
-    )
+        reps = ReplicateMoments(rmean, rcov, engine, lost, float(df))
+    return importance_from_moments(moments, reps, items, drivers, method=method, scales=scales_list, level=level,
+                                   max_exact=max_exact, n_permutations=n_permutations, seed=seed,
+                                   warn_collinearity=warn_collinearity)
 
 
 def _replicate_engine(replicate_weights: np.ndarray | ReplicateWeights, w: np.ndarray, n_rows: int,
@@ -492,23 +288,6 @@ def _replicate_engine(replicate_weights: np.ndarray | ReplicateWeights, w: np.nd
     if rscales_arr.shape != (n_rep,):
         raise DataError(f"replicate_rscales has {rscales_arr.size} values for {n_rep} replicates")
     return ReplicateWeights("other", rw, float(scale), rscales_arr, bool(mse)), lost
-
-
-def _min_rank(key: np.ndarray) -> np.ndarray:
-    """1 + how many values are larger (ties share the best rank), as ``rankdata(-key, "min")``,
-    without importing scipy.stats (half a second); NaN anywhere makes every rank NaN, as there."""
-    if np.isnan(key).any():
-        return np.full(len(key), np.nan).astype(int)
-    return 1 + (key[None, :] > key[:, None]).sum(axis=1)
-
-
-def _replicate_se(engine: ReplicateWeights, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
-    """Replicate standard errors of the columns of ``thetas`` that have an estimate (else NaN)."""
-    se = np.full(full.shape, np.nan)
-    has = np.isfinite(full)
-    if has.any():
-        se[has] = np.sqrt(np.diag(engine.vcov(thetas[:, has], full[has])))
-    return se
 
 
 def importance_performance(
