@@ -10,6 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import DataError
+from .moment_sums import moments_from_sums
 
 #: Largest number of drivers for which :func:`driver_importance` computes Shapley values exactly.
 MAX_EXACT = 20
@@ -135,7 +136,7 @@ def weighted_moments(
     for start in range(0, n, chunk_rows):
         xs = Xc[start : start + chunk_rows]
         s2 += W[start : start + chunk_rows].T @ (xs[:, iu0] * xs[:, iu1])
-    return _moments(sw, s1, s2, shift)
+    return moments_from_sums(sw, s1, s2, shift)
 
 
 def grouped_moments(X: np.ndarray, w: np.ndarray, group: np.ndarray,
@@ -196,20 +197,7 @@ def grouped_moments(X: np.ndarray, w: np.ndarray, group: np.ndarray,
     totals = multipliers.T @ sums
     if np.any(totals[:, 0] <= 0):
         raise DataError(f"replicate {int(np.argmax(totals[:, 0] <= 0))} has weights summing to zero")
-    return _moments(totals[:, 0], totals[:, 1 : 1 + q], totals[:, 1 + q :], shift)
-
-
-def _moments(sw: np.ndarray, s1: np.ndarray, s2: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Means and covariances from the sums of the weights, of ``w x`` and of the upper
-    triangle of ``w x x'`` (``x`` centred on ``shift``), one row per weight column."""
-    q = s1.shape[1]
-    iu0, iu1 = np.triu_indices(q)
-    mc = s1 / sw[:, None]
-    tri = s2 / sw[:, None] - mc[:, iu0] * mc[:, iu1]
-    cov = np.empty((len(sw), q, q))
-    cov[:, iu0, iu1] = tri
-    cov[:, iu1, iu0] = tri
-    return mc + shift, cov
+    return moments_from_sums(totals[:, 0], totals[:, 1 : 1 + q], totals[:, 1 + q :], shift)
 
 
 def to_corr(cov: np.ndarray) -> np.ndarray:
