@@ -39,7 +39,29 @@ if TYPE_CHECKING:
 Names = str | Sequence[str]
 
 
-def _names(variables: Names) -> list[str]:
+def variable_names(variables: Names) -> list[str]:
+    """The variables as a list, checked to be non-empty.
+
+    Parameters
+    ----------
+    variables : str or sequence of str
+        One name or several.
+
+    Returns
+    -------
+    list of str
+        The names.
+
+    Raises
+    ------
+    DataError
+        If no variable is given.
+
+    Examples
+    --------
+    >>> variable_names("y"), variable_names(("y", "x"))
+    (['y'], ['y', 'x'])
+    """
     names = [variables] if isinstance(variables, str) else list(variables)
     if not names:
         raise DataError("no variables given")
@@ -78,7 +100,29 @@ def resolve_deff(design: Design, deff: str | None) -> str | None:
     return "srswor" if has_fpc else "replace"
 
 
-def _missing(policy: str) -> bool:
+def is_listwise(policy: str) -> bool:
+    """Whether the missing-value policy drops a row missing any variable (``"listwise"``).
+
+    Parameters
+    ----------
+    policy : {"available", "listwise"}
+        The ``missing=`` argument of the estimators.
+
+    Returns
+    -------
+    bool
+        True for ``"listwise"``, False for ``"available"``.
+
+    Raises
+    ------
+    DataError
+        For any other policy.
+
+    Examples
+    --------
+    >>> is_listwise("available")
+    False
+    """
     if policy not in ("available", "listwise"):
         raise DataError(f"missing must be 'available' or 'listwise', got {policy!r}")
     return policy == "listwise"
@@ -97,14 +141,14 @@ def _indicators(design: Design, variables: list[str]) -> tuple[np.ndarray, pd.Da
 def _linear(design: Design, variables: Names, statistic: str, by: Names | None, missing: str,
             deff: str | None, level: float, df: float | None, rules: QualityRules | None) -> Estimate:
     """Means (``ONES`` denominators) or totals of numeric variables."""
-    names = _names(variables)
+    names = variable_names(variables)
     y = numeric_matrix(design, names)
     if statistic == "mean":
         warn_if_nominal(design.codebook, design.frame, names, "mean()", stacklevel=5)
     domains = domains_of(design, by)
     denominators = ONES if statistic == "mean" else None
     result = ratio_engine(design, y, denominators, domains, deff=resolve_deff(design, deff),
-                          listwise=_missing(missing))
+                          listwise=is_listwise(missing))
     items = pd.DataFrame({"variable": names})
     return finish(design, statistic, result, domains, items, level=level, df=df, rules=rules)
 
@@ -239,7 +283,7 @@ def proportion(
         If ``ci`` is not a proportion interval method.
     """
     check_interval_method(ci, PROPORTION_METHODS)
-    indicators, items = _indicators(design, _names(variable))
+    indicators, items = _indicators(design, variable_names(variable))
     domains = domains_of(design, by)
     result = ratio_engine(design, indicators, ONES, domains, deff=resolve_deff(design, deff))
     extras = {"design_df": result["df"], "transformed_se": replicate_transformed_se(design, result)}
@@ -360,7 +404,7 @@ def count(
     Estimate
         One row per level of each variable (and domain).
     """
-    indicators, items = _indicators(design, _names(variable))
+    indicators, items = _indicators(design, variable_names(variable))
     domains = domains_of(design, by)
     result = ratio_engine(design, indicators, None, domains, deff=resolve_deff(design, deff))
     return finish(design, "count", result, domains, items, level=level, df=df, rules=rules)
@@ -405,7 +449,7 @@ def ratio(
     Estimate
         One row per ``numerator/denominator`` pair (and domain).
     """
-    nums, dens = _names(numerator), _names(denominator)
+    nums, dens = variable_names(numerator), variable_names(denominator)
     pairs = [(a, b) for b in dens for a in nums]
     y = numeric_matrix(design, [a for a, _ in pairs])
     x = numeric_matrix(design, [b for _, b in pairs])
@@ -446,7 +490,7 @@ def variance(
     Estimate
         One row per variable (and domain).
     """
-    names = _names(variables)
+    names = variable_names(variables)
     y = numeric_matrix(design, names)
     domains = domains_of(design, by)
     first = ratio_engine(design, y, ONES, domains, deff=None)

@@ -26,7 +26,12 @@ from ..design.setup import as_list, check_columns
 from ..design.variance import ReplicateWeights, TaylorStructure
 from ..errors import DataError
 from ..estimation.engine import ONES, Domains, finish, sort_key
-from ..estimation.estimators import replicate_transformed_se, resolve_deff
+from ..estimation.estimators import (
+    is_listwise,
+    replicate_transformed_se,
+    resolve_deff,
+    variable_names,
+)
 from ..estimation.intervals import PROPORTION_METHODS, check_interval_method
 from ..estimation.quality import QualityRules
 from ..estimation.result import Estimate
@@ -74,19 +79,6 @@ def described(design: LazyDesign) -> Design:
     return cast("Design", view)  # the engine reads only the fields above
 
 
-def _names(variables: Names) -> list[str]:
-    names = as_list(variables)
-    if not names:
-        raise DataError("no variables given")
-    return names
-
-
-def _listwise(missing: str) -> bool:
-    if missing not in ("available", "listwise"):
-        raise DataError(f"missing must be 'available' or 'listwise', got {missing!r}")
-    return missing == "listwise"
-
-
 def _by(design: LazyDesign, by: Names | None) -> list[str]:
     names = as_list(by)
     check_columns(pd.DataFrame(columns=design.columns), names, "by", design.source)
@@ -95,9 +87,9 @@ def _by(design: LazyDesign, by: Names | None) -> list[str]:
 
 def _linear(design: LazyDesign, variables: Names, statistic: str, by: Names | None, missing: str,
             deff: str | None, level: float, df: float | None, rules: QualityRules | None) -> Estimate:
-    names = _names(variables)
+    names = variable_names(variables)
     view = described(design)
-    listwise = _listwise(missing)
+    listwise = is_listwise(missing)
     convention = resolve_deff(view, deff)
     items = Items(tuple(design.numeric_sql(v) for v in names),
                   ONES if statistic == "mean" else None, listwise)
@@ -197,7 +189,7 @@ def ratio(design: LazyDesign, numerator: Names, denominator: Names, *, by: Names
     Estimate
         One row per numerator/denominator pair (and domain).
     """
-    nums, dens = _names(numerator), _names(denominator)
+    nums, dens = variable_names(numerator), variable_names(denominator)
     pairs = [(a, b) for b in dens for a in nums]
     view = described(design)
     items = Items(tuple(design.numeric_sql(a) for a, _ in pairs),
@@ -215,7 +207,7 @@ def _levels(design: LazyDesign, variables: Names, by: Names | None, ratio: bool,
     domain), asked once per design and variable; then one query sums a 0/1 indicator per level,
     so the answer has one row per unit and domain whatever the number of levels.
     """
-    names = _names(variables)
+    names = variable_names(variables)
     check_columns(pd.DataFrame(columns=design.columns), names, "analysis", design.source)
     found = {name: _observed(design, name) for name in names}
     for name, levels in found.items():
