@@ -233,14 +233,17 @@ def _attach(design: LazyDesign, backend: Backend, keys_frame: pd.DataFrame, mult
     prefix = f"{_PREFIX}{next(_NAMES)}_"
     names = [f"{prefix}{r}" for r in range(mult.shape[1])]
     table = pd.concat([keys_frame.reset_index(drop=True), pd.DataFrame(mult, columns=names)], axis=1)
-    joined = backend.with_table(table, keys)
+    # the weight, then each replicate weight, as computed columns: evaluated once per row per query
+    weighted = backend.with_columns({f"{prefix}w": design.weight_sql}).with_table(table, keys)
+    joined = weighted.with_columns({f"{prefix}a{r}": f"{weighted.column(f'{prefix}w')} * {weighted.column(n)}"
+                                    for r, n in enumerate(names)})
     new = copy.copy(design)
     new.backend = joined
     new.checks = Checks(joined, design.columns, design.kinds)
     new.clusters = None
     new.replicates = ReplicateWeights(method, np.empty((0, len(names))), float(scale),
                                       np.asarray(rscales, dtype=float), bool(mse), None, rho)
-    new.replicate_sql = tuple(f"({design.weight_sql} * {joined.column(n)})" for n in names)
+    new.replicate_sql = tuple(joined.column(f"{prefix}a{r}") for r in range(len(names)))
     new.df_cache = {}
     new.degf = None
     new.history = design.history + (step,)
