@@ -210,3 +210,12 @@ def test_duckdb_with_columns_is_a_view_sharing_statistics() -> None:
     assert extended.aggregate({"s": 'SUM("twice")'})["s"].iloc[0] == 20.0
     assert backend.statistics is extended.statistics and backend.statistics.queries == 1
     assert "twice" not in backend.columns() and "twice" in extended.columns()
+
+
+def test_a_weighted_lazy_design_is_described_as_calibrated_as_in_memory(tmp_path: Path) -> None:
+    lazy, memory = _lazy_base(tmp_path)
+    for step in (lambda d: d.rake({"stype": PM["stype"]}), lambda d: d.poststratify("stype", PM["stype"]),
+                 lambda d: d.calibrate({"stype": PM["stype"], "enroll": float(PM["enroll_total"])})):
+        ours, expected = step(lazy).mean("api00"), step(memory).mean("api00")
+        assert "calibrated" in expected.design
+        assert (ours.design, ours.design_words) == (expected.design, expected.design_words)

@@ -75,7 +75,8 @@ def described(design: LazyDesign) -> Design:
         A small view with the fields ``finish`` and ``resolve_deff`` read (typed as a Design).
     """
     view = _Described(design.codebook, design.taylor, design.replicate_weights, design.n_strata,
-                      design.n_psu, np.broadcast_to(np.float64(1.0), (design.n_weighted,)))
+                      design.n_psu, np.broadcast_to(np.float64(1.0), (design.n_weighted,)),
+                      design.calibrations)
     return cast("Design", view)  # the engine reads only the fields above
 
 
