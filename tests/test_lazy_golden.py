@@ -5,6 +5,9 @@ same design arguments (:func:`lazy_twin`); every call whose kind is in :data:`LA
 match R at 1e-8 (the golden check) AND the in-memory result at 1e-10. Call kinds that lazy
 designs do not do yet are listed in :data:`NOT_YET` and must raise ``NotLazyError`` naming the
 operation (so nothing is skipped silently: a kind made lazy moves from one table to the other).
+Models and tests (:data:`ELSEWHERE`) are checked by tests/test_lazy_inference.py, so their cases
+are not generated here; :func:`test_every_golden_call_kind_is_checked_by_exactly_one_lazy_file`
+keeps the two files covering every golden call kind between them, each kind in one of them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from test_golden_estimation import _designs, check_result
 from test_golden_extra import ENTRIES, REPLICATE, UNSUPPORTED, _design, _replicate_design
 from test_golden_replicate import DESIGNS as SHARED_REPLICATE
 from test_golden_replicate import replicate_design
+from test_golden_tests_models import CASES as INFERENCE_CASES
 
 RTOL_MEMORY = 1e-10
 
@@ -35,8 +39,9 @@ LAZY_KINDS = frozenset({
     "svyby:svymean", "svyby:svytotal", "svyby:svyratio",
     "svyquantile", "svyby:svyquantile", "svyvar",
 })
-#: lazy kinds whose results are not Estimates: their golden check (the tests/models harness of
-#: test_golden_tests_models) is not wired in here yet, so these cases are listed, not run
+#: lazy kinds whose results are not Estimates (models, tests, tables): every golden case of these
+#: kinds is a case of test_golden_tests_models.CASES, run lazily by tests/test_lazy_inference.py
+#: (against R and memory); their cases are not generated in this file
 ELSEWHERE = frozenset({"svyttest", "svychisq", "svytable", "svyglm", "regTermTest", "wr2"})
 #: call kinds not lazy yet, each with the Design method that raises NotLazyError on a lazy design
 NOT_YET: dict[str, str] = {}
@@ -112,8 +117,6 @@ def _gap(a: np.ndarray, b: np.ndarray) -> float:
 def check_case(call: str, result: dict, designs: dict[str, cf.Design], folder: Path) -> None:
     """One golden call, lazily: R at 1e-8 and in memory at 1e-10 (or the expected error)."""
     kind = call_kind(call)
-    if kind in ELSEWHERE:
-        return
     lazy = {name: lazy_twin(design, folder) for name, design in designs.items()}
     if kind in NOT_YET:
         with pytest.raises(NotLazyError, match=NOT_YET[kind]):
@@ -153,7 +156,13 @@ def test_extra_golden_lazily(entry: dict, tmp_path: Path) -> None:
     check_case(entry["call"], entry["result"], {name: design}, tmp_path)
 
 
-EXTRA_REPLICATE = [(spec, est) for spec in REPLICATE["replicate_designs"] for est in spec["estimates"]]
+def _here(call: str) -> bool:
+    """Whether this file checks the call (the ELSEWHERE kinds are checked by test_lazy_inference)."""
+    return call_kind(call) not in ELSEWHERE
+
+
+ALL_EXTRA_REPLICATE = [(spec, est) for spec in REPLICATE["replicate_designs"] for est in spec["estimates"]]
+EXTRA_REPLICATE = [(spec, est) for spec, est in ALL_EXTRA_REPLICATE if _here(est["call"])]
 
 
 @pytest.mark.parametrize("spec,entry", EXTRA_REPLICATE,
@@ -162,7 +171,8 @@ def test_extra_replicate_golden_lazily(spec: dict, entry: dict, tmp_path: Path) 
     check_case(entry["call"], entry["result"], {spec["id"]: _replicate_design(spec)}, tmp_path)
 
 
-SHARED = [(spec, est) for spec in SHARED_REPLICATE for est in spec["estimates"]]
+ALL_SHARED = [(spec, est) for spec in SHARED_REPLICATE for est in spec["estimates"]]
+SHARED = [(spec, est) for spec, est in ALL_SHARED if _here(est["call"])]
 
 
 @pytest.mark.parametrize("spec,entry", SHARED, ids=[f"{s['id']}:{e['call']}" for s, e in SHARED])
@@ -170,11 +180,17 @@ def test_shared_replicate_golden_lazily(spec: dict, entry: dict, tmp_path: Path)
     check_case(entry["call"], entry["result"], {spec["id"]: replicate_design(spec)}, tmp_path)
 
 
-def test_every_golden_call_kind_is_lazy_or_listed() -> None:
-    calls = [e["call"] for e in ESTIMATION + ENTRIES] + [e["call"] for _, e in EXTRA_REPLICATE + SHARED]
-    kinds = {call_kind(c) for c in calls}
-    assert kinds <= LAZY_KINDS | ELSEWHERE | set(NOT_YET), kinds - LAZY_KINDS - ELSEWHERE - set(NOT_YET)
+def test_every_golden_call_kind_is_checked_by_exactly_one_lazy_file() -> None:
+    """Estimation kinds here, models and tests in test_lazy_inference (its CASES), none in both."""
+    here = [e["call"] for e in ESTIMATION + ENTRIES] + [e["call"] for _, e in EXTRA_REPLICATE + SHARED]
+    kinds = {call_kind(c) for c in here}
+    assert kinds <= LAZY_KINDS | set(NOT_YET), kinds - LAZY_KINDS - set(NOT_YET)
     assert {"svymean", "svyby:svymean", "svyciprop", "svyratio"} <= kinds & LAZY_KINDS
+    inference = {(design_id, entry["call"]) for _, design_id, entry in INFERENCE_CASES}
+    assert {call_kind(call) for _, call in inference} == ELSEWHERE
+    assert not (LAZY_KINDS | set(NOT_YET)) & ELSEWHERE
+    skipped = {(spec["id"], e["call"]) for spec, e in ALL_EXTRA_REPLICATE + ALL_SHARED if not _here(e["call"])}
+    assert skipped and skipped <= inference, skipped - inference
 
 
 def test_a_golden_design_text_builds_the_same_lazy_design(tmp_path: Path) -> None:
