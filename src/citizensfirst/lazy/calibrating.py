@@ -46,9 +46,9 @@ from .reweighting import (
 if TYPE_CHECKING:
     from .design import LazyDesign
 
-__all__ = ["Cells", "calibrate", "calibrated"]
+__all__ = ["calibrate", "calibrated"]
 
-#: a calibration on cells: each cell's weight, model row, and replicate weights (or None)
+# a calibration on cells: each cell's weight, model row, and replicate weights (or None)
 Cells = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 
 
