@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import citizensfirst as cf
 from citizensfirst.backends.base import Backend
 from citizensfirst.backends.duckdb import DuckDBBackend
 from citizensfirst.backends.spark import (
@@ -296,3 +297,13 @@ def test_golden_sample_through_spark(case: str, spark, tmp_path) -> None:
     # rows never come back, only sums per domain (replicates) or per finest sampling unit and domain
     if twin.clusters is None or len(twin.clusters.frame) < twin.n:
         assert twin.backend.statistics.largest_answer < twin.n
+
+
+def test_bad_weights_on_spark_give_the_in_memory_message(spark) -> None:
+    frame = pd.DataFrame({"psu": [1, 2, 3, 4, 5], "w": [1.0, 2.0, -3.0, 4.0, -1.0], "y": [1.0, 2, 3, 4, 5]})
+    with pytest.raises(DataError) as memory:
+        cf.Design(frame, weights="w", psu="psu")
+    with pytest.raises(DataError) as lazy:
+        design_from_spark(spark, spark.createDataFrame(frame), source="frame", weights="w", psu="psu")
+    assert "first at row 2: -3.0" in str(memory.value)
+    assert str(lazy.value).split(": ", 1)[1] == str(memory.value).split(": ", 1)[1]

@@ -20,6 +20,8 @@ from ..errors import DataError, DesignError
 __all__ = ["Checks"]
 
 _INFINITY = "CAST('Infinity' AS DOUBLE)"
+#: the row number and the value reported by :meth:`Checks.first`
+_ROW, _VALUE = "__cf_first_row", "__cf_first_value"
 
 
 class Checks:
@@ -94,13 +96,13 @@ class Checks:
         dict
             ``{"row": int, "value": value}``.
         """
-        """The row number and value of ``name`` on the first row where ``condition`` holds."""
-        query = (f"SELECT \"__cf_rn\", {self.backend.column(name)} AS \"__cf_v\" FROM (SELECT "
-                 f"row_number() OVER () - 1 AS \"__cf_rn\", * FROM {{rows}}) AS numbered "
-                 f"WHERE {condition} ORDER BY \"__cf_rn\" LIMIT 1")
-        row = self.backend.run(query).iloc[0]
-        value = row["__cf_v"]
-        return {"row": int(row["__cf_rn"]), "value": value.item() if hasattr(value, "item") else value}
+        numbered = self.backend.with_row_number(_ROW)
+        q = numbered.column
+        query = (f"SELECT {q(_ROW)} AS {q(_ROW)}, {q(name)} AS {q(_VALUE)} FROM {{rows}} "
+                 f"WHERE {condition} ORDER BY {q(_ROW)} LIMIT 1")
+        row = numbered.run(query).iloc[0]
+        value = row[_VALUE]
+        return {"row": int(row[_ROW]), "value": value.item() if hasattr(value, "item") else value}
 
     def columns(self, names: Sequence[str], role: str) -> None:
         """Raise DataError naming any of ``names`` that is not a column (with suggestions).
