@@ -164,8 +164,8 @@ def test_the_shared_sql_subset_matches_pandas(backend: SparkBackend, sample: pd.
     assert len(answer) > 40  # stratum x domain (NULL included) x PSU, as present
     assert set(answer["stratum"]) == {"O'Neil", "Québec", 'say "hi"'}
     assert answer["domain"].isna().sum() == wanted["domain"].isna().sum() > 10  # NULL is a group of its own
-    # sorted by the keys (Spark puts NULL keys first within a sort level)
-    order = answer.assign(domain=answer["domain"].fillna("")).sort_values(KEYS, kind="stable").index
+    # sorted by the keys, NULL keys last within a sort level (as DuckDB sorts them)
+    order = answer.sort_values(KEYS, kind="stable", na_position="last").index
     assert list(order) == list(answer.index)
     assert all(answer[n].dtype == np.int64 for n in ("n", "usable", "count_y", "psu"))
     assert all(answer[n].dtype == np.float64 for n in ("wy", "log_w", "exp_y", "low", "high", "flag"))
@@ -307,3 +307,13 @@ def test_bad_weights_on_spark_give_the_in_memory_message(spark) -> None:
         design_from_spark(spark, spark.createDataFrame(frame), source="frame", weights="w", psu="psu")
     assert "first at row 2: -3.0" in str(memory.value)
     assert str(lazy.value).split(": ", 1)[1] == str(memory.value).split(": ", 1)[1]
+
+
+def test_null_keys_sort_last_as_on_duckdb(backend: SparkBackend, sample: pd.DataFrame) -> None:
+    connection = duckdb.connect()
+    connection.register("sample_frame", sample)
+    other = DuckDBBackend(connection, "SELECT * FROM sample_frame", "sample_frame")
+    answers = [b.aggregate({"n": "COUNT(*)"}, by=["domain", "psu"]) for b in (backend, other)]
+    for answer in answers:
+        assert answer["domain"].isna().to_numpy()[-5:].all() and answer["domain"].notna().to_numpy()[:-5].all()
+    pd.testing.assert_frame_equal(answers[0], answers[1], check_dtype=False)

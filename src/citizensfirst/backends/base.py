@@ -276,7 +276,8 @@ class Backend(ABC):
         Returns
         -------
         pandas.DataFrame
-            One row per group: the ``by`` columns (named as given) then the aggregates.
+            One row per group: the ``by`` columns (named as given) then the aggregates, sorted
+            by them with NULL keys last (DuckDB's default; Spark would put them first).
         """
         keys = [f"{self.column(b)} AS {self.column(b)}" for b in by]
         values = [f"{expr} AS {self.column(name)}" for name, expr in aggregates.items()]
@@ -285,5 +286,5 @@ class Backend(ABC):
             query += f" WHERE {where}"
         if by:
             group = ", ".join(self.column(b) for b in by)
-            query += f" GROUP BY {group} ORDER BY {group}"
+            query += f" GROUP BY {group} ORDER BY {', '.join(f'{self.column(b)} NULLS LAST' for b in by)}"
         return self.run(query)
