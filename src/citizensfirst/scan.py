@@ -10,22 +10,27 @@ so the lazy modules never import the facade.
 >>> design = scan_survey(path, weights="w")
 >>> design.n, round(design.mean("y").estimate, 4)
 (4, 2.8333)
+>>> small = scan_survey(path, weights="w", duckdb_config={"threads": 1, "memory_limit": "500MB"})
+>>> small.backend.connection.execute("SELECT current_setting('threads')").fetchone()
+(1,)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .backends.duckdb import DuckDBBackend, connect, scan_relation
 from .design.facade import Design
-from .errors import DataError
+from .errors import DataError, DesignError
 from .lazy.design import LazyDesign
 
 __all__ = ["scan_survey"]
 
 
-def scan_survey(path: str | Path, *, codebook: Any = None, **design_args: Any) -> LazyDesign:
+def scan_survey(path: str | Path, *, codebook: Any = None, connection: Any = None,
+                duckdb_config: Mapping[str, Any] | None = None, **design_args: Any) -> LazyDesign:
     """A lazy design over a Parquet or CSV file, a folder of them, or a glob pattern.
 
     Parameters
@@ -34,6 +39,12 @@ def scan_survey(path: str | Path, *, codebook: Any = None, **design_args: Any) -
         A ``.parquet`` or ``.csv`` file, a folder of them, or a pattern such as ``waves/*.parquet``.
     codebook : Codebook, optional
         Labels for the results.
+    connection : duckdb.DuckDBPyConnection, optional
+        The DuckDB connection that runs every query, configured as you need (``memory_limit``,
+        ``threads``, ``temp_directory``). Default: a new in-memory connection.
+    duckdb_config : mapping, optional
+        Settings for that new connection instead (``{"memory_limit": "2GB", "threads": 2}``);
+        not with ``connection``.
     **design_args
         The :class:`~citizensfirst.Design` arguments (weights, strata, psu, fpc, replicate
         weights, ...).
@@ -49,10 +60,14 @@ def scan_survey(path: str | Path, *, codebook: Any = None, **design_args: Any) -
         If the path does not exist, matches no file, or a file cannot be read (corrupt), naming it;
         or the design arguments do not fit the data (as :class:`~citizensfirst.Design`).
     DesignError
-        If the design arguments contradict each other.
+        If the design arguments contradict each other, or both ``connection`` and
+        ``duckdb_config`` are given.
     """
+    if connection is not None and duckdb_config is not None:
+        raise DesignError("give connection= (a configured DuckDB connection) or duckdb_config= "
+                          "(settings for a new one), not both")
     relation, source = scan_relation(path)
-    backend = DuckDBBackend(connect(), relation, source)
+    backend = DuckDBBackend(connection if connection is not None else connect(duckdb_config), relation, source)
     try:
         backend.columns()
     except DataError as err:

@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError, NotLazyError
@@ -288,3 +289,50 @@ class Backend(ABC):
             group = ", ".join(self.column(b) for b in by)
             query += f" GROUP BY {group} ORDER BY {', '.join(f'{self.column(b)} NULLS LAST' for b in by)}"
         return self.run(query)
+
+    def cross_sums(self, left: Sequence[str], right: Sequence[str], by: Sequence[str] = (),
+                   where: str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """Per group of ``by``, the sums over the rows of every product ``left_i * right_j``.
+
+        The replicate plan's primitive: replicate weights times items (``R x k`` sums) and the
+        replicate weights' cross-products (``R x R``). NULL counts as zero (a product with a NULL
+        adds nothing, as ``SUM`` skips it). This default asks SQL for one ``SUM`` per product
+        (half of them when ``left`` and ``right`` are the same list); a backend may stream the
+        rows instead (:class:`~citizensfirst.backends.duckdb.DuckDBBackend`).
+
+        Parameters
+        ----------
+        left : sequence of str
+            SQL expressions ``a_1 .. a_L`` (numeric).
+        right : sequence of str
+            SQL expressions ``b_1 .. b_K`` (numeric).
+        by : sequence of str
+            Grouping columns (names).
+        where : str, optional
+            SQL condition on the rows.
+
+        Returns
+        -------
+        tuple
+            The groups (a frame of the ``by`` columns, one row per group, sorted as
+            :meth:`aggregate` sorts them) and the (G, L, K) array of sums.
+        """
+        same, q, names = list(left) == list(right), self.column, list(by)
+        pairs = [(i, j) for i in range(len(left)) for j in range(len(right)) if not same or j >= i]
+        inner = ", ".join([f"{q(b)} AS {q(b)}" for b in names] + [f"{e} AS {q(f'l{i}')}" for i, e in enumerate(left)]
+                          + ([] if same else [f"{e} AS {q(f'r{j}')}" for j, e in enumerate(right)]))
+        other = "l" if same else "r"  # products of plain columns: quick to plan for many of them
+        outer = ", ".join([q(b) for b in names]
+                          + [f"SUM({q(f'l{i}')} * {q(f'{other}{j}')}) AS {q(f'c{i}_{j}')}" for i, j in pairs])
+        query = f"SELECT {outer} FROM (SELECT {inner} FROM {{rows}}{f' WHERE {where}' if where else ''}) AS cf_used"
+        if names:
+            group = ", ".join(q(b) for b in names)
+            query += f" GROUP BY {group} ORDER BY {', '.join(f'{q(b)} NULLS LAST' for b in names)}"
+        answer = self.run(query)
+        values = answer[[f"c{i}_{j}" for i, j in pairs]].to_numpy(dtype=float, na_value=0.0)
+        out = np.zeros((len(answer), len(left), len(right)))
+        rows, cols = (np.array([p[k] for p in pairs], dtype=np.int64) for k in (0, 1))
+        out[:, rows, cols] = values
+        if same:  # the mirror half of a symmetric cross-product
+            out[:, cols, rows] = values
+        return answer[names].reset_index(drop=True), out

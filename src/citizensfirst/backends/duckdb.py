@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError
@@ -30,6 +31,8 @@ from .base import Backend
 
 __all__ = ["DuckDBBackend", "connect", "scan_relation", "table_relation"]
 
+#: memory of one streamed batch in :meth:`DuckDBBackend.cross_sums` (bytes of float64 values)
+BATCH_BYTES = 32 * 2**20
 #: file suffixes :func:`scan_relation` reads, and the DuckDB function that reads each
 READERS = {".parquet": "read_parquet", ".pq": "read_parquet", ".csv": "read_csv"}
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -47,8 +50,13 @@ def _duckdb() -> Any:
     return duckdb
 
 
-def connect() -> Any:
+def connect(config: Mapping[str, Any] | None = None) -> Any:
     """A new in-memory DuckDB connection.
+
+    Parameters
+    ----------
+    config : mapping, optional
+        DuckDB settings (``memory_limit``, ``threads``, ``temp_directory``, ...).
 
     Returns
     -------
@@ -58,14 +66,18 @@ def connect() -> Any:
     Raises
     ------
     DataError
-        If DuckDB is not installed (the ``citizensfirst[duckdb]`` extra).
+        If DuckDB is not installed (the ``citizensfirst[duckdb]`` extra), or rejects a setting.
 
     Examples
     --------
     >>> connect().execute("SELECT 1").fetchone()
     (1,)
     """
-    return _duckdb().connect()
+    duckdb = _duckdb()
+    try:
+        return duckdb.connect(config=dict(config or {}))
+    except duckdb.Error as err:
+        raise DataError(f"DuckDB refused the settings {dict(config or {})}: {str(err).splitlines()[0]}") from None
 
 
 class DuckDBBackend(Backend):
@@ -241,6 +253,54 @@ class DuckDBBackend(Backend):
         extended.statistics = self.statistics
         return extended
 
+    def cross_sums(self, left: Sequence[str], right: Sequence[str], by: Sequence[str] = (),
+                   where: str | None = None, batch_rows: int | None = None
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
+        """Per group of ``by``, the sums of every product ``left_i * right_j``, by streaming.
+
+        The rows stream from DuckDB as Arrow batches of bounded size; each batch's rows are
+        sorted by group and every group's block adds ``A^T B`` (one BLAS product) to its sums.
+        Memory is bounded by the batch, whatever the number of rows; the sums equal
+        :meth:`Backend.cross_sums`' (NULL counts as zero) up to rounding.
+
+        Parameters
+        ----------
+        left : sequence of str
+            SQL expressions ``a_1 .. a_L`` (numeric).
+        right : sequence of str
+            SQL expressions ``b_1 .. b_K`` (numeric).
+        by : sequence of str
+            Grouping columns (names).
+        where : str, optional
+            SQL condition on the rows.
+        batch_rows : int, optional
+            Rows per streamed batch (default: :data:`BATCH_BYTES` of values).
+
+        Returns
+        -------
+        tuple
+            The groups (a frame of the ``by`` columns, sorted with missing keys last) and the
+            (G, L, K) array of sums.
+        """
+        names = list(by)
+        exprs = list(dict.fromkeys([*left, *right]))  # an expression on both sides streams once
+        batch = batch_rows or max(2048, BATCH_BYTES // (8 * max(1, len(exprs))) // 2048 * 2048)
+        select = ([f"{self.column(b)} AS {self.column(b)}" for b in names]
+                  + [f"CAST({e} AS DOUBLE) AS {self.column(f'__cf_v{i}')}" for i, e in enumerate(exprs)])
+        sql = (f"SELECT {', '.join(select)} FROM ({self.relation_sql}) AS cf_rows"
+               + (f" WHERE {where}" if where else ""))
+        sums = _GroupSums(names, [exprs.index(e) for e in left], [exprs.index(e) for e in right])
+        duckdb = _duckdb()
+        try:
+            for chunk in self.connection.sql(sql).to_arrow_reader(batch):
+                sums.add(chunk)
+        except duckdb.Error as err:
+            first = str(err).splitlines()[0]
+            raise DataError(f"{self.source}: DuckDB could not answer a query: {first}") from None
+        keys, out = sums.result()
+        self.statistics.record(len(keys))
+        return keys, out
+
     def _execute(self, sql: str) -> Any:
         duckdb = _duckdb()
         try:
@@ -248,6 +308,81 @@ class DuckDBBackend(Backend):
         except duckdb.Error as err:
             first = str(err).splitlines()[0]
             raise DataError(f"{self.source}: DuckDB could not answer a query: {first}") from None
+
+
+class _GroupSums:
+    """Running ``A^T B`` per group over streamed Arrow batches (key columns, then the values;
+    ``left`` and ``right`` are the positions of A's and B's columns among the values)."""
+
+    def __init__(self, names: list[str], left: list[int], right: list[int]) -> None:
+        self.names, self.left, self.right = names, _span(left), _span(right)
+        self.shape = (len(left), len(right))
+        # B starts with A's columns (replicate totals and their R x R sums): A^T A by SYRK
+        self.square = len(left) if right[:len(left)] == left else 0
+        self.rest = _span(right[self.square:])
+        self.index: dict[tuple[Any, ...], int] = {} if names else {(): 0}
+        self.totals: list[np.ndarray] = [] if names else [np.zeros(self.shape)]
+        self.keys: list[pd.DataFrame] = []  # each group's key row, in the order of its number
+
+    def _codes(self, chunk: Any) -> np.ndarray:
+        """Every row's group (numbered in order of first appearance over all batches)."""
+        if not self.names:
+            return np.zeros(chunk.num_rows, dtype=np.int64)
+        keys = chunk.select(self.names).to_pandas()
+        local = keys.groupby(self.names, dropna=False, sort=False).ngroup().to_numpy()
+        found = keys.drop_duplicates()
+        plain = found.astype(object)
+        place = np.empty(len(found), dtype=np.int64)
+        for i, key in enumerate(plain.where(plain.notna(), None).itertuples(index=False, name=None)):
+            if key not in self.index:  # a loop over groups, not rows
+                self.index[key] = len(self.totals)
+                self.totals.append(np.zeros(self.shape))
+                self.keys.append(found.iloc[[i]])
+            place[i] = self.index[key]
+        return place[local]
+
+    def add(self, chunk: Any) -> None:
+        """Add one batch's products."""
+        n = chunk.num_rows
+        if n == 0:
+            return
+        codes = self._codes(chunk)
+        order = None if np.all(codes[1:] >= codes[:-1]) else np.argsort(codes, kind="stable")
+        first = len(self.names)
+        values = np.empty((chunk.num_columns - first, n))
+        for i in range(len(values)):
+            column = chunk.column(first + i)
+            data = column.to_numpy(zero_copy_only=False)
+            if column.null_count:  # NULL adds nothing
+                data = np.where(column.is_null().to_numpy(zero_copy_only=False), 0.0, data)
+            values[i] = data if order is None else data[order]
+        codes = codes if order is None else codes[order]
+        a, rest = values[self.left], values[self.rest]
+        bounds = np.flatnonzero(np.diff(codes)) + 1
+        for start, stop in zip(np.r_[0, bounds], np.r_[bounds, n], strict=True):  # groups of the batch
+            total, block = self.totals[codes[start]], a[:, start:stop]
+            if self.square:
+                total[:, :self.square] += block @ block.T
+                total[:, self.square:] += block @ rest[:, start:stop].T
+            else:
+                total += block @ values[self.right][:, start:stop].T
+
+    def result(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The groups sorted by their keys (missing last) and the (G, L, K) sums in that order."""
+        out = np.stack(self.totals) if self.totals else np.zeros((0, *self.shape))
+        if not self.names:
+            return pd.DataFrame(index=[0]), out
+        if not self.keys:
+            return pd.DataFrame(columns=self.names), out
+        keys = pd.concat(self.keys, ignore_index=True).sort_values(self.names, na_position="last", kind="stable")
+        return keys.reset_index(drop=True), out[keys.index.to_numpy()]
+
+
+def _span(positions: list[int]) -> slice | list[int]:
+    """Positions as a slice when they are consecutive (a view, not a copy, of the values)."""
+    if positions and positions == list(range(positions[0], positions[0] + len(positions))):
+        return slice(positions[0], positions[0] + len(positions))
+    return positions
 
 
 def sql_literal(value: object) -> str:

@@ -7,7 +7,8 @@ domain of ``by``:
 
 * the usable count of every item (value present, weight nonzero), the sums of ``w y`` and
   ``w x``, and the sums design effects need (``w y^2``, ``w x^2``, ``w x y``);
-* on replicate designs, ``SUM(a_r y)`` and ``SUM(a_r x)`` for every replicate ``r``.
+* on replicate designs, ``SUM(a_r y)`` and ``SUM(a_r x)`` for every replicate ``r`` (and the
+  R x R sums of the replicate df) in one pass of the backend's ``cross_sums`` primitive.
 
 Equal SQL expressions are summed once (a mean of variables without missing values shares one
 denominator). numpy then finishes exactly as the in-memory engine does
@@ -121,7 +122,6 @@ def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | 
     usable = [f"(NOT ({m}) AND {w} <> 0)" for m in missing]
     sums = _Sums()
     names: dict[str, list[str]] = {key: [] for key in ("n", "psum", "wy", "wx", "wyy", "wxx", "wxy")}
-    reps: dict[str, list[list[str]]] = {"y": [], "x": []}
     for j, y in enumerate(items.numerators):
         x = "" if not isinstance(dens, tuple) else f" * {dens[j]}"  # means and totals: x = 1
         u = usable[j]
@@ -132,16 +132,11 @@ def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | 
         names["wyy"].append(sums.sum(u, f"{w} * {y} * {y}") if deff else "")
         names["wxx"].append(sums.sum(u, f"{w}{x}{x}") if deff and dens is not None else "")
         names["wxy"].append(sums.sum(u, f"{w}{x} * {y}") if deff and dens is not None else "")
-        if design.replicate_sql:
-            reps["y"].append([sums.sum(u, f"{a} * {y}") for a in design.replicate_sql])
-            if dens is not None:
-                reps["x"].append([sums.sum(u, f"{a}{x}") for a in design.replicate_sql])
     answer, domains, rows = _query(design, sums, by)
     block = {key: _dense(answer, cols, rows, domains.count) for key, cols in names.items()
              if all(cols)}
-    rep_block = {key: np.stack([_dense(answer, cols, rows, domains.count) for cols in per_item],
-                               axis=-1) for key, per_item in reps.items() if per_item}
     any_usable = " OR ".join(dict.fromkeys(usable))
+    rep_block = _replicate_sums(design, items, usable, by, domains, any_usable) if design.replicate_sql else {}
     terms = [(u, y, None if dens is None else dens[j] if isinstance(dens, tuple) else "1.0")
              for j, (u, y) in enumerate(zip(usable, items.numerators, strict=True))]
     return _finish(design, block, rep_block, dens is not None, deff, domains, any_usable, terms), domains
@@ -165,12 +160,9 @@ def _query(design: LazyDesign, sums: _Sums, by: Sequence[str]) -> tuple[pd.DataF
     answer = design.backend.aggregate(aggregates, by=_group_keys(design, by))
     names = list(by)
     if names:
-        valid = answer[names].notna().all(axis=1).to_numpy()
-        in_domain = answer.loc[valid].groupby(names, sort=True)["__cf_d"].sum()
+        in_domain = answer.loc[answer[names].notna().all(axis=1)].groupby(names, sort=True)["__cf_d"].sum()
         frame = in_domain[in_domain > 0].reset_index()[names]
-        index = frame.assign(__cf_g=np.arange(len(frame)))
-        found = answer[names].merge(index, on=names, how="left")["__cf_g"].to_numpy(dtype=float)
-        domain = np.where(valid & ~np.isnan(found), np.nan_to_num(found, nan=-1), -1).astype(np.int64)
+        domain = _positions(answer, frame, names)
     else:
         frame = pd.DataFrame(index=[0])
         domain = np.zeros(len(answer), dtype=np.int64)
@@ -179,6 +171,37 @@ def _query(design: LazyDesign, sums: _Sums, by: Sequence[str]) -> tuple[pd.DataF
     else:
         unit, n_units = np.zeros(len(answer), dtype=np.int64), 1
     return answer, Domains(np.empty(0, dtype=np.int64), frame), _Rows(domain, unit, n_units)
+
+
+def _positions(keys: pd.DataFrame, frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """Each row's domain (its row in ``frame``), -1 where it has none or a missing key."""
+    valid = keys[names].notna().all(axis=1).to_numpy()
+    index = frame.assign(__cf_g=np.arange(len(frame)))
+    found = keys[names].merge(index, on=names, how="left")["__cf_g"].to_numpy(dtype=float)
+    return np.where(valid & ~np.isnan(found), np.nan_to_num(found, nan=-1), -1).astype(np.int64)
+
+
+def _replicate_sums(design: LazyDesign, items: Items, usable: list[str], by: Sequence[str],
+                    domains: Domains, any_usable: str) -> dict[str, np.ndarray]:
+    """Per domain the (G, R, k) replicate totals ``SUM(a_r y)`` (and ``SUM(a_r x)``) over usable
+    rows, by the backend's cross-product primitive (a value is NULL where it is not usable). The
+    same pass gives the R x R sums of the replicate df when they are not cached yet."""
+    dens, reps = items.denominators, list(design.replicate_sql)
+    gram = design.degf is None and (tuple(by), any_usable) not in design.df_cache
+    columns: dict[str, int] = {a: r for r, a in enumerate(reps)} if gram else {}
+    wanted: dict[str, list[int]] = {"y": [], "x": []}
+    for j, y in enumerate(items.numerators):
+        wanted["y"].append(columns.setdefault(f"CASE WHEN {usable[j]} THEN {y} END", len(columns)))
+        if dens is not None:  # means: x = 1
+            x = dens[j] if isinstance(dens, tuple) else "1.0"
+            wanted["x"].append(columns.setdefault(f"CASE WHEN {usable[j]} THEN {x} END", len(columns)))
+    keys, cross = design.backend.cross_sums(reps, list(columns), by=by, where=any_usable)
+    if gram:  # the replicate df of these domains, from the R x R block
+        replicate_degrees_of_freedom(design, by, any_usable, (keys, cross[:, :, :len(reps)]))
+    place = _positions(keys, domains.frame, list(by)) if by else np.zeros(len(keys), dtype=np.int64)
+    totals = np.zeros((domains.count, *cross.shape[1:]))
+    np.add.at(totals, place[place >= 0], cross[place >= 0])
+    return {key: totals[:, :, cols] for key, cols in wanted.items() if cols}
 
 
 def _dense(answer: pd.DataFrame, columns: list[str], rows: _Rows, n_domains: int) -> np.ndarray:
@@ -214,9 +237,9 @@ def _finish(design: LazyDesign, block: dict[str, np.ndarray], rep_block: dict[st
         by = list(domains.frame.columns)
         dfs = replicate_degrees_of_freedom(design, by, any_usable)
         keys = [tuple(row) for row in domains.frame[by].itertuples(index=False)] if by else [()]
-        rep_y = rep_block["y"][:, 0]  # (G, R, k)
+        rep_y = rep_block["y"]  # (G, R, k)
         with np.errstate(divide="ignore", invalid="ignore"):
-            thetas = rep_y / rep_block["x"][:, 0] if ratio else rep_y
+            thetas = rep_y / rep_block["x"] if ratio else rep_y
         replicates = np.hstack(list(thetas))
         vcov = design.replicates.vcov(replicates, est.reshape(-1))
         df = np.asarray([dfs.get(key, 0) for key in keys], dtype=float)
@@ -249,10 +272,12 @@ def _finish(design: LazyDesign, block: dict[str, np.ndarray], rep_block: dict[st
             "n": counts.reshape(-1), "df": np.repeat(df, k), "replicates": replicates}
 
 
-def replicate_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: str
+def replicate_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: str,
+                                 grams: tuple[pd.DataFrame, np.ndarray] | None = None
                                  ) -> dict[tuple[Any, ...], int]:
     """Per domain of ``by``, the rank of the replicate weights of its ``usable`` rows minus
-    one, from the R x R sums ``SUM(a_r a_s)`` (one query, cached); or ``degf=`` when given.
+    one, from the R x R sums ``SUM(a_r a_s)`` (the backend's :meth:`~citizensfirst.backends.base.Backend.cross_sums`,
+    cached per design, domains and usable rows); or ``degf=`` when given (then only a count).
 
     Parameters
     ----------
@@ -262,6 +287,9 @@ def replicate_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: 
         Domain columns.
     usable : str
         SQL condition of the rows counted (in the domain, weight nonzero, value present).
+    grams : tuple, optional
+        Those R x R sums when already at hand: the ``by`` groups and the (G, R, R) array, as
+        :meth:`~citizensfirst.backends.base.Backend.cross_sums` returns them.
 
     Returns
     -------
@@ -275,26 +303,19 @@ def replicate_degrees_of_freedom(design: LazyDesign, by: Sequence[str], usable: 
         design.df_cache[key] = exact
     if key not in design.df_cache:
         names = list(by)
-        r = len(design.replicate_sql)
-        pairs = [(i, j) for i in range(r) for j in range(i, r)]
-        q = design.backend.column
-        inner = ", ".join([f"{q(b)} AS {q(b)}" for b in names]
-                          + [f"{a} AS {q(f'a{i}')}" for i, a in enumerate(design.replicate_sql)])
-        cross = ", ".join([f"SUM({q(f'a{i}')} * {q(f'a{j}')}) AS {q(f'g{i}_{j}')}" for i, j in pairs]
-                          + [f"COUNT(*) AS {q('__cf_u')}"] + [q(b) for b in names])
-        query = f"SELECT {cross} FROM (SELECT {inner} FROM {{rows}} WHERE {usable}) AS used"
-        if names:
-            query += " GROUP BY " + ", ".join(q(b) for b in names)
-        answer = design.backend.run(query)  # simple products of columns: quick to plan for many R
         found: dict[tuple[Any, ...], int] = {}
-        for values in answer.to_dict("records"):  # one record per domain
-            domain = tuple(values[b] for b in names)
-            if not values["__cf_u"] or any(pd.isna(v) for v in domain):
-                continue
-            gram = np.zeros((r, r))
-            for i, j in pairs:
-                gram[i, j] = gram[j, i] = values[f"g{i}_{j}"]
-            found[domain] = int(design.degf) if design.degf is not None else gram_rank(gram) - 1
+        sums: np.ndarray | None = None
+        if design.degf is not None:  # given: only which domains hold a usable row
+            keys = design.backend.aggregate({"__cf_u": "COUNT(*)"}, by=names, where=usable)
+            keys = keys[keys["__cf_u"] > 0]
+        else:  # the R x R sums of every domain in one pass
+            keys, sums = grams or design.backend.cross_sums(design.replicate_sql, design.replicate_sql,
+                                                            by=names, where=usable)
+            if not names and not sums.any():  # no usable row, or none with a replicate weight
+                keys = keys[design.backend.aggregate({"__cf_u": "COUNT(*)"}, where=usable)["__cf_u"].to_numpy() > 0]
+        for i, domain in enumerate(keys[names].itertuples(index=False, name=None)):  # domains
+            if not any(pd.isna(v) for v in domain):
+                found[domain] = gram_rank(sums[i]) - 1 if sums is not None else int(design.degf or 0)
         design.df_cache[key] = found
     return design.df_cache[key]
 
