@@ -22,6 +22,7 @@ import citizensfirst as cf
 from citizensfirst.backends.duckdb import DuckDBBackend, connect
 from citizensfirst.errors import ConvergenceError, NotLazyError, WeightingError
 from citizensfirst.lazy.greg import qr_diagonal
+from citizensfirst.samplegen.generator import sample_path
 from conftest import golden
 from rcall import close, run
 from test_golden_estimation import check_result
@@ -233,3 +234,44 @@ def test_quantiles_of_a_calibrated_taylor_design_use_its_calibrations(tmp_path: 
             same_result(step(lazy).quantile("api00", [0.25, 0.5], by=by), expected)
         # the calibrated SEs differ from the uncalibrated ones: equality above is not trivial
         assert not np.allclose(expected.to_frame(labels=False)["se"].to_numpy(), unweighted, rtol=1e-3)
+
+
+COLLECTED_STEPS = {
+    "rake": lambda d: d.rake({"stype": PM["stype"], "sch.wide": PM["sch.wide"]}),
+    "bounded rake": lambda d: d.rake({"stype": PM["stype"], "sch.wide": PM["sch.wide"]}, bounds=(0.5, 2.0)),
+    "poststratify": lambda d: d.poststratify("stype", PM["stype"]),
+    "calibrate": lambda d: d.calibrate({"stype": PM["stype"], "enroll": float(PM["enroll_total"])}),
+    "rake, trim": lambda d: d.rake({"stype": PM["stype"], "sch.wide": PM["sch.wide"]}).trim(upper=55.0),
+    "subset, rake": lambda d: d.subset("stype == 'E'").rake({"sch.wide": PM["sch.wide"]}),
+    "as_replicate, rake": lambda d: d.as_replicate("jk1").rake({"stype": PM["stype"]}),
+}
+
+
+@pytest.mark.parametrize("name", list(COLLECTED_STEPS))
+def test_collect_replays_the_weighting_of_a_lazy_design(name: str, tmp_path: Path) -> None:
+    lazy, memory = _lazy_base(tmp_path)
+    weighted, expected = COLLECTED_STEPS[name](lazy), COLLECTED_STEPS[name](memory)
+    collected = weighted.collect(columns=["api00"])  # the margins and subset columns come too
+    np.testing.assert_allclose(collected.weight_values, lazy_weights(weighted), rtol=1e-10, atol=0)
+    np.testing.assert_allclose(collected.weight_values, expected.weight_values, rtol=1e-10, atol=0)
+    assert not np.allclose(collected.weight_values, memory.weight_values)  # not the original weights
+    assert collected.history == expected.history
+    assert len(collected.calibrations) == len(expected.calibrations)
+    same_result(collected.mean("api00", by="stype"), expected.mean("api00", by="stype"))
+
+
+def test_collect_refuses_a_weighting_it_cannot_reproduce(tmp_path: Path) -> None:
+    lazy, _ = _lazy_base(tmp_path)
+    raked = COLLECTED_STEPS["rake"](lazy)
+    with pytest.raises(NotLazyError, match=r"cannot bring the rake .*Collect the rows of the design before "
+                                           "weighting, then weight the in-memory design"):
+        raked.collect(where="api00 > 600")  # raking only these rows gives other weights
+    assert len(lazy.collect(where="api00 > 600").frame) == int((lazy.collect().frame["api00"] > 600).sum())
+
+
+def test_collect_keeps_the_codebook_and_the_source(tmp_path: Path) -> None:
+    survey = cf.read_survey(sample_path("cf2020"))
+    survey.data.to_parquet(tmp_path / "wave.parquet")
+    lazy = cf.scan_survey(tmp_path / "wave.parquet", codebook=survey.codebook)
+    collected = lazy.collect(columns=["prov"])
+    assert collected.codebook is survey.codebook and collected.source == lazy.source

@@ -28,8 +28,7 @@ from ..design.variance import LONELY_PSU_RULES, ReplicateWeights, TaylorStructur
 from ..errors import DataError, DesignError, NotLazyError
 from ..estimation.quality import QualityRules
 from ..estimation.result import Estimate
-from ..io.survey import Survey
-from . import estimators
+from . import collecting, estimators
 from .analysis import LazyAnalysis
 from .checks import Checks
 from .conditions import to_sql
@@ -351,6 +350,9 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
     def collect(self, where: str | None = None, columns: Sequence[str] | None = None) -> Any:
         """The in-memory :class:`~citizensfirst.Design` of the rows (the only way rows come in).
 
+        The history is replayed in memory (:mod:`citizensfirst.lazy.collecting`): subsets and
+        options, and weighting steps only when they give this design's weights again.
+
         Parameters
         ----------
         where : str, optional
@@ -362,36 +364,17 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
         Returns
         -------
         Design
-            The same design arguments on the rows, with this design's subsets and options.
+            The same design arguments and codebook on the rows, with this design's history.
 
         Raises
         ------
         DataError
             If a column or the condition is unknown.
+        NotLazyError
+            If a weighting step replayed on the rows does not give this design's weights:
+            collect before weighting, then weight in memory.
         """
-        design_cols = [c for c in (as_list(self.spec["weights"]) + as_list(self.spec["probs"])
-                                   + as_list(self.spec["strata"]) + as_list(self.spec["psu"])
-                                   + [f for f in as_list(self.spec["fpc"]) if isinstance(f, str)]
-                                   + as_list(self.spec["replicate_weights"])) if c not in ("1", 1)]
-        wanted = self.columns if columns is None else list(dict.fromkeys(design_cols + list(columns)))
-        check_columns(pd.DataFrame(columns=self.columns), wanted, "collect", self.source)
-        condition = None
-        if where is not None:
-            parsed = parse_condition(where)
-            check_columns(pd.DataFrame(columns=self.columns), parsed.columns,
-                          f"collect condition {where!r}:", self.source)
-            condition = to_sql(parsed, self.kinds, self.backend.column, self.backend.literal)
-        frame = self.backend.fetch(wanted, where=condition)
-        taylor = self.taylor
-        args = {k: v for k, v in self.spec.items() if v is not None and v is not False}
-        if taylor is not None:
-            args.update(lonely_psu=taylor.lonely_psu, adjust_domain_lonely=taylor.adjust_domain_lonely)
-        data = Survey(frame, self.codebook) if self.codebook is not None else frame
-        design = self.in_memory(data, **args)
-        for step in self.history[1:]:
-            if step.action == "subset":
-                design = design.subset(step.parameters["condition"])
-        return design
+        return collecting.collect(self, where, columns)
 
     # ----------------------------------------------------------------- estimators
 
