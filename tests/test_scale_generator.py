@@ -109,3 +109,18 @@ def test_psus_scale_with_rows(gen: ModuleType) -> None:
     margins = gen.raking_margins()
     assert [len(margins[m]) for m in gen.MARGINS] == [52, 5, 2, 4]
     assert all(sum(m.values()) == pytest.approx(gen.US_POPULATION) for m in margins.values())
+
+
+def test_fixed_number_of_psus(gen: ModuleType, tmp_path: Path) -> None:
+    # --psus: the same number of PSUs (about 2,000, 2-4 per stratum) at 2M and at 20M rows
+    small, big = gen.layout(2_000_000, seed=1, psus=2_000), gen.layout(20_000_000, seed=1, psus=2_000)
+    assert abs(small.n_psu - 2_000) <= 10 and abs(big.n_psu - 2_000) <= 10
+    assert np.array_equal(small.psu_start, gen.layout(2_000_000, seed=1).psu_start)  # 1,000 rows per PSU
+    assert 9_000 < 20_000_000 / big.n_psu < 11_000
+    assert big.n_strata == pytest.approx(big.n_psu / 3, rel=0.05)
+    out = tmp_path / "few.parquet"
+    lay = gen.write(30_000, out, seed=3, chunk_rows=10_000, psus=120)
+    psu = pq.read_table(out, columns=["psu"]).column("psu").to_numpy()
+    assert len(np.unique(psu)) == lay.n_psu and abs(lay.n_psu - 120) <= 8
+    with pytest.raises(ValueError, match="--psus"):
+        gen.write(30_000, out, seed=3, chunk_rows=10_000, psus=1)

@@ -16,7 +16,9 @@ Columns (ACS-like; see the README for the meaning):
 - ``ST`` (int16): state FIPS code, 52 domains (50 states, DC, Puerto Rico); sample sizes roughly
   proportional to population (``population ** 0.9``: small states slightly oversampled, as in the ACS).
 - ``stratum`` (int32), ``psu`` (int32): globally unique ids; strata nested in states, 2-4 PSUs per
-  stratum, about ``PSU_ROWS`` rows per PSU (20,000 PSUs and ~6,700 strata at 20M rows).
+  stratum, about ``PSU_ROWS`` rows per PSU (20,000 PSUs and ~6,700 strata at 20M rows), or a fixed
+  number of PSUs whatever the rows (``--psus``: the design's PSUs are a choice of the survey, not a
+  function of the file's size; ``--psus 2000`` gives the 2M file's 1,998 PSUs at any size).
 - ``PWGTP`` (int32): base weight, positive integer; the weights sum to about 331 million.
 - ``PWGTP1`` ... ``PWGTP80`` (int32): successive-difference replicate weights, as the ACS:
   ``round(PWGTP * f)`` with ``f = 1 + 2**-1.5 * (H[a, r] - H[b, r])``, ``H`` a Hadamard matrix of
@@ -156,8 +158,10 @@ class Layout:
         return int(self.psu_stratum.max()) + 1
 
 
-def layout(rows: int, seed: int) -> Layout:
-    """States, strata and PSUs for a file of ``rows`` rows (deterministic in ``rows``, ``seed``)."""
+def layout(rows: int, seed: int, psus: int | None = None) -> Layout:
+    """States, strata and PSUs for a file of ``rows`` rows (deterministic in ``rows``, ``seed``,
+    ``psus``): about ``PSU_ROWS`` rows per PSU, or about ``psus`` PSUs in all."""
+    per_psu = PSU_ROWS if psus is None else rows / psus
     rng = np.random.default_rng([seed, 2**31])  # a stream of its own, apart from the row blocks
     pop = np.array([s[2] for s in STATES], dtype=float) * 1000.0
     state_rows = _largest_remainder(pop**0.9, rows, minimum=2 * 200)
@@ -167,7 +171,7 @@ def layout(rows: int, seed: int) -> Layout:
     next_stratum = 0
     offset = 0
     for s, n_s in enumerate(state_rows):
-        n_psu = max(2, round(n_s / PSU_ROWS))
+        n_psu = max(2, round(n_s / per_psu))
         n_strata = max(1, round(n_psu / 3))
         # PSUs per stratum: n_psu // n_strata or one more, the extra ones on random strata (2-4 each)
         per = np.full(n_strata, n_psu // n_strata)
@@ -256,11 +260,11 @@ def raking_margins(total: float = float(US_POPULATION)) -> dict[str, dict[int, f
     }
 
 
-def write(rows: int, out: Path, seed: int, chunk_rows: int) -> Layout:
+def write(rows: int, out: Path, seed: int, chunk_rows: int, psus: int | None = None) -> Layout:
     """Write the file, one row group of ``chunk_rows`` rows at a time; return its layout."""
-    if rows < 1 or chunk_rows < 1:
-        raise ValueError("--rows and --chunk-rows must be positive")
-    lay = layout(rows, seed)
+    if rows < 1 or chunk_rows < 1 or (psus is not None and psus < 2):
+        raise ValueError("--rows and --chunk-rows must be positive, --psus at least 2")
+    lay = layout(rows, seed, psus)
     factors = replicate_factors()
     metadata = {b"generator": b"benchmarks/scale/generate.py", b"rows": str(rows).encode(),
                 b"seed": str(seed).encode(), b"psus": str(lay.n_psu).encode(),
@@ -284,14 +288,16 @@ def write(rows: int, out: Path, seed: int, chunk_rows: int) -> Layout:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``--rows``, ``--out``, ``--seed``, ``--chunk-rows``."""
+    """Command line: ``--rows``, ``--out``, ``--seed``, ``--chunk-rows``, ``--psus``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--chunk-rows", type=int, default=500_000)
+    parser.add_argument("--psus", type=int, default=None,
+                        help=f"about this many PSUs in all (default: one per {PSU_ROWS:,} rows)")
     args = parser.parse_args(argv)
-    lay = write(args.rows, args.out, args.seed, args.chunk_rows)
+    lay = write(args.rows, args.out, args.seed, args.chunk_rows, args.psus)
     size = args.out.stat().st_size / 2**30
     print(f"{args.out}: {args.rows:,} rows, {len(schema())} columns, {lay.n_psu:,} PSUs in "
           f"{lay.n_strata:,} strata, {len(STATES)} states, {size:.2f} GiB")
