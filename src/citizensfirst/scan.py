@@ -38,7 +38,8 @@ def scan_survey(path: str | Path, *, codebook: Any = None, connection: Any = Non
     path : str or pathlib.Path
         A ``.parquet`` or ``.csv`` file, a folder of them, or a pattern such as ``waves/*.parquet``.
     codebook : Codebook, optional
-        Labels for the results.
+        Labels for the results; its missing codes (``8 = "Don't know"``, ranges) read as missing,
+        as :func:`~citizensfirst.read_survey` reads them.
     connection : duckdb.DuckDBPyConnection, optional
         The DuckDB connection that runs every query, configured as you need (``memory_limit``,
         ``threads``, ``temp_directory``). Default: a new in-memory connection.

@@ -241,7 +241,8 @@ class Backend(ABC):
         """The same rows with computed columns (``name -> SQL``): a view, nothing is stored.
 
         A weighted lazy design names its weights this way, so every query evaluates each
-        weight expression once per row however many sums use it.
+        weight expression once per row however many sums use it. A name that is already a
+        column replaces it (a lazy design with a codebook reads its missing codes as NULL so).
 
         Parameters
         ----------
@@ -259,6 +260,24 @@ class Backend(ABC):
             If this backend cannot add columns (the default).
         """
         raise NotLazyError(f"{self.source}: the {self.name} backend cannot add computed columns")
+
+    def select_list(self, columns: Mapping[str, str]) -> str:
+        """The SELECT list of :meth:`with_columns`: every column, those named in ``columns``
+        computed in place, then the new ones.
+
+        Parameters
+        ----------
+        columns : mapping
+            Column name to its SQL expression over the current columns.
+
+        Returns
+        -------
+        str
+            The list, columns quoted by :meth:`column`.
+        """
+        rows = self.columns()
+        kept = [f"{columns[c]} AS {self.column(c)}" if c in columns else self.column(c) for c in rows]
+        return ", ".join(kept + [f"{e} AS {self.column(n)}" for n, e in columns.items() if n not in rows])
 
     def aggregate(self, aggregates: Mapping[str, str], by: Sequence[str] = (),
                   where: str | None = None) -> pd.DataFrame:

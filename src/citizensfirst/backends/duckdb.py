@@ -236,7 +236,7 @@ class DuckDBBackend(Backend):
         return joined
 
     def with_columns(self, columns: Mapping[str, str]) -> DuckDBBackend:
-        """The same rows with computed columns (a view over this relation).
+        """The same rows with computed columns (a view over this relation); a known name replaces its column.
 
         Parameters
         ----------
@@ -248,8 +248,8 @@ class DuckDBBackend(Backend):
         DuckDBBackend
             A backend over the extended rows (sharing this one's statistics).
         """
-        added = ", ".join(f"{expr} AS {self.column(name)}" for name, expr in columns.items())
-        extended = DuckDBBackend(self.connection, f"SELECT *, {added} FROM ({self.relation_sql})", self.source)
+        extended = DuckDBBackend(self.connection, f"SELECT {self.select_list(columns)} FROM ({self.relation_sql})",
+                                 self.source)
         extended.statistics = self.statistics
         return extended
 

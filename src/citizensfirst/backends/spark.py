@@ -403,7 +403,7 @@ class SparkBackend(Backend):
 
 
     def with_columns(self, columns: Mapping[str, str]) -> SparkBackend:
-        """The same rows with computed columns (a Spark view over these rows).
+        """The same rows with computed columns (a Spark view over these rows); a known name replaces its column.
 
         Parameters
         ----------
@@ -415,8 +415,7 @@ class SparkBackend(Backend):
         SparkBackend
             A backend over the extended rows (sharing this one's statistics).
         """
-        added = ", ".join(f"{expr} AS {spark_identifier(name)}" for name, expr in columns.items())
-        backend = SparkBackend(self._session, self._session.sql(f"SELECT *, {added} FROM {self._view}"),
+        backend = SparkBackend(self._session, self._session.sql(f"SELECT {self.select_list(columns)} FROM {self._view}"),
                                self.source)
         backend.statistics = self.statistics
         return backend

@@ -33,6 +33,7 @@ from .analysis import LazyAnalysis
 from .checks import Checks
 from .conditions import to_sql
 from .quantiles import DistributionMethods
+from .recode import with_missing_codes_as_null
 from .replicates import ReplicateMethods
 from .structure import ROW_ID, ClusterTable, cluster_table
 from .sums import replicate_degrees_of_freedom
@@ -61,7 +62,7 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
     weights, probs, strata, psu, fpc, nest, replicate_weights, method, scale, rscales, rho, mse, combined_weights, degf, lonely_psu, adjust_domain_lonely
         As :class:`~citizensfirst.Design`.
     codebook : Codebook, optional
-        Labels for the results.
+        Labels for the results; its missing codes read as missing (NULL), as in memory.
 
     Raises
     ------
@@ -116,6 +117,7 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
             raise DesignError("give weights= or probs=, not both")
         self.in_memory = in_memory
         self.codebook = codebook
+        backend = with_missing_codes_as_null(backend, codebook)  # missing codes are NULL, as in memory
         self.source = backend.source
         self.kinds = backend.columns()
         self.checks = Checks(backend, self.columns, self.kinds)
