@@ -76,6 +76,8 @@ def run_one(tool: str, task: str, p: dict[str, Any], args: argparse.Namespace) -
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), POLARS_MAX_THREADS=str(args.threads))
     if tool != "svy":
         env["PYTHONPATH"] = str(args.data / "src_snapshot")
+    if tool == "duckdb":  # DuckDB's threads hold the cores; a second BLAS pool would oversubscribe them
+        env |= {"OMP_NUM_THREADS": str(args.blas_threads), "OPENBLAS_NUM_THREADS": str(args.blas_threads)}
     with tempfile.TemporaryDirectory() as tmp:
         par, out = Path(tmp) / "p.json", Path(tmp) / "out.json"
         par.write_text(json.dumps(p))
@@ -101,7 +103,8 @@ def run_one(tool: str, task: str, p: dict[str, Any], args: argparse.Namespace) -
         rss_mb = usage.ru_maxrss / 1024
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         proc.returncode = os.waitstatus_to_exitcode(status)
-        row = {"wall_s": wall, "rss_mb": rss_mb, "load1_before": load}
+        row = {"wall_s": wall, "rss_mb": rss_mb, "load1_before": load,
+               "cpu_s": usage.ru_utime + usage.ru_stime}  # the process's own CPU: less sensitive to load
         if killed or proc.returncode != 0 or not out.exists():
             return {**row, "status": killed or f"failed: {err.strip().splitlines()[-1:] or err}"}
         payload = json.loads(out.read_text())
@@ -148,16 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-cap-gb", type=float, default=12.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--duckdb-memory", default="2GB")
+    parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads of the DuckDB worker")
+    parser.add_argument("--suffix", default="", help="files acs_SIZE{suffix}.parquet (e.g. _psu2k)")
     parser.add_argument("--check", action="store_true", help="compare DuckDB with in memory first")
     args = parser.parse_args(argv)
     (args.data / "duckdb_tmp").mkdir(parents=True, exist_ok=True)
     code = snapshot_source(args.data / "src_snapshot")
-    files = {s: args.data / f"acs_{s}.parquet" for s in args.sizes}
+    files = {s: args.data / f"acs_{s}{args.suffix}.parquet" for s in args.sizes}
     for s, f in files.items():
         if not f.exists():
             sys.exit(f"{f} is missing: python benchmarks/scale/generate.py --rows {SIZES[s]} --out {f}")
+    report_psus = {s: pq_psus(f) for s, f in files.items()}
     report: dict[str, Any] = {"code": code, "machine": machine(), "settings": vars(args) | {
-        "data": str(args.data)}, "checks": {}, "runs": []}
+        "data": str(args.data)}, "psus": report_psus, "checks": {}, "runs": []}
     if args.check:
         smallest = min(args.sizes, key=SIZES.__getitem__)
         for task in args.tasks:
@@ -210,6 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def pq_psus(path: Path) -> str:
+    """The PSU and strata counts the generator wrote into the file's metadata."""
+    code = ("import pyarrow.parquet as pq, sys\nm = pq.read_schema(sys.argv[1]).metadata or {}\n"
+            "print(m.get(b'psus', b'?').decode(), m.get(b'strata', b'?').decode())")
+    out = subprocess.run([PYTHONS["duckdb"], "-c", code, str(path)], capture_output=True, text=True).stdout.split()
+    return f"{out[0]} PSUs in {out[1]} strata" if len(out) == 2 else "unknown"
+
+
 def machine() -> dict[str, Any]:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
@@ -235,8 +249,8 @@ def tables(report: dict[str, Any]) -> str:
         if not rows:
             continue
         lines += [f"### {task}: {title}", "",
-                  "| tool | rows | status | wall s | load s | core s | peak RSS MB | RSS ratio 20M/2M | max rel diff est / SE | runs |",
-                  "|---|---:|---|---:|---:|---:|---:|---:|---|---:|"]
+                  "| tool | rows | status | wall s | load s | core s | CPU s | peak RSS MB | RSS ratio 20M/2M | max rel diff est / SE | load avg | runs |",
+                  "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
         for tool in PYTHONS:
             by_size: dict[str, float] = {}
             for size in sorted(SIZES, key=SIZES.__getitem__):
@@ -245,7 +259,8 @@ def tables(report: dict[str, Any]) -> str:
                     continue
                 ok = [r for r in mine if r["status"] == "ok"]
                 if not ok:
-                    lines.append(f"| {LABELS[tool]} | {SIZES[size]:,} | {mine[0]['status']} | | | | | | | 0 |")
+                    lines.append(f"| {LABELS[tool]} | {SIZES[size]:,} | {mine[0]['status']} | | | | | | | | "
+                                 f"{mine[0].get('load1_before', float('nan')):.1f} | 0 |")
                     continue
 
                 def med(key: str, ok: list[dict[str, Any]] = ok) -> float:
@@ -256,8 +271,8 @@ def tables(report: dict[str, Any]) -> str:
                 diff = ok[0].get("diff")
                 diff_s = f"{diff[0]:.1e} / {diff[1]:.1e} (vs {diff[2]})" if diff else ("(reference)" if tool == "memory" else "")
                 lines.append(f"| {LABELS[tool]} | {SIZES[size]:,} | ok | {med('wall_s'):.1f} | "
-                             f"{med('load_s'):.1f} | {med('core_s'):.1f} | {by_size[size]:.0f} | {ratio} | "
-                             f"{diff_s} | {len(ok)} |")
+                             f"{med('load_s'):.1f} | {med('core_s'):.1f} | {med('cpu_s'):.1f} | {by_size[size]:.0f} | {ratio} | "
+                             f"{diff_s} | {med('load1_before'):.1f} | {len(ok)} |")
         lines.append("")
     return "\n".join(lines)
 

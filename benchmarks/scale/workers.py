@@ -115,7 +115,8 @@ def duckdb_load(task: str, p: Params) -> Any:
     import citizensfirst.estimation.estimators  # noqa: F401
 
     con = duckdb.connect(config={"threads": p["duckdb_threads"], "memory_limit": p["duckdb_memory"],
-                                 "temp_directory": p["duckdb_temp"]})
+                                 "temp_directory": p["duckdb_temp"],
+                                 "preserve_insertion_order": False})  # no task needs the file order
     con.execute("SET enable_progress_bar = false")
     for name, value in p.get("duckdb_settings", {}).items():  # e.g. enable_external_file_cache
         con.execute(f"SET {name} = {value}")
