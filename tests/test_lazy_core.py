@@ -217,8 +217,8 @@ def test_missing_and_corrupt_files_are_named(tmp_path: Path) -> None:
 def test_lazy_only_operations_say_what_to_do(tmp_path: Path) -> None:
     frame = reference_data("data/apistrat.csv")
     lazy, memory = twins(frame, tmp_path, strata="stype", weights="pw")
-    with pytest.raises(NotLazyError, match=r"drivers\(\).*collect"):  # crosstab is lazy (test_lazy_tables)
-        lazy.drivers("api00", ["ell", "meals"])
+    with pytest.raises(NotLazyError, match=r"multiple_response\(\).*collect"):  # drivers: test_lazy_drivers
+        lazy.multiple_response("ell")
     with pytest.raises(NotLazyError, match="text condition"):
         lazy.subset(frame["stype"] == "H")
     with pytest.raises(DataError, match="selects no rows"):

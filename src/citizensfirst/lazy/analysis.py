@@ -6,13 +6,16 @@ its lazy module (:mod:`~citizensfirst.lazy.models`, :mod:`~citizensfirst.lazy.in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from . import drivers as lazy_drivers
 from . import inference, models
 
 if TYPE_CHECKING:
+    from ..drivers.driver_result import DriverResult
     from ..inference.glm import ModelResult
     from ..inference.results import TestResult
     from .design import LazyDesign
@@ -21,7 +24,7 @@ __all__ = ["LazyAnalysis"]
 
 
 class LazyAnalysis:
-    """``regress``, ``ttest``, ``chisq`` and ``table`` of a lazy design, by aggregation queries."""
+    """``regress``, ``ttest``, ``chisq``, ``table`` and ``drivers`` of a lazy design, by aggregation queries."""
 
     def _lazy(self) -> LazyDesign:
         return cast("LazyDesign", self)
@@ -100,3 +103,51 @@ class LazyAnalysis:
             As in memory.
         """
         return inference.table(self._lazy(), row_var, col_var)
+
+    def drivers(self, outcome: str | Sequence[str], drivers: Sequence[str], *, by: str | None = None,
+                method: str = "shapley", ci: str | None = "replicate", replicates: int = 200,
+                seed: int | None = 1, scales: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
+                missing: str = "listwise", min_n: int = 30, level: float = 0.95, max_exact: int = 20,
+                n_permutations: int = 2000, warn_collinearity: bool = True) -> DriverResult | dict[Any, DriverResult]:
+        """Relative importance of drivers (as :meth:`citizensfirst.Design.drivers`), from weighted sums.
+
+        Parameters
+        ----------
+        outcome : str or sequence of str
+            Outcome column, or items averaged into an outcome index.
+        drivers : sequence of str
+            Driver columns.
+        by : str, optional
+            One analysis per level of this column.
+        method : str, default "shapley"
+            The importance measure.
+        ci : {"replicate", "bootstrap", None}, default "replicate"
+            Replicate intervals (a Taylor design: bootstrap of its PSUs); None for none.
+        replicates : int, default 200
+            Bootstrap replicates.
+        seed : int, optional, default 1
+            Seed of the bootstrap.
+        scales : (low, high) or mapping, optional
+            Rating scales of the drivers (default: the codebook's).
+        missing : {"listwise"}, default "listwise"
+            Incomplete rows are dropped.
+        min_n : int, default 30
+            Fewest complete cases accepted.
+        level : float, default 0.95
+            Confidence level.
+        max_exact : int, default 20
+            Most drivers for exact Shapley values.
+        n_permutations : int, default 2000
+            Orderings sampled otherwise.
+        warn_collinearity : bool, default True
+            Warn about highly collinear drivers.
+
+        Returns
+        -------
+        DriverResult or dict
+            As in memory.
+        """
+        return lazy_drivers.drivers(self._lazy(), outcome, drivers, by=by, method=method, ci=ci,
+                                    replicates=replicates, seed=seed, scales=scales, missing=missing,
+                                    min_n=min_n, level=level, max_exact=max_exact,
+                                    n_permutations=n_permutations, warn_collinearity=warn_collinearity)

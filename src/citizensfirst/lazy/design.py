@@ -581,5 +581,5 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
 _HISTORY = ("weights", "probs", "strata", "psu", "fpc", "nest", "replicate_weights", "method")
 #: Design methods a lazy design does not have yet, and the in-memory views of the rows (each
 #: raises NotLazyError naming it)
-_IN_MEMORY_ONLY = frozenset({"drivers", "multiple_response", "evolve", "facts",
+_IN_MEMORY_ONLY = frozenset({"multiple_response", "evolve", "facts",
                              "resolve_mask", "frame", "data", "domain", "weight_values", "state"})
