@@ -130,13 +130,14 @@ def test_lazy_drivers_on_a_replicate_design(tmp_path: Path) -> None:
             assert a.n_replicates == weights.n_replicates
             same_result(a, b)
     assert lazy.backend.statistics.largest_answer <= 10  # one row per domain
+    with pytest.raises(DesignError, match="strata and PSUs"):
+        lazy.drivers(OUTCOME, DRIVERS, ci="bootstrap")
 
 
 def test_lazy_drivers_refusals(studies: dict[str, tuple[cf.Design, cf.LazyDesign]]) -> None:
     memory, lazy = studies["cf2020"]
-    raked = lazy.rake({"age_grp": memory.table("age_grp")["n"].to_dict()} if False else
-                      {"prov": {k: float(v) for k, v in memory.total("wt_design", by="prov").to_frame()
-                                .set_index("prov")["estimate"].items()}})
+    totals = memory.total("wt_design", by="prov").to_frame().set_index("prov")["estimate"]
+    raked = lazy.rake({"prov": {k: 1.1 * float(v) for k, v in totals.items()}})
     with pytest.raises(NotLazyError, match="as_replicate"):
         raked.drivers(OUTCOME, DRIVERS)
     assert raked.drivers(OUTCOME, DRIVERS, ci=None).table["se"].isna().all()

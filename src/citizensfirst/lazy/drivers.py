@@ -115,8 +115,10 @@ def drivers(design: LazyDesign, outcome: str | Sequence[str], drivers: Sequence[
             raise DesignError(f"ci must be 'replicate', 'bootstrap' or None, got {ci!r}")
         check_replicate_count(replicates)
         boot = design.replicates is None or ci == "bootstrap"
-        if boot and (design.replicates is not None
-                     or any(step.action not in _UNWEIGHTED for step in design.history)):
+        if boot and design.replicates is not None:
+            raise DesignError(f"{design.source}: a bootstrap needs the design's strata and PSUs; this design "
+                              "has replicate weights: use ci='replicate'")
+        if boot and any(step.action not in _UNWEIGHTED for step in design.history):
             raise NotLazyError(
                 f"{design.source}: drivers(ci={ci!r}) would re-apply this design's weighting to bootstrap "
                 "replicates, which a lazy design does not do; make replicates with as_replicate() before "
