@@ -114,7 +114,7 @@ def _layered(design: LazyDesign, layers: Sequence[dict[str, str]], aggregates: d
     values = ", ".join(keys + [f"{expr} AS {q(name)}" for name, expr in aggregates.items()])
     sql = f"SELECT {values} FROM ({sql}) AS cf_top"
     if keys:
-        sql += f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}"
+        sql += f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(f'{k} NULLS LAST' for k in keys)}"  # as aggregate()
     return design.backend.run(sql)
 
 
