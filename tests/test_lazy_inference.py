@@ -193,6 +193,7 @@ def test_a_model_on_a_calibrated_taylor_design_is_not_lazy(tmp_path: Path) -> No
 
 def test_lazy_designs_answer_the_analysis_methods(tmp_path: Path) -> None:
     _, lazy = _survey(tmp_path)
-    assert all(callable(getattr(type(lazy), name, None)) for name in ("regress", "ttest", "chisq", "table"))
-    with pytest.raises(NotLazyError, match=r"drivers\(\).*\.collect\("):
-        lazy.drivers("y", ["x"])
+    assert all(callable(getattr(type(lazy), name, None))
+               for name in ("regress", "ttest", "chisq", "table", "drivers"))
+    with pytest.raises(NotLazyError, match=r"multiple_response\(\).*\.collect\("):
+        lazy.multiple_response("y")
