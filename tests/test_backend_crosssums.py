@@ -143,13 +143,15 @@ def test_replicate_plan_uses_cross_sums_and_skips_the_gram_when_df_given(tmp_pat
     memory = cf.Design(frame, **args).mean("y", by="d").table
     assert np.allclose(lazy["se"], memory["se"], rtol=1e-10, atol=0)
     assert lazy["df"].tolist() == memory["df"].tolist() == [r - 1] * 3
-    assert asked == [(r, r + 2)]  # one pass: the R x R sums (df) and the totals of y and of the denominator
+    # one pass: left the replicates, the weight and 1; right those again (the R x R sums of the
+    # df) and the streamed values y, its presence (the mean's denominator) and y^2 (the deff)
+    assert asked == [(r + 2, r + 2 + 3)]
     asked.clear()
     cf.scan_survey(path, **args).mean("y", by="d")  # a new design: the df are computed again
-    assert asked == [(r, r + 2)]
+    assert asked == [(r + 2, r + 2 + 3)]
     asked.clear()
     cf.scan_survey(path, degf=3, **args).mean("y", by="d")
-    assert asked == [(r, 2)]  # df given: no R x R sums
+    assert asked == [(r + 2, 3)]  # df given: no R x R sums
 
 
 def test_scan_survey_on_a_configured_connection(tmp_path) -> None:

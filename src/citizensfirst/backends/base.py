@@ -87,6 +87,49 @@ class Backend(ABC):
             Column name to ``'numeric'``, ``'boolean'``, ``'string'`` or ``'other'``, in file order.
         """
 
+    def as_double(self, name: str) -> str:
+        """Column ``name`` as an SQL DOUBLE (NaN stays NaN).
+
+        Parameters
+        ----------
+        name : str
+            Column name.
+
+        Returns
+        -------
+        str
+            The SQL expression.
+        """
+        return f"CAST({self.column(name)} AS DOUBLE)"
+
+    def as_number(self, name: str) -> str:
+        """Column ``name`` as an SQL DOUBLE with NaN read as NULL (missing), as pandas reads it.
+
+        Parameters
+        ----------
+        name : str
+            Column name.
+
+        Returns
+        -------
+        str
+            The SQL expression.
+        """
+        return f"NULLIF({self.as_double(name)}, CAST('NaN' AS DOUBLE))"
+
+    def integer_columns(self) -> frozenset[str]:
+        """The columns stored as integers (no NaN, no infinity), where the backend knows.
+
+        A check may then ask ``MIN``/``MAX``/``COUNT`` of the column as stored, which a Parquet
+        scan answers from the file's statistics. This default knows none (always correct).
+
+        Returns
+        -------
+        frozenset of str
+            Column names.
+        """
+        return frozenset()
+
     @abstractmethod
     def column(self, name: str) -> str:
         """A column name as a quoted SQL identifier of this dialect.

@@ -35,6 +35,7 @@ __all__ = ["DuckDBBackend", "connect", "scan_relation", "table_relation"]
 BATCH_BYTES = 32 * 2**20
 #: file suffixes :func:`scan_relation` reads, and the DuckDB function that reads each
 READERS = {".parquet": "read_parquet", ".pq": "read_parquet", ".csv": "read_csv"}
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
             "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
 
@@ -99,7 +100,7 @@ class DuckDBBackend(Backend):
         super().__init__(source)
         self.connection = connection
         self.relation_sql = relation_sql
-        self._columns: dict[str, str] | None = None
+        self._types: dict[str, str] | None = None
 
     def columns(self) -> dict[str, str]:
         """Column names and their kinds, in file order.
@@ -109,10 +110,24 @@ class DuckDBBackend(Backend):
         dict
             Column name to ``'numeric'``, ``'boolean'``, ``'string'`` or ``'other'``.
         """
-        if self._columns is None:
+        return {name: _kind(sql_type) for name, sql_type in self._sql_types().items()}
+
+    def integer_columns(self) -> frozenset[str]:
+        """The columns of an integer SQL type (TINYINT to BIGINT, signed or not).
+
+        Returns
+        -------
+        frozenset of str
+            Column names.
+        """
+        return frozenset(name for name, sql_type in self._sql_types().items() if sql_type.upper() in _INTEGERS)
+
+    def _sql_types(self) -> dict[str, str]:
+        """Column names and their DuckDB types, in file order (one DESCRIBE, kept)."""
+        if self._types is None:
             rows = self._execute(f"DESCRIBE {self.relation_sql}").fetchall()
-            self._columns = {str(r[0]): _kind(str(r[1])) for r in rows}
-        return dict(self._columns)
+            self._types = {str(r[0]): str(r[1]) for r in rows}
+        return self._types
 
     def column(self, name: str) -> str:
         """A column name as a DuckDB identifier (double quotes).
@@ -285,11 +300,14 @@ class DuckDBBackend(Backend):
         names = list(by)
         exprs = list(dict.fromkeys([*left, *right]))  # an expression on both sides streams once
         batch = batch_rows or max(2048, BATCH_BYTES // (8 * max(1, len(exprs))) // 2048 * 2048)
+        plain = self._plain_columns()  # a column as a double streams as stored; numpy converts it
         select = ([f"{self.column(b)} AS {self.column(b)}" for b in names]
-                  + [f"CAST({e} AS DOUBLE) AS {self.column(f'__cf_v{i}')}" for i, e in enumerate(exprs)])
+                  + [f"{plain[e][0] if e in plain else f'CAST({e} AS DOUBLE)'} AS {self.column(f'__cf_v{i}')}"
+                     for i, e in enumerate(exprs)])
         sql = (f"SELECT {', '.join(select)} FROM ({self.relation_sql}) AS cf_rows"
                + (f" WHERE {where}" if where else ""))
-        sums = _GroupSums(names, [exprs.index(e) for e in left], [exprs.index(e) for e in right])
+        sums = _GroupSums(names, [exprs.index(e) for e in left], [exprs.index(e) for e in right],
+                          [i for i, e in enumerate(exprs) if e in plain and plain[e][1]])
         duckdb = _duckdb()
         try:
             for chunk in self.connection.sql(sql).to_arrow_reader(batch):
@@ -300,6 +318,16 @@ class DuckDBBackend(Backend):
         keys, out = sums.result()
         self.statistics.record(len(keys))
         return keys, out
+
+    def _plain_columns(self) -> dict[str, tuple[str, bool]]:
+        """:meth:`as_double` and :meth:`as_number` of every column of a plain numeric type, to
+        the column and whether its NaN counts as missing: streamed as stored, they cost no SQL."""
+        plain: dict[str, tuple[str, bool]] = {}
+        for name, sql_type in self._sql_types().items():
+            if sql_type.upper() in _INTEGERS or sql_type.upper() in ("FLOAT", "DOUBLE"):
+                plain[self.as_double(name)] = (self.column(name), False)
+                plain[self.as_number(name)] = (self.column(name), sql_type.upper() in ("FLOAT", "DOUBLE"))
+        return plain
 
     def _execute(self, sql: str) -> Any:
         duckdb = _duckdb()
@@ -314,8 +342,12 @@ class _GroupSums:
     """Running ``A^T B`` per group over streamed Arrow batches (key columns, then the values;
     ``left`` and ``right`` are the positions of A's and B's columns among the values)."""
 
-    def __init__(self, names: list[str], left: list[int], right: list[int]) -> None:
+    def __init__(self, names: list[str], left: list[int], right: list[int], nan_missing: list[int]) -> None:
         self.names, self.left, self.right = names, _span(left), _span(right)
+        self.nan_missing = set(nan_missing)  # values whose NaN is a missing value (adds nothing)
+        import pyarrow.compute  # a dependency of DuckDB's Arrow export, loaded with the first stream
+
+        self.compute = pyarrow.compute
         self.shape = (len(left), len(right))
         # B starts with A's columns (replicate totals and their R x R sums): A^T A by SYRK
         self.square = len(left) if right[:len(left)] == left else 0
@@ -352,10 +384,12 @@ class _GroupSums:
         values = np.empty((chunk.num_columns - first, n))
         for i in range(len(values)):
             column = chunk.column(first + i)
-            data = column.to_numpy(zero_copy_only=False)
             if column.null_count:  # NULL adds nothing
-                data = np.where(column.is_null().to_numpy(zero_copy_only=False), 0.0, data)
+                column = self.compute.fill_null(column, 0)
+            data = column.to_numpy(zero_copy_only=False)
             values[i] = data if order is None else data[order]
+            if i in self.nan_missing:
+                values[i][np.isnan(values[i])] = 0.0
         codes = codes if order is None else codes[order]
         a, rest = values[self.left], values[self.rest]
         bounds = np.flatnonzero(np.diff(codes)) + 1

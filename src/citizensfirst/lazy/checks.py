@@ -7,6 +7,7 @@ does a second query look up the first row at fault, so a valid design costs one 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -72,7 +73,23 @@ class Checks:
                          "({count} non-numeric values)", role)
         elif kind not in ("numeric", "boolean"):
             raise DataError(f"{self.source}: {role} {name!r} must be numeric; it holds {kind} values")
-        return f"NULLIF(CAST({column} AS DOUBLE), CAST('NaN' AS DOUBLE))"
+        return self.backend.as_number(name)
+
+    def complete(self, name: str) -> str:
+        """Column ``name`` as an SQL DOUBLE, for a column :meth:`validate` found complete and
+        finite (weights, replicate weights): no NaN to read as NULL, so a plain cast.
+
+        Parameters
+        ----------
+        name : str
+            Column name.
+
+        Returns
+        -------
+        str
+            The SQL expression.
+        """
+        return self.backend.as_double(name)
 
     def _refuse(self, condition: str, counter: str, name: str, message: str, role: str) -> None:
         """Raise DataError(message) when ``condition`` holds on a row, naming the first one."""
@@ -154,7 +171,12 @@ class Checks:
 
     def validate(self, weights: str | None, probs: str | None, design_cols: list[str],
                   fpc_cols: list[str], replicate_cols: list[str]) -> tuple[int, int]:
-        """One query counting every problem; the first found raises with the in-memory message.
+        """Check the design columns, with the in-memory messages.
+
+        A first query asks ``COUNT``, ``MIN`` and ``MAX`` of every column (of an integer column
+        as stored, which a Parquet scan answers from the file's statistics). Only when those
+        show a possible problem does a second query count each problem, and the first found
+        raises.
 
         Parameters
         ----------
@@ -178,25 +200,46 @@ class Checks:
             Missing design values; missing, infinite or negative weights; probabilities outside
             (0, 1]; weights all zero.
         """
-        sums = {"n": "COUNT(*)"}
-        for i, col in enumerate(design_cols):
-            sums[f"null{i}"] = f"SUM(CASE WHEN {self.backend.column(col)} IS NULL THEN 1 ELSE 0 END)"
         weight_col = weights or probs
         checked = ([(weight_col, "weights" if weights else "probs")] if weight_col else []) + [
             (c, "fpc") for c in fpc_cols] + [(c, "replicate weight") for c in replicate_cols]
-        values = {}
-        for i, (col, role) in enumerate(checked):
-            v = values[col] = self.numeric(col, role)
+        values = {col: self.numeric(col, role) for col, role in checked}
+        integers = self.backend.integer_columns()
+        q = self.backend.column
+        summary = {"n": "COUNT(*)"} | {f"c{i}": f"COUNT({q(c)})" for i, c in enumerate(design_cols)}
+        for i, (col, _) in enumerate(checked):
+            v = q(col) if col in integers else values[col]  # integers: no NaN, no infinity
+            summary |= {f"k{i}": f"COUNT({v})", f"lo{i}": f"MIN({v})", f"hi{i}": f"MAX({v})"}
+        found = self.backend.aggregate(summary).iloc[0]
+        n = int(found["n"])
+        if n == 0:
+            raise DataError(f"{self.source}: the data has no rows")
+        suspect = any(found[f"c{i}"] < n for i in range(len(design_cols))) or any(
+            found[f"k{i}"] < n or not abs(found[f"lo{i}"]) < math.inf or not abs(found[f"hi{i}"]) < math.inf
+            or found[f"lo{i}"] < 0 for i in range(len(checked)))
+        if weight_col:  # zero weights (rows to count), or probabilities above one
+            suspect = suspect or not found["lo0"] > 0 or (probs is not None and found["hi0"] > 1)
+        if not suspect:
+            return n, n
+        return self._counted(weights, probs, design_cols, checked, values)
+
+    def _counted(self, weights: str | None, probs: str | None, design_cols: list[str],
+                 checked: list[tuple[str, str]], values: dict[str, str]) -> tuple[int, int]:
+        """One query counting every problem of :meth:`validate`'s columns; the first found raises."""
+        sums = {"n": "COUNT(*)"}
+        for i, col in enumerate(design_cols):
+            sums[f"null{i}"] = f"SUM(CASE WHEN {self.backend.column(col)} IS NULL THEN 1 ELSE 0 END)"
+        for i, (col, _) in enumerate(checked):
+            v = values[col]
             sums[f"bad{i}"] = f"SUM(CASE WHEN {v} IS NULL OR ABS({v}) = {_INFINITY} THEN 1 ELSE 0 END)"
             sums[f"neg{i}"] = f"SUM(CASE WHEN {v} < 0 THEN 1 ELSE 0 END)"
+        weight_col = weights or probs
         if weight_col:
             v = values[weight_col]
             sums["pos"] = f"SUM(CASE WHEN {v} > 0 THEN 1 ELSE 0 END)"
             sums["out"] = f"SUM(CASE WHEN {v} = 0 OR {v} > 1 THEN 1 ELSE 0 END)"
         found = self.backend.aggregate(sums).fillna(0).iloc[0]
         n = int(found["n"])
-        if n == 0:
-            raise DataError(f"{self.source}: the data has no rows")
         for i, col in enumerate(design_cols):
             if found[f"null{i}"]:
                 raise DataError(f"{self.source}: design column {col!r} has {int(found[f'null{i}'])} "
@@ -218,4 +261,3 @@ class Checks:
         if weights is not None and not found["pos"]:
             raise DataError(f"{self.source}: weights {weights!r} are all zero")
         return n, int(found["pos"]) if weights is not None else n
-

@@ -146,7 +146,7 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
         self.replicate_sql: tuple[str, ...] = ()
         self.df_cache: dict[tuple[Any, ...], dict[tuple[Any, ...], int]] = {}
         self.levels_cache: dict[str, list[Any]] = {}  # with df_cache: answers asked once
-        base = self.checks.numeric(weight_col) if weight_col else None
+        base = self.checks.complete(weight_col) if weight_col else None  # validated above
         if probs is not None:
             base = f"(1.0 / {base})"
         if replicate_weights is None:
@@ -163,7 +163,7 @@ class LazyDesign(LazyWeighting, DistributionMethods, ReplicateMethods, LazyAnaly
         self.weight_sql = base or "1.0"
         if self.replicates is not None:
             self.replicate_sql = tuple(
-                self.checks.numeric(c) if combined_weights else f"{self.checks.numeric(c)} * {self.weight_sql}"
+                self.checks.complete(c) if combined_weights else f"{self.checks.complete(c)} * {self.weight_sql}"
                 for c in rep_names)
 
     # ----------------------------------------------------------------- what users read

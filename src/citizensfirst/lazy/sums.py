@@ -119,6 +119,9 @@ def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | 
         missing.append(" OR ".join(parts))
     if items.listwise:
         missing = [" OR ".join(dict.fromkeys(missing))] * k
+    if design.replicate_sql:  # one streamed pass: replicate totals, the main sums and the df's
+        block, rep_block, domains, any_usable = _replicate_plan(design, items, by, deff, missing)
+        return _finish(design, block, rep_block, dens is not None, deff, domains, any_usable, []), domains
     usable = [f"(NOT ({m}) AND {w} <> 0)" for m in missing]
     sums = _Sums()
     names: dict[str, list[str]] = {key: [] for key in ("n", "psum", "wy", "wx", "wyy", "wxx", "wxy")}
@@ -136,10 +139,9 @@ def ratio_sums(design: LazyDesign, items: Items, by: Sequence[str], deff: str | 
     block = {key: _dense(answer, cols, rows, domains.count) for key, cols in names.items()
              if all(cols)}
     any_usable = " OR ".join(dict.fromkeys(usable))
-    rep_block = _replicate_sums(design, items, usable, by, domains, any_usable) if design.replicate_sql else {}
     terms = [(u, y, None if dens is None else dens[j] if isinstance(dens, tuple) else "1.0")
              for j, (u, y) in enumerate(zip(usable, items.numerators, strict=True))]
-    return _finish(design, block, rep_block, dens is not None, deff, domains, any_usable, terms), domains
+    return _finish(design, block, {}, dens is not None, deff, domains, any_usable, terms), domains
 
 
 @dataclass(frozen=True)
@@ -181,27 +183,66 @@ def _positions(keys: pd.DataFrame, frame: pd.DataFrame, names: list[str]) -> np.
     return np.where(valid & ~np.isnan(found), np.nan_to_num(found, nan=-1), -1).astype(np.int64)
 
 
-def _replicate_sums(design: LazyDesign, items: Items, usable: list[str], by: Sequence[str],
-                    domains: Domains, any_usable: str) -> dict[str, np.ndarray]:
-    """Per domain the (G, R, k) replicate totals ``SUM(a_r y)`` (and ``SUM(a_r x)``) over usable
-    rows, by the backend's cross-product primitive (a value is NULL where it is not usable). The
-    same pass gives the R x R sums of the replicate df when they are not cached yet."""
+def _replicate_plan(design: LazyDesign, items: Items, by: Sequence[str], deff: str | None,
+                    missing: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], Domains, str]:
+    """A replicate design's sums in one pass of the backend's ``cross_sums``.
+
+    The rows used are those with a nonzero weight and some item present (``WHERE``); each item
+    streams its value (NULL where it is missing) and its 0/1 presence. Sums of products with
+    the replicate weights give the replicate totals ``SUM(a_r y)`` and ``SUM(a_r x)``; with the
+    weight and the constant 1, the usable count and the sums of ``w``, ``w y``, ``w x`` (and
+    ``w y^2``, ... for design effects); the replicate weights with themselves, the R x R sums
+    of the replicate df (when not known yet).
+
+    Returns the (G, 1, k) sums by kind, the (G, R, k) replicate totals of ``y`` and ``x``,
+    the domains and the SQL condition of the rows used (the df's cache key).
+    """
+    w = domain_weight(design)
+    weight = design.weight_sql if design.domain_sql is None else w  # a bare column streams as stored
     dens, reps = items.denominators, list(design.replicate_sql)
-    gram = design.degf is None and (tuple(by), any_usable) not in design.df_cache
-    columns: dict[str, int] = {a: r for r, a in enumerate(reps)} if gram else {}
-    wanted: dict[str, list[int]] = {"y": [], "x": []}
+    where = f"({w} <> 0) AND ({' OR '.join(dict.fromkeys(f'NOT ({m})' for m in missing))})"
+    values: dict[str, int] = {}
+    wanted: dict[str, list[int]] = {key: [] for key in ("y", "x", "ind", "yy", "xx", "xy")}
+
+    def stream(kind: str, expr: str, condition: str, bare: bool) -> None:
+        sql = expr if bare else f"CASE WHEN {condition} THEN {expr} END"
+        wanted[kind].append(values.setdefault(sql, len(values)))
+
     for j, y in enumerate(items.numerators):
-        wanted["y"].append(columns.setdefault(f"CASE WHEN {usable[j]} THEN {y} END", len(columns)))
-        if dens is not None:  # means: x = 1
-            x = dens[j] if isinstance(dens, tuple) else "1.0"
-            wanted["x"].append(columns.setdefault(f"CASE WHEN {usable[j]} THEN {x} END", len(columns)))
-    keys, cross = design.backend.cross_sums(reps, list(columns), by=by, where=any_usable)
+        present, bare = f"NOT ({missing[j]})", missing[j] == f"{y} IS NULL"  # bare: y is NULL where missing
+        x = dens[j] if isinstance(dens, tuple) else None
+        stream("y", y, present, bare)
+        stream("ind", "1.0", present, False)
+        if x is not None:
+            stream("x", x, present, False)
+        if deff:
+            stream("yy", f"({y}) * ({y})", present, bare)
+            if x is not None:
+                stream("xx", f"({x}) * ({x})", present, False)
+                stream("xy", f"({x}) * ({y})", present, False)
+    gram = (design.degf is None and (tuple(by), where) not in design.df_cache
+            and (design.multipliers is None or design.multipliers.replicate_sql != design.replicate_sql))
+    left = [*reps, weight, "1.0"]
+    right = (left if gram else []) + list(values)
+    keys, cross = design.backend.cross_sums(left, right, by=by, where=where)
     if gram:  # the replicate df of these domains, from the R x R block
-        replicate_degrees_of_freedom(design, by, any_usable, (keys, cross[:, :, :len(reps)]))
+        replicate_degrees_of_freedom(design, by, where, (keys, cross[:, :len(reps), :len(reps)]))
+    domains = _query(design, _Sums(), by)[1] if by else Domains(np.empty(0, dtype=np.int64), pd.DataFrame(index=[0]))
     place = _positions(keys, domains.frame, list(by)) if by else np.zeros(len(keys), dtype=np.int64)
     totals = np.zeros((domains.count, *cross.shape[1:]))
     np.add.at(totals, place[place >= 0], cross[place >= 0])
-    return {key: totals[:, :, cols] for key, cols in wanted.items() if cols}
+    totals = totals[:, :, len(left) if gram else 0:]
+    r, wrow, ones = slice(0, len(reps)), len(reps), len(reps) + 1
+    x_cols = wanted["x"] or wanted["ind"]  # means and totals: x = 1
+    block = {"n": totals[:, ones, wanted["ind"]], "psum": totals[:, wrow, wanted["ind"]],
+             "wy": totals[:, wrow, wanted["y"]], "wx": totals[:, wrow, x_cols]}
+    if deff:
+        block["wyy"] = totals[:, wrow, wanted["yy"]]
+        if dens is not None:
+            block["wxx"] = totals[:, wrow, wanted["xx"] or wanted["ind"]]
+            block["wxy"] = totals[:, wrow, wanted["xy"] or wanted["y"]]
+    rep_block = {"y": totals[:, r][:, :, wanted["y"]], "x": totals[:, r][:, :, x_cols]}
+    return ({key: value[:, None, :] for key, value in block.items()}, rep_block, domains, where)
 
 
 def _dense(answer: pd.DataFrame, columns: list[str], rows: _Rows, n_domains: int) -> np.ndarray:
