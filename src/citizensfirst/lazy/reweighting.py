@@ -176,14 +176,21 @@ def cell_case(design: LazyDesign, frame: pd.DataFrame, names: Sequence[str], val
         The SQL expression.
     """
     lit = design.backend.literal
-    if not names or len(np.unique(values)) == 1:
-        return lit(float(values[0]))
-    column = design.backend.column(names[0])
-    parts = []
-    for value, rows in frame.groupby(names[0], sort=True).indices.items():
-        inner = cell_case(design, frame.iloc[rows], names[1:], values[rows])
-        parts.append(f"WHEN {column} = {lit(value)} THEN {inner}")
-    return "(CASE " + " ".join(parts) + " END)"
+    factors = [pd.factorize(frame[name], sort=True) for name in names]  # codes follow sorted values
+    order = np.lexsort([codes for codes, _ in reversed(factors)]) if names else np.arange(len(values))
+    ranked = [codes[order] for codes, _ in factors]
+    value = np.asarray(values)[order]
+
+    def case(level: int, start: int, stop: int) -> str:  # the cells start:stop share names[:level]
+        if level == len(names) or len(np.unique(value[start:stop])) == 1:
+            return lit(float(value[start]))
+        codes, column = ranked[level][start:stop], design.backend.column(names[level])
+        bounds = np.r_[0, np.flatnonzero(np.diff(codes)) + 1, len(codes)]
+        parts = [f"WHEN {column} = {lit(factors[level][1][codes[a]])} THEN {case(level + 1, start + a, start + b)}"
+                 for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return "(CASE " + " ".join(parts) + " END)"
+
+    return case(0, 0, len(value))
 
 
 def cell_table(design: LazyDesign, names: list[str], levels: list[list[Any]]
