@@ -193,7 +193,7 @@ def _stack(parts: list[Any]) -> Any:
         k = len(p.table)
         vcov[start:start + k, start:start + k] = p.vcov
         start += k
-    return replace(parts[0], table=table, vcov=vcov)
+    return replace(parts[0], table=table, covariance=vcov)
 
 
 def _df(kw: dict[str, str]) -> float | None:

@@ -14,6 +14,7 @@ import citizensfirst as cf
 from citizensfirst.design.groups import factorize
 from citizensfirst.design.variance import ReplicateWeights, Stage, TaylorStructure
 from citizensfirst.drivers.measures import grouped_moments
+from citizensfirst.estimation.covariance import DeferredCovariance
 from citizensfirst.estimation.engine import Domains
 
 
@@ -74,6 +75,45 @@ def test_covariance_between_domains_matches_the_dense_formula() -> None:
     scale = (n_h / (n_h - 1))[stage.stratum_of_cluster]
     np.testing.assert_allclose(got, (centred * scale[:, None]).T @ centred, rtol=1e-12, atol=1e-14)
     assert est.vcov.shape == (4, 4) and np.isfinite(est.vcov).all()
+
+
+def _influence(df: pd.DataFrame, var: str, inside: np.ndarray) -> np.ndarray:
+    """Per row, the linearised ratio mean's influence value w (y - est) / W (zero outside)."""
+    y = df[var].to_numpy()
+    use = inside & ~np.isnan(y)
+    w = np.where(use, df["w"].to_numpy(), 0.0)
+    yy = np.where(use, y, 0.0)
+    est = (w * yy).sum() / w.sum()
+    return w * (yy - est) / w.sum()
+
+
+def test_the_joint_covariance_is_made_on_first_read_and_matches_the_formula() -> None:
+    # issue #14 point 6: the standard errors need only the variances; the joint covariance of
+    # every domain's estimates is made when it is read, and is then the textbook product
+    df = _survey(7)
+    est = cf.Design(df, weights="w", strata="h", psu="p", nest=True).mean(["y1", "y2"], by="age")
+    assert isinstance(est.covariance, DeferredCovariance) and not est.covariance.computed
+    z = np.column_stack([_influence(df, var, (df["age"] == age).to_numpy())
+                         for age in range(4) for var in ("y1", "y2")])  # age groups cross the strata
+    expected = np.zeros((8, 8))
+    for h in df["h"].unique():
+        in_h = (df["h"] == h).to_numpy()
+        totals = pd.DataFrame(z[in_h]).groupby(df["p"].to_numpy()[in_h]).sum().to_numpy()
+        centred = totals - totals.mean(axis=0)
+        expected += len(totals) / (len(totals) - 1) * centred.T @ centred
+    np.testing.assert_allclose(est.table["se"], np.sqrt(np.diag(expected)), rtol=1e-10)
+    assert not est.covariance.computed  # the table was read: still no matrix
+    np.testing.assert_allclose(est.vcov, expected, rtol=1e-10, atol=1e-15)
+    assert est.covariance.computed and abs(expected[0, 2]) > 1e-8  # a cross-domain term
+
+
+def test_replicate_variances_are_the_diagonal_of_the_covariance() -> None:
+    rng = np.random.default_rng(4)
+    reps = ReplicateWeights("bootstrap", rng.uniform(0, 2, (50, 30)), 1 / 29, np.ones(30), False, None, None)
+    thetas, full = rng.normal(size=(30, 5)), rng.normal(size=5)
+    centred = thetas - thetas.mean(axis=0)
+    np.testing.assert_allclose(reps.vcov(thetas, full, diagonal=True), (centred**2).sum(axis=0) / 29, rtol=1e-12)
+    np.testing.assert_allclose(np.diag(reps.vcov(thetas, full)), (centred**2).sum(axis=0) / 29, rtol=1e-12)
 
 
 def test_a_nan_total_spreads_over_its_row_and_column_as_the_dense_product() -> None:

@@ -699,3 +699,17 @@ def test_truncated_files_are_data_errors(tmp_path, ext, keep):
     cut.write_bytes(raw[: int(len(raw) * keep)])
     with pytest.raises(DataError, match=re.escape(str(cut)) + ".*truncated"):
         read_survey(cut)
+
+
+def test_a_survey_copies_the_callers_frame_unless_handed_over(tmp_path):
+    frame = pd.DataFrame({"q": [1.0, 2.0, 3.0], "w": [1.0, 1.0, 2.0]})
+    kept = Survey(frame)
+    assert not np.shares_memory(kept.data["q"].to_numpy(), frame["q"].to_numpy())
+    frame.loc[0, "q"] = 9.0  # the caller's change does not reach the survey
+    assert kept.data["q"].iloc[0] == 1.0
+    handed = pd.DataFrame({"q": [1.0, 2.0, 3.0]})
+    assert np.shares_memory(Survey(handed, copy=False).data["q"].to_numpy(), handed["q"].to_numpy())
+    # a reader hands over the frame it has just made: one copy of the file's values in memory
+    path = tmp_path / "s.parquet"
+    pd.DataFrame({"q": np.arange(5.0)}).to_parquet(path)
+    assert read_survey(path).data["q"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]

@@ -238,7 +238,8 @@ class TaylorStructure:
         strata = group_sums(stage.stratum_of_cluster, cells.astype(float), stage.n_strata) > 0
         return cells.sum(axis=0) - strata.sum(axis=0)
 
-    def vcov(self, totals: Sequence[np.ndarray], present: Sequence[np.ndarray]) -> np.ndarray:
+    def vcov(self, totals: Sequence[np.ndarray], present: Sequence[np.ndarray], *,
+             diagonal: bool = False) -> np.ndarray:
         """Covariance matrix from cluster totals (see the module docstring for the formula).
 
         Parameters
@@ -247,18 +248,20 @@ class TaylorStructure:
             Cluster totals per used stage, from :meth:`cluster_totals`.
         present : sequence of numpy.ndarray
             Clusters holding the domain per used stage, from :meth:`present`.
+        diagonal : bool, default False
+            Only the variances (the matrix's diagonal, as a vector): no covariance is computed.
 
         Returns
         -------
         numpy.ndarray
-            The (k, k) covariance matrix.
+            The (k, k) covariance matrix, or its diagonal (k,).
         """
         k = totals[0].shape[1]
-        vcov = np.zeros((k, k))
+        vcov = np.zeros(k) if diagonal else np.zeros((k, k))
         stages = self.used_stages
         factor = np.ones(stages[0].n_strata)
         for position, (stage, x, pres) in enumerate(zip(stages, totals, present, strict=True)):
-            vcov += self._stage_vcov(stage, x, pres, factor)
+            vcov += self._stage_vcov(stage, x, pres, factor, diagonal)
             if position + 1 < len(stages):
                 # the sampling fraction of this stage multiplies every variance below it
                 fraction = factor * stage.n_sampled / stage.popsize
@@ -268,7 +271,7 @@ class TaylorStructure:
         return vcov
 
     def _stage_vcov(
-        self, stage: Stage, x: np.ndarray, present: np.ndarray, factor: np.ndarray
+        self, stage: Stage, x: np.ndarray, present: np.ndarray, factor: np.ndarray, diagonal: bool
     ) -> np.ndarray:
         h_of_c = stage.stratum_of_cluster
         n_h = stage.n_sampled
@@ -300,13 +303,14 @@ class TaylorStructure:
             rescale = np.where(usable > 0, counted / usable, 0.0)
         weight = np.where(stratum_present & ~certain & ~unusable, scale, 0.0) * factor * rescale[parent]
         if sparse.issparse(x):
-            return _sparse_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata)
-        return _dense_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata)
+            return _sparse_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata, diagonal)
+        return _dense_quadratic(x, h_of_c, n_h, weight, uncentred, stage.n_strata, diagonal)
 
 
 def _dense_quadratic(x: np.ndarray, h_of_c: np.ndarray, n_h: np.ndarray, weight: np.ndarray,
-                     uncentred: np.ndarray, n_strata: int) -> np.ndarray:
-    """``sum_h w_h sum_c (x_c - m_h)(x_c - m_h)^T`` for dense (clusters x items) totals.
+                     uncentred: np.ndarray, n_strata: int, diagonal: bool = False) -> np.ndarray:
+    """``sum_h w_h sum_c (x_c - m_h)(x_c - m_h)^T`` for dense (clusters x items) totals (only
+    its diagonal when ``diagonal``).
 
     Items that are zero on every cluster of a stratum add nothing there, so strata are taken in
     groups sharing the same set of nonzero items and each group's product is restricted to
@@ -315,6 +319,10 @@ def _dense_quadratic(x: np.ndarray, h_of_c: np.ndarray, n_h: np.ndarray, weight:
     """
     k = x.shape[1]
     groups: list[tuple[np.ndarray, np.ndarray | slice]] = [(np.ones(n_strata, dtype=bool), slice(None))]
+    if diagonal:  # column sums of squares: one pass, no product to restrict
+        means = group_sums(h_of_c, x, n_strata) / n_h[:, None]
+        centred = x - np.where(uncentred[:, None], 0.0, means)[h_of_c]
+        return np.einsum("ij,ij->j", centred * weight[h_of_c][:, None], centred)
     if k > 1 and np.isfinite(x).all():  # (a NaN spreads over its whole row and column: one product)
         nonzero = group_sums(h_of_c, (x != 0).view(np.int8), n_strata) > 0
         patterns, group_of_stratum = np.unique(nonzero, axis=0, return_inverse=True)
@@ -338,8 +346,9 @@ def _dense_quadratic(x: np.ndarray, h_of_c: np.ndarray, n_h: np.ndarray, weight:
 
 
 def _sparse_quadratic(x: sparse.csr_matrix, h_of_c: np.ndarray, n_h: np.ndarray, weight: np.ndarray,
-                      uncentred: np.ndarray, n_strata: int) -> np.ndarray:
-    """``sum_h w_h sum_c (x_c - m_h)(x_c - m_h)^T`` for sparse cluster totals (many PSUs).
+                      uncentred: np.ndarray, n_strata: int, diagonal: bool = False) -> np.ndarray:
+    """``sum_h w_h sum_c (x_c - m_h)(x_c - m_h)^T`` for sparse cluster totals (many PSUs; only
+    its diagonal when ``diagonal``).
 
     Uses ``sum_c (x_c - m)(x_c - m)^T = sum_c x_c x_c^T - n_h m m^T`` so the (PSUs x items)
     matrix is never made dense.
@@ -349,6 +358,8 @@ def _sparse_quadratic(x: sparse.csr_matrix, h_of_c: np.ndarray, n_h: np.ndarray,
     means = np.asarray((member @ x).todense()) / n_h[:, None]
     means[uncentred] = 0.0
     weighted = sparse.diags(weight[h_of_c]) @ x
+    if diagonal:
+        return np.asarray(x.multiply(weighted).sum(axis=0)).ravel() - (means * means * (weight * n_h)[:, None]).sum(axis=0)
     cross = np.asarray((x.T @ weighted).todense())
     return cross - (means * (weight * n_h)[:, None]).T @ means
 
@@ -493,7 +504,7 @@ class ReplicateWeights:
         buckets = SKETCH_ROWS_PER_REPLICATE * self.n_replicates
         return rng.integers(0, buckets, n_rows), rng.choice(np.array([-1.0, 1.0]), n_rows)
 
-    def vcov(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
+    def vcov(self, thetas: np.ndarray, full: np.ndarray, *, diagonal: bool = False) -> np.ndarray:
         """Replicate covariance of estimates: ``thetas`` (R, m) replicates, ``full`` (m,).
 
         Parameters
@@ -502,11 +513,13 @@ class ReplicateWeights:
             Replicate estimates, shape (R, m); replicates with a NaN are left out.
         full : numpy.ndarray
             Full-sample estimates (m,), the centre when ``mse`` is True.
+        diagonal : bool, default False
+            Only the variances (the diagonal, as a vector).
 
         Returns
         -------
         numpy.ndarray
-            The (m, m) covariance matrix.
+            The (m, m) covariance matrix, or its diagonal (m,).
         """
         thetas = thetas.reshape(self.n_replicates, -1)
         ok = ~np.isnan(thetas).any(axis=1)
@@ -517,7 +530,7 @@ class ReplicateWeights:
         else:
             centre = thetas[rscales > 0].mean(axis=0)
         dev = (thetas - centre) * np.sqrt(rscales)[:, None]
-        return self.scale * (dev.T @ dev)
+        return self.scale * ((dev * dev).sum(axis=0) if diagonal else dev.T @ dev)
 
 
 def numerical_rank(matrix: np.ndarray, tol: float = 1e-5) -> int:

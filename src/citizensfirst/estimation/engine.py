@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from scipy import sparse
 from ..design.setup import as_list, check_columns, numeric_column
 from ..errors import DataError
 from ..i18n import LANGUAGES, format_number, text
+from .covariance import DeferredCovariance, variances
 from .intervals import IntervalInputs, interval
 from .labels import ResultLabels
 from .quality import DEFAULT_RULES, QualityRules
@@ -147,23 +149,26 @@ def ratio_engine(
     taylor, reps = design.taylor, design.replicate_weights
     n_items = numerators.shape[1]
     est_all = sums.estimate.reshape(-1)
+    vcov: np.ndarray | DeferredCovariance
     if reps is not None and sums.thetas is not None:
-        vcov = reps.vcov(sums.thetas, est_all)
+        vcov = DeferredCovariance(reps.vcov(sums.thetas, est_all, diagonal=True),
+                                  partial(reps.vcov, sums.thetas, est_all))
     elif sums.scores is not None and taylor is not None:  # calibrated: residualise, then the kernel
         scores = sums.scores
         for calibration in design.calibrations:
             scores = calibration.residualize(scores)
         union = np.logical_or.reduce(sums.present)
         vcov = taylor.vcov(taylor.cluster_totals(scores), taylor.present(union))
-    else:
-        vcov = stacked_vcov(taylor, sums.blocks, sums.present, n_items, sums.stacked)
+    else:  # the joint covariance of every domain's items is made only when read
+        joint = partial(stacked_vcov, taylor, sums.blocks, sums.present, n_items, sums.stacked)
+        vcov = DeferredCovariance(joint(diagonal=True), joint)
     if reps is None and taylor is not None:  # every domain's df in one pass (those without rows: 0)
         dfs = taylor.domain_degrees_of_freedom(np.where(np.logical_or.reduce(sums.present), domains.codes, -1),
                                                domains.count)
     else:
         dfs = np.array([design.degrees_of_freedom(rows) if rows.any() else 0 for rows in sums.present])
     with np.errstate(divide="ignore", invalid="ignore"):
-        design_effect = np.diag(vcov) / sums.srs.reshape(-1) if deff else np.full(len(est_all), np.nan)
+        design_effect = variances(vcov) / sums.srs.reshape(-1) if deff else np.full(len(est_all), np.nan)
     return {
         "estimate": est_all,
         "vcov": vcov,
@@ -175,7 +180,8 @@ def ratio_engine(
 
 
 def stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.ndarray],
-                  n_items: int, stacked: list[np.ndarray] | None = None) -> np.ndarray:
+                  n_items: int, stacked: list[np.ndarray] | None = None, *,
+                  diagonal: bool = False) -> np.ndarray:
     """Joint covariance of every domain's items from their per-stage cluster totals.
 
     Parameters
@@ -191,19 +197,25 @@ def stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.n
     stacked : list of numpy.ndarray, optional
         Per used stage, the (clusters, domains x items) totals whose column blocks ``blocks``
         are (then not copied again).
+    diagonal : bool, default False
+        Only the variances (the diagonal, as a vector).
 
     Returns
     -------
     numpy.ndarray
-        The covariance of every domain's items, domain-major.
+        The covariance of every domain's items, domain-major (or its diagonal).
     """
     if taylor.lonely_psu == "average" or taylor.adjust_domain_lonely:
         # these rules depend on which strata a domain reaches: covariances within domains only
         size = len(blocks) * n_items
-        vcov = np.full((size, size), np.nan)
+        vcov = np.full(size if diagonal else (size, size), np.nan)
         for g, (stage_totals, in_domain) in enumerate(zip(blocks, present, strict=True)):
             cols = slice(g * n_items, (g + 1) * n_items)
-            vcov[cols, cols] = taylor.vcov(stage_totals, taylor.present(in_domain))
+            block = taylor.vcov(stage_totals, taylor.present(in_domain), diagonal=diagonal)
+            if diagonal:
+                vcov[cols] = block
+            else:
+                vcov[cols, cols] = block
         return vcov
     totals = []
     for s in range(len(blocks[0])):
@@ -213,7 +225,7 @@ def stacked_vcov(taylor: Any, blocks: list[list[np.ndarray]], present: list[np.n
             totals.append(stacked[s] if stacked is not None else np.hstack(parts))
         else:
             totals.append(sparse.hstack([sparse.csr_matrix(p) for p in parts], format="csr"))
-    return taylor.vcov(totals, taylor.present(np.logical_or.reduce(present)))
+    return taylor.vcov(totals, taylor.present(np.logical_or.reduce(present)), diagonal=diagonal)
 
 
 def influence_vcov(design: Design, influence: np.ndarray, in_domain: np.ndarray | None = None) -> np.ndarray:
@@ -343,7 +355,7 @@ def finish(
     dfs = result["df"] if df is None else np.full(len(est), float(df))
     extras = extras or {}
     if stored is None:
-        se = np.sqrt(np.clip(np.diag(result["vcov"]), 0.0, None))
+        se = np.sqrt(np.clip(variances(result["vcov"]), 0.0, None))
         low, high = interval(ci, IntervalInputs(est, se, dfs, level, result["n"], extras.get("design_df"),
                                                 extras.get("transformed_se", {}).get(ci)))
     else:
@@ -372,7 +384,7 @@ def finish(
     return Estimate(
         statistic=statistic,
         table=table,
-        vcov=result["vcov"],
+        covariance=result["vcov"],
         by=tuple(by_cols),
         level=level,
         ci_method=ci if ci != "t" or df is None or np.isfinite(df) else "normal",

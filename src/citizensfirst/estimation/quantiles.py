@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..design.variance import ReplicateWeights
 from ..errors import DataError
+from .covariance import variances
 from .engine import ONES, Domains, domains_of, finish, numeric_matrix, ratio_engine
 from .estimators import Names, proportion_interval
 from .intervals import QUANTILE_METHODS, check_interval_method
@@ -159,7 +160,7 @@ def woodruff_bounds(cdf: dict[str, Any], level: float, df: float | None, interva
     tuple of numpy.ndarray
         Lower and upper probabilities, degrees of freedom and critical values, per domain.
     """
-    se_p = np.sqrt(np.diag(cdf["vcov"]))
+    se_p = np.sqrt(variances(cdf["vcov"]))
     dfs = cdf["df"] if df is None else np.full(len(se_p), float(df))
     method = "wald" if interval == "mean" else interval
     p_low, p_high = proportion_interval(cdf["estimate"], se_p, dfs, cdf["n"], level, method)
@@ -275,10 +276,10 @@ def quantile_estimate(design: Design, variable: str, plist: list[float], rows: l
                   ci="quantile" if interval == "quantile" else f"woodruff-{interval}", stored=stored)
 
 
-def _diagonal(variances: np.ndarray) -> np.ndarray:
+def _diagonal(values: np.ndarray) -> np.ndarray:
     """A covariance matrix known only on its diagonal (off-diagonal NaN, as R's quantiles)."""
-    out = np.full((len(variances), len(variances)), np.nan)
-    np.fill_diagonal(out, variances)
+    out = np.full((len(values), len(values)), np.nan)
+    np.fill_diagonal(out, values)
     return out
 
 

@@ -104,7 +104,7 @@ def domain_sums(design: Design, numerators: np.ndarray, denominators: np.ndarray
         if stacked else []
     scores = np.zeros((len(weights), n_domains * n_items)) if calibrated and reps is None else None
 
-    by_domain = partial(_by_domain, slot, n_domains)
+    by_domain = _one_sum if n_domains == 1 and bool((slot == 1).all()) else partial(_by_domain, slot, n_domains)
     for j in range(n_items):
         used = usable[:, j]
         wm = np.where(used, weights, 0.0)
@@ -134,6 +134,11 @@ def domain_sums(design: Design, numerators: np.ndarray, denominators: np.ndarray
                                                        (wy[inside] - est[g, j] * wx[inside]) / total_x[g])
     thetas = None if reps is None else _replicate_estimates(design, numerators, denominators, usable, domains)
     return DomainSums(est, counts, srs, present, blocks, stacked, scores, thetas)
+
+
+def _one_sum(values: np.ndarray) -> np.ndarray:
+    """The sum of ``values`` as a one-domain array (one domain holding every row: no bincount)."""
+    return np.array([values.sum()])
 
 
 def _by_domain(slot: np.ndarray, n_domains: int, values: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .covariance import DeferredCovariance, covariance_matrix
 from .intervals import (
     INTERVAL_METHODS,
     IntervalInputs,
@@ -68,7 +69,8 @@ class Estimate:
 
     statistic: str
     table: pd.DataFrame
-    vcov: np.ndarray
+    #: the covariance of the estimates: a matrix, or deferred (made on the first read of :attr:`vcov`)
+    covariance: np.ndarray | DeferredCovariance = field(repr=False, compare=False)
     by: tuple[str, ...] = ()
     level: float = 0.95
     ci_method: str = "t"
@@ -83,6 +85,20 @@ class Estimate:
     design_words: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     #: the language of the displays and of ``to_frame()`` / ``plot()`` by default
     language: str = "en"
+
+    @property
+    def vcov(self) -> np.ndarray:
+        """The covariance matrix of the estimates (rows and columns in the order of ``table``).
+
+        Made on first read when the estimate was computed without it (the standard errors
+        need only its diagonal).
+
+        Returns
+        -------
+        numpy.ndarray
+            The (rows x rows) matrix.
+        """
+        return covariance_matrix(self.covariance)
 
     @property
     def labels(self) -> list[str]:

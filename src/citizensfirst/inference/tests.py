@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..design.setup import check_columns
 from ..errors import DataError
+from ..estimation.covariance import covariance_matrix
 from ..estimation.engine import domains_of, numeric_matrix, ratio_engine, sort_key
 from ..estimation.result import critical_value
 from .families import family_of
@@ -396,7 +397,7 @@ def chisq(design: Design, row_var: str, col_var: str, statistic: str = "F") -> T
         else:
             res = ratio_engine(design, mm, np.where(np.isnan(mm), np.nan, 1.0), domains, deff=None,
                                listwise=True)
-        return res["estimate"], res["vcov"]
+        return res["estimate"], covariance_matrix(res["vcov"])
 
     return chisq_test(statistic, table(design, row_var, col_var), N, nu, estimates,
                       design.replicate_weights is not None, f"{row_var} x {col_var}")

@@ -51,9 +51,7 @@ def read_parquet(path: Path, options: ReadOptions) -> RawData:
             raise DataError(f"{path}: duplicate column name(s) {', '.join(map(repr, dupes))}")
         usecols = check_columns(path, columns, [n for n in names if not n.startswith("__index_level_")])
         table = pq.read_table(path, columns=usecols)
-        # each Arrow column is freed once converted: the peak holds about one copy, not two
-        frame = table.to_pandas(self_destruct=True, split_blocks=True)
-        del table
+        frame = table.to_pandas()
     except CitizensFirstError:
         raise
     except (pa.ArrowException, OSError, ValueError) as err:

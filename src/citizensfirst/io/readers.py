@@ -225,4 +225,4 @@ def read_survey(
                         encoding=raw.encoding)
     mr_sets = {k: v for k, v in mr_sets.items()
                if all(x in raw.frame.columns for x in v.get("variable_list", ()))}
-    return Survey(raw.frame, merged, source=source, mr_sets=mr_sets)
+    return Survey(raw.frame, merged, source=source, mr_sets=mr_sets, copy=False)  # the reader's own frame

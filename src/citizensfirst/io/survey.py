@@ -156,6 +156,10 @@ class Survey:
         Where the data came from (None: built in memory).
     mr_sets : mapping or None, optional
         Multiple-response sets (records or pyreadstat dicts) joining the codebook's, which win by name.
+    copy : bool, default True
+        Copy ``data`` (so nothing the caller does to it reaches the survey). False hands the
+        frame over: for a frame nobody else holds, such as one a reader has just made (no
+        second copy of a large file in memory).
 
     Raises
     ------
@@ -190,6 +194,7 @@ class Survey:
         *,
         source: SourceInfo | None = None,
         mr_sets: Mapping[str, Mapping[str, Any]] | None = None,
+        copy: bool = True,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"Survey needs a pandas DataFrame, got {type(data).__name__}")
@@ -203,7 +208,7 @@ class Survey:
             codebook = Codebook(codebook.values(), title=codebook.title, title_fr=codebook.title_fr,
                                 mr_sets={**as_mr_sets(mr_sets), **codebook.mr_sets})
         validate_codebook(codebook, data, source=where)
-        frame = data.copy(deep=True)
+        frame = data.copy(deep=True) if copy else data
         codes: dict[str, pd.Series] = {}
         for name in frame.columns:
             var = codebook.get_variable(name)

@@ -181,16 +181,16 @@ def cell_case(design: LazyDesign, frame: pd.DataFrame, names: Sequence[str], val
     ranked = [codes[order] for codes, _ in factors]
     value = np.asarray(values)[order]
 
-    def case(level: int, start: int, stop: int) -> str:  # the cells start:stop share names[:level]
+    def _branch(level: int, start: int, stop: int) -> str:  # the cells start:stop share names[:level]
         if level == len(names) or len(np.unique(value[start:stop])) == 1:
             return lit(float(value[start]))
         codes, column = ranked[level][start:stop], design.backend.column(names[level])
         bounds = np.r_[0, np.flatnonzero(np.diff(codes)) + 1, len(codes)]
-        parts = [f"WHEN {column} = {lit(factors[level][1][codes[a]])} THEN {case(level + 1, start + a, start + b)}"
+        parts = [f"WHEN {column} = {lit(factors[level][1][codes[a]])} THEN {_branch(level + 1, start + a, start + b)}"
                  for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         return "(CASE " + " ".join(parts) + " END)"
 
-    return case(0, 0, len(value))
+    return _branch(0, 0, len(value))
 
 
 def cell_table(design: LazyDesign, names: list[str], levels: list[list[Any]]
