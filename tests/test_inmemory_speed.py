@@ -190,3 +190,23 @@ def test_domain_degrees_of_freedom_count_psus_minus_strata_of_each_domain() -> N
         psus = rows.groupby([df["h"], df["p"]]).any().sum()
         strata = rows.groupby(df["h"]).any().sum()
         assert got[level] == psus - strata
+
+
+def test_raking_residuals_on_the_cell_table_equal_the_row_sweeps() -> None:
+    # R's raking residualiser: ten sweeps, each margin removing its levels' means of x / w_m
+    # times w_m (w_m: the weights just after that margin's last adjustment), written row by row
+    df = _survey(11)
+    raked = cf.Design(df, weights="w", strata="h", psu="p", nest=True).rake(
+        {"region": {"east": 0.4, "west": 0.6}, "age": {0: 0.2, 1: 0.3, 2: 0.3, 3: 0.2}})
+    residuals = raked.calibrations[-1]
+    scores = np.random.default_rng(2).normal(size=(len(df), 3))
+    x = scores.copy()
+    for _ in range(10):
+        for levels, size, factor in zip(residuals.levels, residuals.sizes, residuals.factors, strict=True):
+            codes = levels[residuals.cell]
+            w_m = residuals.base * factor[residuals.cell]
+            for level in range(size):
+                rows = codes == level
+                x[rows] -= w_m[rows, None] * (x[rows] / w_m[rows, None]).mean(axis=0)
+    np.testing.assert_allclose(residuals.residualize(scores), x, rtol=1e-9, atol=1e-12)
+    assert np.abs(x - scores).max() > 1e-3  # the sweeps changed the scores

@@ -195,16 +195,9 @@ class DesignSetup(DesignBase):
         return build_taylor(self._data, self._source, strata, psu, fpc, nest, lonely_psu,
                             adjust_domain_lonely)
 
-    def _read_replicates(
-        self,
-        columns: str | Sequence[str],
-        method: str | None,
-        scale: float | None,
-        rscales: Sequence[float] | np.ndarray | None,
-        rho: float | None,
-        mse: bool,
-        combined_weights: bool,
-    ) -> ReplicateWeights:
+    def _read_replicates(self, columns: str | Sequence[str], method: str | None, scale: float | None,
+                         rscales: Sequence[float] | np.ndarray | None, rho: float | None, mse: bool,
+                         combined_weights: bool) -> ReplicateWeights:
         frame, source = self._data, self._source
         if isinstance(columns, str):
             try:
@@ -222,10 +215,14 @@ class DesignSetup(DesignBase):
             check_columns(frame, names, "replicate weight", source)
         method = replicate_method(method)
         block = frame[names]
-        if all(pd.api.types.is_numeric_dtype(t) for t in block.dtypes):
+        if all(t == np.float64 for t in block.dtypes):  # one float block: often no copy at all
             matrix = block.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            matrix = np.column_stack([numeric_column(frame, c, "replicate weight", source) for c in names])
+        else:  # column by column into one matrix (a numpy number dtype holds no NA: converted as copied)
+            matrix = np.empty((len(frame), len(names)), order="F")
+            for j, name in enumerate(names):
+                column = block[name]
+                matrix[:, j] = (column.to_numpy() if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf"
+                                else numeric_column(frame, name, "replicate weight", source))
         low, high = matrix.min(axis=0), matrix.max(axis=0)  # NaN and infinities show here: no n x R masks
         bad_columns = np.flatnonzero(~(np.isfinite(low) & np.isfinite(high)))
         if len(bad_columns):

@@ -485,16 +485,25 @@ class ReplicateWeights:
         if n_rows <= buckets:
             return numerical_rank(self.multipliers[in_domain])
         # A sample of rows cannot have a larger rank than all rows: when it already reaches the
-        # number of replicates (the usual case) that is the rank. Otherwise sketch every row.
+        # number of replicates (the usual case), or a domain's sample reaches the rank of the
+        # whole design's replicates, that is the rank. Otherwise sketch every row.
         rows = np.flatnonzero(in_domain)
         sample = np.random.default_rng(20261126).choice(rows, size=buckets, replace=False)
         found = numerical_rank(self.multipliers[np.sort(sample)])
-        if found == self.n_replicates:
+        if found == self.n_replicates or (len(rows) < len(in_domain) and found == self._full_rank):
             return found
-        bucket, sign = self._sketch
-        sketch = sparse.csr_matrix((sign * in_domain, (bucket, np.arange(len(bucket)))),
-                                   shape=(buckets, len(bucket)))
-        return numerical_rank(np.asarray(sketch @ self.multipliers))
+        bucket, sign = self._sketch  # the domain's rows only: O(domain rows x R), one column at a time
+        every = len(rows) == len(in_domain)
+        bucket, sign = (bucket, sign) if every else (bucket[rows], sign[rows])
+        sketch = np.column_stack([
+            np.bincount(bucket, weights=sign * (column if every else column[rows]), minlength=buckets)
+            for column in self.multipliers.T])
+        return numerical_rank(sketch)
+
+    @cached_property
+    def _full_rank(self) -> int:
+        """Rank of every row's replicate weights (a domain's rank cannot exceed it)."""
+        return self.degrees_of_freedom(np.ones(self.multipliers.shape[0], dtype=bool)) + 1
 
     @cached_property
     def _sketch(self) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,7 @@ from scipy import sparse
 from ..backends.base import Backend
 from ..design.groups import group_sums
 from ..errors import NotLazyError
+from ..weighting.calibration import raking_offsets
 
 if TYPE_CHECKING:
     from ..estimation.engine import Domains
@@ -45,7 +46,6 @@ __all__ = ["CellResiduals", "GregSums", "RakingCells", "Residualiser", "SqlMomen
            "calibrated_unit_totals", "key_positions", "sparse_unit_table"]
 
 _INF = "CAST('Infinity' AS DOUBLE)"
-_SWEEPS = 10  # as RakingResiduals (R's raking post-strata)
 
 
 def calfun_sql(method: str, lower: float, upper: float, u: str, e: str, literal: Any) -> tuple[str, str]:
@@ -430,15 +430,8 @@ class RakingCells(Residualiser):
         numpy.ndarray
             (units, scores) corrections.
         """
-        n_cells = len(self.counts)
-        zb = group_sums(self.cell, sums[:, 0], n_cells)
-        h = np.zeros_like(zb)
-        for _ in range(_SWEEPS):
-            for codes, size, factor in zip(self.levels, self.sizes, self.factors, strict=True):
-                level_counts = np.bincount(codes, weights=self.counts, minlength=size)
-                ratio = (zb - self.counts[:, None] * h) / factor[:, None]
-                means = group_sums(codes, ratio, size) / level_counts[:, None]
-                h = h + factor[:, None] * means[codes]
+        zb = group_sums(self.cell, sums[:, 0], len(self.counts))
+        h = raking_offsets(zb, self.counts, self.levels, self.sizes, self.factors)
         return np.asarray(self.units @ h[self.cell])
 
 

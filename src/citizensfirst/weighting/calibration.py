@@ -469,11 +469,19 @@ class PostStratumResiduals:
 class RakingResiduals:
     """Raking: ten sweeps removing each margin's mean of x / w (R's ``raking`` post-strata).
 
-    ``margins`` holds, per margin, the level codes and the weights just after that margin was
-    adjusted in the final raking sweep.
+    The weights after each margin's last adjustment are the base weight times a factor of the
+    row's cell (its combination of margin levels), so the sweeps run on the cell table
+    (:func:`raking_offsets`) and the rows are read twice, not twice per sweep and margin.
+    ``cell`` is every row's cell, ``base`` its weight before raking; per margin, ``levels``
+    (cell -> level code), ``sizes`` (number of levels) and ``factors`` (cell factor just after
+    the margin's last adjustment).
     """
 
-    margins: tuple[tuple[np.ndarray, int, np.ndarray], ...]
+    cell: np.ndarray
+    base: np.ndarray
+    levels: tuple[np.ndarray, ...]
+    sizes: tuple[int, ...]
+    factors: tuple[np.ndarray, ...]
     sweeps: int = 10
 
     def residualize(self, scores: np.ndarray) -> np.ndarray:
@@ -489,10 +497,57 @@ class RakingResiduals:
         numpy.ndarray
             The (n, k) residualised scores.
         """
-        x = scores.copy()
-        for _ in range(self.sweeps):
-            for codes, n_levels, weights in self.margins:
-                counts = np.bincount(codes, minlength=n_levels).astype(float)
-                means = group_sums(codes, x / weights[:, None], n_levels) / counts[:, None]
-                x -= weights[:, None] * means[codes]
-        return x
+        n_cells = len(self.factors[0]) if self.factors else 0
+        counts = np.bincount(self.cell, minlength=n_cells).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sums = group_sums(self.cell, scores / self.base[:, None], n_cells)
+        offsets = raking_offsets(sums, counts, self.levels, self.sizes, self.factors, self.sweeps)
+        return scores - self.base[:, None] * offsets[self.cell]
+
+
+def raking_offsets(sums: np.ndarray, counts: np.ndarray, levels: tuple[np.ndarray, ...],
+                   sizes: tuple[int, ...], factors: tuple[np.ndarray, ...], sweeps: int = 10) -> np.ndarray:
+    """The raking residualiser's sweeps on the cell table: per cell, the offset ``h`` such that a
+    row of cell ``c`` with base weight ``w0`` loses ``w0 * h[c]`` from its score.
+
+    A sweep removes, margin by margin, each level's mean of ``x / w_m`` (``w_m = w0 * factor``,
+    the weights just after that margin's last adjustment) times ``w_m``. With ``x = z - w0 h``
+    every quantity is a sum over the cell table: ``sum x / w_m = (S - n h) / factor`` by cell, where
+    ``S`` are the cells' sums of ``z / w0`` and ``n`` their row counts.
+
+    Parameters
+    ----------
+    sums : numpy.ndarray
+        (cells, k) sums of ``z / w0``.
+    counts : numpy.ndarray
+        Rows per cell.
+    levels : tuple of numpy.ndarray
+        Per margin, each cell's level code.
+    sizes : tuple of int
+        Per margin, the number of levels.
+    factors : tuple of numpy.ndarray
+        Per margin, each cell's factor just after the margin's last adjustment.
+    sweeps : int, default 10
+        Number of sweeps (R's ``raking`` uses 10).
+
+    Returns
+    -------
+    numpy.ndarray
+        The (cells, k) offsets.
+
+    Examples
+    --------
+    >>> h = raking_offsets(np.array([[2.0], [4.0]]), np.array([1.0, 1.0]), (np.array([0, 0]),), (1,),
+    ...                    (np.array([1.0, 1.0]),))
+    >>> h.ravel().tolist()  # one margin, one level: the mean of z / w0 is removed
+    [3.0, 3.0]
+    """
+    offsets = np.zeros_like(sums, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(sweeps):
+            for codes, size, factor in zip(levels, sizes, factors, strict=True):
+                level_counts = np.bincount(codes, weights=counts, minlength=size)
+                ratio = (sums - counts[:, None] * offsets) / factor[:, None]
+                means = group_sums(codes, ratio, size) / level_counts[:, None]
+                offsets = offsets + factor[:, None] * means[codes]
+    return offsets

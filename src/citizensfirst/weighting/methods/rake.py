@@ -108,14 +108,21 @@ def rake(
     weights = base * fit.factor[fit.cell]
     if rep_weights is not None and fit.rep_factor is not None:  # both or neither
         rep_weights = rep_weights * fit.rep_factor[fit.cell]
-    residuals = RakingResiduals(tuple((codes, len(keys), base * f[fit.cell])
-                                      for (codes, keys), f in zip(coded, fit.last_factors, strict=True)))
+    residuals = RakingResiduals(fit.cell, base, tuple(_cell_levels(codes, fit.cell, len(fit.factor)) for codes, _ in coded),
+                                tuple(len(keys) for _, keys in coded), tuple(fit.last_factors))
     step = make_step("rake", margins=targets, total=population, max_iter=max_iter, tol=tol,
                  change_tol=change_tol)
     new = reweighted(design, weights, rep_weights, residuals, step)
     return cite_targets(with_margin_report(new, design, names, coded, target_vectors, "raking",
                                            fit.iterations, tol, converged=fit.converged,
                                            advice=_RAKE_ADVICE), margins)
+
+
+def _cell_levels(codes: np.ndarray, cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """Each cell's level of one margin (every row of a cell holds the same level)."""
+    levels = np.zeros(n_cells, dtype=np.int64)
+    levels[cell] = codes
+    return levels
 
 
 @dataclass(frozen=True)
