@@ -14,7 +14,7 @@ import pytest
 
 import citizensfirst as cf
 from citizensfirst.backends.base import Backend
-from citizensfirst.backends.duckdb import DuckDBBackend
+from citizensfirst.backends.duckdb import DuckDBBackend, connect
 
 N = 1_003
 LEFT = ['"a"', '"b" * 2', 'CASE WHEN "c" > 0 THEN "a" END']
@@ -169,3 +169,14 @@ def test_scan_survey_on_a_configured_connection(tmp_path) -> None:
         cf.scan_survey(path, weights="w", connection=con, duckdb_config={"threads": 1})
     with pytest.raises(cf.errors.DataError, match="refused the settings"):
         cf.scan_survey(path, weights="w", duckdb_config={"threads": "many"})
+
+
+def test_connections_give_freed_memory_back_unless_told_otherwise() -> None:
+    # DuckDB's allocator keeps up to 128 MB free by default, and the peak of a long streamed
+    # scan then grew with the file (RESULTS_scale.md); cf's own connections flush at 16 MB
+    def setting(con: duckdb.DuckDBPyConnection) -> int:
+        query = "SELECT value FROM duckdb_settings() WHERE name = 'allocator_flush_threshold'"
+        return int(con.execute(f"SELECT CAST(({query}) AS VARCHAR)").fetchone()[0].rstrip("MB"))
+
+    assert setting(connect()) == 16
+    assert setting(connect({"allocator_flush_threshold": "64MB"})) == 64

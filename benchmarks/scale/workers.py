@@ -118,6 +118,10 @@ def duckdb_load(task: str, p: Params) -> Any:
                                  "temp_directory": p["duckdb_temp"],
                                  "preserve_insertion_order": False})  # no task needs the file order
     con.execute("SET enable_progress_bar = false")
+    from citizensfirst.backends.duckdb import MEMORY_SETTINGS  # what cf's own connections get
+
+    for name, value in MEMORY_SETTINGS.items():
+        con.execute(f"SET {name} = '{value}'")
     for name, value in p.get("duckdb_settings", {}).items():  # e.g. enable_external_file_cache
         con.execute(f"SET {name} = {value}")
     return con
