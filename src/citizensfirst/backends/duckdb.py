@@ -40,8 +40,8 @@ BATCH_BYTES = 32 * 2**20
 #: file suffixes :func:`scan_relation` reads, and the DuckDB function that reads each
 READERS = {".parquet": "read_parquet", ".pq": "read_parquet", ".csv": "read_csv"}
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+_FLOATS = ("FLOAT", "DOUBLE")
+_NUMERIC = (*_INTEGERS, *_FLOATS, "HUGEINT", "UHUGEINT", "DECIMAL", "REAL")  # prefixes: DECIMAL(18,3)
 
 
 def _duckdb() -> Any:
@@ -335,9 +335,9 @@ class DuckDBBackend(Backend):
         the column and whether its NaN counts as missing: streamed as stored, they cost no SQL."""
         plain: dict[str, tuple[str, bool]] = {}
         for name, sql_type in self._sql_types().items():
-            if sql_type.upper() in _INTEGERS or sql_type.upper() in ("FLOAT", "DOUBLE"):
+            if sql_type.upper() in (*_INTEGERS, *_FLOATS):
                 plain[self.as_double(name)] = (self.column(name), False)
-                plain[self.as_number(name)] = (self.column(name), sql_type.upper() in ("FLOAT", "DOUBLE"))
+                plain[self.as_number(name)] = (self.column(name), sql_type.upper() in _FLOATS)
         return plain
 
     def _execute(self, sql: str) -> Any:
@@ -360,8 +360,8 @@ class _GroupSums:
         import pyarrow.compute
 
         self.arrow, self.compute = pyarrow, pyarrow.compute
-        # the filled columns live one batch each: the system allocator gives their memory back
-        # (Arrow's default pool keeps freed blocks, which grew the peak with the number of batches)
+        # the filled columns live one batch each: allocated by the system allocator, which gives
+        # large blocks back when they are freed
         self.pool = pyarrow.system_memory_pool()
         self.shape = (len(left), len(right))
         # B starts with A's columns (replicate totals and their R x R sums): A^T A by SYRK
